@@ -1,0 +1,1 @@
+"""Pydantic models of the facts and the API; free of web and LLM libraries."""

@@ -1,0 +1,183 @@
+"""The `news_facts` v1 fact schema: typed facts, each tied to a verbatim evidence span.
+
+The field descriptions are part of the prompt: instructor sends this schema to the model
+as the tool's parameters, so each description says what a value means and how to write it.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+SCHEMA_NAME = "news_facts"
+SCHEMA_VERSION = "v1"
+
+OrganizationKind = Literal[
+    "government", "military", "international_org", "ngo", "media", "company", "other"
+]
+LocationKind = Literal["city", "country", "region", "site", "other"]
+NegotiationFormat = Literal["in_person", "video", "phone", "unknown"]
+NegotiationOutcome = Literal[
+    "agreement", "partial_agreement", "no_agreement", "ongoing", "unknown"
+]
+CasualtyOutcome = Literal["killed", "injured", "killed_or_injured", "missing", "rescued"]
+CasualtyPopulation = Literal["civilians", "soldiers", "health_workers", "children", "people"]
+Movement = Literal["fled_abroad", "evacuated", "displaced", "trapped", "sheltering"]
+TargetType = Literal[
+    "hospital",
+    "school",
+    "theater",
+    "residential",
+    "cultural",
+    "infrastructure",
+    "nuclear_plant",
+    "military",
+    "other",
+]
+
+EVIDENCE_DESCRIPTION = (
+    "The shortest verbatim span of the article that states this fact, copied exactly."
+)
+
+
+class Fact(BaseModel):
+    """Base of every fact: closed to unknown keys, always carrying its evidence span."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    evidence: str = Field(description=EVIDENCE_DESCRIPTION)
+
+
+class Person(Fact):
+    """A named person mentioned in the article."""
+
+    name: str = Field(description="Full name as written in the article, fullest form used.")
+    role: str | None = Field(default=None, description="Title or role, e.g. 'presidential adviser'.")
+    affiliation: str | None = Field(
+        default=None, description="Country or organisation the person belongs to."
+    )
+
+
+class Organization(Fact):
+    """A named organisation: government body, army, UN agency, NGO, outlet, company."""
+
+    name: str = Field(description="Name as written in the article.")
+    kind: OrganizationKind | None = Field(default=None, description="Kind of organisation.")
+
+
+class Location(Fact):
+    """A named place."""
+
+    name: str = Field(description="Place name as written in the article.")
+    kind: LocationKind | None = Field(default=None, description="Kind of place.")
+    country: str | None = Field(default=None, description="Country the place is in.")
+
+
+class Negotiation(Fact):
+    """A round of talks between parties."""
+
+    parties: list[str] = Field(default_factory=list, description="Sides taking part.")
+    round: int | None = Field(default=None, description="Round number, e.g. 2 for 'second round'.")
+    format: NegotiationFormat | None = Field(default=None, description="How the talks were held.")
+    venue: str | None = Field(default=None, description="Where the talks were held.")
+    participants: list[str] = Field(
+        default_factory=list, description="Names of negotiators present."
+    )
+    outcome: NegotiationOutcome | None = Field(default=None, description="Result of the talks.")
+    agreements: list[str] = Field(
+        default_factory=list,
+        description="What was agreed, as short strings, e.g. 'humanitarian corridors'.",
+    )
+
+
+class Casualties(Fact):
+    """A count of people killed, injured, missing or rescued."""
+
+    count: int = Field(
+        description="Number of people as an integer ('1,252' -> 1252); lower bound of a range."
+    )
+    count_max: int | None = Field(default=None, description="Upper bound when a range is given.")
+    approximate: bool = Field(
+        default=False, description="True when stated as about, at least, more than, nearly."
+    )
+    outcome: CasualtyOutcome = Field(description="What happened to them.")
+    population: CasualtyPopulation | None = Field(default=None, description="Who they were.")
+    side: str | None = Field(default=None, description="Side or nationality they belong to.")
+    location: str | None = Field(default=None, description="Where it happened.")
+    period: str | None = Field(
+        default=None, description="Time span as written, e.g. 'in the past 24 hours'."
+    )
+    reported_by: str | None = Field(default=None, description="Who gave the figure.")
+
+
+class Displacement(Fact):
+    """A count of people who fled, were evacuated, displaced, trapped or sheltering."""
+
+    count: int = Field(
+        description="Number of people as an integer ('3.2 million' -> 3200000); lower bound."
+    )
+    count_max: int | None = Field(default=None, description="Upper bound when a range is given.")
+    approximate: bool = Field(
+        default=False, description="True when stated as about, some, at least, more than."
+    )
+    movement: Movement = Field(description="What kind of movement.")
+    location: str | None = Field(default=None, description="Where they came from or are.")
+    destination: str | None = Field(default=None, description="Where they went.")
+    period: str | None = Field(default=None, description="Time span as written.")
+    reported_by: str | None = Field(default=None, description="Who gave the figure.")
+
+
+class Attack(Fact):
+    """A strike, shelling or assault on a target."""
+
+    target: str = Field(description="What was hit, as written.")
+    target_type: TargetType | None = Field(default=None, description="Kind of target.")
+    location: str | None = Field(default=None, description="Where the target is.")
+    when: str | None = Field(default=None, description="When, as written, e.g. 'on Wednesday'.")
+    attributed_to: str | None = Field(default=None, description="Who is said to have attacked.")
+    denied_by: str | None = Field(default=None, description="Who denies carrying it out.")
+
+
+class Figure(Fact):
+    """Any other stated quantity (money, troops, bodies, attack counts)."""
+
+    value: float = Field(description="The number ('$100 billion' -> 100000000000).")
+    unit: str | None = Field(
+        default=None, description="Unit, e.g. USD, people, troops, attacks, bodies, percent."
+    )
+    what: str = Field(description="What is counted or measured.")
+    reported_by: str | None = Field(default=None, description="Who gave the figure.")
+
+
+class Quote(Fact):
+    """A direct quotation."""
+
+    speaker: str = Field(description="Who said it, name as written.")
+    speaker_role: str | None = Field(default=None, description="Speaker's role or title.")
+    text: str = Field(description="The quoted words verbatim, without the quotation marks.")
+
+
+class NewsFacts(BaseModel):
+    """Every fact the article states, by kind. Unknown values are null, never invented."""
+
+    model_config = ConfigDict(extra="forbid", title="NewsFacts")
+
+    people: list[Person] = Field(default_factory=list, description="Named people.")
+    organizations: list[Organization] = Field(
+        default_factory=list, description="Named organisations."
+    )
+    locations: list[Location] = Field(default_factory=list, description="Named places.")
+    negotiations: list[Negotiation] = Field(default_factory=list, description="Talks.")
+    casualties: list[Casualties] = Field(
+        default_factory=list, description="Killed/injured/missing/rescued counts."
+    )
+    displacement: list[Displacement] = Field(
+        default_factory=list, description="Fled/evacuated/displaced/trapped counts."
+    )
+    attacks: list[Attack] = Field(default_factory=list, description="Attacks on targets.")
+    figures: list[Figure] = Field(default_factory=list, description="Other quantities.")
+    quotes: list[Quote] = Field(default_factory=list, description="Direct quotations.")
+
+
+FACT_LISTS: tuple[str, ...] = tuple(NewsFacts.model_fields)

@@ -1,0 +1,1 @@
+"""newsfacts service: FastAPI app, LLM access, extraction pipeline and CLI."""

@@ -1,0 +1,182 @@
+"""The FastAPI app: thin routes over the pipeline, and the one place errors become HTTP."""
+
+from __future__ import annotations
+
+import hmac
+import logging
+import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Annotated, Any
+
+from fastapi import Depends, FastAPI, Header, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from schemas.api import ErrorDetail, ErrorResponse, ExtractRequest, ExtractResponse
+from schemas.facts import NewsFacts
+from service.backend import open_backend
+from service.errors import NewsfactsError, Unauthorized, UnsupportedMediaType
+from service.logs import request_id_var
+from service.pipeline import Pipeline
+from service.protocol import StructuredLLM
+from service.settings import Settings, load_settings
+
+log = logging.getLogger("newsfacts")
+
+HTTP_CODES = {
+    400: "bad_request",
+    404: "not_found",
+    405: "method_not_allowed",
+    413: "text_too_long",
+    415: "unsupported_media_type",
+}
+ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
+    status: {"model": ErrorResponse, "description": description}
+    for status, description in {
+        401: "Missing or invalid bearer token (when NEWSFACTS_API_TOKEN is set).",
+        413: "Text longer than NEWSFACTS_MAX_TEXT_CHARS.",
+        415: "Body is not application/json.",
+        422: "Invalid body, empty text or unknown prompt.",
+        502: "The LLM failed after retries: llm_timeout, llm_unavailable or llm_invalid_output.",
+        503: "Saturated; retry after the Retry-After header.",
+        504: "The request deadline passed.",
+    }.items()
+}
+
+
+def error_response(status: int, code: str, message: str, retry_after: float | None = None) -> JSONResponse:
+    """The one error shape, with the current request id and Retry-After when given."""
+    body = ErrorResponse(
+        error=ErrorDetail(code=code, message=message, request_id=request_id_var.get())
+    )
+    headers = {"Retry-After": str(max(1, round(retry_after)))} if retry_after else None
+    return JSONResponse(body.model_dump(), status_code=status, headers=headers)
+
+
+class RequestIdMiddleware:
+    """Give each request an id (or keep the client's X-Request-ID) and echo it back."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """Set the request id for logs and error bodies, and add it as a response header."""
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        given = dict(scope["headers"]).get(b"x-request-id", b"").decode("latin-1")
+        request_id = given if 0 < len(given) <= 128 and given.isprintable() else uuid.uuid4().hex
+        token = request_id_var.set(request_id)
+
+        async def send_with_id(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                message.setdefault("headers", [])
+                message["headers"] = [*message["headers"], (b"x-request-id", request_id.encode())]
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_with_id)
+        finally:
+            request_id_var.reset(token)
+
+
+def create_app(settings: Settings | None = None, llm: StructuredLLM | None = None) -> FastAPI:
+    """Build the app; with no `llm` given, the backend comes from settings at startup."""
+    settings = settings or load_settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        if llm is not None:
+            app.state.pipeline = Pipeline(llm, settings)
+            yield
+            return
+        async with open_backend(settings) as backend:
+            app.state.backend = backend
+            app.state.pipeline = Pipeline(backend.llm, settings)
+            log.info("ready", extra={"model": backend.llm.model_name, "embedded": settings.embedded})
+            yield
+
+    app = FastAPI(
+        title="newsfacts",
+        version="0.1.0",
+        summary="Typed, source-grounded facts from news articles.",
+        lifespan=lifespan,
+    )
+    app.add_middleware(RequestIdMiddleware)
+
+    def require_token(authorization: Annotated[str | None, Header()] = None) -> None:
+        if settings.api_token is None:
+            return
+        expected = f"Bearer {settings.api_token.get_secret_value()}".encode()
+        if not hmac.compare_digest((authorization or "").encode(), expected):
+            raise Unauthorized("missing or invalid bearer token; send 'Authorization: Bearer <token>'")
+
+    def require_json(content_type: Annotated[str | None, Header()] = None) -> None:
+        media_type = (content_type or "").split(";")[0].strip().lower()
+        if media_type != "application/json":
+            raise UnsupportedMediaType(
+                f"send the body as application/json, not {media_type or 'no content type'}"
+            )
+
+    @app.exception_handler(NewsfactsError)
+    async def _our_errors(request: Request, exc: NewsfactsError) -> JSONResponse:
+        if exc.status >= 500:
+            log.warning("request failed", extra={"code": exc.code, "status": exc.status})
+        return error_response(exc.status, exc.code, exc.message, exc.retry_after)
+
+    @app.exception_handler(RequestValidationError)
+    async def _invalid_body(request: Request, exc: RequestValidationError) -> JSONResponse:
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in err['loc'] if p != 'body') or 'body'}: {err['msg']}"
+            for err in exc.errors()
+        )
+        return error_response(422, "invalid_request", problems or "invalid request body")
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http_errors(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        code = HTTP_CODES.get(exc.status_code, "http_error")
+        return error_response(exc.status_code, code, str(exc.detail))
+
+    @app.exception_handler(Exception)
+    async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+        log.exception("unexpected error")
+        return error_response(500, "internal_error", "internal error; quote the request_id")
+
+    @app.post(
+        "/extract",
+        response_model=ExtractResponse,
+        responses=ERROR_RESPONSES,
+        dependencies=[Depends(require_token), Depends(require_json)],
+        summary="Extract grounded facts from one article",
+    )
+    async def extract(body: ExtractRequest, request: Request) -> ExtractResponse:
+        """Extract typed facts with evidence spans from one article."""
+        pipeline: Pipeline = request.app.state.pipeline
+        return await pipeline.extract(body)
+
+    @app.get("/healthz", summary="Liveness")
+    async def healthz() -> dict[str, str]:
+        """The process is up."""
+        return {"status": "ok"}
+
+    @app.get(
+        "/readyz",
+        summary="Readiness: the LLM backend answers",
+        responses={503: {"model": ErrorResponse, "description": "LLM backend unreachable."}},
+    )
+    async def readyz(request: Request) -> Any:
+        """200 when the LLM backend answers, else 503."""
+        pipeline: Pipeline = request.app.state.pipeline
+        if await pipeline.llm.ping():
+            return {"status": "ready", "model": pipeline.llm.model_name}
+        return error_response(503, "llm_unavailable", "the LLM backend does not answer", 5)
+
+    @app.get("/schema", summary="JSON Schema of the facts")
+    async def schema() -> dict[str, Any]:
+        """The `news_facts` v1 JSON Schema."""
+        return NewsFacts.model_json_schema()
+
+    return app

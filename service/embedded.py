@@ -1,0 +1,175 @@
+"""Supervise the embedded llama.cpp OpenAI-compatible server on 127.0.0.1.
+
+Started when no `NEWSFACTS_LLM_BASE_URL` is set: it serves the bundled GGUF (or
+`NEWSFACTS_MODEL_PATH`), is restarted if it dies, and is stopped with the service.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import ctypes
+import logging
+import os
+import signal
+import socket
+import sys
+import time
+from pathlib import Path
+
+from service.errors import ConfigError, LLMUnavailable
+from service.model_files import QWEN_1_5B, ensure_model
+from service.settings import Settings
+
+log = logging.getLogger(__name__)
+PR_SET_PDEATHSIG = 1
+RESTART_BACKOFF_S = (1.0, 2.0, 5.0, 10.0)
+
+
+def resolve_model_path(settings: Settings) -> Path:
+    """The GGUF to serve: NEWSFACTS_MODEL_PATH if set, else the bundled model."""
+    if settings.model_path is not None:
+        if not settings.model_path.is_file():
+            raise ConfigError(
+                f"NEWSFACTS_MODEL_PATH={settings.model_path} is not a file; point it at a GGUF "
+                "or unset it to use the bundled Qwen2.5-Coder-1.5B-Instruct"
+            )
+        return settings.model_path
+    return ensure_model(QWEN_1_5B, settings.cache_dir)
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that nothing listens on right now."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _die_with_parent() -> None:  # pragma: no cover - runs in the child
+    """Ask Linux to SIGTERM the child when the service process dies."""
+    with contextlib.suppress(OSError, AttributeError):
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+
+
+async def http_ok(host: str, port: int, path: str, timeout: float = 2.0) -> bool:
+    """True when GET path answers 200 (a dependency-free probe used while starting)."""
+    try:
+        async with asyncio.timeout(timeout):
+            reader, writer = await asyncio.open_connection(host, port)
+            writer.write(f"GET {path} HTTP/1.0\r\nHost: {host}\r\n\r\n".encode())
+            await writer.drain()
+            status_line = await reader.readline()
+            writer.close()
+            with contextlib.suppress(OSError):
+                await writer.wait_closed()
+    except (OSError, TimeoutError):
+        return False
+    return status_line.split(b" ")[1:2] == [b"200"]
+
+
+class EmbeddedServer:
+    """One llama-cpp-python server process, kept alive until `stop()`."""
+
+    def __init__(self, settings: Settings, model_path: Path) -> None:
+        self.settings = settings
+        self.model_path = model_path
+        self.host = "127.0.0.1"
+        self.port = free_port()
+        self.log_path = settings.cache_dir / "embedded-server.log"
+        self.restarts = 0
+        self._proc: asyncio.subprocess.Process | None = None
+        self._watcher: asyncio.Task[None] | None = None
+        self._stopping = False
+
+    @property
+    def base_url(self) -> str:
+        """The OpenAI-compatible base URL of the running server."""
+        return f"http://{self.host}:{self.port}/v1"
+
+    @property
+    def pid(self) -> int | None:
+        """The server process id, while one runs."""
+        return self._proc.pid if self._proc and self._proc.returncode is None else None
+
+    def command(self) -> list[str]:
+        """The server's command line."""
+        threads = self.settings.embedded_threads or os.cpu_count() or 2
+        return [
+            sys.executable, "-m", "llama_cpp.server",
+            "--model", str(self.model_path),
+            "--model_alias", self.settings.llm_model,
+            "--host", self.host,
+            "--port", str(self.port),
+            "--n_ctx", str(self.settings.embedded_ctx),
+            "--n_threads", str(threads),
+            "--n_threads_batch", str(threads),
+        ]  # fmt: skip
+
+    async def _spawn(self) -> None:
+        self.log_path.parent.mkdir(parents=True, exist_ok=True)
+        with self.log_path.open("ab") as log_file:
+            self._proc = await asyncio.create_subprocess_exec(
+                *self.command(),
+                stdin=asyncio.subprocess.DEVNULL,
+                stdout=log_file,
+                stderr=asyncio.subprocess.STDOUT,
+                preexec_fn=_die_with_parent,
+            )
+        log.info("embedded model server started", extra={"pid": self._proc.pid, "port": self.port})
+        await self._wait_ready()
+
+    async def _wait_ready(self) -> None:
+        deadline = time.monotonic() + self.settings.embedded_start_timeout_s
+        while time.monotonic() < deadline:
+            if self._proc is None or self._proc.returncode is not None:
+                raise LLMUnavailable(
+                    f"the embedded model server exited while starting; see {self.log_path}"
+                )
+            if await http_ok(self.host, self.port, "/v1/models"):
+                return
+            await asyncio.sleep(0.25)
+        raise LLMUnavailable(
+            f"the embedded model server was not ready after "
+            f"{self.settings.embedded_start_timeout_s:g} s; see {self.log_path}"
+        )
+
+    async def start(self) -> None:
+        """Start the server, wait until it answers, and begin supervising it."""
+        self._stopping = False
+        await self._spawn()
+        self._watcher = asyncio.create_task(self._supervise(), name="embedded-supervisor")
+
+    async def _supervise(self) -> None:
+        """Restart the server whenever it exits on its own."""
+        while not self._stopping:
+            assert self._proc is not None
+            code = await self._proc.wait()
+            if self._stopping:
+                return
+            delay = RESTART_BACKOFF_S[min(self.restarts, len(RESTART_BACKOFF_S) - 1)]
+            log.warning(
+                "embedded model server exited; restarting",
+                extra={"returncode": code, "restart_in_s": delay},
+            )
+            await asyncio.sleep(delay)
+            self.restarts += 1
+            try:
+                await self._spawn()
+            except LLMUnavailable:
+                log.exception("embedded model server failed to restart")
+
+    async def stop(self) -> None:
+        """Stop supervising and terminate the server (SIGTERM, then SIGKILL)."""
+        self._stopping = True
+        if self._watcher is not None:
+            self._watcher.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._watcher
+        proc = self._proc
+        if proc is not None and proc.returncode is None:
+            proc.terminate()
+            try:
+                await asyncio.wait_for(proc.wait(), timeout=10)
+            except TimeoutError:
+                proc.kill()
+                await proc.wait()

@@ -1,0 +1,94 @@
+"""The exception tree: every failure the service can report, with its HTTP status and code."""
+
+from __future__ import annotations
+
+
+class NewsfactsError(Exception):
+    """Root of every error the service reports; carries the HTTP status and error code."""
+
+    status: int = 500
+    code: str = "internal_error"
+
+    def __init__(self, message: str, *, retry_after: float | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.retry_after = retry_after
+
+
+class ConfigError(NewsfactsError):
+    """The configuration cannot work; the message says which variable to fix."""
+
+    code = "config_error"
+
+
+class InvalidInput(NewsfactsError):
+    """The request body is not a valid extraction request."""
+
+    status = 422
+    code = "invalid_request"
+
+
+class UnknownPrompt(InvalidInput):
+    """The requested prompt name@version does not exist."""
+
+    code = "unknown_prompt"
+
+
+class TextTooLong(NewsfactsError):
+    """The article is longer than the configured limit."""
+
+    status = 413
+    code = "text_too_long"
+
+
+class UnsupportedMediaType(NewsfactsError):
+    """The body is not JSON."""
+
+    status = 415
+    code = "unsupported_media_type"
+
+
+class Unauthorized(NewsfactsError):
+    """A bearer token is required and was missing or wrong."""
+
+    status = 401
+    code = "unauthorized"
+
+
+class Saturated(NewsfactsError):
+    """Too many requests are waiting; retry after the given seconds."""
+
+    status = 503
+    code = "saturated"
+
+
+class DeadlineExceeded(NewsfactsError):
+    """The request ran past its deadline."""
+
+    status = 504
+    code = "deadline_exceeded"
+
+
+class LLMError(NewsfactsError):
+    """The LLM failed after retries."""
+
+    status = 502
+    code = "llm_error"
+
+
+class LLMTimeout(LLMError):
+    """The LLM did not answer in time, on every attempt."""
+
+    code = "llm_timeout"
+
+
+class LLMUnavailable(LLMError):
+    """The LLM could not be reached or kept failing (connection, 5xx, 429)."""
+
+    code = "llm_unavailable"
+
+
+class LLMInvalidOutput(LLMError):
+    """The LLM's answers never matched the schema, or the token budget ran out."""
+
+    code = "llm_invalid_output"

@@ -1,0 +1,180 @@
+"""Structured LLM calls through `openai` + `instructor`; the only module that imports them.
+
+Two layers of retry, each for its own kind of failure:
+- transport (tenacity): timeouts, 429 (honouring Retry-After), 5xx and connection errors;
+- content (instructor): a tool call that does not validate against the schema is re-asked
+  with the validation errors.
+Every HTTP response's usage is counted, so the tokens of failed attempts are billed too.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
+
+import instructor
+import openai
+from instructor.core.exceptions import IncompleteOutputException, InstructorRetryException
+from pydantic import BaseModel
+from tenacity import AsyncRetrying, RetryCallState, retry_if_exception, stop_after_attempt
+
+from service.errors import LLMError, LLMInvalidOutput, LLMTimeout, LLMUnavailable
+from schemas.api import Usage
+from service.protocol import LLMResult
+from service.settings import Settings
+
+log = logging.getLogger(__name__)
+T = TypeVar("T", bound=BaseModel)
+MAX_RETRY_AFTER_S = 30.0
+
+
+class TokenBudgetExceeded(LLMInvalidOutput):
+    """A request spent its token budget before producing valid output."""
+
+
+@dataclass
+class _Meter:
+    """Tokens and calls of one structured request, over all of its attempts."""
+
+    budget: int
+    usage: Usage = field(default_factory=Usage)
+    calls: int = 0
+
+    def add(self, response: Any) -> None:
+        u = getattr(response, "usage", None)
+        if u is not None:
+            self.usage.prompt_tokens += int(getattr(u, "prompt_tokens", 0) or 0)
+            self.usage.completion_tokens += int(getattr(u, "completion_tokens", 0) or 0)
+
+
+def _is_transient(exc: BaseException) -> bool:
+    if isinstance(exc, openai.APITimeoutError | openai.APIConnectionError):
+        return True
+    if isinstance(exc, openai.APIStatusError):
+        return exc.status_code == 429 or exc.status_code >= 500
+    return False
+
+
+def _retry_after(exc: BaseException | None) -> float | None:
+    if isinstance(exc, openai.APIStatusError):
+        value = exc.response.headers.get("retry-after")
+        try:
+            return min(max(float(value), 0.0), MAX_RETRY_AFTER_S) if value else None
+        except ValueError:
+            return None
+    return None
+
+
+class OpenAIStructuredLLM:
+    """`StructuredLLM` over any OpenAI-compatible endpoint (OpenAI, vLLM, Ollama, llama.cpp)."""
+
+    def __init__(self, settings: Settings, base_url: str, api_key: str | None) -> None:
+        self.settings = settings
+        self.model_name = settings.llm_model
+        self._client = openai.AsyncOpenAI(
+            base_url=base_url,
+            api_key=api_key or "not-needed",
+            timeout=settings.llm_timeout_s,
+            max_retries=0,  # tenacity owns transport retries
+        )
+
+    def _wait(self, state: RetryCallState) -> float:
+        """Retry-After when the server sent one, else exponential backoff with full jitter."""
+        outcome = state.outcome
+        hinted = _retry_after(outcome.exception() if outcome else None)
+        if hinted is not None:
+            return hinted
+        cap = self.settings.llm_retry_backoff_s * 2 ** (state.attempt_number - 1)
+        return random.uniform(0, cap)
+
+    async def _create(self, meter: _Meter, **kwargs: Any) -> Any:
+        """One chat completion, retried on transient transport failures, usage metered."""
+        retrying = AsyncRetrying(
+            stop=stop_after_attempt(self.settings.llm_transport_retries + 1),
+            wait=self._wait,
+            retry=retry_if_exception(_is_transient),
+            reraise=True,
+        )
+        async for attempt in retrying:
+            with attempt:
+                if meter.usage.total >= meter.budget:
+                    raise TokenBudgetExceeded(
+                        f"token budget of {meter.budget} spent after {meter.calls} LLM calls "
+                        "without valid output; raise NEWSFACTS_TOKEN_BUDGET or shorten the text"
+                    )
+                meter.calls += 1
+                response = await self._client.chat.completions.create(**kwargs)
+                meter.add(response)
+                return response
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    async def extract(self, messages: list[dict[str, str]], response_model: type[T]) -> LLMResult[T]:
+        """Ask for `response_model` as a tool call; map every failure to an LLMError."""
+        meter = _Meter(budget=self.settings.token_budget)
+
+        async def create(**kwargs: Any) -> Any:
+            return await self._create(meter, **kwargs)
+
+        structured = instructor.patch(create=create, mode=instructor.Mode.TOOLS)
+        try:
+            value = await structured(
+                response_model=response_model,
+                messages=messages,
+                model=self.model_name,
+                temperature=self.settings.llm_temperature,
+                max_tokens=self.settings.llm_max_tokens,
+                max_retries=self.settings.llm_reasks,
+            )
+        except LLMError as exc:
+            exc.usage, exc.attempts = meter.usage, meter.calls  # type: ignore[attr-defined]
+            raise
+        except Exception as exc:
+            mapped = _map_error(exc)
+            mapped.usage, mapped.attempts = meter.usage, meter.calls  # type: ignore[attr-defined]
+            raise mapped from exc
+        return LLMResult(value=value, usage=meter.usage, attempts=meter.calls)
+
+    async def ping(self) -> bool:
+        """True when the endpoint answers its model list."""
+        try:
+            await self._client.with_options(timeout=5.0, max_retries=0).models.list()
+        except openai.OpenAIError:
+            return False
+        return True
+
+    async def close(self) -> None:
+        """Release the HTTP connection pool."""
+        await self._client.close()
+
+
+def _root_cause(exc: BaseException) -> BaseException:
+    """The transport error (or our own) behind instructor's wrapping, if there is one."""
+    seen: BaseException | None = exc
+    while seen is not None:
+        if isinstance(seen, LLMError | openai.APIError | IncompleteOutputException):
+            return seen
+        seen = seen.__cause__ or seen.__context__
+    return exc
+
+
+def _map_error(exc: BaseException) -> LLMError:
+    """Translate an openai/instructor exception into our error tree."""
+    cause = _root_cause(exc)
+    if isinstance(cause, LLMError):
+        return cause
+    if isinstance(cause, openai.APITimeoutError):
+        return LLMTimeout("the LLM did not answer in time on any attempt (NEWSFACTS_LLM_TIMEOUT_S)")
+    if isinstance(cause, openai.APIConnectionError):
+        return LLMUnavailable(f"the LLM could not be reached: {cause}")
+    if isinstance(cause, openai.APIStatusError):
+        return LLMUnavailable(f"the LLM answered HTTP {cause.status_code} after retries")
+    if isinstance(cause, IncompleteOutputException):
+        return LLMInvalidOutput("the LLM's output was cut off at max_tokens before it finished")
+    if isinstance(exc, InstructorRetryException):
+        return LLMInvalidOutput(
+            f"the LLM's output failed schema validation after {exc.n_attempts} attempts"
+        )
+    return LLMInvalidOutput(f"the LLM's answer could not be used: {type(cause).__name__}")
+

@@ -1,0 +1,85 @@
+"""The extraction pipeline: admit, render the prompt, ask the LLM, ground the facts."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from schemas.api import ExtractRequest, ExtractResponse, Meta
+from schemas.facts import SCHEMA_NAME, SCHEMA_VERSION, NewsFacts
+from service.errors import DeadlineExceeded, Saturated, TextTooLong
+from service.grounding import ground
+from service.prompts import load_prompt
+from service.protocol import StructuredLLM
+from service.settings import Settings
+
+
+def article_id(text: str) -> str:
+    """A stable id for an article: the first 16 hex digits of its text's sha256."""
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
+
+
+class Pipeline:
+    """Turns one article into grounded facts; bounded in concurrency, queue and time."""
+
+    def __init__(self, llm: StructuredLLM, settings: Settings) -> None:
+        self.llm = llm
+        self.settings = settings
+        self._slots = asyncio.Semaphore(settings.max_inflight)
+        self._waiting = 0
+
+    @asynccontextmanager
+    async def _admitted(self) -> AsyncIterator[None]:
+        """Hold one LLM slot; refuse at once when the wait queue is full."""
+        if self._slots.locked() and self._waiting >= self.settings.max_queue:
+            raise Saturated(
+                f"{self.settings.max_inflight} extractions running and "
+                f"{self._waiting} waiting; retry later",
+                retry_after=5,
+            )
+        self._waiting += 1
+        try:
+            await self._slots.acquire()
+        finally:
+            self._waiting -= 1
+        try:
+            yield
+        finally:
+            self._slots.release()
+
+    async def extract(self, request: ExtractRequest) -> ExtractResponse:
+        """Extract, ground and describe the facts of one article."""
+        if len(request.text) > self.settings.max_text_chars:
+            raise TextTooLong(
+                f"text has {len(request.text)} characters; the limit is "
+                f"{self.settings.max_text_chars} (NEWSFACTS_MAX_TEXT_CHARS)"
+            )
+        prompt = load_prompt(request.prompt or self.settings.default_prompt)
+        rendered = prompt.render(text=request.text, title=request.title)
+        started = time.perf_counter()
+        try:
+            async with asyncio.timeout(self.settings.request_timeout_s), self._admitted():
+                result = await self.llm.extract(rendered.messages, NewsFacts)
+        except TimeoutError:
+            raise DeadlineExceeded(
+                f"no answer within the {self.settings.request_timeout_s:g} s request deadline "
+                "(NEWSFACTS_REQUEST_TIMEOUT_S)"
+            ) from None
+        latency_ms = (time.perf_counter() - started) * 1000
+        return ExtractResponse(
+            article_id=article_id(request.text),
+            facts=result.value,
+            grounding=ground(result.value, request.text),
+            meta=Meta(
+                model=self.llm.model_name,
+                prompt=rendered.ref,
+                prompt_sha256=rendered.sha256,
+                schema_version=f"{SCHEMA_NAME}@{SCHEMA_VERSION}",
+                usage=result.usage,
+                attempts=result.attempts,
+                latency_ms=round(latency_ms, 1),
+            ),
+        )

@@ -1,0 +1,74 @@
+"""Versioned prompt templates: `prompts/<name>@<version>.j2`, rendered with jinja2."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+
+import jinja2
+
+from service.errors import InvalidInput, UnknownPrompt
+
+PROMPTS_DIR = Path(__file__).resolve().parent.parent / "prompts"
+SUFFIX = ".j2"
+
+_env = jinja2.Environment(
+    loader=jinja2.FileSystemLoader(PROMPTS_DIR),
+    undefined=jinja2.StrictUndefined,
+    autoescape=False,
+    keep_trailing_newline=False,
+)
+
+
+@dataclass(frozen=True)
+class RenderedPrompt:
+    """Chat messages for one article, with the prompt's identity."""
+
+    ref: str
+    sha256: str
+    messages: list[dict[str, str]]
+
+
+@dataclass(frozen=True)
+class PromptTemplate:
+    """One prompt version: a jinja2 file with a `system` and a `user` block."""
+
+    ref: str
+    sha256: str
+    template: jinja2.Template
+
+    def render(self, **variables: object) -> RenderedPrompt:
+        """Render both blocks; a variable the template uses but was not given is an error."""
+        try:
+            context = self.template.new_context(dict(variables))
+            messages = [
+                {"role": role, "content": "".join(self.template.blocks[role](context)).strip()}
+                for role in ("system", "user")
+            ]
+        except jinja2.UndefinedError as exc:
+            raise InvalidInput(f"prompt {self.ref} needs a variable that was not given: {exc}")
+        return RenderedPrompt(ref=self.ref, sha256=self.sha256, messages=messages)
+
+
+def available_prompts() -> list[str]:
+    """Every prompt on disk, as 'name@version', sorted."""
+    return sorted(p.name.removesuffix(SUFFIX) for p in PROMPTS_DIR.glob(f"*@*{SUFFIX}"))
+
+
+@cache
+def load_prompt(ref: str) -> PromptTemplate:
+    """Load a prompt by 'name@version'; raises UnknownPrompt naming the ones that exist."""
+    name, sep, version = ref.partition("@")
+    path = PROMPTS_DIR / f"{name}@{version}{SUFFIX}"
+    if not sep or not name or not version or "/" in ref or not path.is_file():
+        raise UnknownPrompt(
+            f"unknown prompt {ref!r}; available: {', '.join(available_prompts()) or 'none'}"
+        )
+    source = path.read_bytes()
+    template = _env.get_template(path.name)
+    missing = {"system", "user"} - set(template.blocks)
+    if missing:
+        raise UnknownPrompt(f"prompt {ref!r} lacks block(s): {', '.join(sorted(missing))}")
+    return PromptTemplate(ref=ref, sha256=hashlib.sha256(source).hexdigest(), template=template)

@@ -1,0 +1,92 @@
+"""All configuration, read once from `NEWSFACTS_*` environment variables (or a .env file)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from service.errors import ConfigError
+
+
+class Settings(BaseSettings):
+    """Service configuration; the only place the environment is read."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="NEWSFACTS_", env_file=".env", extra="ignore", validate_default=True
+    )
+
+    # LLM backend. With no base URL the embedded llama.cpp server is started.
+    llm_base_url: str | None = Field(
+        default=None, description="OpenAI-compatible endpoint, e.g. https://api.openai.com/v1."
+    )
+    llm_api_key: SecretStr | None = Field(default=None, description="API key for llm_base_url.")
+    llm_model: str = Field(
+        default="qwen2.5-coder-1.5b-instruct", description="Model name sent to the endpoint."
+    )
+    llm_temperature: float = Field(default=0.0, ge=0.0, le=2.0)
+    llm_max_tokens: int = Field(default=4096, gt=0, description="Completion cap per call.")
+    llm_timeout_s: float = Field(default=300.0, gt=0, description="Timeout of one LLM call.")
+    llm_transport_retries: int = Field(
+        default=3, ge=0, description="Retries on timeouts, 429, 5xx and connection errors."
+    )
+    llm_retry_backoff_s: float = Field(default=0.5, ge=0, description="First backoff wait.")
+    llm_reasks: int = Field(
+        default=2, ge=0, description="Re-asks after schema-invalid output (instructor)."
+    )
+    token_budget: int = Field(
+        default=60_000, gt=0, description="Tokens one request may spend over all attempts."
+    )
+
+    # Embedded model (used when llm_base_url is unset).
+    model_path: Path | None = Field(
+        default=None, description="A GGUF to serve instead of the bundled Qwen2.5-Coder-1.5B."
+    )
+    cache_dir: Path = Field(
+        default=Path.home() / ".cache" / "newsfacts",
+        description="Where the bundled model is assembled.",
+    )
+    embedded_ctx: int = Field(default=8192, ge=512, description="Context window in tokens.")
+    embedded_threads: int | None = Field(default=None, ge=1, description="CPU threads (all).")
+    embedded_start_timeout_s: float = Field(default=180.0, gt=0)
+
+    # HTTP service.
+    host: str = "127.0.0.1"
+    port: int = Field(default=8000, ge=0, le=65535)
+    api_token: SecretStr | None = Field(
+        default=None, description="When set, /extract requires 'Authorization: Bearer <token>'."
+    )
+    max_text_chars: int = Field(default=100_000, gt=0, description="Longer texts get 413.")
+    max_inflight: int = Field(default=4, ge=1, description="LLM calls in flight at once.")
+    max_queue: int = Field(default=32, ge=0, description="Requests waiting; more get 503.")
+    request_timeout_s: float = Field(default=600.0, gt=0, description="Deadline; then 504.")
+    default_prompt: str = Field(default="news_facts@v1", description="Prompt as name@version.")
+    log_level: str = "INFO"
+
+    @field_validator("llm_base_url")
+    @classmethod
+    def _url_has_scheme(cls, value: str | None) -> str | None:
+        if value is not None and not value.startswith(("http://", "https://")):
+            raise ValueError("must start with http:// or https://, e.g. https://api.openai.com/v1")
+        return value or None
+
+    @property
+    def embedded(self) -> bool:
+        """True when the service runs its own llama.cpp server."""
+        return self.llm_base_url is None
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Read settings from the environment, turning validation errors into a fixable message."""
+    try:
+        return Settings(**overrides)  # type: ignore[arg-type]
+    except ValidationError as exc:
+        lines = []
+        for err in exc.errors():
+            field = ".".join(str(part) for part in err["loc"])
+            env = f"NEWSFACTS_{field.upper()}"
+            lines.append(f"{env}: {err['msg']}")
+        raise ConfigError(
+            "invalid configuration; fix these environment variables:\n  " + "\n  ".join(lines)
+        ) from None

@@ -1,0 +1,71 @@
+"""Settings come from NEWSFACTS_* variables, keep secrets secret, and explain bad values."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from service.errors import ConfigError
+from service.settings import load_settings
+
+
+def test_defaults_use_the_embedded_model(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.chdir(tmp_path)  # no .env here
+    settings = load_settings()
+    assert settings.embedded
+    assert settings.llm_model == "qwen2.5-coder-1.5b-instruct"
+    assert settings.default_prompt == "news_facts@v1"
+
+
+@pytest.mark.parametrize(
+    ("env", "attr", "expected"),
+    [
+        ({"NEWSFACTS_LLM_BASE_URL": "https://api.openai.com/v1"}, "embedded", False),
+        ({"NEWSFACTS_LLM_MODEL": "gpt-4o-mini"}, "llm_model", "gpt-4o-mini"),
+        ({"NEWSFACTS_MAX_TEXT_CHARS": "500"}, "max_text_chars", 500),
+        ({"NEWSFACTS_LLM_TEMPERATURE": "0.3"}, "llm_temperature", 0.3),
+        ({"NEWSFACTS_MODEL_PATH": "/models/x.gguf"}, "model_path", Path("/models/x.gguf")),
+    ],
+)
+def test_environment_overrides(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, env: dict[str, str], attr: str, expected: object
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    for key, value in env.items():
+        monkeypatch.setenv(key, value)
+    assert getattr(load_settings(), attr) == expected
+
+
+def test_dotenv_file_is_read(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / ".env").write_text("NEWSFACTS_LLM_MODEL=from-dotenv\n")
+    assert load_settings().llm_model == "from-dotenv"
+
+
+@pytest.mark.parametrize("name", ["NEWSFACTS_LLM_API_KEY", "NEWSFACTS_API_TOKEN"])
+def test_secrets_are_hidden(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, name: str) -> None:
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv(name, "sk-supersecret-123456")
+    settings = load_settings()
+    assert "sk-supersecret" not in repr(settings)
+    assert "sk-supersecret" not in settings.model_dump_json()
+
+
+@pytest.mark.parametrize(
+    ("env", "mentions"),
+    [
+        ({"NEWSFACTS_LLM_BASE_URL": "api.openai.com"}, "NEWSFACTS_LLM_BASE_URL"),
+        ({"NEWSFACTS_MAX_TEXT_CHARS": "lots"}, "NEWSFACTS_MAX_TEXT_CHARS"),
+        ({"NEWSFACTS_LLM_TEMPERATURE": "9"}, "NEWSFACTS_LLM_TEMPERATURE"),
+        ({"NEWSFACTS_MAX_INFLIGHT": "0"}, "NEWSFACTS_MAX_INFLIGHT"),
+    ],
+)
+def test_bad_values_name_the_variable_to_fix(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, env: dict[str, str], mentions: str
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    for key, value in env.items():
+        monkeypatch.setenv(key, value)
+    with pytest.raises(ConfigError, match=mentions):
+        load_settings()
