@@ -6,9 +6,12 @@ as the tool's parameters, so each description says what a value means and how to
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
+from pydantic.json_schema import GenerateJsonSchema, JsonSchemaMode
+
+from schemas.compact_schema import CompactJsonSchema
 
 SCHEMA_NAME = "news_facts"
 SCHEMA_VERSION = "v1"
@@ -18,9 +21,7 @@ OrganizationKind = Literal[
 ]
 LocationKind = Literal["city", "country", "region", "site", "other"]
 NegotiationFormat = Literal["in_person", "video", "phone", "unknown"]
-NegotiationOutcome = Literal[
-    "agreement", "partial_agreement", "no_agreement", "ongoing", "unknown"
-]
+NegotiationOutcome = Literal["agreement", "partial_agreement", "no_agreement", "ongoing", "unknown"]
 CasualtyOutcome = Literal["killed", "injured", "killed_or_injured", "missing", "rescued"]
 CasualtyPopulation = Literal["civilians", "soldiers", "health_workers", "children", "people"]
 Movement = Literal["fled_abroad", "evacuated", "displaced", "trapped", "sheltering"]
@@ -36,9 +37,7 @@ TargetType = Literal[
     "other",
 ]
 
-EVIDENCE_DESCRIPTION = (
-    "The shortest verbatim span of the article that states this fact, copied exactly."
-)
+EVIDENCE_DESCRIPTION = "Shortest exact span of the article stating this fact."
 
 
 class Fact(BaseModel):
@@ -53,7 +52,9 @@ class Person(Fact):
     """A named person mentioned in the article."""
 
     name: str = Field(description="Full name as written in the article, fullest form used.")
-    role: str | None = Field(default=None, description="Title or role, e.g. 'presidential adviser'.")
+    role: str | None = Field(
+        default=None, description="Title or role, e.g. 'presidential adviser'."
+    )
     affiliation: str | None = Field(
         default=None, description="Country or organisation the person belongs to."
     )
@@ -178,6 +179,20 @@ class NewsFacts(BaseModel):
     attacks: list[Attack] = Field(default_factory=list, description="Attacks on targets.")
     figures: list[Figure] = Field(default_factory=list, description="Other quantities.")
     quotes: list[Quote] = Field(default_factory=list, description="Direct quotations.")
+
+    @classmethod
+    def model_json_schema(
+        cls,
+        by_alias: bool = True,
+        ref_template: str = "#/$defs/{model}",
+        schema_generator: type[GenerateJsonSchema] = CompactJsonSchema,
+        mode: JsonSchemaMode = "validation",
+        **kwargs: Any,
+    ) -> dict[str, Any]:
+        """The compact schema, with every fact list required so the model answers each one."""
+        schema = super().model_json_schema(by_alias, ref_template, schema_generator, mode, **kwargs)
+        schema["required"] = list(cls.model_fields)
+        return schema
 
 
 FACT_LISTS: tuple[str, ...] = tuple(NewsFacts.model_fields)

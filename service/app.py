@@ -47,7 +47,9 @@ ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
 }
 
 
-def error_response(status: int, code: str, message: str, retry_after: float | None = None) -> JSONResponse:
+def error_response(
+    status: int, code: str, message: str, retry_after: float | None = None
+) -> JSONResponse:
     """The one error shape, with the current request id and Retry-After when given."""
     body = ErrorResponse(
         error=ErrorDetail(code=code, message=message, request_id=request_id_var.get())
@@ -96,7 +98,9 @@ def create_app(settings: Settings | None = None, llm: StructuredLLM | None = Non
         async with open_backend(settings) as backend:
             app.state.backend = backend
             app.state.pipeline = Pipeline(backend.llm, settings)
-            log.info("ready", extra={"model": backend.llm.model_name, "embedded": settings.embedded})
+            log.info(
+                "ready", extra={"model": backend.llm.model_name, "embedded": settings.embedded}
+            )
             yield
 
     app = FastAPI(
@@ -112,7 +116,9 @@ def create_app(settings: Settings | None = None, llm: StructuredLLM | None = Non
             return
         expected = f"Bearer {settings.api_token.get_secret_value()}".encode()
         if not hmac.compare_digest((authorization or "").encode(), expected):
-            raise Unauthorized("missing or invalid bearer token; send 'Authorization: Bearer <token>'")
+            raise Unauthorized(
+                "missing or invalid bearer token; send 'Authorization: Bearer <token>'"
+            )
 
     def require_json(content_type: Annotated[str | None, Header()] = None) -> None:
         media_type = (content_type or "").split(";")[0].strip().lower()

@@ -79,7 +79,9 @@ def align(evidence: str, text: str) -> tuple[int | None, int | None, str]:
     alignment = fuzz.partial_ratio_alignment(norm_evidence, norm_text)
     if alignment is None or alignment.score < FUZZY_THRESHOLD:
         return None, None, "none"
-    first, last = _best_word_window(norm_evidence, norm_text, alignment.dest_start, alignment.dest_end)
+    first, last = _best_word_window(
+        norm_evidence, norm_text, alignment.dest_start, alignment.dest_end
+    )
     return index[first], index[last - 1] + 1, "fuzzy"
 
 

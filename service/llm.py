@@ -20,8 +20,8 @@ from instructor.core.exceptions import IncompleteOutputException, InstructorRetr
 from pydantic import BaseModel
 from tenacity import AsyncRetrying, RetryCallState, retry_if_exception, stop_after_attempt
 
-from service.errors import LLMError, LLMInvalidOutput, LLMTimeout, LLMUnavailable
 from schemas.api import Usage
+from service.errors import LLMError, LLMInvalidOutput, LLMTimeout, LLMUnavailable
 from service.protocol import LLMResult
 from service.settings import Settings
 
@@ -110,7 +110,9 @@ class OpenAIStructuredLLM:
                 return response
         raise AssertionError("unreachable")  # pragma: no cover
 
-    async def extract(self, messages: list[dict[str, str]], response_model: type[T]) -> LLMResult[T]:
+    async def extract(
+        self, messages: list[dict[str, str]], response_model: type[T]
+    ) -> LLMResult[T]:
         """Ask for `response_model` as a tool call; map every failure to an LLMError."""
         meter = _Meter(budget=self.settings.token_budget)
 
@@ -177,4 +179,3 @@ def _map_error(exc: BaseException) -> LLMError:
             f"the LLM's output failed schema validation after {exc.n_attempts} attempts"
         )
     return LLMInvalidOutput(f"the LLM's answer could not be used: {type(cause).__name__}")
-

@@ -48,7 +48,9 @@ class PromptTemplate:
                 for role in ("system", "user")
             ]
         except jinja2.UndefinedError as exc:
-            raise InvalidInput(f"prompt {self.ref} needs a variable that was not given: {exc}")
+            raise InvalidInput(
+                f"prompt {self.ref} needs a variable that was not given: {exc}"
+            ) from None
         return RenderedPrompt(ref=self.ref, sha256=self.sha256, messages=messages)
 
 

@@ -26,7 +26,9 @@ class StructuredLLM(Protocol):
 
     model_name: str
 
-    async def extract(self, messages: list[dict[str, str]], response_model: type[T]) -> LLMResult[T]:
+    async def extract(
+        self, messages: list[dict[str, str]], response_model: type[T]
+    ) -> LLMResult[T]:
         """Return `response_model` parsed from the model's answer, or raise an LLMError."""
         ...
 

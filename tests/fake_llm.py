@@ -83,7 +83,9 @@ class FakeLLM:
                 media_type="application/json",
             )  # fmt: skip
         name = body["tools"][0]["function"]["name"] if body.get("tools") else "tool"
-        arguments = reply.arguments if isinstance(reply.arguments, str) else json.dumps(reply.arguments)
+        arguments = (
+            reply.arguments if isinstance(reply.arguments, str) else json.dumps(reply.arguments)
+        )
         prompt_tokens, completion_tokens = reply.usage
         return JSONResponse(
             {

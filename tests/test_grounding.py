@@ -13,7 +13,7 @@ from tests.conftest import FACTS_004, SEED_004
     ("evidence", "match", "span"),
     [
         ("2,000 civilians have been killed", "exact", "2,000 civilians have been killed"),
-        ('"I don\'t bite.', "normalized", "\u201cI don\u2019t bite."),
+        ("\"I don't bite.", "normalized", "\u201cI don\u2019t bite."),
         ("UKRAINE AND RUSSIA ESTABLISH", "normalized", "Ukraine and Russia establish"),
         (
             "More than 1 million refugees have fled   across Ukraine's borders",
@@ -40,10 +40,15 @@ def test_align_on_seed_004(evidence: str, match: str, span: str | None) -> None:
 
 
 def test_normalize_folds_quotes_dashes_case_and_space() -> None:
-    assert normalize("\u201cA\u2014B\u201d  \n It\u2019s") == "\"a-b\" it's"
+    assert normalize("\u201cA\u2014B\u201d  \n It\u2019s") == '"a-b" it\'s'
 
 
 def test_ground_gives_one_entry_per_fact_with_paths() -> None:
     entries = ground(NewsFacts.model_validate(FACTS_004), SEED_004)
-    assert [e.path for e in entries] == ["people[0]", "negotiations[0]", "casualties[0]", "quotes[0]"]
+    assert [e.path for e in entries] == [
+        "people[0]",
+        "negotiations[0]",
+        "casualties[0]",
+        "quotes[0]",
+    ]
     assert all(e.match != "none" for e in entries)

@@ -29,7 +29,11 @@ def test_defaults_use_the_embedded_model(monkeypatch: pytest.MonkeyPatch, tmp_pa
     ],
 )
 def test_environment_overrides(
-    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, env: dict[str, str], attr: str, expected: object
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+    env: dict[str, str],
+    attr: str,
+    expected: object,
 ) -> None:
     monkeypatch.chdir(tmp_path)
     for key, value in env.items():
