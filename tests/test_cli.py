@@ -1,0 +1,67 @@
+"""The `newsfacts` console command, run as a real process against the fake LLM."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import FACTS_004, SEEDS
+from tests.fake_llm import FakeLLM, tool_call
+
+NEWSFACTS = str(Path(sys.executable).parent / "newsfacts")
+SEED_FILE = SEEDS / "004_8b1c8c72e30bd7ca.txt"
+
+
+def run_cli(
+    fake: FakeLLM, *args: str, stdin: str | None = None
+) -> subprocess.CompletedProcess[str]:
+    """Run `newsfacts` with the fake as its LLM backend."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("NEWSFACTS_")}
+    env |= {"NEWSFACTS_LLM_BASE_URL": fake.url, "NEWSFACTS_LLM_RETRY_BACKOFF_S": "0"}  # type: ignore[attr-defined]
+    return subprocess.run(
+        [NEWSFACTS, *args], input=stdin, capture_output=True, text=True, env=env, timeout=60
+    )
+
+
+@pytest.mark.parametrize("source", ["file", "stdin"])
+def test_extract_prints_the_api_response(fake_llm: FakeLLM, source: str) -> None:
+    fake_llm.default = tool_call(FACTS_004)
+    if source == "file":
+        result = run_cli(fake_llm, "extract", str(SEED_FILE))
+    else:
+        result = run_cli(fake_llm, "extract", "-", stdin=SEED_FILE.read_text(encoding="utf-8"))
+    assert result.returncode == 0, result.stderr
+    body = json.loads(result.stdout)
+    assert body["facts"]["casualties"][0]["count"] == 2000
+    assert body["meta"]["prompt"] == "news_facts@v1"
+
+
+@pytest.mark.parametrize(
+    ("args", "stdin", "message"),
+    [
+        (["extract", "-"], "   ", "invalid_request"),
+        (["extract", "-", "--prompt", "news_facts@v9"], "text", "unknown_prompt"),
+    ],
+)
+def test_extract_errors_exit_nonzero_with_the_code(
+    fake_llm: FakeLLM, args: list[str], stdin: str, message: str
+) -> None:
+    result = run_cli(fake_llm, *args, stdin=stdin)
+    assert result.returncode == 1
+    assert message in result.stderr
+    assert fake_llm.requests == []
+
+
+def test_bad_configuration_exits_2_naming_the_variable(fake_llm: FakeLLM) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("NEWSFACTS_")}
+    env["NEWSFACTS_LLM_BASE_URL"] = "localhost:1234"
+    result = subprocess.run(
+        [NEWSFACTS, "extract", "-"], input="x", capture_output=True, text=True, env=env
+    )
+    assert result.returncode == 2
+    assert "NEWSFACTS_LLM_BASE_URL" in result.stderr

@@ -1,0 +1,135 @@
+"""End to end: `newsfacts serve` as a real uvicorn process on the bundled local model.
+
+Slow (a few minutes on 2 CPU cores): it assembles the model if needed, starts llama.cpp's
+server, extracts seed 004, then kills the model server and watches the service restart it.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx2
+import pytest
+
+from service.embedded import free_port
+from tests.conftest import SEED_004
+
+NEWSFACTS = str(Path(sys.executable).parent / "newsfacts")
+pytestmark = [pytest.mark.embedded, pytest.mark.timeout(1500)]
+
+
+def children(pid: int) -> set[int]:
+    """Direct child process ids of pid (Linux /proc)."""
+    found: set[int] = set()
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        found |= {int(c) for c in (task / "children").read_text().split()}
+    return found
+
+
+def wait_for(predicate: object, timeout: float, what: str) -> None:
+    """Poll predicate() until true, failing the test after timeout seconds."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():  # type: ignore[operator]
+            return
+        time.sleep(0.5)
+    pytest.fail(f"timed out after {timeout:g} s waiting for {what}")
+
+
+@pytest.fixture(scope="module")
+def service(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[tuple[subprocess.Popen[bytes], str]]:
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("NEWSFACTS_")}
+    log = (tmp_path_factory.mktemp("embedded") / "service.log").open("wb")
+    proc = subprocess.Popen(
+        [NEWSFACTS, "serve", "--port", str(port)], env=env, stdout=log, stderr=subprocess.STDOUT
+    )
+    url = f"http://127.0.0.1:{port}"
+
+    def ready() -> bool:
+        assert proc.poll() is None, f"service exited; see {log.name}"
+        try:
+            return httpx2.get(f"{url}/readyz", timeout=5).status_code == 200
+        except httpx2.TransportError:
+            return False
+
+    wait_for(ready, 600, "the service and its embedded model to be ready")
+    yield proc, url
+    proc.send_signal(signal.SIGTERM)
+    proc.wait(timeout=60)
+    log.close()
+
+
+def test_extracts_real_facts_from_seed_004(service: tuple[subprocess.Popen[bytes], str]) -> None:
+    _, url = service
+    r = httpx2.post(f"{url}/extract", json={"text": SEED_004}, timeout=1200)
+    assert r.status_code == 200, r.text
+    body = r.json()
+    facts = body["facts"]
+    total = sum(len(v) for v in facts.values())
+    grounded = [g for g in body["grounding"] if g["match"] != "none"]
+    print(f"\nseed 004: {total} facts, {len(grounded)} grounded, meta={body['meta']}")
+    assert total >= 3
+    assert len(grounded) >= 2
+    for g in grounded:
+        assert 0 <= g["start"] < g["end"] <= len(SEED_004)
+    assert body["meta"]["usage"]["prompt_tokens"] > 0
+    assert body["meta"]["usage"]["completion_tokens"] > 0
+    assert body["meta"]["model"] == "qwen2.5-coder-1.5b-instruct"
+
+
+def test_model_server_is_restarted_after_it_dies(
+    service: tuple[subprocess.Popen[bytes], str],
+) -> None:
+    proc, url = service
+    (old,) = children(proc.pid)
+    os.kill(old, signal.SIGKILL)
+
+    def restarted() -> bool:
+        kids = children(proc.pid)
+        if not kids or old in kids:
+            return False
+        return httpx2.get(f"{url}/readyz", timeout=5).status_code == 200
+
+    wait_for(restarted, 180, "the model server to be restarted")
+
+
+def test_model_server_stops_with_the_service(tmp_path: Path) -> None:
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("NEWSFACTS_")}
+    proc = subprocess.Popen(
+        [NEWSFACTS, "serve", "--port", str(port)],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        wait_for(lambda: len(children(proc.pid)) == 1, 300, "the model server to start")
+        (child,) = children(proc.pid)
+        wait_for(lambda: _get_ok(f"http://127.0.0.1:{port}/readyz"), 300, "the service to be ready")
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        proc.wait(timeout=60)
+    assert not Path(f"/proc/{child}").exists() or _is_zombie(child)
+
+
+def _get_ok(url: str) -> bool:
+    try:
+        return httpx2.get(url, timeout=5).status_code == 200
+    except httpx2.TransportError:
+        return False
+
+
+def _is_zombie(pid: int) -> bool:
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().split()[2] == "Z"
+    except OSError:
+        return True
