@@ -18,7 +18,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from schemas.api import ErrorDetail, ErrorResponse, ExtractRequest, ExtractResponse
 from schemas.facts import NewsFacts
 from service.backend import open_backend
-from service.errors import NewsfactsError, Unauthorized, UnsupportedMediaType
+from service.errors import LLMError, NewsfactsError, Unauthorized, UnsupportedMediaType
 from service.logs import request_id_var
 from service.pipeline import Pipeline
 from service.protocol import StructuredLLM
@@ -130,7 +130,12 @@ def create_app(settings: Settings | None = None, llm: StructuredLLM | None = Non
     @app.exception_handler(NewsfactsError)
     async def _our_errors(request: Request, exc: NewsfactsError) -> JSONResponse:
         if exc.status >= 500:
-            log.warning("request failed", extra={"code": exc.code, "status": exc.status})
+            cost = (
+                {"prompt_tokens": exc.prompt_tokens, "completion_tokens": exc.completion_tokens,
+                 "attempts": exc.attempts}
+                if isinstance(exc, LLMError) else {}
+            )  # fmt: skip
+            log.warning("request failed", extra={"code": exc.code, "status": exc.status, **cost})
         return error_response(exc.status, exc.code, exc.message, exc.retry_after)
 
     @app.exception_handler(RequestValidationError)

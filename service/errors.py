@@ -70,10 +70,19 @@ class DeadlineExceeded(NewsfactsError):
 
 
 class LLMError(NewsfactsError):
-    """The LLM failed after retries."""
+    """The LLM failed after retries; carries what the failed attempts cost."""
 
     status = 502
     code = "llm_error"
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    attempts: int = 0
+
+    def with_cost(self, prompt_tokens: int, completion_tokens: int, attempts: int) -> LLMError:
+        """Record the tokens and calls spent before the failure (for logs and metrics)."""
+        self.prompt_tokens, self.completion_tokens = prompt_tokens, completion_tokens
+        self.attempts = attempts
+        return self
 
 
 class LLMTimeout(LLMError):

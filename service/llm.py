@@ -129,12 +129,12 @@ class OpenAIStructuredLLM:
                 max_tokens=self.settings.llm_max_tokens,
                 max_retries=self.settings.llm_reasks,
             )
-        except LLMError as exc:
-            exc.usage, exc.attempts = meter.usage, meter.calls  # type: ignore[attr-defined]
-            raise
         except Exception as exc:
-            mapped = _map_error(exc)
-            mapped.usage, mapped.attempts = meter.usage, meter.calls  # type: ignore[attr-defined]
+            mapped = _map_error(exc).with_cost(
+                meter.usage.prompt_tokens, meter.usage.completion_tokens, meter.calls
+            )
+            if mapped is exc:
+                raise
             raise mapped from exc
         return LLMResult(value=value, usage=meter.usage, attempts=meter.calls)
 

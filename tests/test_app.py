@@ -87,13 +87,23 @@ def test_transient_5xx_is_retried_then_succeeds(fake_llm: FakeLLM, start_service
     ids=["always-500", "always-schema-invalid", "tool-args-not-json"],
 )
 def test_llm_failures_after_retries_give_502(
-    fake_llm: FakeLLM, start_service: Any, default_reply: Any, code: str
+    fake_llm: FakeLLM,
+    start_service: Any,
+    caplog: pytest.LogCaptureFixture,
+    default_reply: Any,
+    code: str,
 ) -> None:
     fake_llm.default = default_reply
     client = start_service(llm_transport_retries=2, llm_reasks=1)
     r = client.post("/extract", json={"text": SEED_004})
     assert_error_shape(r, 502, code)
-    assert 2 <= len(fake_llm.requests) <= 3  # bounded: retries or re-asks, never unbounded
+    calls = len(fake_llm.requests)
+    assert 2 <= calls <= 3  # bounded: retries or re-asks, never unbounded
+    (failed,) = [rec for rec in caplog.records if rec.getMessage() == "request failed"]
+    assert failed.attempts == calls  # type: ignore[attr-defined]
+    # Each answered call cost 100 prompt tokens; HTTP errors carry no usage.
+    answered = 0 if code == "llm_unavailable" else calls
+    assert failed.prompt_tokens == 100 * answered  # type: ignore[attr-defined]
     # The service stays up and serves the next request.
     fake_llm.default = tool_call(FACTS_004)
     assert client.post("/extract", json={"text": SEED_004}).status_code == 200
