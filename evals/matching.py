@@ -1,0 +1,262 @@
+"""One-to-one matching of predicted facts to gold facts, list by list.
+
+Each list has a key rule (from the product contract); a pair that passes it gets a score
+in (0, 1], plus a small bonus for agreeing attributes so ties go to the better pair. The
+assignment maximises the total score (Hungarian algorithm, scipy), so each predicted fact
+matches at most one gold fact and vice versa.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from pydantic import BaseModel
+from rapidfuzz import fuzz
+from scipy.optimize import linear_sum_assignment
+
+from evals.gold import GoldCase
+from evals.numbers import same_number
+from schemas.facts import FACT_LISTS, NewsFacts
+from service.grounding import normalize
+
+NAME_THRESHOLD = 0.85
+QUOTE_OVERLAP = 0.6
+ATTRIBUTE_BONUS = 0.01
+
+# Attributes compared on matched pairs (the key fields of each list are left out).
+ATTRIBUTES: dict[str, tuple[str, ...]] = {
+    "people": ("role", "affiliation"),
+    "organizations": ("kind",),
+    "locations": ("kind", "country"),
+    "negotiations": ("round", "format", "venue", "participants", "outcome", "agreements"),
+    "casualties": (
+        "count_max", "approximate", "population", "side", "location", "period", "reported_by",
+    ),
+    "displacement": (
+        "count_max", "approximate", "location", "destination", "period", "reported_by",
+    ),
+    "attacks": ("target", "location", "when", "attributed_to", "denied_by"),
+    "figures": ("unit", "what", "reported_by"),
+    "quotes": ("speaker_role",),
+}  # fmt: skip
+
+_HONORIFICS = re.compile(r"\b(mr|mrs|ms|dr|sir|president|gen|col)\b\.?\s*")
+_NON_WORD = re.compile(r"[^\w\s]")
+_TOKENS = re.compile(r"\w+")
+_UNITS = {
+    "$": "usd", "usd": "usd", "dollars": "usd", "us dollars": "usd", "dollar": "usd",
+    "people": "people", "persons": "people", "individuals": "people", "civilians": "people",
+    "troops": "troops", "soldiers": "troops", "metres": "meters", "meters": "meters",
+    "m": "meters", "body": "bodies", "bodies": "bodies", "attack": "attacks",
+    "%": "percent", "percent": "percent",
+}  # fmt: skip
+
+
+def normalize_name(name: str) -> str:
+    """Casefolded name without honorifics, punctuation or extra spaces."""
+    text = _NON_WORD.sub(" ", _HONORIFICS.sub("", normalize(name)))
+    return " ".join(text.split())
+
+
+def name_similarity(predicted: str | None, names: Iterable[str]) -> float:
+    """Best similarity (0..1) between a predicted name and any gold name or alias."""
+    if not predicted:
+        return 0.0
+    p = normalize_name(predicted)
+    return max((fuzz.ratio(p, normalize_name(n)) / 100 for n in names), default=0.0)
+
+
+def text_similarity(a: str | None, b: str | None) -> float:
+    """Order-insensitive similarity of two short texts (0..1)."""
+    if not a or not b:
+        return 0.0
+    return fuzz.token_set_ratio(normalize_name(a), normalize_name(b)) / 100
+
+
+def token_overlap(a: str, b: str) -> float:
+    """Dice overlap of the word tokens of two texts (0..1)."""
+    ta, tb = set(_TOKENS.findall(normalize(a))), set(_TOKENS.findall(normalize(b)))
+    if not ta or not tb:
+        return 0.0
+    return 2 * len(ta & tb) / (len(ta) + len(tb))
+
+
+def normalize_unit(unit: str | None) -> str | None:
+    """A unit in canonical form ('$' and 'dollars' are 'usd')."""
+    if unit is None:
+        return None
+    u = " ".join(normalize(unit).split())
+    return _UNITS.get(u, u)
+
+
+def units_agree(gold: str | None, predicted: str | None) -> bool:
+    """Equal after normalisation, one containing the other, or one of them unstated."""
+    g, p = normalize_unit(gold), normalize_unit(predicted)
+    return g is None or p is None or g == p or g in p or p in g
+
+
+def _place_names(case: GoldCase, place: str | None) -> tuple[str, ...]:
+    return case.names_of(place) if place else ()
+
+
+def _entity_key(gold: Any, pred: Any, case: GoldCase) -> float:
+    score = name_similarity(pred.name, case.names_of(gold.name))
+    return score if score >= NAME_THRESHOLD else 0.0
+
+
+def _casualty_key(gold: Any, pred: Any, case: GoldCase) -> float:
+    return 1.0 if gold.count == pred.count and gold.outcome == pred.outcome else 0.0
+
+
+def _displacement_key(gold: Any, pred: Any, case: GoldCase) -> float:
+    return 1.0 if gold.count == pred.count and gold.movement == pred.movement else 0.0
+
+
+def _attack_key(gold: Any, pred: Any, case: GoldCase) -> float:
+    if gold.target_type != pred.target_type:
+        return 0.0
+    where = name_similarity(pred.location, _place_names(case, gold.location))
+    what = text_similarity(gold.target, pred.target)
+    best = max(where, what)
+    return best if best >= NAME_THRESHOLD else 0.0
+
+
+def _party_overlap(gold: list[str], pred: list[str]) -> float:
+    if not gold:
+        return 0.0
+    hits = sum(
+        any(fuzz.partial_ratio(normalize_name(g), normalize_name(p)) >= 85 for p in pred)
+        for g in gold
+    )
+    return hits / len(gold)
+
+
+def _negotiation_key(gold: Any, pred: Any, case: GoldCase) -> float:
+    parties = _party_overlap(gold.parties, pred.parties)
+    if parties < 0.5:
+        return 0.0
+    if gold.round is None and gold.venue is None:
+        return parties  # nothing else to key on (e.g. talks by video, rounds unnumbered)
+    same_round = gold.round is not None and gold.round == pred.round
+    venue = name_similarity(pred.venue, _place_names(case, gold.venue))
+    return parties if same_round or venue >= NAME_THRESHOLD else 0.0
+
+
+def _figure_key(gold: Any, pred: Any, case: GoldCase) -> float:
+    ok = same_number(gold.value, pred.value) and units_agree(gold.unit, pred.unit)
+    return 1.0 if ok else 0.0
+
+
+def _quote_key(gold: Any, pred: Any, case: GoldCase) -> float:
+    if name_similarity(pred.speaker, case.names_of(gold.speaker)) < NAME_THRESHOLD:
+        return 0.0
+    overlap = token_overlap(gold.text, pred.text)
+    return overlap if overlap >= QUOTE_OVERLAP else 0.0
+
+
+KEY_RULES: dict[str, Callable[[Any, Any, GoldCase], float]] = {
+    "people": _entity_key,
+    "organizations": _entity_key,
+    "locations": _entity_key,
+    "negotiations": _negotiation_key,
+    "casualties": _casualty_key,
+    "displacement": _displacement_key,
+    "attacks": _attack_key,
+    "figures": _figure_key,
+    "quotes": _quote_key,
+}
+
+
+def attribute_agrees(gold: Any, pred: Any, case: GoldCase) -> bool:
+    """Whether one attribute value agrees (numbers, enums, names with aliases, lists)."""
+    if isinstance(gold, bool) or isinstance(pred, bool):
+        return gold is pred
+    if isinstance(gold, int | float):
+        return isinstance(pred, int | float) and same_number(float(gold), float(pred))
+    if isinstance(gold, list):
+        return all(any(attribute_agrees(g, p, case) for p in pred or []) for g in gold)
+    if isinstance(gold, str):
+        if not isinstance(pred, str):
+            return False
+        return (
+            name_similarity(pred, case.names_of(gold)) >= NAME_THRESHOLD
+            or text_similarity(gold, pred) >= NAME_THRESHOLD
+        )
+    return bool(gold == pred)
+
+
+def compare_attributes(
+    list_name: str, gold: BaseModel, pred: BaseModel, case: GoldCase
+) -> dict[str, bool]:
+    """Per attribute the gold fact states: does the prediction agree?"""
+    return {
+        attr: attribute_agrees(getattr(gold, attr), getattr(pred, attr), case)
+        for attr in ATTRIBUTES[list_name]
+        if getattr(gold, attr) not in (None, [])
+    }
+
+
+@dataclass(frozen=True)
+class Pair:
+    """A matched gold and predicted fact, by index, with the key score."""
+
+    gold: int
+    pred: int
+    score: float
+    attributes: dict[str, bool]
+
+
+@dataclass(frozen=True)
+class ListMatch:
+    """The matching of one fact list: pairs, missed gold facts and spurious predictions."""
+
+    list_name: str
+    pairs: list[Pair]
+    missed: list[int]
+    spurious: list[int]
+    n_gold: int
+    n_pred: int
+
+
+def match_list(list_name: str, gold: list[Any], pred: list[Any], case: GoldCase) -> ListMatch:
+    """Best one-to-one matching of one list's predictions to its gold facts."""
+    rule = KEY_RULES[list_name]
+    pairs: list[Pair] = []
+    if gold and pred:
+        scores = np.zeros((len(gold), len(pred)))
+        attrs: dict[tuple[int, int], dict[str, bool]] = {}
+        for i, g in enumerate(gold):
+            for j, p in enumerate(pred):
+                key = rule(g, p, case)
+                if key > 0:
+                    attrs[i, j] = compare_attributes(list_name, g, p, case)
+                    agreed = sum(attrs[i, j].values()) / max(len(attrs[i, j]), 1)
+                    scores[i, j] = key + ATTRIBUTE_BONUS * agreed
+        rows, cols = linear_sum_assignment(scores, maximize=True)
+        pairs = [
+            Pair(int(i), int(j), float(scores[i, j]), attrs[i, j])
+            for i, j in zip(rows, cols, strict=True)
+            if scores[i, j] > 0
+        ]
+    matched_gold = {p.gold for p in pairs}
+    matched_pred = {p.pred for p in pairs}
+    return ListMatch(
+        list_name=list_name,
+        pairs=pairs,
+        missed=[i for i in range(len(gold)) if i not in matched_gold],
+        spurious=[j for j in range(len(pred)) if j not in matched_pred],
+        n_gold=len(gold),
+        n_pred=len(pred),
+    )
+
+
+def match_facts(case: GoldCase, predicted: NewsFacts) -> dict[str, ListMatch]:
+    """Match every fact list of a prediction against the case's gold facts."""
+    return {
+        name: match_list(name, getattr(case.facts, name), getattr(predicted, name), case)
+        for name in FACT_LISTS
+    }

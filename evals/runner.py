@@ -1,0 +1,113 @@
+"""Run the gold set through the real pipeline: live, recording cassettes, or replaying them."""
+
+from __future__ import annotations
+
+import contextlib
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from enum import StrEnum
+from pathlib import Path
+
+from evals.cassettes import (
+    CASSETTES_DIR,
+    CannotOverwriteExistingCassetteException,
+    StaleCassetteError,
+    cassette_path,
+    make_vcr,
+    stale_message,
+)
+from evals.gold import GoldCase
+from evals.scoring import CaseOutcome
+from schemas.api import ExtractRequest
+from service.backend import open_backend
+from service.errors import NewsfactsError
+from service.pipeline import Pipeline
+from service.settings import Settings
+
+# Replays never reach a server: the address only has to be well formed.
+REPLAY_BASE_URL = "http://127.0.0.1:9/v1"
+
+
+class Mode(StrEnum):
+    """Where the LLM answers come from."""
+
+    LIVE = "live"
+    RECORD = "record"
+    REPLAY = "replay"
+
+
+@dataclass
+class EvalRun:
+    """One run of the gold set: its settings, prompt and per-case outcomes."""
+
+    prompt: str
+    model: str
+    mode: Mode
+    outcomes: list[CaseOutcome] = field(default_factory=list)
+    wall_s: float = 0.0
+
+
+def replay_settings(settings: Settings) -> Settings:
+    """Settings for a replay: same request bodies, no server, no transport retries."""
+    return settings.model_copy(
+        update={"llm_base_url": REPLAY_BASE_URL, "llm_transport_retries": 0, "llm_api_key": None}
+    )
+
+
+def _is_stale(exc: BaseException) -> bool:
+    seen: BaseException | None = exc
+    while seen is not None:
+        if isinstance(seen, CannotOverwriteExistingCassetteException):
+            return True
+        seen = seen.__cause__ or seen.__context__
+    return False
+
+
+@contextlib.contextmanager
+def _cassette(mode: Mode, prompt: str, article_id: str, root: Path) -> Iterator[Path | None]:
+    if mode is Mode.LIVE:
+        yield None
+        return
+    path = cassette_path(prompt, article_id, root)
+    if mode is Mode.REPLAY and not path.is_file():
+        raise StaleCassetteError(stale_message(prompt, path))
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with make_vcr(record=mode is Mode.RECORD).use_cassette(str(path)):
+        yield path
+
+
+async def run_gold(
+    cases: list[GoldCase],
+    settings: Settings,
+    prompt: str,
+    mode: Mode = Mode.LIVE,
+    cassettes_dir: Path = CASSETTES_DIR,
+    on_case: Callable[[CaseOutcome], None] | None = None,
+) -> EvalRun:
+    """Extract every case with the pipeline; a failing case becomes a failure row.
+
+    A replay that misses its cassette raises StaleCassetteError naming the record command.
+    """
+    if mode is Mode.REPLAY:
+        settings = replay_settings(settings)
+    run = EvalRun(prompt=prompt, model=settings.llm_model, mode=mode)
+    started = time.perf_counter()
+    async with open_backend(settings) as backend:
+        pipeline = Pipeline(backend.llm, settings)
+        for case in cases:
+            with _cassette(mode, prompt, case.article_id, cassettes_dir) as path:
+                try:
+                    response = await pipeline.extract(ExtractRequest(text=case.text, prompt=prompt))
+                    outcome = CaseOutcome.build(case, response.facts, response.meta)
+                except NewsfactsError as exc:
+                    if path is not None and mode is Mode.REPLAY and _is_stale(exc):
+                        raise StaleCassetteError(stale_message(prompt, path)) from None
+                    outcome = CaseOutcome.build(case, None, error=f"{exc.code}: {exc.message}")
+                except Exception as exc:  # a crashing case is a failure row, not a crashed run
+                    outcome = CaseOutcome.build(case, None, error=f"{type(exc).__name__}: {exc}")
+            run.outcomes.append(outcome)
+            if on_case is not None:
+                on_case(outcome)
+    run.wall_s = time.perf_counter() - started
+    return run

@@ -1,0 +1,258 @@
+"""Scores of one case and of a whole run, from matched facts (pydantic_evals style).
+
+Each evaluator is a small function of a case's outcome that returns a score with a reason;
+run-level metrics pool the per-list counts over every case.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from evals.gold import GoldCase
+from evals.matching import ListMatch, match_facts
+from evals.numbers import numbers_in, same_number
+from schemas.api import Meta
+from schemas.facts import FACT_LISTS, NewsFacts
+from service.grounding import align, iter_facts
+
+NUMBER_FIELDS = {
+    "casualties": ("count", "count_max"),
+    "displacement": ("count", "count_max"),
+    "figures": ("value",),
+}
+
+
+@dataclass
+class Counts:
+    """True positives, false positives and false negatives, with P/R/F1."""
+
+    tp: int = 0
+    fp: int = 0
+    fn: int = 0
+
+    def __add__(self, other: Counts) -> Counts:
+        return Counts(self.tp + other.tp, self.fp + other.fp, self.fn + other.fn)
+
+    @property
+    def precision(self) -> float:
+        """Matched predictions over predictions (0 when nothing was predicted)."""
+        return self.tp / (self.tp + self.fp) if self.tp + self.fp else 0.0
+
+    @property
+    def recall(self) -> float:
+        """Matched gold facts over gold facts (0 when there is no gold)."""
+        return self.tp / (self.tp + self.fn) if self.tp + self.fn else 0.0
+
+    @property
+    def f1(self) -> float:
+        """Harmonic mean of precision and recall."""
+        p, r = self.precision, self.recall
+        return 2 * p * r / (p + r) if p + r else 0.0
+
+    @property
+    def empty(self) -> bool:
+        """No gold and no predictions: the list says nothing about quality."""
+        return self.tp + self.fp + self.fn == 0
+
+    def as_dict(self) -> dict[str, float]:
+        """Counts and rates, rounded for reports."""
+        return {
+            "tp": self.tp, "fp": self.fp, "fn": self.fn,
+            "precision": round(self.precision, 4), "recall": round(self.recall, 4),
+            "f1": round(self.f1, 4),
+        }  # fmt: skip
+
+
+@dataclass
+class Ratio:
+    """A share: hits over total."""
+
+    hits: int = 0
+    total: int = 0
+
+    def __add__(self, other: Ratio) -> Ratio:
+        return Ratio(self.hits + other.hits, self.total + other.total)
+
+    @property
+    def rate(self) -> float | None:
+        """hits/total, or None when there is nothing to count."""
+        return self.hits / self.total if self.total else None
+
+
+@dataclass(frozen=True)
+class EvalScore:
+    """One evaluator's verdict on one case."""
+
+    name: str
+    value: float | None
+    reason: str
+
+
+@dataclass
+class CaseOutcome:
+    """What one case produced: the prediction (or the error) and how it matched."""
+
+    case: GoldCase
+    predicted: NewsFacts | None
+    meta: Meta | None = None
+    error: str | None = None
+    matches: dict[str, ListMatch] = field(default_factory=dict)
+
+    @classmethod
+    def build(
+        cls, case: GoldCase, predicted: NewsFacts | None, meta: Meta | None = None,
+        error: str | None = None,
+    ) -> CaseOutcome:  # fmt: skip
+        """Match the prediction (an empty one when the case failed) against the gold."""
+        facts = predicted if predicted is not None else NewsFacts()
+        return cls(case, predicted, meta, error, match_facts(case, facts))
+
+    def counts(self, list_name: str) -> Counts:
+        """P/R/F1 counts of one fact list."""
+        m = self.matches[list_name]
+        return Counts(tp=len(m.pairs), fp=len(m.spurious), fn=len(m.missed))
+
+    def overall(self) -> Counts:
+        """Counts over every list of this case."""
+        total = Counts()
+        for name in FACT_LISTS:
+            total = total + self.counts(name)
+        return total
+
+    def attributes(self) -> dict[tuple[str, str], Ratio]:
+        """Per (list, attribute): how many matched pairs agree with the gold value."""
+        out: dict[tuple[str, str], Ratio] = {}
+        for name, m in self.matches.items():
+            for pair in m.pairs:
+                for attr, ok in pair.attributes.items():
+                    out[name, attr] = out.get((name, attr), Ratio()) + Ratio(int(ok), 1)
+        return out
+
+    def grounding(self) -> Ratio:
+        """Predicted facts whose evidence is found in the article."""
+        if self.predicted is None:
+            return Ratio()
+        found = [
+            align(f.evidence, self.case.text)[2] != "none" for _, f in iter_facts(self.predicted)
+        ]  # type: ignore[attr-defined]
+        return Ratio(sum(found), len(found))
+
+    def unsupported_numbers(self) -> Ratio:
+        """Predicted numbers (counts, values) that the article never states."""
+        if self.predicted is None:
+            return Ratio()
+        stated = numbers_in(self.case.text)
+        values = [
+            getattr(fact, attr)
+            for name, attrs in NUMBER_FIELDS.items()
+            for fact in getattr(self.predicted, name)
+            for attr in attrs
+            if getattr(fact, attr) is not None
+        ]
+        missing = [v for v in values if not any(same_number(float(v), s) for s in stated)]
+        return Ratio(len(missing), len(values))
+
+
+def list_f1(list_name: str) -> Callable[[CaseOutcome], EvalScore]:
+    """Evaluator: F1 of one fact list, with what was matched, missed and spurious."""
+
+    def evaluate(outcome: CaseOutcome) -> EvalScore:
+        c = outcome.counts(list_name)
+        reason = f"{c.tp} matched, {c.fn} missed, {c.fp} spurious"
+        return EvalScore(f"{list_name}_f1", None if c.empty else c.f1, reason)
+
+    return evaluate
+
+
+def overall_f1(outcome: CaseOutcome) -> EvalScore:
+    """Evaluator: F1 over every fact of the case."""
+    c = outcome.overall()
+    return EvalScore(
+        "f1", c.f1, f"P {c.precision:.2f} R {c.recall:.2f} over {c.tp + c.fn} gold facts"
+    )
+
+
+def schema_valid(outcome: CaseOutcome) -> EvalScore:
+    """Evaluator: 1 when the model produced schema-valid facts, else 0 with the error."""
+    ok = outcome.predicted is not None
+    return EvalScore("schema_valid", float(ok), "valid" if ok else f"failed: {outcome.error}")
+
+
+def grounding_rate(outcome: CaseOutcome) -> EvalScore:
+    """Evaluator: share of predicted facts whose evidence is found in the article."""
+    r = outcome.grounding()
+    return EvalScore("grounding_rate", r.rate, f"{r.hits}/{r.total} evidence spans found")
+
+
+def unsupported_number_rate(outcome: CaseOutcome) -> EvalScore:
+    """Evaluator: share of predicted numbers that the article does not state."""
+    r = outcome.unsupported_numbers()
+    return EvalScore("unsupported_number_rate", r.rate, f"{r.hits}/{r.total} numbers not in text")
+
+
+EVALUATORS: list[Callable[[CaseOutcome], EvalScore]] = [
+    overall_f1,
+    *(list_f1(name) for name in FACT_LISTS),
+    grounding_rate,
+    unsupported_number_rate,
+    schema_valid,
+]
+
+
+def evaluate_case(outcome: CaseOutcome) -> list[EvalScore]:
+    """Every evaluator's score for one case."""
+    return [evaluator(outcome) for evaluator in EVALUATORS]
+
+
+@dataclass
+class RunSummary:
+    """Run-level metrics, pooled over every case."""
+
+    per_list: dict[str, Counts]
+    micro: Counts
+    macro_f1: float
+    attributes: dict[tuple[str, str], Ratio]
+    grounding: Ratio
+    unsupported_numbers: Ratio
+    schema_valid: Ratio
+    prompt_tokens: int
+    completion_tokens: int
+    latency_ms: float
+
+
+def summarize(outcomes: list[CaseOutcome]) -> RunSummary:
+    """Pool the counts of every case: micro-F1 (headline), macro-F1 over lists, rates."""
+    per_list = {name: Counts() for name in FACT_LISTS}
+    attributes: dict[tuple[str, str], Ratio] = {}
+    grounding, numbers, valid = Ratio(), Ratio(), Ratio()
+    prompt_tokens = completion_tokens = 0
+    latency = 0.0
+    for o in outcomes:
+        for name in FACT_LISTS:
+            per_list[name] = per_list[name] + o.counts(name)
+        for key, ratio in o.attributes().items():
+            attributes[key] = attributes.get(key, Ratio()) + ratio
+        grounding = grounding + o.grounding()
+        numbers = numbers + o.unsupported_numbers()
+        valid = valid + Ratio(int(o.predicted is not None), 1)
+        if o.meta is not None:
+            prompt_tokens += o.meta.usage.prompt_tokens
+            completion_tokens += o.meta.usage.completion_tokens
+            latency += o.meta.latency_ms
+    micro = Counts()
+    for counts in per_list.values():
+        micro = micro + counts
+    scored = [c.f1 for c in per_list.values() if not c.empty]
+    return RunSummary(
+        per_list=per_list,
+        micro=micro,
+        macro_f1=sum(scored) / len(scored) if scored else 0.0,
+        attributes=attributes,
+        grounding=grounding,
+        unsupported_numbers=numbers,
+        schema_valid=valid,
+        prompt_tokens=prompt_tokens,
+        completion_tokens=completion_tokens,
+        latency_ms=latency,
+    )

@@ -1,0 +1,102 @@
+"""Scorer self-tests: gold against itself is perfect, and each perturbation moves exactly
+the metrics it should."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+
+from evals.gold import GOLD_DIR, load_case
+from evals.scoring import CaseOutcome, Counts, evaluate_case, summarize
+from schemas.facts import FACT_LISTS, Figure, NewsFacts
+
+CASE = load_case(GOLD_DIR / "004_8b1c8c72e30bd7ca.yaml")
+
+
+def perturbed(change: Callable[[dict[str, Any]], None]) -> NewsFacts:
+    """The gold facts of seed 004 with one change applied."""
+    data = CASE.facts.model_dump()
+    change(data)
+    return NewsFacts.model_validate(data)
+
+
+def test_gold_against_itself_is_perfect() -> None:
+    summary = summarize([CaseOutcome.build(CASE, CASE.facts)])
+    assert summary.micro.f1 == 1.0 and summary.macro_f1 == 1.0
+    assert summary.grounding.rate == 1.0
+    assert summary.unsupported_numbers.rate == 0.0
+    assert all(r.hits == r.total for r in summary.attributes.values())
+
+
+def test_empty_prediction_has_zero_recall() -> None:
+    summary = summarize([CaseOutcome.build(CASE, NewsFacts())])
+    assert summary.micro.recall == 0.0 and summary.micro.f1 == 0.0
+    assert summary.grounding.rate is None
+
+
+def test_failed_case_is_a_failure_row_not_a_crash() -> None:
+    outcome = CaseOutcome.build(CASE, None, error="llm_timeout")
+    scores = {s.name: s for s in evaluate_case(outcome)}
+    assert scores["schema_valid"].value == 0.0 and "llm_timeout" in scores["schema_valid"].reason
+    assert summarize([outcome]).schema_valid.rate == 0.0
+
+
+def _wrong_count(d: dict[str, Any]) -> None:
+    d["casualties"][0]["count"] = 2500
+
+
+def _drop_quote(d: dict[str, Any]) -> None:
+    del d["quotes"][0]
+
+
+def _misattribute(d: dict[str, Any]) -> None:
+    d["quotes"][0]["speaker"] = "Vladimir Putin"
+
+
+def _invent_figure(d: dict[str, Any]) -> None:
+    d["figures"].append(Figure(value=999, unit="USD", what="x", evidence="made up").model_dump())
+
+
+def _wrong_population(d: dict[str, Any]) -> None:
+    d["casualties"][0]["population"] = "soldiers"
+
+
+def _alias_and_honorific(d: dict[str, Any]) -> None:
+    d["people"][0]["name"] = "Mr. Podoliak"
+
+
+@pytest.mark.parametrize(
+    ("change", "expected", "unsupported", "attribute"),
+    [
+        (_wrong_count, {"casualties": Counts(1, 1, 1)}, 1, None),
+        (_drop_quote, {"quotes": Counts(8, 0, 1)}, 0, None),
+        (_misattribute, {"quotes": Counts(8, 1, 1)}, 0, None),
+        (_invent_figure, {"figures": Counts(1, 1, 0)}, 1, None),
+        (_wrong_population, {}, 0, ("casualties", "population")),
+        (_alias_and_honorific, {}, 0, None),
+    ],
+    ids=["wrong-count", "dropped-quote", "misattributed-speaker", "invented-figure",
+         "wrong-attribute", "alias-matches"],
+)  # fmt: skip
+def test_perturbation_moves_exactly_its_metrics(
+    change: Callable[[dict[str, Any]], None],
+    expected: dict[str, Counts],
+    unsupported: int,
+    attribute: tuple[str, str] | None,
+) -> None:
+    outcome = CaseOutcome.build(CASE, perturbed(change))
+    for name in FACT_LISTS:
+        gold_n = len(getattr(CASE.facts, name))
+        assert outcome.counts(name) == expected.get(name, Counts(gold_n, 0, 0)), name
+    assert outcome.unsupported_numbers().hits == unsupported
+    wrong = {key for key, r in outcome.attributes().items() if r.hits < r.total}
+    assert wrong == ({attribute} if attribute else set())
+
+
+def test_counts_rates() -> None:
+    c = Counts(tp=3, fp=1, fn=2)
+    assert (c.precision, c.recall) == (0.75, 0.6)
+    assert round(c.f1, 4) == round(2 * 0.75 * 0.6 / 1.35, 4)
+    assert Counts().f1 == 0.0 and Counts().empty
