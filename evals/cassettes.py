@@ -1,4 +1,4 @@
-"""Recorded LLM traffic (vcrpy cassettes): one per article × prompt version.
+"""Recorded LLM traffic (vcrpy cassettes): one per article and prompt version.
 
 Cassettes are JSON with request and response bodies stored as JSON objects, so a diff of a
 re-recorded cassette reads like a diff of the model's answers. Requests are matched on
@@ -32,7 +32,7 @@ class StaleCassetteError(Exception):
 
 
 def cassette_path(prompt: str, article_id: str, root: Path = CASSETTES_DIR) -> Path:
-    """Where the cassette of one article × prompt version lives."""
+    """Where the cassette of one article and prompt version lives."""
     return root / prompt / f"{article_id}.json"
 
 

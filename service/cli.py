@@ -72,3 +72,78 @@ def extract(
         typer.echo(f"error [invalid_request]: {exc}", err=True)
         raise typer.Exit(1) from None
     typer.echo(response.model_dump_json(indent=2))
+
+
+eval_app = typer.Typer(help="Score prompts and models against the gold facts.")
+app.add_typer(eval_app, name="eval")
+
+
+@eval_app.callback(invoke_without_command=True)
+def eval_run(
+    ctx: typer.Context,
+    prompt: Annotated[str | None, typer.Option(help="Prompt as name@version.")] = None,
+    record: Annotated[bool, typer.Option(help="Run live and (re)write the cassettes.")] = False,
+    replay: Annotated[bool, typer.Option(help="Replay cassettes; no model, no network.")] = False,
+    out: Annotated[
+        Path | None, typer.Option(help="Directory for the JSON and HTML report.")
+    ] = None,
+) -> None:
+    """Run the gold set (live, --record, or --replay) and print, save and render the scores."""
+    if ctx.invoked_subcommand is not None:
+        return
+    from rich.progress import Progress
+
+    from evals.cassettes import StaleCassetteError
+    from evals.gold import load_gold
+    from evals.report import (
+        REPORTS_DIR,
+        RUNS_DIR,
+        print_table,
+        report_name,
+        run_json,
+        write_html,
+        write_json,
+    )
+    from evals.runner import Mode, run_gold
+
+    if record and replay:
+        typer.echo("error: choose one of --record and --replay", err=True)
+        raise typer.Exit(2)
+    settings = _settings()
+    configure_logging("ERROR")
+    prompt = prompt or settings.default_prompt
+    mode = Mode.RECORD if record else Mode.REPLAY if replay else Mode.LIVE
+    cases = load_gold()
+    with Progress(disable=mode is Mode.REPLAY, transient=True) as progress:
+        task = progress.add_task(f"{mode} {prompt}", total=len(cases))
+        try:
+            run = asyncio.run(
+                run_gold(cases, settings, prompt, mode, on_case=lambda _: progress.advance(task))
+            )
+        except StaleCassetteError as exc:
+            typer.echo(f"error: {exc}", err=True)
+            raise typer.Exit(1) from None
+    report = run_json(run)
+    print_table(report)
+    directory = out or (RUNS_DIR if mode is Mode.RECORD else REPORTS_DIR)
+    name = report_name(report)
+    json_path = write_json(report, directory / f"{name}.json")
+    html_path = write_html(report, run.outcomes, directory / f"{name}.html")
+    typer.echo(f"report: {json_path}  {html_path}")
+
+
+@eval_app.command("compare")
+def eval_compare(
+    a: Annotated[str, typer.Argument(help="Run A: a report .json, or a prompt name@version.")],
+    b: Annotated[str, typer.Argument(help="Run B: a report .json, or a prompt name@version.")],
+) -> None:
+    """Show two runs side by side: per list, per fact gained and lost, and the cost of each."""
+    from evals.compare import compare_reports, print_comparison
+    from evals.report import load_report
+
+    try:
+        reports = load_report(a), load_report(b)
+    except FileNotFoundError as exc:
+        typer.echo(f"error: no such report: {exc.filename}", err=True)
+        raise typer.Exit(1) from None
+    print_comparison(compare_reports(*reports))

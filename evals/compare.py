@@ -1,0 +1,94 @@
+"""Two eval runs side by side: per list, per fact (gained and lost), and what each cost."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rich.console import Console
+from rich.table import Table
+
+from evals.report import counts_of
+from schemas.facts import FACT_LISTS
+
+
+def _matched(case: dict[str, Any], list_name: str) -> dict[int, str]:
+    return {m["gold_index"]: m["label"] for m in case["lists"][list_name]["matched"]}
+
+
+def _spurious(case: dict[str, Any], list_name: str) -> list[str]:
+    return [m["label"] for m in case["lists"][list_name]["spurious"]]
+
+
+def compare_reports(a: dict[str, Any], b: dict[str, Any]) -> dict[str, Any]:
+    """What B gained and lost against A, list by list and gold fact by gold fact."""
+    per_list = {}
+    for name in FACT_LISTS:
+        ca, cb = counts_of(a, name), counts_of(b, name)
+        per_list[name] = {"a": ca.as_dict(), "b": cb.as_dict(), "delta_f1": round(cb.f1 - ca.f1, 4)}
+    facts = []
+    cases_b = {c["article_id"]: c for c in b["cases"]}
+    for case_a in a["cases"]:
+        case_b = cases_b.get(case_a["article_id"])
+        if case_b is None:
+            continue
+        for name in FACT_LISTS:
+            ma, mb = _matched(case_a, name), _matched(case_b, name)
+            sa, sb = _spurious(case_a, name), _spurious(case_b, name)
+            change = {
+                "article_id": case_a["article_id"],
+                "list": name,
+                "gained": [mb[i] for i in sorted(set(mb) - set(ma))],
+                "lost": [ma[i] for i in sorted(set(ma) - set(mb))],
+                "new_spurious": [x for x in sb if x not in sa],
+                "fixed_spurious": [x for x in sa if x not in sb],
+            }
+            if any(change[k] for k in ("gained", "lost", "new_spurious", "fixed_spurious")):
+                facts.append(change)
+    cost = {
+        side: {
+            "prompt": r["prompt"],
+            "model": r["model"],
+            "micro_f1": r["summary"]["micro_f1"],
+            "prompt_tokens": r["summary"]["tokens"]["prompt"],
+            "completion_tokens": r["summary"]["tokens"]["completion"],
+            "llm_s": round(r["summary"]["latency_ms"] / 1000, 1),
+        }
+        for side, r in (("a", a), ("b", b))
+    }
+    return {"per_list": per_list, "facts": facts, "cost": cost}
+
+
+def print_comparison(cmp: dict[str, Any], console: Console | None = None) -> None:
+    """The comparison as terminal tables."""
+    console = console or Console()
+    a, b = cmp["cost"]["a"], cmp["cost"]["b"]
+    table = Table(title=f"A = {a['prompt']} ({a['model']})   B = {b['prompt']} ({b['model']})")
+    for column in ("list", "P A", "P B", "R A", "R B", "F1 A", "F1 B", "ΔF1"):
+        table.add_column(column, justify="left" if column == "list" else "right")
+    for name, row in cmp["per_list"].items():
+        ra, rb = row["a"], row["b"]
+        delta = row["delta_f1"]
+        colour = "green" if delta > 0 else "red" if delta < 0 else ""
+        table.add_row(
+            name, f"{ra['precision']:.2f}", f"{rb['precision']:.2f}", f"{ra['recall']:.2f}",
+            f"{rb['recall']:.2f}", f"{ra['f1']:.2f}", f"{rb['f1']:.2f}",
+            f"[{colour}]{delta:+.2f}[/{colour}]" if colour else f"{delta:+.2f}",
+        )  # fmt: skip
+    console.print(table)
+    cost = Table(title="cost")
+    for column in ("run", "micro-F1", "prompt tokens", "completion tokens", "LLM time (s)"):
+        cost.add_column(column, justify="left" if column == "run" else "right")
+    for side, row in (("A", a), ("B", b)):
+        cost.add_row(side, f"{row['micro_f1']:.3f}", str(row["prompt_tokens"]),
+                     str(row["completion_tokens"]), f"{row['llm_s']:.1f}")  # fmt: skip
+    console.print(cost)
+    for change in cmp["facts"]:
+        console.print(f"[bold]{change['article_id']} {change['list']}[/bold]")
+        for label in change["gained"]:
+            console.print(f"  [green]+ {label}[/green]")
+        for label in change["lost"]:
+            console.print(f"  [red]- {label}[/red]")
+        for label in change["new_spurious"]:
+            console.print(f"  [yellow]! new spurious: {label}[/yellow]")
+        for label in change["fixed_spurious"]:
+            console.print(f"  [cyan]✓ no longer spurious: {label}[/cyan]")

@@ -1,0 +1,199 @@
+"""Eval reports: a JSON document, a terminal table and an HTML page."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from pathlib import Path
+from typing import Any
+
+import jinja2
+from pydantic import BaseModel
+from rich.console import Console
+from rich.table import Table
+
+from evals.gold import ROOT
+from evals.runner import EvalRun
+from evals.scoring import CaseOutcome, Counts, evaluate_case, summarize
+from schemas.facts import FACT_LISTS
+from service.grounding import align
+
+RUNS_DIR = ROOT / "evals" / "runs"  # recorded runs, committed: the prompt-iteration path
+REPORTS_DIR = ROOT / "evals" / "reports"  # replays and live runs, not committed
+_templates = jinja2.Environment(
+    loader=jinja2.FileSystemLoader(Path(__file__).parent / "templates"),
+    autoescape=True,
+    undefined=jinja2.StrictUndefined,
+)
+
+
+def fact_label(list_name: str, fact: BaseModel) -> str:
+    """A short human label for a fact, e.g. 'killed 2000 civilians' or 'Podolyak: To our…'."""
+    d = fact.model_dump()
+    if list_name in ("people", "organizations", "locations"):
+        return str(d["name"])
+    if list_name == "casualties":
+        return f"{d['count']:,} {d['outcome']} ({d['population'] or 'people'})"
+    if list_name == "displacement":
+        return f"{d['count']:,} {d['movement']}"
+    if list_name == "attacks":
+        return f"{d['target_type']}: {d['target']}"
+    if list_name == "negotiations":
+        return f"{' / '.join(d['parties'])} round {d['round']} at {d['venue']}"
+    if list_name == "figures":
+        return f"{d['value']:,g} {d['unit'] or ''} ({d['what']})"
+    text = d["text"] if len(d["text"]) <= 60 else d["text"][:57] + "…"
+    return f"{d['speaker']}: {text}"
+
+
+def _rate(value: float | None) -> float | None:
+    return None if value is None else round(value, 4)
+
+
+def _case_json(o: CaseOutcome) -> dict[str, Any]:
+    gold, pred = o.case.facts, o.predicted
+    lists: dict[str, Any] = {}
+    for name, m in o.matches.items():
+        g, p = getattr(gold, name), getattr(pred, name) if pred else []
+        lists[name] = {
+            "counts": o.counts(name).as_dict(),
+            "matched": [
+                {"gold_index": x.gold, "label": fact_label(name, g[x.gold]),
+                 "gold": g[x.gold].model_dump(), "pred": p[x.pred].model_dump(),
+                 "attributes": x.attributes}
+                for x in m.pairs
+            ],
+            "missed": [{"gold_index": i, "label": fact_label(name, g[i]), "gold": g[i].model_dump()}
+                       for i in m.missed],
+            "spurious": [{"label": fact_label(name, p[j]), "pred": p[j].model_dump()}
+                         for j in m.spurious],
+        }  # fmt: skip
+    return {
+        "article_id": o.case.article_id,
+        "error": o.error,
+        "meta": o.meta.model_dump() if o.meta else None,
+        "scores": [
+            {"name": s.name, "value": _rate(s.value), "reason": s.reason} for s in evaluate_case(o)
+        ],
+        "lists": lists,
+    }
+
+
+def run_json(run: EvalRun) -> dict[str, Any]:
+    """The whole run as a JSON-ready document (summary first, then every case)."""
+    s = summarize(run.outcomes)
+    return {
+        "prompt": run.prompt,
+        "model": run.model,
+        "mode": str(run.mode),
+        "created": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        "wall_s": round(run.wall_s, 2),
+        "summary": {
+            "micro": s.micro.as_dict(),
+            "micro_f1": round(s.micro.f1, 4),
+            "macro_f1": round(s.macro_f1, 4),
+            "per_list": {name: c.as_dict() for name, c in s.per_list.items()},
+            "attributes": {
+                f"{lst}.{attr}": {"accuracy": _rate(r.rate), "n": r.total}
+                for (lst, attr), r in sorted(s.attributes.items())
+            },
+            "grounding_rate": _rate(s.grounding.rate),
+            "unsupported_number_rate": _rate(s.unsupported_numbers.rate),
+            "schema_valid_rate": _rate(s.schema_valid.rate),
+            "tokens": {"prompt": s.prompt_tokens, "completion": s.completion_tokens},
+            "latency_ms": round(s.latency_ms, 1),
+        },
+        "cases": [_case_json(o) for o in run.outcomes],
+    }
+
+
+def _fmt(value: float | None) -> str:
+    return "—" if value is None else f"{value:.2f}"
+
+
+def print_table(report: dict[str, Any], console: Console | None = None) -> None:
+    """Per-list P/R/F1 and the headline metrics, as a terminal table."""
+    console = console or Console()
+    s = report["summary"]
+    table = Table(title=f"{report['prompt']} · {report['model']} · {report['mode']}")
+    for column in ("list", "gold", "pred", "P", "R", "F1"):
+        table.add_column(column, justify="left" if column == "list" else "right")
+    for name in FACT_LISTS:
+        c = s["per_list"][name]
+        table.add_row(name, str(c["tp"] + c["fn"]), str(c["tp"] + c["fp"]),
+                      _fmt(c["precision"]), _fmt(c["recall"]), _fmt(c["f1"]))  # fmt: skip
+    m = s["micro"]
+    table.add_row("micro (all facts)", str(m["tp"] + m["fn"]), str(m["tp"] + m["fp"]),
+                  _fmt(m["precision"]), _fmt(m["recall"]), _fmt(m["f1"]), style="bold")  # fmt: skip
+    console.print(table)
+    console.print(
+        f"micro-F1 {s['micro_f1']:.3f} · macro-F1 {s['macro_f1']:.3f} · "
+        f"grounding {_fmt(s['grounding_rate'])} · unsupported numbers "
+        f"{_fmt(s['unsupported_number_rate'])} · schema-valid {_fmt(s['schema_valid_rate'])} · "
+        f"tokens {s['tokens']['prompt']}+{s['tokens']['completion']} · "
+        f"LLM time {s['latency_ms'] / 1000:.1f} s"
+    )
+    for case in report["cases"]:
+        if case["error"]:
+            console.print(f"[red]{case['article_id']} failed: {case['error']}[/red]")
+
+
+def _segments(text: str, spans: list[tuple[int, int, str, str]]) -> list[dict[str, Any]]:
+    """Split text into runs, each with the facts whose evidence covers it."""
+    cover: list[list[tuple[str, str]]] = [[] for _ in text]
+    for start, end, list_name, path in spans:
+        for i in range(start, end):
+            cover[i].append((list_name, path))
+    segments: list[dict[str, Any]] = []
+    for i, char in enumerate(text):
+        if segments and segments[-1]["facts"] == cover[i]:
+            segments[-1]["text"] += char
+        else:
+            segments.append({"text": char, "facts": cover[i]})
+    return segments
+
+
+def write_html(report: dict[str, Any], outcomes: list[CaseOutcome], path: Path) -> Path:
+    """An HTML page: each article with predicted spans highlighted, and matched/missed/spurious."""
+    cases = []
+    for case_json, o in zip(report["cases"], outcomes, strict=True):
+        spans = []
+        for name in FACT_LISTS:
+            for i, fact in enumerate(getattr(o.predicted, name) if o.predicted else []):
+                start, end, _ = align(fact.evidence, o.case.text)
+                if start is not None and end is not None:
+                    spans.append((start, end, name, f"{name}[{i}]"))
+        cases.append({**case_json, "segments": _segments(o.case.text, spans)})
+    html = _templates.get_template("report.html.j2").render(
+        report=report, cases=cases, lists=FACT_LISTS
+    )
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(html, encoding="utf-8")
+    return path
+
+
+def write_json(report: dict[str, Any], path: Path) -> Path:
+    """The report as pretty JSON."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(report, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
+    return path
+
+
+def report_name(report: dict[str, Any]) -> str:
+    """File name (without suffix) of a run: prompt and model."""
+    return f"{report['prompt']}--{report['model']}".replace("/", "_")
+
+
+def load_report(ref: str) -> dict[str, Any]:
+    """A saved report by path, or by prompt ref: the recorded run in evals/runs/."""
+    path = Path(ref)
+    if path.suffix != ".json":
+        matches = sorted(RUNS_DIR.glob(f"{ref}--*.json"))
+        path = matches[0] if len(matches) == 1 else RUNS_DIR / f"{ref}.json"
+    return dict(json.loads(path.read_text(encoding="utf-8")))
+
+
+def counts_of(report: dict[str, Any], list_name: str) -> Counts:
+    """A list's pooled counts from a saved report."""
+    c = report["summary"]["per_list"][list_name]
+    return Counts(c["tp"], c["fp"], c["fn"])

@@ -1,0 +1,61 @@
+"""Reports: JSON summary, terminal table, HTML with highlighted spans, and compare."""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+from typing import Any
+
+from rich.console import Console
+
+from evals.compare import compare_reports, print_comparison
+from evals.gold import GOLD_DIR, load_case
+from evals.report import print_table, run_json, write_html
+from evals.runner import EvalRun, Mode
+from evals.scoring import CaseOutcome
+from schemas.facts import NewsFacts
+
+CASE = load_case(GOLD_DIR / "004_8b1c8c72e30bd7ca.yaml")
+
+
+def make_report(predicted: NewsFacts, prompt: str) -> tuple[dict[str, Any], EvalRun]:
+    run = EvalRun(prompt=prompt, model="m", mode=Mode.REPLAY)
+    run.outcomes.append(CaseOutcome.build(CASE, predicted))
+    return run_json(run), run
+
+
+def without_quotes() -> NewsFacts:
+    data = CASE.facts.model_dump()
+    data["quotes"] = data["quotes"][1:]
+    return NewsFacts.model_validate(data)
+
+
+def test_json_summary_and_table() -> None:
+    report, _ = make_report(CASE.facts, "p@v1")
+    assert report["summary"]["micro_f1"] == 1.0
+    assert report["cases"][0]["lists"]["casualties"]["matched"][0]["label"].startswith("2,000")
+    out = io.StringIO()
+    print_table(report, Console(file=out, width=120))
+    assert "micro-F1 1.000" in out.getvalue()
+
+
+def test_html_highlights_spans_and_lists_missed(tmp_path: Path) -> None:
+    report, run = make_report(without_quotes(), "p@v2")
+    html = write_html(report, run.outcomes, tmp_path / "r.html").read_text()
+    assert '<mark class="casualties"' in html
+    assert "missed (1)" in html
+    assert "To our great regret" in html
+
+
+def test_compare_shows_gained_and_lost_facts() -> None:
+    a, _ = make_report(CASE.facts, "p@v1")
+    b, _ = make_report(without_quotes(), "p@v2")
+    cmp = compare_reports(a, b)
+    assert cmp["per_list"]["quotes"]["delta_f1"] < 0
+    (change,) = cmp["facts"]
+    assert change["list"] == "quotes" and change["lost"][0].startswith("Mykhailo Podolyak")
+    back = compare_reports(b, a)
+    assert back["facts"][0]["gained"] == change["lost"]
+    out = io.StringIO()
+    print_comparison(cmp, Console(file=out, width=140))
+    assert "- Mykhailo Podolyak" in out.getvalue()

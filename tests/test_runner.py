@@ -1,0 +1,76 @@
+"""The gold-set runner: record cassettes from a live backend, replay them, detect staleness."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from pathlib import Path
+
+import pytest
+
+from evals.cassettes import StaleCassetteError, cassette_path
+from evals.gold import load_gold
+from evals.runner import Mode, run_gold
+from tests.conftest import FACTS_004, make_settings
+from tests.fake_llm import FakeLLM, http_error, tool_call
+
+CASES = [c for c in load_gold() if c.article_id.startswith("004")]
+PROMPT = "news_facts@v1"
+SECRET_KEY = "sk-live-abcdefghijklmnop1234567890"
+
+
+def record(fake: FakeLLM, directory: Path) -> None:
+    settings = make_settings(llm_base_url=fake.url, llm_api_key=SECRET_KEY)  # type: ignore[attr-defined]
+    run = asyncio.run(run_gold(CASES, settings, PROMPT, Mode.RECORD, directory))
+    assert run.outcomes[0].error is None
+
+
+def test_record_then_replay_gives_the_same_scores(fake_llm: FakeLLM, tmp_path: Path) -> None:
+    fake_llm.default = tool_call(FACTS_004, usage=(900, 100))
+    record(fake_llm, tmp_path)
+    replayed = asyncio.run(run_gold(CASES, make_settings(), PROMPT, Mode.REPLAY, tmp_path))
+    (outcome,) = replayed.outcomes
+    assert outcome.error is None
+    assert outcome.overall().tp == 4
+    assert outcome.meta is not None and outcome.meta.usage.prompt_tokens == 900
+    assert len(fake_llm.requests) == 1  # the replay never reached the server
+
+
+def test_cassettes_hold_readable_json_and_no_secrets(fake_llm: FakeLLM, tmp_path: Path) -> None:
+    fake_llm.default = tool_call(FACTS_004)
+    record(fake_llm, tmp_path)
+    path = cassette_path(PROMPT, CASES[0].article_id, tmp_path)
+    text = path.read_text()
+    assert SECRET_KEY not in text and "sk-live" not in text
+    assert "authorization" not in text.lower()
+    interaction = json.loads(text)["interactions"][0]
+    assert interaction["request"]["body"]["json"]["temperature"] == 0.0
+    assert "choices" in interaction["response"]["body"]["string"]["json"]
+
+
+@pytest.mark.parametrize(
+    "change",
+    [{"llm_temperature": 0.7}, {"llm_model": "other-model"}, {"llm_max_tokens": 100}],
+    ids=["temperature", "model", "max-tokens"],
+)
+def test_changed_request_is_a_stale_cassette(
+    fake_llm: FakeLLM, tmp_path: Path, change: dict[str, object]
+) -> None:
+    fake_llm.default = tool_call(FACTS_004)
+    record(fake_llm, tmp_path)
+    with pytest.raises(StaleCassetteError, match="newsfacts eval --record --prompt news_facts@v1"):
+        asyncio.run(run_gold(CASES, make_settings(**change), PROMPT, Mode.REPLAY, tmp_path))
+
+
+def test_missing_cassette_names_the_record_command(tmp_path: Path) -> None:
+    with pytest.raises(StaleCassetteError, match="--record"):
+        asyncio.run(run_gold(CASES, make_settings(), PROMPT, Mode.REPLAY, tmp_path))
+
+
+def test_a_failing_case_is_a_failure_row(fake_llm: FakeLLM, tmp_path: Path) -> None:
+    fake_llm.default = http_error(500)
+    settings = make_settings(llm_base_url=fake_llm.url, llm_transport_retries=0)  # type: ignore[attr-defined]
+    run = asyncio.run(run_gold(CASES, settings, PROMPT, Mode.LIVE, tmp_path))
+    (outcome,) = run.outcomes
+    assert outcome.predicted is None and outcome.error is not None
+    assert outcome.error.startswith("llm_unavailable")
