@@ -21,14 +21,14 @@ class CompactJsonSchema(GenerateJsonSchema):
         return False
 
     def nullable_schema(self, schema: core_schema.NullableSchema) -> JsonSchemaValue:
-        """`X | None` as `type: [X, "null"]` (or an enum with null) where X is simple."""
+        """`X | None` as `type: [X, "null"]`, or an enum that includes null, where X is simple."""
         inner = self.generate_inner(schema["schema"])
         if set(inner) <= {"type", "enum", "description"} and isinstance(inner.get("type"), str):
-            compact = dict(inner)
-            compact["type"] = [inner["type"], "null"]
-            if "enum" in compact:
-                compact["enum"] = [*compact["enum"], None]
-            return compact
+            if "enum" in inner:
+                # An enum alone: grammar converters (llama.cpp) read a type list as a plain
+                # union of types and would drop the enum's values.
+                return {"enum": [*inner["enum"], None]}
+            return {"type": [inner["type"], "null"]}
         return super().nullable_schema(schema)
 
     def default_schema(self, schema: core_schema.WithDefaultSchema) -> JsonSchemaValue:

@@ -17,7 +17,8 @@ from typing import Any, TypeVar
 import instructor
 import openai
 from instructor.core.exceptions import IncompleteOutputException, InstructorRetryException
-from pydantic import BaseModel
+from instructor.core.hooks import Hooks
+from pydantic import BaseModel, ValidationError
 from tenacity import AsyncRetrying, RetryCallState, retry_if_exception, stop_after_attempt
 
 from schemas.api import Usage
@@ -47,6 +48,15 @@ class _Meter:
         if u is not None:
             self.usage.prompt_tokens += int(getattr(u, "prompt_tokens", 0) or 0)
             self.usage.completion_tokens += int(getattr(u, "completion_tokens", 0) or 0)
+
+
+def _log_parse_error(error: Exception, **_: Any) -> None:
+    """Log why an answer failed validation: field paths and error types, never the text."""
+    if isinstance(error, ValidationError):
+        problems = [f"{'.'.join(map(str, e['loc']))}: {e['type']}" for e in error.errors()[:20]]
+    else:
+        problems = [type(error).__name__]
+    log.warning("LLM answer failed validation; re-asking", extra={"problems": problems})
 
 
 def _is_transient(exc: BaseException) -> bool:
@@ -119,9 +129,12 @@ class OpenAIStructuredLLM:
         async def create(**kwargs: Any) -> Any:
             return await self._create(meter, **kwargs)
 
+        hooks = Hooks()
+        hooks.on("parse:error", _log_parse_error)
         structured = instructor.patch(create=create, mode=instructor.Mode.TOOLS)
         try:
             value = await structured(
+                hooks=hooks,
                 response_model=response_model,
                 messages=messages,
                 model=self.model_name,

@@ -57,6 +57,23 @@ FACTS_004: dict[str, Any] = {
 }
 
 
+# Reports of evals replayed during the run (the CI gate), printed in the terminal summary.
+EVAL_REPORTS: list[dict[str, Any]] = []
+
+
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    """Print the replayed eval's scores (from the CI gate test) at the end of the run."""
+    from rich.console import Console
+
+    from evals.report import print_table
+
+    for report in EVAL_REPORTS:
+        terminalreporter.section("eval replayed from cassettes")
+        console = Console(file=terminalreporter._tw, width=110, force_terminal=False)
+        print_table(report, console)
+        terminalreporter.write_line(f"replay wall time {report['replay_wall_s']} s")
+
+
 def make_settings(**overrides: Any) -> Settings:
     """Settings for tests: nothing read from a .env file, fast retries."""
     values: dict[str, Any] = {"llm_retry_backoff_s": 0.0, "llm_timeout_s": 5.0}

@@ -50,6 +50,7 @@ class FakeLLM:
         self.model = model
         self.script: deque[Reply] = deque()
         self.requests: list[dict[str, Any]] = []
+        self.headers: list[dict[str, str]] = []
         self._lock = threading.Lock()
         self.app = Starlette(
             routes=[
@@ -73,6 +74,7 @@ class FakeLLM:
     async def _chat(self, request: Request) -> Response:
         body = await request.json()
         self.requests.append(body)
+        self.headers.append(dict(request.headers))
         reply = self._next()
         if reply.delay_s:
             await asyncio.sleep(reply.delay_s)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import json
+import logging
 from typing import Any
 
 import pytest
@@ -163,12 +164,19 @@ def test_bearer_token_guards_extract(
     assert client.get("/healthz").status_code == 200  # health stays open
 
 
-def test_api_key_never_reaches_responses(fake_llm: FakeLLM, start_service: Any) -> None:
+def test_api_key_never_reaches_responses_or_logs(
+    fake_llm: FakeLLM, start_service: Any, caplog: pytest.LogCaptureFixture
+) -> None:
     fake_llm.default = http_error(500)
     client = start_service(llm_transport_retries=0)
-    r = client.post("/extract", json={"text": SEED_004})
+    with caplog.at_level(logging.DEBUG):
+        r = client.post("/extract", json={"text": SEED_004})
     assert "sk-test-not-a-real-key" not in r.text
     assert "Traceback" not in r.text
+    assert caplog.records, "the failure should have been logged"
+    assert "sk-test-not-a-real-key" not in caplog.text
+    # The key did travel to the LLM, so the checks above are not vacuous.
+    assert fake_llm.headers[0]["authorization"] == "Bearer sk-test-not-a-real-key-0000"
 
 
 @pytest.mark.parametrize(

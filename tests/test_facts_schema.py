@@ -59,3 +59,27 @@ def test_sample_answer_validates_and_round_trips() -> None:
 def test_request_refuses_blank_text(text: str) -> None:
     with pytest.raises(ValidationError):
         ExtractRequest(text=text)
+
+
+def test_llama_cpp_grammar_keeps_every_enum_value() -> None:
+    """The tool schema constrains llama.cpp's output: a lost enum lets the model invent values."""
+    from llama_cpp.llama_grammar import SchemaConverter
+
+    schema = facts.NewsFacts.model_json_schema()
+    converter = SchemaConverter(prop_order={}, allow_fetch=False, dotall=False, raw_pattern=False)
+    converter.visit(converter.resolve_refs(schema, ""), "")
+    grammar = converter.format_grammar()
+    rules = dict(line.split(" ::= ", 1) for line in grammar.splitlines() if " ::= " in line)
+    for model, field in [("Casualties", "population"), ("Casualties", "outcome"),
+                         ("Attack", "target-type"), ("Organization", "kind"),
+                         ("Negotiation", "outcome"), ("Displacement", "movement")]:  # fmt: skip
+        rule = rules[f"{model}-{field}"]
+        assert "string" not in rule, f"{model}.{field} is a free string: {rule}"
+        assert '\\"' in rule
+
+
+def test_compact_schema_is_smaller_than_pydantics() -> None:
+    import json
+
+    default = json.dumps(BaseModel.model_json_schema.__func__(facts.NewsFacts))  # type: ignore[attr-defined]
+    assert len(json.dumps(facts.NewsFacts.model_json_schema())) < 0.8 * len(default)

@@ -1,0 +1,38 @@
+"""Every committed cassette is free of secrets and readable as JSON."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+
+from evals.cassettes import CASSETTES_DIR
+
+CASSETTES = sorted(CASSETTES_DIR.rglob("*.json"))
+SECRETS = [
+    re.compile(r"sk-(?!REDACTED)[A-Za-z0-9_\-]{8,}"),
+    re.compile(r"\"authorization\"", re.I),
+    re.compile(r"bearer\s+[A-Za-z0-9._\-]{8,}", re.I),
+    re.compile(r"\"(x-)?api-key\"", re.I),
+]
+
+
+def test_there_are_cassettes_for_every_gold_case() -> None:
+    ids = {p.stem for p in (CASSETTES_DIR.parent.parent / "evals" / "gold").glob("*.yaml")}
+    assert ids and ids <= {p.stem for p in CASSETTES}
+
+
+@pytest.mark.parametrize("path", CASSETTES, ids=lambda p: f"{p.parent.name}/{p.stem}")
+def test_cassette_has_no_secret(path: Path) -> None:
+    text = path.read_text(encoding="utf-8")
+    found = [pattern.pattern for pattern in SECRETS if pattern.search(text)]
+    assert found == []
+
+
+@pytest.mark.parametrize("path", CASSETTES, ids=lambda p: f"{p.parent.name}/{p.stem}")
+def test_cassette_bodies_are_json(path: Path) -> None:
+    for interaction in json.loads(path.read_text(encoding="utf-8"))["interactions"]:
+        assert "json" in interaction["request"]["body"]
+        assert "json" in interaction["response"]["body"]["string"]
