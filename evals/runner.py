@@ -23,6 +23,7 @@ from schemas.api import ExtractRequest
 from service.backend import open_backend
 from service.errors import NewsfactsError
 from service.pipeline import Pipeline
+from service.prompts import load_prompt
 from service.settings import Settings
 
 # Replays never reach a server: the address only has to be well formed.
@@ -89,6 +90,7 @@ async def run_gold(
 
     A replay that misses its cassette raises StaleCassetteError naming the record command.
     """
+    load_prompt(prompt)  # an unknown prompt fails here, before any case runs
     if mode is Mode.REPLAY:
         settings = replay_settings(settings)
     run = EvalRun(prompt=prompt, model=settings.llm_model, mode=mode)

@@ -123,6 +123,9 @@ def eval_run(
         except StaleCassetteError as exc:
             typer.echo(f"error: {exc}", err=True)
             raise typer.Exit(1) from None
+        except NewsfactsError as exc:
+            typer.echo(f"error [{exc.code}]: {exc.message}", err=True)
+            raise typer.Exit(1) from None
     report = run_json(run)
     print_table(report)
     directory = out or (RUNS_DIR if mode is Mode.RECORD else REPORTS_DIR)

@@ -26,9 +26,9 @@ class Settings(BaseSettings):
         default="qwen2.5-coder-1.5b-instruct", description="Model name sent to the endpoint."
     )
     llm_temperature: float = Field(default=0.0, ge=0.0, le=2.0)
-    llm_max_tokens: int = Field(default=4096, gt=0, description="Completion cap per call.")
+    llm_max_tokens: int = Field(default=6144, gt=0, description="Completion cap per call.")
     llm_timeout_s: float = Field(
-        default=600.0, gt=0, description="Timeout of one LLM call (CPU models are slow)."
+        default=1500.0, gt=0, description="Timeout of one LLM call (CPU models are slow)."
     )
     llm_transport_retries: int = Field(
         default=3, ge=0, description="Retries on timeouts, 429, 5xx and connection errors."
@@ -49,7 +49,7 @@ class Settings(BaseSettings):
         default=Path.home() / ".cache" / "newsfacts",
         description="Where the bundled model is assembled.",
     )
-    embedded_ctx: int = Field(default=12288, ge=512, description="Context window in tokens.")
+    embedded_ctx: int = Field(default=16384, ge=512, description="Context window in tokens.")
     embedded_threads: int | None = Field(default=None, ge=1, description="CPU threads (all).")
     embedded_start_timeout_s: float = Field(default=180.0, gt=0)
 
@@ -62,7 +62,7 @@ class Settings(BaseSettings):
     max_text_chars: int = Field(default=100_000, gt=0, description="Longer texts get 413.")
     max_inflight: int = Field(default=4, ge=1, description="LLM calls in flight at once.")
     max_queue: int = Field(default=32, ge=0, description="Requests waiting; more get 503.")
-    request_timeout_s: float = Field(default=900.0, gt=0, description="Deadline; then 504.")
+    request_timeout_s: float = Field(default=1800.0, gt=0, description="Deadline; then 504.")
     default_prompt: str = Field(default="news_facts@v1", description="Prompt as name@version.")
     log_level: str = "INFO"
 

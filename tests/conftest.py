@@ -74,6 +74,14 @@ def pytest_terminal_summary(terminalreporter: Any) -> None:
         terminalreporter.write_line(f"replay wall time {report['replay_wall_s']} s")
 
 
+def child_env(**extra: str) -> dict[str, str]:
+    """The environment for a child process: ours without NEWSFACTS_*, plus `extra`."""
+    import os
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith("NEWSFACTS_")}
+    return env | extra
+
+
 def make_settings(**overrides: Any) -> Settings:
     """Settings for tests: nothing read from a .env file, fast retries."""
     values: dict[str, Any] = {"llm_retry_backoff_s": 0.0, "llm_timeout_s": 5.0}

@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
-from tests.conftest import FACTS_004, SEEDS
+from tests.conftest import FACTS_004, SEEDS, child_env
 from tests.fake_llm import FakeLLM, tool_call
 
 NEWSFACTS = str(Path(sys.executable).parent / "newsfacts")
@@ -21,8 +20,7 @@ def run_cli(
     fake: FakeLLM, *args: str, stdin: str | None = None
 ) -> subprocess.CompletedProcess[str]:
     """Run `newsfacts` with the fake as its LLM backend."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("NEWSFACTS_")}
-    env |= {"NEWSFACTS_LLM_BASE_URL": fake.url, "NEWSFACTS_LLM_RETRY_BACKOFF_S": "0"}  # type: ignore[attr-defined]
+    env = child_env(NEWSFACTS_LLM_BASE_URL=fake.url, NEWSFACTS_LLM_RETRY_BACKOFF_S="0")  # type: ignore[attr-defined]
     return subprocess.run(
         [NEWSFACTS, *args], input=stdin, capture_output=True, text=True, env=env, timeout=60
     )
@@ -58,10 +56,37 @@ def test_extract_errors_exit_nonzero_with_the_code(
 
 
 def test_bad_configuration_exits_2_naming_the_variable(fake_llm: FakeLLM) -> None:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("NEWSFACTS_")}
-    env["NEWSFACTS_LLM_BASE_URL"] = "localhost:1234"
+    env = child_env(NEWSFACTS_LLM_BASE_URL="localhost:1234")
     result = subprocess.run(
         [NEWSFACTS, "extract", "-"], input="x", capture_output=True, text=True, env=env
     )
     assert result.returncode == 2
     assert "NEWSFACTS_LLM_BASE_URL" in result.stderr
+
+
+def test_eval_replay_prints_scores_and_writes_reports(tmp_path: Path) -> None:
+    result = subprocess.run(
+        [NEWSFACTS, "eval", "--replay", "--out", str(tmp_path)],
+        capture_output=True, text=True, env=child_env(), timeout=120,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    assert "micro-F1" in result.stdout
+    reports = sorted(p.suffix for p in tmp_path.iterdir())
+    assert reports == [".html", ".json"]
+
+
+def test_eval_of_unknown_prompt_fails_before_any_case() -> None:
+    result = subprocess.run(
+        [NEWSFACTS, "eval", "--replay", "--prompt", "news_facts@v999"],
+        capture_output=True, text=True, env=child_env(), timeout=120,
+    )  # fmt: skip
+    assert result.returncode == 1
+    assert "unknown_prompt" in result.stderr and "news_facts@v1" in result.stderr
+
+
+def test_eval_compare_of_missing_report_fails_cleanly() -> None:
+    result = subprocess.run(
+        [NEWSFACTS, "eval", "compare", "nope@v1", "nope@v2"],
+        capture_output=True, text=True, env=child_env(), timeout=60,
+    )  # fmt: skip
+    assert result.returncode == 1 and "no such report" in result.stderr

@@ -18,7 +18,7 @@ import httpx2
 import pytest
 
 from service.embedded import free_port
-from tests.conftest import SEED_004
+from tests.conftest import SEED_004, child_env
 
 NEWSFACTS = str(Path(sys.executable).parent / "newsfacts")
 pytestmark = [pytest.mark.embedded, pytest.mark.timeout(1500)]
@@ -47,7 +47,7 @@ def service(
     tmp_path_factory: pytest.TempPathFactory,
 ) -> Iterator[tuple[subprocess.Popen[bytes], str]]:
     port = free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith("NEWSFACTS_")}
+    env = child_env()
     log = (tmp_path_factory.mktemp("embedded") / "service.log").open("wb")
     proc = subprocess.Popen(
         [NEWSFACTS, "serve", "--port", str(port)], env=env, stdout=log, stderr=subprocess.STDOUT
@@ -104,7 +104,7 @@ def test_model_server_is_restarted_after_it_dies(
 
 def test_model_server_stops_with_the_service(tmp_path: Path) -> None:
     port = free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith("NEWSFACTS_")}
+    env = child_env()
     proc = subprocess.Popen(
         [NEWSFACTS, "serve", "--port", str(port)],
         env=env,
