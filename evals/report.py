@@ -72,6 +72,7 @@ def _case_json(o: CaseOutcome) -> dict[str, Any]:
         "article_id": o.case.article_id,
         "error": o.error,
         "meta": o.meta.model_dump() if o.meta else None,
+        "usage": o.usage.model_dump(),
         "scores": [
             {"name": s.name, "value": _rate(s.value), "reason": s.reason} for s in evaluate_case(o)
         ],

@@ -19,9 +19,9 @@ from evals.cassettes import (
 )
 from evals.gold import GoldCase
 from evals.scoring import CaseOutcome
-from schemas.api import ExtractRequest
+from schemas.api import ExtractRequest, Usage
 from service.backend import open_backend
-from service.errors import NewsfactsError
+from service.errors import LLMError, NewsfactsError
 from service.pipeline import Pipeline
 from service.prompts import load_prompt
 from service.settings import Settings
@@ -105,7 +105,16 @@ async def run_gold(
                 except NewsfactsError as exc:
                     if path is not None and mode is Mode.REPLAY and _is_stale(exc):
                         raise StaleCassetteError(stale_message(prompt, path)) from None
-                    outcome = CaseOutcome.build(case, None, error=f"{exc.code}: {exc.message}")
+                    spent = (
+                        Usage(
+                            prompt_tokens=exc.prompt_tokens, completion_tokens=exc.completion_tokens
+                        )
+                        if isinstance(exc, LLMError)
+                        else None
+                    )
+                    outcome = CaseOutcome.build(
+                        case, None, error=f"{exc.code}: {exc.message}", failed_usage=spent
+                    )
                 except Exception as exc:  # a crashing case is a failure row, not a crashed run
                     outcome = CaseOutcome.build(case, None, error=f"{type(exc).__name__}: {exc}")
             run.outcomes.append(outcome)

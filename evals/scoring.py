@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from evals.gold import GoldCase
 from evals.matching import ListMatch, match_facts
 from evals.numbers import numbers_in, same_number
-from schemas.api import Meta
+from schemas.api import Meta, Usage
 from schemas.facts import FACT_LISTS, NewsFacts
 from service.grounding import align, iter_facts
 
@@ -98,15 +98,21 @@ class CaseOutcome:
     meta: Meta | None = None
     error: str | None = None
     matches: dict[str, ListMatch] = field(default_factory=dict)
+    failed_usage: Usage | None = None  # tokens a failed case spent before it failed
 
     @classmethod
     def build(
         cls, case: GoldCase, predicted: NewsFacts | None, meta: Meta | None = None,
-        error: str | None = None,
+        error: str | None = None, failed_usage: Usage | None = None,
     ) -> CaseOutcome:  # fmt: skip
         """Match the prediction (an empty one when the case failed) against the gold."""
         facts = predicted if predicted is not None else NewsFacts()
-        return cls(case, predicted, meta, error, match_facts(case, facts))
+        return cls(case, predicted, meta, error, match_facts(case, facts), failed_usage)
+
+    @property
+    def usage(self) -> Usage:
+        """Tokens this case spent, failed attempts included."""
+        return self.meta.usage if self.meta else self.failed_usage or Usage()
 
     def counts(self, list_name: str) -> Counts:
         """P/R/F1 counts of one fact list."""
@@ -236,9 +242,9 @@ def summarize(outcomes: list[CaseOutcome]) -> RunSummary:
         grounding = grounding + o.grounding()
         numbers = numbers + o.unsupported_numbers()
         valid = valid + Ratio(int(o.predicted is not None), 1)
+        prompt_tokens += o.usage.prompt_tokens
+        completion_tokens += o.usage.completion_tokens
         if o.meta is not None:
-            prompt_tokens += o.meta.usage.prompt_tokens
-            completion_tokens += o.meta.usage.completion_tokens
             latency += o.meta.latency_ms
     micro = Counts()
     for counts in per_list.values():

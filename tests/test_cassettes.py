@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from evals.cassettes import CASSETTES_DIR
+from evals.gold import GOLD_DIR, ROOT
 
 CASSETTES = sorted(CASSETTES_DIR.rglob("*.json"))
 SECRETS = [
@@ -19,9 +20,11 @@ SECRETS = [
 ]
 
 
-def test_there_are_cassettes_for_every_gold_case() -> None:
-    ids = {p.stem for p in (CASSETTES_DIR.parent.parent / "evals" / "gold").glob("*.yaml")}
-    assert ids and ids <= {p.stem for p in CASSETTES}
+def test_the_baseline_prompt_has_a_cassette_for_every_gold_case() -> None:
+    baseline = json.loads((ROOT / "evals" / "baseline.json").read_text())
+    ids = {p.stem for p in GOLD_DIR.glob("*.yaml")}
+    recorded = {p.stem for p in (CASSETTES_DIR / baseline["prompt"]).glob("*.json")}
+    assert ids and ids <= recorded
 
 
 @pytest.mark.parametrize("path", CASSETTES, ids=lambda p: f"{p.parent.name}/{p.stem}")

@@ -74,3 +74,12 @@ def test_a_failing_case_is_a_failure_row(fake_llm: FakeLLM, tmp_path: Path) -> N
     (outcome,) = run.outcomes
     assert outcome.predicted is None and outcome.error is not None
     assert outcome.error.startswith("llm_unavailable")
+
+
+def test_a_failed_case_still_counts_its_tokens(fake_llm: FakeLLM, tmp_path: Path) -> None:
+    fake_llm.default = tool_call({"casualties": [{"count": "many"}]}, usage=(700, 30))
+    settings = make_settings(llm_base_url=fake_llm.url, llm_reasks=1)  # type: ignore[attr-defined]
+    run = asyncio.run(run_gold(CASES, settings, PROMPT, Mode.LIVE, tmp_path))
+    (outcome,) = run.outcomes
+    assert outcome.error is not None and outcome.error.startswith("llm_invalid_output")
+    assert outcome.usage.prompt_tokens == 1400 and outcome.usage.completion_tokens == 60
