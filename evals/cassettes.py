@@ -133,12 +133,14 @@ def make_vcr(record: bool) -> vcr.VCR:
     return recorder
 
 
-def stale_message(prompt: str, path: Path) -> str:
-    """What to do about a request the cassette does not hold."""
+def stale_message(recording: str, path: Path) -> str:
+    """What to do about a request the cassette does not hold (recording: prompt[+reask])."""
+    prompt, _, policy = recording.partition("+")
+    command = RECORD_COMMAND.format(prompt=prompt) + (f" --ungrounded {policy}" if policy else "")
     return (
         f"{path.relative_to(ROOT) if path.is_relative_to(ROOT) else path} has no recorded "
         "answer for this request (the prompt, schema, model or temperature changed, or it "
-        f"was never recorded); re-record with: {RECORD_COMMAND.format(prompt=prompt)}"
+        f"was never recorded); re-record with: {command}"
     )
 
 

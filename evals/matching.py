@@ -19,9 +19,9 @@ from rapidfuzz import fuzz
 from scipy.optimize import linear_sum_assignment
 
 from evals.gold import GoldCase
-from evals.numbers import same_number
 from schemas.facts import FACT_LISTS, NewsFacts
 from service.grounding import normalize
+from service.numbers import same_number
 
 NAME_THRESHOLD = 0.85
 QUOTE_OVERLAP = 0.6

@@ -17,11 +17,13 @@ from evals.runner import EvalRun
 from evals.scoring import CaseOutcome, Counts, evaluate_case, summarize
 from schemas.facts import FACT_LISTS
 from service.grounding import align
+from service.html_view import TEMPLATES_DIR as VIEW_TEMPLATES_DIR
+from service.html_view import segments
 
 RUNS_DIR = ROOT / "evals" / "runs"  # recorded runs, committed: the prompt-iteration path
 REPORTS_DIR = ROOT / "evals" / "reports"  # replays and live runs, not committed
 _templates = jinja2.Environment(
-    loader=jinja2.FileSystemLoader(Path(__file__).parent / "templates"),
+    loader=jinja2.FileSystemLoader([Path(__file__).parent / "templates", VIEW_TEMPLATES_DIR]),
     autoescape=True,
     undefined=jinja2.StrictUndefined,
 )
@@ -87,6 +89,7 @@ def run_json(run: EvalRun) -> dict[str, Any]:
         "prompt": run.prompt,
         "model": run.model,
         "mode": str(run.mode),
+        "ungrounded": run.ungrounded,
         "created": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         "wall_s": round(run.wall_s, 2),
         "summary": {
@@ -99,6 +102,13 @@ def run_json(run: EvalRun) -> dict[str, Any]:
                 for (lst, attr), r in sorted(s.attributes.items())
             },
             "grounding_rate": _rate(s.grounding.rate),
+            "match_levels": s.match_levels,
+            "failed_checks": s.failed_checks,
+            # The same answers scored as each policy would return them (reask needs its own run).
+            "policies": {
+                run.ungrounded: s.micro.as_dict(),
+                **({"drop": s.dropped_micro.as_dict()} if run.ungrounded == "flag" else {}),
+            },
             "unsupported_number_rate": _rate(s.unsupported_numbers.rate),
             "schema_valid_rate": _rate(s.schema_valid.rate),
             "tokens": {"prompt": s.prompt_tokens, "completion": s.completion_tokens},
@@ -134,24 +144,18 @@ def print_table(report: dict[str, Any], console: Console | None = None) -> None:
         f"tokens {s['tokens']['prompt']}+{s['tokens']['completion']} · "
         f"LLM time {s['latency_ms'] / 1000:.1f} s"
     )
+    if "match_levels" in s:  # reports written before grounding checks lack these
+        levels = " ".join(f"{k} {v}" for k, v in s["match_levels"].items())
+        checks = " ".join(f"{k} {v}" for k, v in s["failed_checks"].items()) or "none"
+        policies = " · ".join(
+            f"{name} P {c['precision']:.2f} R {c['recall']:.2f} F1 {c['f1']:.2f}"
+            for name, c in s["policies"].items()
+        )
+        console.print(f"evidence match: {levels} · failed checks: {checks}")
+        console.print(f"policy {policies}")
     for case in report["cases"]:
         if case["error"]:
             console.print(f"[red]{case['article_id']} failed: {case['error']}[/red]")
-
-
-def _segments(text: str, spans: list[tuple[int, int, str, str]]) -> list[dict[str, Any]]:
-    """Split text into runs, each with the facts whose evidence covers it."""
-    cover: list[list[tuple[str, str]]] = [[] for _ in text]
-    for start, end, list_name, path in spans:
-        for i in range(start, end):
-            cover[i].append((list_name, path))
-    segments: list[dict[str, Any]] = []
-    for i, char in enumerate(text):
-        if segments and segments[-1]["facts"] == cover[i]:
-            segments[-1]["text"] += char
-        else:
-            segments.append({"text": char, "facts": cover[i]})
-    return segments
 
 
 def write_html(report: dict[str, Any], outcomes: list[CaseOutcome], path: Path) -> Path:
@@ -164,7 +168,7 @@ def write_html(report: dict[str, Any], outcomes: list[CaseOutcome], path: Path) 
                 start, end, _ = align(fact.evidence, o.case.text)
                 if start is not None and end is not None:
                     spans.append((start, end, name, f"{name}[{i}]"))
-        cases.append({**case_json, "segments": _segments(o.case.text, spans)})
+        cases.append({**case_json, "segments": segments(o.case.text, spans)})
     html = _templates.get_template("report.html.j2").render(
         report=report, cases=cases, lists=FACT_LISTS
     )
@@ -181,8 +185,10 @@ def write_json(report: dict[str, Any], path: Path) -> Path:
 
 
 def report_name(report: dict[str, Any]) -> str:
-    """File name (without suffix) of a run: prompt and model."""
-    return f"{report['prompt']}--{report['model']}".replace("/", "_")
+    """File name (without suffix) of a run: prompt, policy when not the default, and model."""
+    policy = report.get("ungrounded", "flag")
+    prompt = report["prompt"] + (f"+{policy}" if policy != "flag" else "")
+    return f"{prompt}--{report['model']}".replace("/", "_")
 
 
 def load_report(ref: str) -> dict[str, Any]:

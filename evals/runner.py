@@ -19,7 +19,7 @@ from evals.cassettes import (
 )
 from evals.gold import GoldCase
 from evals.scoring import CaseOutcome
-from schemas.api import ExtractRequest, Usage
+from schemas.api import ExtractRequest, UngroundedPolicy, Usage
 from service.backend import open_backend
 from service.errors import LLMError, NewsfactsError
 from service.pipeline import Pipeline
@@ -45,6 +45,7 @@ class EvalRun:
     prompt: str
     model: str
     mode: Mode
+    ungrounded: UngroundedPolicy = "flag"
     outcomes: list[CaseOutcome] = field(default_factory=list)
     wall_s: float = 0.0
 
@@ -85,26 +86,31 @@ async def run_gold(
     mode: Mode = Mode.LIVE,
     cassettes_dir: Path = CASSETTES_DIR,
     on_case: Callable[[CaseOutcome], None] | None = None,
+    ungrounded: UngroundedPolicy | None = None,
 ) -> EvalRun:
     """Extract every case with the pipeline; a failing case becomes a failure row.
 
     A replay that misses its cassette raises StaleCassetteError naming the record command.
     """
     load_prompt(prompt)  # an unknown prompt fails here, before any case runs
+    policy = ungrounded or settings.ungrounded
     if mode is Mode.REPLAY:
         settings = replay_settings(settings)
-    run = EvalRun(prompt=prompt, model=settings.llm_model, mode=mode)
+    run = EvalRun(prompt=prompt, model=settings.llm_model, mode=mode, ungrounded=policy)
+    # reask talks to the model twice where the others talk once: its own cassettes.
+    recording = f"{prompt}+reask" if policy == "reask" else prompt
     started = time.perf_counter()
     async with open_backend(settings) as backend:
         pipeline = Pipeline(backend.llm, settings)
         for case in cases:
-            with _cassette(mode, prompt, case.article_id, cassettes_dir) as path:
+            with _cassette(mode, recording, case.article_id, cassettes_dir) as path:
                 try:
-                    response = await pipeline.extract(ExtractRequest(text=case.text, prompt=prompt))
+                    request = ExtractRequest(text=case.text, prompt=prompt, ungrounded=policy)
+                    response = await pipeline.extract(request)
                     outcome = CaseOutcome.build(case, response.facts, response.meta)
                 except NewsfactsError as exc:
                     if path is not None and mode is Mode.REPLAY and _is_stale(exc):
-                        raise StaleCassetteError(stale_message(prompt, path)) from None
+                        raise StaleCassetteError(stale_message(recording, path)) from None
                     spent = (
                         Usage(
                             prompt_tokens=exc.prompt_tokens, completion_tokens=exc.completion_tokens

@@ -8,13 +8,14 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import cached_property
 
 from evals.gold import GoldCase
 from evals.matching import ListMatch, match_facts
-from evals.numbers import numbers_in, same_number
-from schemas.api import Meta, Usage
+from schemas.api import Grounding, Meta, Usage
 from schemas.facts import FACT_LISTS, NewsFacts
-from service.grounding import align, iter_facts
+from service.grounding import CHECKS, drop_ungrounded, ground
+from service.numbers import numbers_in, same_number
 
 NUMBER_FIELDS = {
     "casualties": ("count", "count_max"),
@@ -135,14 +136,21 @@ class CaseOutcome:
                     out[name, attr] = out.get((name, attr), Ratio()) + Ratio(int(ok), 1)
         return out
 
+    @cached_property
+    def grounded(self) -> list[Grounding]:
+        """The service's grounding of the prediction: match level and failed checks per fact."""
+        return ground(self.predicted, self.case.text) if self.predicted is not None else []
+
     def grounding(self) -> Ratio:
         """Predicted facts whose evidence is found in the article."""
+        return Ratio(sum(e.match != "none" for e in self.grounded), len(self.grounded))
+
+    def dropped(self) -> CaseOutcome:
+        """This case as the `drop` policy would have answered it: failed facts removed."""
         if self.predicted is None:
-            return Ratio()
-        found = [
-            align(f.evidence, self.case.text)[2] != "none" for _, f in iter_facts(self.predicted)
-        ]  # type: ignore[attr-defined]
-        return Ratio(sum(found), len(found))
+            return self
+        kept, _, _ = drop_ungrounded(self.predicted, self.grounded, self.case.text)
+        return CaseOutcome.build(self.case, kept, self.meta, self.error, self.failed_usage)
 
     def unsupported_numbers(self) -> Ratio:
         """Predicted numbers (counts, values) that the article never states."""
@@ -222,6 +230,9 @@ class RunSummary:
     grounding: Ratio
     unsupported_numbers: Ratio
     schema_valid: Ratio
+    match_levels: dict[str, int]
+    failed_checks: dict[str, int]
+    dropped_micro: Counts  # micro counts had the `drop` policy removed every failed fact
     prompt_tokens: int
     completion_tokens: int
     latency_ms: float
@@ -232,6 +243,9 @@ def summarize(outcomes: list[CaseOutcome]) -> RunSummary:
     per_list = {name: Counts() for name in FACT_LISTS}
     attributes: dict[tuple[str, str], Ratio] = {}
     grounding, numbers, valid = Ratio(), Ratio(), Ratio()
+    levels = dict.fromkeys(("exact", "normalized", "fuzzy", "none"), 0)
+    checks = dict.fromkeys(CHECKS, 0)
+    dropped = Counts()
     prompt_tokens = completion_tokens = 0
     latency = 0.0
     for o in outcomes:
@@ -240,6 +254,11 @@ def summarize(outcomes: list[CaseOutcome]) -> RunSummary:
         for key, ratio in o.attributes().items():
             attributes[key] = attributes.get(key, Ratio()) + ratio
         grounding = grounding + o.grounding()
+        for entry in o.grounded:
+            levels[entry.match] += 1
+            for check in entry.checks:
+                checks[check] += 1
+        dropped = dropped + o.dropped().overall()
         numbers = numbers + o.unsupported_numbers()
         valid = valid + Ratio(int(o.predicted is not None), 1)
         prompt_tokens += o.usage.prompt_tokens
@@ -258,6 +277,9 @@ def summarize(outcomes: list[CaseOutcome]) -> RunSummary:
         grounding=grounding,
         unsupported_numbers=numbers,
         schema_valid=valid,
+        match_levels=levels,
+        failed_checks=checks,
+        dropped_micro=dropped,
         prompt_tokens=prompt_tokens,
         completion_tokens=completion_tokens,
         latency_ms=latency,

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from schemas.facts import NewsFacts
 
 MatchLevel = Literal["exact", "normalized", "fuzzy", "none"]
+UngroundedPolicy = Literal["flag", "drop", "reask"]
 
 
 class ExtractRequest(BaseModel):
@@ -23,6 +24,12 @@ class ExtractRequest(BaseModel):
         default=None,
         description="Prompt to use as 'name@version'; the service default when omitted.",
         examples=["news_facts@v1"],
+    )
+    ungrounded: UngroundedPolicy | None = Field(
+        default=None,
+        description="Facts failing a grounding check: 'flag' keeps them with their failed "
+        "checks, 'drop' removes them, 'reask' asks the model once more with the failures as "
+        "feedback. The service default (NEWSFACTS_UNGROUNDED) when omitted.",
     )
 
     @field_validator("text")
@@ -64,7 +71,16 @@ class Meta(BaseModel):
     schema_version: str
     usage: Usage
     attempts: int = Field(description="LLM calls made: first try, transport retries, re-asks.")
+    ungrounded: UngroundedPolicy = Field(default="flag", description="Grounding policy applied.")
     latency_ms: float
+
+
+class DroppedFact(BaseModel):
+    """A fact the `drop` policy removed: where it was, why, and the fact itself."""
+
+    path: str = Field(description="The fact's address before dropping, e.g. 'figures[3]'.")
+    checks: list[str] = Field(description="The grounding checks it failed.")
+    fact: dict[str, Any] = Field(description="The fact as the model gave it.")
 
 
 class ExtractResponse(BaseModel):
@@ -73,6 +89,9 @@ class ExtractResponse(BaseModel):
     article_id: str
     facts: NewsFacts
     grounding: list[Grounding]
+    dropped: list[DroppedFact] = Field(
+        default_factory=list, description="Facts removed by the 'drop' policy, with why."
+    )
     meta: Meta
 
 

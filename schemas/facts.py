@@ -15,6 +15,8 @@ from schemas.compact_schema import CompactJsonSchema
 
 SCHEMA_NAME = "news_facts"
 SCHEMA_VERSION = "v1"
+# Seed 002, the longest, names 35 locations; a list past 40 items on a news article is a loop.
+MAX_ITEMS_PER_LIST = 40
 
 OrganizationKind = Literal[
     "government", "military", "international_org", "ngo", "media", "company", "other"
@@ -189,10 +191,30 @@ class NewsFacts(BaseModel):
         mode: JsonSchemaMode = "validation",
         **kwargs: Any,
     ) -> dict[str, Any]:
-        """The compact schema, with every fact list required so the model answers each one."""
+        """The compact schema: every fact list required, each capped at MAX_ITEMS_PER_LIST.
+
+        The cap is advice to the model (a grammar-constrained server enforces it), not a
+        validation rule: it bounds the runaway repetition a small model can fall into.
+        """
         schema = super().model_json_schema(by_alias, ref_template, schema_generator, mode, **kwargs)
         schema["required"] = list(cls.model_fields)
+        for name in cls.model_fields:
+            schema["properties"][name]["maxItems"] = MAX_ITEMS_PER_LIST
         return schema
 
 
 FACT_LISTS: tuple[str, ...] = tuple(NewsFacts.model_fields)
+
+
+def without_repeats(facts: NewsFacts) -> NewsFacts:
+    """A copy with each list's exact repeats removed, the first occurrence kept in place."""
+    kept: dict[str, list[Any]] = {}
+    for name in FACT_LISTS:
+        seen: set[str] = set()
+        kept[name] = []
+        for fact in getattr(facts, name):
+            key = fact.model_dump_json()
+            if key not in seen:
+                seen.add(key)
+                kept[name].append(fact)
+    return NewsFacts(**kept)

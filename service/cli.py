@@ -5,12 +5,12 @@ from __future__ import annotations
 import asyncio
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, cast, get_args
 
 import typer
 import uvicorn
 
-from schemas.api import ExtractRequest, ExtractResponse
+from schemas.api import ExtractRequest, ExtractResponse, UngroundedPolicy
 from service.backend import open_backend
 from service.errors import NewsfactsError
 from service.logs import configure_logging
@@ -47,6 +47,15 @@ def serve(
     )
 
 
+def _policy(value: str | None) -> UngroundedPolicy | None:
+    """The --ungrounded option, checked (typer has no Literal choices)."""
+    if value is not None and value not in get_args(UngroundedPolicy):
+        choices = ", ".join(get_args(UngroundedPolicy))
+        typer.echo(f"error: --ungrounded is one of {choices}", err=True)
+        raise typer.Exit(2)
+    return cast(UngroundedPolicy | None, value)
+
+
 async def _extract(settings: Settings, request: ExtractRequest) -> ExtractResponse:
     async with open_backend(settings) as backend:
         return await Pipeline(backend.llm, settings).extract(request)
@@ -57,13 +66,22 @@ def extract(
     file: Annotated[str, typer.Argument(help="Article text file, or - for standard input.")],
     title: Annotated[str | None, typer.Option(help="Headline, if not in the text.")] = None,
     prompt: Annotated[str | None, typer.Option(help="Prompt as name@version.")] = None,
+    ungrounded: Annotated[
+        str | None,
+        typer.Option(help="Grounding policy: flag, drop or reask [NEWSFACTS_UNGROUNDED]."),
+    ] = None,
+    html: Annotated[
+        Path | None,
+        typer.Option(help="Also write the article with every fact's span highlighted here."),
+    ] = None,
 ) -> None:
     """Extract facts from one article and print the /extract response as JSON."""
+    policy = _policy(ungrounded)
     settings = _settings()
     configure_logging("WARNING" if settings.log_level.upper() == "INFO" else settings.log_level)
     text = sys.stdin.read() if file == "-" else Path(file).read_text(encoding="utf-8")
     try:
-        request = ExtractRequest(text=text, title=title, prompt=prompt)
+        request = ExtractRequest(text=text, title=title, prompt=prompt, ungrounded=policy)
         response = asyncio.run(_extract(settings, request))
     except NewsfactsError as exc:
         typer.echo(f"error [{exc.code}]: {exc.message}", err=True)
@@ -72,6 +90,10 @@ def extract(
         typer.echo(f"error [invalid_request]: {exc}", err=True)
         raise typer.Exit(1) from None
     typer.echo(response.model_dump_json(indent=2))
+    if html is not None:
+        from service.html_view import write_extraction
+
+        typer.echo(f"html: {write_extraction(response, text, html)}", err=True)
 
 
 eval_app = typer.Typer(help="Score prompts and models against the gold facts.")
@@ -87,6 +109,13 @@ def eval_run(
     out: Annotated[
         Path | None, typer.Option(help="Directory for the JSON and HTML report.")
     ] = None,
+    ungrounded: Annotated[
+        str | None,
+        typer.Option(help="Grounding policy: flag, drop or reask [NEWSFACTS_UNGROUNDED]."),
+    ] = None,
+    set_baseline: Annotated[
+        bool, typer.Option(help="Make this run evals/baseline.json, the score CI holds.")
+    ] = False,
 ) -> None:
     """Run the gold set (live, --record, or --replay) and print, save and render the scores."""
     if ctx.invoked_subcommand is not None:
@@ -109,6 +138,7 @@ def eval_run(
     if record and replay:
         typer.echo("error: choose one of --record and --replay", err=True)
         raise typer.Exit(2)
+    policy = _policy(ungrounded)
     settings = _settings()
     configure_logging("ERROR")
     prompt = prompt or settings.default_prompt
@@ -118,7 +148,14 @@ def eval_run(
         task = progress.add_task(f"{mode} {prompt}", total=len(cases))
         try:
             run = asyncio.run(
-                run_gold(cases, settings, prompt, mode, on_case=lambda _: progress.advance(task))
+                run_gold(
+                    cases,
+                    settings,
+                    prompt,
+                    mode,
+                    on_case=lambda _: progress.advance(task),
+                    ungrounded=policy,
+                )
             )
         except StaleCassetteError as exc:
             typer.echo(f"error: {exc}", err=True)
@@ -133,6 +170,11 @@ def eval_run(
     json_path = write_json(report, directory / f"{name}.json")
     html_path = write_html(report, run.outcomes, directory / f"{name}.html")
     typer.echo(f"report: {json_path}  {html_path}")
+    if set_baseline:
+        from evals.baseline import baseline_from_report, save_baseline
+
+        path = save_baseline(baseline_from_report(report))
+        typer.echo(f"baseline: {path}")
 
 
 @eval_app.command("compare")

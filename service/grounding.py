@@ -1,4 +1,12 @@
-"""Align each fact's evidence to character offsets in the submitted text."""
+"""Tie each fact to its span in the submitted text, and check what the span must state.
+
+Alignment tries exact, then normalised (case, whitespace, quotes, dashes), then fuzzy.
+Checks, each named on the fact's grounding entry when it fails:
+- `evidence_not_found`: the evidence is nowhere in the text, even fuzzily;
+- `number_not_in_evidence`: a count, upper bound or figure value the evidence does not state;
+- `quote_not_in_article`: a quote whose words are not in the text (exactly or normalised);
+- `person_not_in_article`: a person whose name (or surname) the text never writes.
+"""
 
 from __future__ import annotations
 
@@ -9,8 +17,21 @@ from collections.abc import Iterator
 from pydantic import BaseModel
 from rapidfuzz import fuzz
 
-from schemas.api import Grounding
-from schemas.facts import FACT_LISTS, NewsFacts
+from schemas.api import DroppedFact, Grounding
+from schemas.facts import FACT_LISTS, Casualties, Displacement, Figure, NewsFacts, Person, Quote
+from service.numbers import is_stated
+
+EVIDENCE_NOT_FOUND = "evidence_not_found"
+NUMBER_NOT_IN_EVIDENCE = "number_not_in_evidence"
+QUOTE_NOT_IN_ARTICLE = "quote_not_in_article"
+PERSON_NOT_IN_ARTICLE = "person_not_in_article"
+CHECKS = (EVIDENCE_NOT_FOUND, NUMBER_NOT_IN_EVIDENCE, QUOTE_NOT_IN_ARTICLE, PERSON_NOT_IN_ARTICLE)
+CHECK_EXPLANATIONS = {
+    EVIDENCE_NOT_FOUND: "its evidence is not in the article",
+    NUMBER_NOT_IN_EVIDENCE: "its evidence does not state its number",
+    QUOTE_NOT_IN_ARTICLE: "its quote text is not the article's exact words",
+    PERSON_NOT_IN_ARTICLE: "the article never names this person",
+}
 
 # partial_ratio of 85 tolerates a changed word or two in a sentence-long span, while a
 # span that shares only a few words with the text scores far below it.
@@ -40,12 +61,14 @@ _SPACE = re.compile(r"\s+")
 
 
 def normalize_with_map(text: str) -> tuple[str, list[int]]:
-    """Casefold, unify quotes/dashes and collapse whitespace; map each output char to input."""
+    """Casefold, strip accents, unify quotes/dashes, collapse whitespace; map output to input."""
     out: list[str] = []
     index: list[int] = []
     previous_space = False
     for i, char in enumerate(text):
-        folded = unicodedata.normalize("NFKC", char.translate(_TRANSLATE)).casefold()
+        # NFKD then dropping combining marks: "Médecins" and "Me\u0301decins" match "Medecins".
+        decomposed = unicodedata.normalize("NFKD", char.translate(_TRANSLATE)).casefold()
+        folded = "".join(c for c in decomposed if not unicodedata.combining(c))
         if folded.isspace() or not folded:
             if previous_space or not folded:
                 continue
@@ -115,10 +138,67 @@ def iter_facts(facts: NewsFacts) -> Iterator[tuple[str, BaseModel]]:
             yield f"{list_name}[{i}]", fact
 
 
+def stated_numbers(fact: BaseModel) -> list[float]:
+    """The numbers a fact claims its evidence states."""
+    if isinstance(fact, Casualties | Displacement):
+        return [fact.count] + ([fact.count_max] if fact.count_max is not None else [])
+    if isinstance(fact, Figure):
+        return [fact.value]
+    return []
+
+
+def _names_person(name: str, text: str) -> bool:
+    norm_text = normalize(text)
+    words = [w for w in normalize(name).split() if len(w) > 1]
+    # The article may name someone in full once and by surname after: the surname suffices.
+    return bool(words) and (" ".join(words) in norm_text or words[-1] in norm_text)
+
+
+def failed_checks(fact: BaseModel, span: str | None, text: str) -> list[str]:
+    """The checks a fact fails, given its evidence's span in text (None when not found)."""
+    failed = []
+    if span is None:
+        failed.append(EVIDENCE_NOT_FOUND)
+    # An aligned span is the article's own words; unaligned, hold the model to what it cited.
+    evidence = span if span is not None else fact.evidence  # type: ignore[attr-defined]
+    if any(not is_stated(value, evidence) for value in stated_numbers(fact)):
+        failed.append(NUMBER_NOT_IN_EVIDENCE)
+    if isinstance(fact, Quote) and align(fact.text, text)[2] not in ("exact", "normalized"):
+        failed.append(QUOTE_NOT_IN_ARTICLE)
+    if isinstance(fact, Person) and not _names_person(fact.name, text):
+        failed.append(PERSON_NOT_IN_ARTICLE)
+    return failed
+
+
 def ground(facts: NewsFacts, text: str) -> list[Grounding]:
-    """One grounding entry per fact, in the order of the fact lists."""
+    """One grounding entry per fact, in the order of the fact lists, with its failed checks."""
     entries = []
     for path, fact in iter_facts(facts):
         start, end, match = align(fact.evidence, text)  # type: ignore[attr-defined]
-        entries.append(Grounding(path=path, start=start, end=end, match=match))  # type: ignore[arg-type]
+        span = text[start:end] if start is not None and end is not None else None
+        entries.append(
+            Grounding(
+                path=path,
+                start=start,
+                end=end,
+                match=match,  # type: ignore[arg-type]
+                checks=failed_checks(fact, span, text),
+            )
+        )
     return entries
+
+
+def drop_ungrounded(
+    facts: NewsFacts, grounding: list[Grounding], text: str
+) -> tuple[NewsFacts, list[Grounding], list[DroppedFact]]:
+    """Remove every fact that failed a check; the survivors are re-grounded at their new paths."""
+    failed = {entry.path: entry.checks for entry in grounding if entry.checks}
+    kept: dict[str, list[BaseModel]] = {name: [] for name in FACT_LISTS}
+    dropped = []
+    for path, fact in iter_facts(facts):
+        if path in failed:
+            dropped.append(DroppedFact(path=path, checks=failed[path], fact=fact.model_dump()))
+        else:
+            kept[path.partition("[")[0]].append(fact)
+    survivors = NewsFacts.model_validate(kept)
+    return survivors, ground(survivors, text), dropped

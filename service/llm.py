@@ -77,6 +77,20 @@ def _retry_after(exc: BaseException | None) -> float | None:
     return None
 
 
+def _mark_truncation(response: Any, max_tokens: int | None) -> None:
+    """Say `length` when the completion used its whole cap, whatever the server reported.
+
+    llama-cpp-python reports a tool call cut off at max_tokens as `tool_calls`; instructor
+    would then re-ask with the truncated output appended, overflowing the context.
+    """
+    usage = getattr(response, "usage", None)
+    choices = getattr(response, "choices", None)
+    if not max_tokens or usage is None or not choices:
+        return
+    if int(getattr(usage, "completion_tokens", 0) or 0) >= max_tokens:
+        choices[0].finish_reason = "length"
+
+
 class OpenAIStructuredLLM:
     """`StructuredLLM` over any OpenAI-compatible endpoint (OpenAI, vLLM, Ollama, llama.cpp)."""
 
@@ -117,6 +131,7 @@ class OpenAIStructuredLLM:
                 meter.calls += 1
                 response = await self._client.chat.completions.create(**kwargs)
                 meter.add(response)
+                _mark_truncation(response, kwargs.get("max_tokens"))
                 return response
         raise AssertionError("unreachable")  # pragma: no cover
 

@@ -8,10 +8,10 @@ import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from schemas.api import ExtractRequest, ExtractResponse, Meta
-from schemas.facts import SCHEMA_NAME, SCHEMA_VERSION, NewsFacts
+from schemas.api import DroppedFact, ExtractRequest, ExtractResponse, Grounding, Meta, Usage
+from schemas.facts import SCHEMA_NAME, SCHEMA_VERSION, NewsFacts, without_repeats
 from service.errors import DeadlineExceeded, Saturated, TextTooLong
-from service.grounding import ground
+from service.grounding import CHECK_EXPLANATIONS, drop_ungrounded, ground, iter_facts
 from service.prompts import load_prompt
 from service.protocol import StructuredLLM
 from service.settings import Settings
@@ -59,27 +59,59 @@ class Pipeline:
             )
         prompt = load_prompt(request.prompt or self.settings.default_prompt)
         rendered = prompt.render(text=request.text, title=request.title)
+        policy = request.ungrounded or self.settings.ungrounded
         started = time.perf_counter()
         try:
             async with asyncio.timeout(self.settings.request_timeout_s), self._admitted():
                 result = await self.llm.extract(rendered.messages, NewsFacts)
+                usage, attempts = result.usage, result.attempts
+                facts = without_repeats(result.value)
+                grounding = ground(facts, request.text)
+                if policy == "reask" and any(entry.checks for entry in grounding):
+                    again = await self.llm.extract(
+                        [*rendered.messages, *self._feedback(facts, grounding)], NewsFacts
+                    )
+                    usage = Usage(
+                        prompt_tokens=usage.prompt_tokens + again.usage.prompt_tokens,
+                        completion_tokens=usage.completion_tokens + again.usage.completion_tokens,
+                    )
+                    attempts += again.attempts
+                    facts = without_repeats(again.value)
+                    grounding = ground(facts, request.text)
         except TimeoutError:
             raise DeadlineExceeded(
                 f"no answer within the {self.settings.request_timeout_s:g} s request deadline "
                 "(NEWSFACTS_REQUEST_TIMEOUT_S)"
             ) from None
+        dropped: list[DroppedFact] = []
+        if policy == "drop":
+            facts, grounding, dropped = drop_ungrounded(facts, grounding, request.text)
         latency_ms = (time.perf_counter() - started) * 1000
         return ExtractResponse(
             article_id=article_id(request.text),
-            facts=result.value,
-            grounding=ground(result.value, request.text),
+            facts=facts,
+            grounding=grounding,
+            dropped=dropped,
             meta=Meta(
                 model=self.llm.model_name,
                 prompt=rendered.ref,
                 prompt_sha256=rendered.sha256,
                 schema_version=f"{SCHEMA_NAME}@{SCHEMA_VERSION}",
-                usage=result.usage,
-                attempts=result.attempts,
+                usage=usage,
+                attempts=attempts,
                 latency_ms=round(latency_ms, 1),
+                ungrounded=policy,
             ),
         )
+
+    def _feedback(self, facts: NewsFacts, grounding: list[Grounding]) -> list[dict[str, str]]:
+        """The model's first answer and a message naming each failed fact and check."""
+        by_path = dict(iter_facts(facts))
+        failures = [
+            {"path": e.path, "checks": e.checks, "fact": by_path[e.path].model_dump_json()}
+            for e in grounding
+            if e.checks
+        ]
+        feedback = load_prompt(self.settings.feedback_prompt, blocks=("user",))
+        [message] = feedback.render(failures=failures, explanations=CHECK_EXPLANATIONS).messages
+        return [{"role": "assistant", "content": facts.model_dump_json()}, message]

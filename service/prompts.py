@@ -33,19 +33,20 @@ class RenderedPrompt:
 
 @dataclass(frozen=True)
 class PromptTemplate:
-    """One prompt version: a jinja2 file with a `system` and a `user` block."""
+    """One prompt version: a jinja2 file with a block per chat role (`system`, `user`)."""
 
     ref: str
     sha256: str
     template: jinja2.Template
+    blocks: tuple[str, ...] = ("system", "user")
 
     def render(self, **variables: object) -> RenderedPrompt:
-        """Render both blocks; a variable the template uses but was not given is an error."""
+        """Render each block as a message; a variable used but not given is an error."""
         try:
             context = self.template.new_context(dict(variables))
             messages = [
                 {"role": role, "content": "".join(self.template.blocks[role](context)).strip()}
-                for role in ("system", "user")
+                for role in self.blocks
             ]
         except jinja2.UndefinedError as exc:
             raise InvalidInput(
@@ -60,7 +61,7 @@ def available_prompts() -> list[str]:
 
 
 @cache
-def load_prompt(ref: str) -> PromptTemplate:
+def load_prompt(ref: str, blocks: tuple[str, ...] = ("system", "user")) -> PromptTemplate:
     """Load a prompt by 'name@version'; raises UnknownPrompt naming the ones that exist."""
     name, sep, version = ref.partition("@")
     path = PROMPTS_DIR / f"{name}@{version}{SUFFIX}"
@@ -70,7 +71,9 @@ def load_prompt(ref: str) -> PromptTemplate:
         )
     source = path.read_bytes()
     template = _env.get_template(path.name)
-    missing = {"system", "user"} - set(template.blocks)
+    missing = set(blocks) - set(template.blocks)
     if missing:
         raise UnknownPrompt(f"prompt {ref!r} lacks block(s): {', '.join(sorted(missing))}")
-    return PromptTemplate(ref=ref, sha256=hashlib.sha256(source).hexdigest(), template=template)
+    return PromptTemplate(
+        ref=ref, sha256=hashlib.sha256(source).hexdigest(), template=template, blocks=blocks
+    )

@@ -7,6 +7,7 @@ from pathlib import Path
 from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from schemas.api import UngroundedPolicy
 from service.errors import ConfigError
 
 
@@ -64,6 +65,14 @@ class Settings(BaseSettings):
     max_queue: int = Field(default=32, ge=0, description="Requests waiting; more get 503.")
     request_timeout_s: float = Field(default=1800.0, gt=0, description="Deadline; then 504.")
     default_prompt: str = Field(default="news_facts@v1", description="Prompt as name@version.")
+    ungrounded: UngroundedPolicy = Field(
+        default="flag",
+        description="Facts that fail a grounding check: flag them, drop them, or re-ask once.",
+    )
+    feedback_prompt: str = Field(
+        default="grounding_feedback@v1",
+        description="Prompt that tells the model which facts failed which checks (reask).",
+    )
     log_level: str = "INFO"
 
     @field_validator("llm_base_url")

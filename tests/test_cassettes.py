@@ -8,8 +8,9 @@ from pathlib import Path
 
 import pytest
 
+from evals.baseline import load_baseline
 from evals.cassettes import CASSETTES_DIR
-from evals.gold import GOLD_DIR, ROOT
+from evals.gold import GOLD_DIR
 
 CASSETTES = sorted(CASSETTES_DIR.rglob("*.json"))
 SECRETS = [
@@ -21,9 +22,8 @@ SECRETS = [
 
 
 def test_the_baseline_prompt_has_a_cassette_for_every_gold_case() -> None:
-    baseline = json.loads((ROOT / "evals" / "baseline.json").read_text())
     ids = {p.stem for p in GOLD_DIR.glob("*.yaml")}
-    recorded = {p.stem for p in (CASSETTES_DIR / baseline["prompt"]).glob("*.json")}
+    recorded = {p.stem for p in (CASSETTES_DIR / load_baseline().prompt).glob("*.json")}
     assert ids and ids <= recorded
 
 

@@ -39,18 +39,38 @@ def test_extract_prints_the_api_response(fake_llm: FakeLLM, source: str) -> None
     assert body["meta"]["prompt"] == "news_facts@v1"
 
 
+def test_extract_html_highlights_spans_and_lists_ungrounded_apart(
+    fake_llm: FakeLLM, tmp_path: Path
+) -> None:
+    facts = {
+        **FACTS_004,
+        "figures": [{"evidence": "40,000 troops", "value": 4e4, "what": "troops"}],
+    }
+    fake_llm.default = tool_call(facts)
+    page = tmp_path / "out.html"
+    result = run_cli(fake_llm, "extract", str(SEED_FILE), "--html", str(page))
+    assert result.returncode == 0, result.stderr
+    html = page.read_text(encoding="utf-8")
+    assert '<mark class="casualties" title="casualties[0]">2,000 civilians have been' in html
+    grounded, _, ungrounded = html.partition("Ungrounded facts")
+    assert "figures[0]" in ungrounded and "evidence_not_found" in ungrounded
+    assert "figures[0]" not in grounded
+    assert "quotes[0]" in grounded
+
+
 @pytest.mark.parametrize(
-    ("args", "stdin", "message"),
+    ("args", "stdin", "message", "code"),
     [
-        (["extract", "-"], "   ", "invalid_request"),
-        (["extract", "-", "--prompt", "news_facts@v9"], "text", "unknown_prompt"),
+        (["extract", "-"], "   ", "invalid_request", 1),
+        (["extract", "-", "--ungrounded", "ignore"], "text", "--ungrounded is one of", 2),
+        (["extract", "-", "--prompt", "news_facts@v9"], "text", "unknown_prompt", 1),
     ],
 )
 def test_extract_errors_exit_nonzero_with_the_code(
-    fake_llm: FakeLLM, args: list[str], stdin: str, message: str
+    fake_llm: FakeLLM, args: list[str], stdin: str, message: str, code: int
 ) -> None:
     result = run_cli(fake_llm, *args, stdin=stdin)
-    assert result.returncode == 1
+    assert result.returncode == code
     assert message in result.stderr
     assert fake_llm.requests == []
 

@@ -2,11 +2,22 @@
 
 from __future__ import annotations
 
+import textwrap
+from typing import Any
+
 import pytest
 
 from schemas.facts import NewsFacts
-from service.grounding import align, ground, normalize
-from tests.conftest import FACTS_004, SEED_004
+from service.grounding import (
+    EVIDENCE_NOT_FOUND,
+    NUMBER_NOT_IN_EVIDENCE,
+    PERSON_NOT_IN_ARTICLE,
+    QUOTE_NOT_IN_ARTICLE,
+    align,
+    ground,
+    normalize,
+)
+from tests.conftest import FACTS_004, SEED_004, SEEDS
 
 
 @pytest.mark.parametrize(
@@ -52,3 +63,210 @@ def test_ground_gives_one_entry_per_fact_with_paths() -> None:
         "quotes[0]",
     ]
     assert all(e.match != "none" for e in entries)
+
+
+SEED_002 = (SEEDS / "002_a80b65d11d26ffdc.txt").read_text(encoding="utf-8")
+# Seed 004 as a mail client hard-wraps it at 72 columns: spans now cross line breaks.
+SEED_004_WRAPPED = "\n".join(textwrap.fill(p, 72) if p else p for p in SEED_004.split("\n"))
+# Seed 004 naming its adviser in Ukrainian: a non-ASCII name, in NFC and decomposed forms.
+SEED_004_CYRILLIC = SEED_004.replace("Mykhailo Podolyak", "Михайло Подоляк")
+SEED_004_ACCENTED = SEED_004.replace("Filippo Grandi", "Fi\u0301lippo Grandi")
+
+
+@pytest.mark.parametrize(
+    ("text", "evidence", "match", "span"),
+    [
+        pytest.param(
+            SEED_002,
+            '"Putin\'s military plan to quickly capture Ukraine, it is clear now, has failed,"',
+            "normalized",
+            "\u201cPutin\u2019s military plan to quickly capture Ukraine, it is clear now, has"
+            " failed,\u201d",
+            id="curly-quotes-002",
+        ),
+        pytest.param(
+            SEED_004_WRAPPED,
+            "Both nations have agreed to set up humanitarian corridors, Ukrainian presidential "
+            "adviser Mykhailo Podolyak said.",
+            "normalized",
+            None,  # the span is the wrapped text, line break included
+            id="quote-across-line-break",
+        ),
+        pytest.param(
+            SEED_004,
+            "to these humanitarian corridors",
+            "exact",
+            "to these humanitarian corridors",
+            id="span-twice-first-occurrence",
+        ),
+        pytest.param(
+            SEED_004_CYRILLIC,
+            "Ukrainian presidential adviser Михайло Подоляк said",
+            "exact",
+            "Ukrainian presidential adviser Михайло Подоляк said",
+            id="non-ascii-name-exact",
+        ),
+        pytest.param(
+            SEED_004_ACCENTED,
+            "United Nations High Commissioner for Refugees Fílippo Grandi",
+            "normalized",
+            "United Nations High Commissioner for Refugees Fi\u0301lippo Grandi",
+            id="non-ascii-name-decomposed",
+        ),
+        pytest.param(
+            SEED_002,
+            "a U.S. official estimated that 5,000 to 6,000 Russian troops had died",
+            "fuzzy",
+            "a U.S. official estimated that 5,000 to six,000 Russian troops had died",
+            id="paraphrased-number-002",
+        ),
+    ],
+)
+def test_align_on_seed_variants(text: str, evidence: str, match: str, span: str | None) -> None:
+    start, end, level = align(evidence, text)
+    assert level == match
+    assert start is not None and end is not None
+    if span is not None:
+        assert text[start:end] == span
+    else:
+        assert "\n" in text[start:end]
+        assert normalize(text[start:end]) == normalize(evidence)
+
+
+def test_span_that_occurs_twice_resolves_to_its_first_occurrence() -> None:
+    start, _, _ = align("these humanitarian corridors", SEED_004)
+    assert start == SEED_004.find("these humanitarian corridors")
+    assert SEED_004.count("these humanitarian corridors") == 2
+
+
+def _checks(list_name: str, fact: dict[str, Any], text: str) -> list[str]:
+    facts = NewsFacts.model_validate({list_name: [fact]})
+    [entry] = ground(facts, text)
+    return entry.checks
+
+
+@pytest.mark.parametrize(
+    ("text", "list_name", "fact", "checks"),
+    [
+        pytest.param(
+            SEED_004,
+            "casualties",
+            {"evidence": "2,000 civilians have been killed", "count": 2000, "outcome": "killed"},
+            [],
+            id="count-in-digits",
+        ),
+        pytest.param(
+            SEED_004,
+            "casualties",
+            {"evidence": "Twenty-two civilians were killed", "count": 22, "outcome": "killed"},
+            [],
+            id="count-in-words",
+        ),
+        pytest.param(
+            SEED_004,
+            "casualties",
+            {"evidence": "Twenty-two civilians were killed", "count": 20, "outcome": "killed"},
+            [NUMBER_NOT_IN_EVIDENCE],
+            id="wrong-count",
+        ),
+        pytest.param(
+            SEED_002,
+            "casualties",
+            {
+                "evidence": "5,000 to six,000 Russian troops had died",
+                "count": 5000,
+                "count_max": 6000,
+                "outcome": "killed",
+            },
+            [],
+            id="range-with-paraphrased-bound",
+        ),
+        pytest.param(
+            SEED_002,
+            "casualties",
+            {
+                "evidence": "5,000 to six,000 Russian troops had died",
+                "count": 5000,
+                "count_max": 7000,
+                "outcome": "killed",
+            },
+            [NUMBER_NOT_IN_EVIDENCE],
+            id="range-with-invented-bound",
+        ),
+        pytest.param(
+            SEED_004,
+            "displacement",
+            {
+                "evidence": "More than 1 million refugees have fled across Ukraine\u2019s borders",
+                "count": 1000000,
+                "movement": "fled_abroad",
+            },
+            [],
+            id="one-million",
+        ),
+        pytest.param(
+            SEED_004,
+            "figures",
+            {"evidence": "just not at 30 meters", "value": 30, "unit": "meters", "what": "table"},
+            [],
+            id="figure-stated",
+        ),
+        pytest.param(
+            SEED_004,
+            "figures",
+            {"evidence": "Kyiv was surrounded by 40,000 troops", "value": 40000, "what": "troops"},
+            [EVIDENCE_NOT_FOUND],
+            id="invented-figure",
+        ),
+        pytest.param(
+            SEED_004,
+            "quotes",
+            {
+                "evidence": "\u201cI don\u2019t bite. What are you afraid of?\u201d",
+                "speaker": "Volodymyr Zelensky",
+                "text": "I don't bite. What are you afraid of?",
+            },
+            [],
+            id="quote-straightened",
+        ),
+        pytest.param(
+            SEED_004,
+            "quotes",
+            {
+                "evidence": "\u201cI don\u2019t bite. What are you afraid of?\u201d",
+                "speaker": "Volodymyr Zelensky",
+                "text": "I do not bite. Why are you afraid?",
+            },
+            [QUOTE_NOT_IN_ARTICLE],
+            id="quote-paraphrased",
+        ),
+        pytest.param(
+            SEED_004,
+            "people",
+            {"evidence": "Ukrainian presidential adviser Mykhailo Podolyak", "name": "Podolyak"},
+            [],
+            id="person-by-surname",
+        ),
+        pytest.param(
+            SEED_004_CYRILLIC,
+            "people",
+            {"evidence": "adviser Михайло Подоляк", "name": "Михайло Подоляк"},
+            [],
+            id="person-non-ascii",
+        ),
+        pytest.param(
+            SEED_004,
+            "people",
+            {
+                "evidence": "Ukrainian presidential adviser Mykhailo Podolyak",
+                "name": "Dmytro Kuleba",
+            },
+            [PERSON_NOT_IN_ARTICLE],
+            id="person-not-named",
+        ),
+    ],
+)
+def test_checks_fail_where_they_should(
+    text: str, list_name: str, fact: dict[str, Any], checks: list[str]
+) -> None:
+    assert _checks(list_name, fact, text) == checks

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from evals.numbers import is_stated, numbers_in, same_number
+from service.numbers import is_stated, numbers_in, same_number
 
 
 @pytest.mark.parametrize(

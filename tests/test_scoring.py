@@ -100,3 +100,29 @@ def test_counts_rates() -> None:
     assert (c.precision, c.recall) == (0.75, 0.6)
     assert round(c.f1, 4) == round(2 * 0.75 * 0.6 / 1.35, 4)
     assert Counts().f1 == 0.0 and Counts().empty
+
+
+def test_gold_passes_every_grounding_check() -> None:
+    summary = summarize([CaseOutcome.build(CASE, CASE.facts)])
+    assert sum(summary.failed_checks.values()) == 0
+    assert summary.match_levels["none"] == 0
+    assert summary.dropped_micro == summary.micro
+
+
+@pytest.mark.parametrize(
+    ("change", "checks"),
+    [
+        (_invent_figure, {"evidence_not_found", "number_not_in_evidence"}),
+        (_wrong_count, {"number_not_in_evidence"}),
+    ],
+)
+def test_drop_view_removes_exactly_the_failed_facts(
+    change: Callable[[dict[str, Any]], None], checks: set[str]
+) -> None:
+    summary = summarize([CaseOutcome.build(CASE, perturbed(change))])
+    assert {name for name, n in summary.failed_checks.items() if n} == checks
+    assert all(n <= 1 for n in summary.failed_checks.values())
+    # Dropping the failed fact removes one predicted fact and nothing else.
+    flag, drop = summary.micro, summary.dropped_micro
+    assert drop.tp + drop.fp == flag.tp + flag.fp - 1
+    assert drop.precision >= flag.precision

@@ -1,0 +1,48 @@
+"""The committed eval baseline that CI holds: prompt, model, micro-F1 and its tolerance."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, Field
+
+from evals.gold import ROOT
+
+BASELINE_PATH = ROOT / "evals" / "baseline.json"
+DEFAULT_TOLERANCE = 0.01
+
+
+class Baseline(BaseModel):
+    """What a replayed eval must still reach: micro-F1 - tolerance, no more failed cases."""
+
+    prompt: str = Field(description="Prompt whose cassettes the gate replays, name@version.")
+    model: str = Field(description="Model the cassettes were recorded from.")
+    micro_f1: float = Field(ge=0, le=1)
+    tolerance: float = Field(default=DEFAULT_TOLERANCE, ge=0, le=0.05)
+    failed_cases: int = Field(default=0, ge=0, description="Cases that failed when recorded.")
+
+
+def load_baseline(path: Path = BASELINE_PATH) -> Baseline:
+    """Read the committed baseline."""
+    return Baseline.model_validate_json(path.read_text())
+
+
+def baseline_from_report(report: dict[str, Any], tolerance: float | None = None) -> Baseline:
+    """The baseline a run report sets; the tolerance carries over unless one is given."""
+    if tolerance is None:
+        tolerance = load_baseline().tolerance if BASELINE_PATH.is_file() else DEFAULT_TOLERANCE
+    return Baseline(
+        prompt=report["prompt"],
+        model=report["model"],
+        micro_f1=round(report["summary"]["micro_f1"], 4),
+        tolerance=tolerance,
+        failed_cases=sum(case["error"] is not None for case in report["cases"]),
+    )
+
+
+def save_baseline(baseline: Baseline, path: Path = BASELINE_PATH) -> Path:
+    """Write the baseline as indented JSON."""
+    path.write_text(json.dumps(baseline.model_dump(), indent=2) + "\n")
+    return path

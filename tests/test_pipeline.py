@@ -1,0 +1,116 @@
+"""The grounding policy (flag, drop, reask) through the real app and a fake LLM."""
+
+from __future__ import annotations
+
+import copy
+import json
+from typing import Any
+
+import pytest
+
+from tests.conftest import FACTS_004, SEED_004
+from tests.fake_llm import FakeLLM, tool_call
+
+INVENTED = {"evidence": "Kyiv was surrounded by 40,000 troops", "value": 40000, "what": "troops"}
+MISCOUNTED = {"evidence": "Twenty-two civilians were killed", "count": 20, "outcome": "killed"}
+
+
+def _with_bad_facts() -> dict[str, Any]:
+    facts = copy.deepcopy(FACTS_004)
+    facts["figures"] = [INVENTED]
+    facts["casualties"] = [*facts["casualties"], MISCOUNTED]
+    return facts
+
+
+@pytest.mark.parametrize("where", ["settings", "request"])
+def test_flag_keeps_failed_facts_and_names_their_checks(
+    fake_llm: FakeLLM, start_service: Any, where: str
+) -> None:
+    fake_llm.queue(tool_call(_with_bad_facts()))
+    client = start_service(**({"ungrounded": "flag"} if where == "settings" else {}))
+    body = {"text": SEED_004} | ({"ungrounded": "flag"} if where == "request" else {})
+    r = client.post("/extract", json=body)
+    assert r.status_code == 200, r.text
+    checks = {g["path"]: g["checks"] for g in r.json()["grounding"]}
+    assert checks["figures[0]"] == ["evidence_not_found"]
+    assert checks["casualties[1]"] == ["number_not_in_evidence"]
+    assert checks["casualties[0]"] == []
+    assert r.json()["dropped"] == []
+    assert r.json()["meta"]["ungrounded"] == "flag"
+
+
+def test_drop_removes_failed_facts_and_lists_them_apart(
+    fake_llm: FakeLLM, start_service: Any
+) -> None:
+    fake_llm.queue(tool_call(_with_bad_facts()))
+    r = start_service(ungrounded="drop").post("/extract", json={"text": SEED_004})
+    assert r.status_code == 200, r.text
+    body = r.json()
+    assert body["facts"]["figures"] == []
+    assert [c["count"] for c in body["facts"]["casualties"]] == [2000]
+    assert {d["path"]: d["checks"] for d in body["dropped"]} == {
+        "casualties[1]": ["number_not_in_evidence"],
+        "figures[0]": ["evidence_not_found"],
+    }
+    assert body["dropped"][0]["fact"]["count"] == 20
+    assert all(g["checks"] == [] for g in body["grounding"])
+    assert len(body["grounding"]) == sum(len(v) for v in body["facts"].values())
+
+
+def test_reask_feeds_back_the_failures_once_and_counts_its_tokens(
+    fake_llm: FakeLLM, start_service: Any
+) -> None:
+    fixed = copy.deepcopy(FACTS_004)
+    fake_llm.queue(
+        tool_call(_with_bad_facts(), usage=(1000, 400)), tool_call(fixed, usage=(1500, 300))
+    )
+    r = start_service(ungrounded="reask").post("/extract", json={"text": SEED_004})
+    assert r.status_code == 200, r.text
+    body = r.json()
+    assert body["meta"]["attempts"] == 2
+    assert body["meta"]["usage"] == {"prompt_tokens": 2500, "completion_tokens": 700}
+    assert body["facts"]["figures"] == []
+    assert all(g["checks"] == [] for g in body["grounding"])
+    second = fake_llm.requests[1]["messages"]
+    assert second[-2]["role"] == "assistant"
+    assert json.loads(second[-2]["content"])["figures"][0]["value"] == 40000
+    feedback = second[-1]["content"]
+    assert "figures[0]" in feedback and "not in the article" in feedback
+    assert "casualties[1]" in feedback and "does not state its number" in feedback
+    assert "casualties[0]" not in feedback
+
+
+def test_reask_makes_no_second_call_when_everything_is_grounded(
+    fake_llm: FakeLLM, start_service: Any
+) -> None:
+    fake_llm.queue(tool_call(FACTS_004))
+    r = start_service(ungrounded="reask").post("/extract", json={"text": SEED_004})
+    assert r.status_code == 200, r.text
+    assert r.json()["meta"]["attempts"] == 1
+    assert len(fake_llm.requests) == 1
+
+
+def test_reask_that_still_fails_keeps_the_facts_flagged(
+    fake_llm: FakeLLM, start_service: Any
+) -> None:
+    fake_llm.queue(tool_call(_with_bad_facts()), tool_call(_with_bad_facts()))
+    r = start_service(ungrounded="reask").post("/extract", json={"text": SEED_004})
+    assert r.status_code == 200, r.text
+    assert len(fake_llm.requests) == 2
+    checks = {g["path"]: g["checks"] for g in r.json()["grounding"]}
+    assert checks["figures[0]"] == ["evidence_not_found"]
+
+
+def test_repeated_facts_are_returned_once(fake_llm: FakeLLM, start_service: Any) -> None:
+    facts = copy.deepcopy(FACTS_004)
+    facts["people"] = facts["people"] * 5
+    fake_llm.queue(tool_call(facts))
+    r = start_service().post("/extract", json={"text": SEED_004})
+    assert r.status_code == 200, r.text
+    assert r.json()["facts"]["people"] == FACTS_004["people"]
+
+
+def test_unknown_policy_is_refused(fake_llm: FakeLLM, start_service: Any) -> None:
+    r = start_service().post("/extract", json={"text": SEED_004, "ungrounded": "ignore"})
+    assert r.status_code == 422
+    assert fake_llm.requests == []
