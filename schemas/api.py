@@ -10,6 +10,7 @@ from schemas.facts import NewsFacts
 
 MatchLevel = Literal["exact", "normalized", "fuzzy", "none"]
 UngroundedPolicy = Literal["flag", "drop", "reask"]
+MAX_TITLE_CHARS = 1000
 
 
 class ExtractRequest(BaseModel):
@@ -18,7 +19,9 @@ class ExtractRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     text: str = Field(description="The article body (plain text).")
-    title: str | None = Field(default=None, description="The article's headline, if separate.")
+    title: str | None = Field(
+        default=None, max_length=MAX_TITLE_CHARS, description="The article's headline, if separate."
+    )
     url: str | None = Field(default=None, description="Where the article was published.")
     prompt: str | None = Field(
         default=None,

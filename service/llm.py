@@ -9,6 +9,7 @@ Every HTTP response's usage is counted, so the tokens of failed attempts are bil
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import random
 from dataclasses import dataclass, field
@@ -60,7 +61,7 @@ def _log_parse_error(error: Exception, **_: Any) -> None:
 
 
 def _is_transient(exc: BaseException) -> bool:
-    if isinstance(exc, openai.APITimeoutError | openai.APIConnectionError):
+    if isinstance(exc, LLMTimeout | openai.APITimeoutError | openai.APIConnectionError):
         return True
     if isinstance(exc, openai.APIStatusError):
         return exc.status_code == 429 or exc.status_code >= 500
@@ -129,7 +130,17 @@ class OpenAIStructuredLLM:
                         "without valid output; raise NEWSFACTS_TOKEN_BUDGET or shorten the text"
                     )
                 meter.calls += 1
-                response = await self._client.chat.completions.create(**kwargs)
+                # httpx's timeout is per read, so a body that trickles in never trips it;
+                # this bounds the whole call.
+                try:
+                    async with asyncio.timeout(self.settings.llm_timeout_s):
+                        response = await self._client.chat.completions.create(**kwargs)
+                except TimeoutError:
+                    limit = self.settings.llm_timeout_s
+                    raise LLMTimeout(
+                        f"the LLM did not finish answering within {limit:g} s on any attempt "
+                        "(NEWSFACTS_LLM_TIMEOUT_S)"
+                    ) from None
                 meter.add(response)
                 _mark_truncation(response, kwargs.get("max_tokens"))
                 return response

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import re
 import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -20,6 +21,14 @@ from service.settings import Settings
 def article_id(text: str) -> str:
     """A stable id for an article: the first 16 hex digits of its text's sha256."""
     return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
+
+
+def fenced(value: str | None) -> str | None:
+    """The text with any closing `</article>` tag broken, so the article cannot end its own
+    delimiters and pass instructions to the model as if they came from us."""
+    if value is None:
+        return None
+    return re.sub(r"</(\s*article)", r"<\\/\1", value, flags=re.IGNORECASE)
 
 
 class Pipeline:
@@ -58,7 +67,7 @@ class Pipeline:
                 f"{self.settings.max_text_chars} (NEWSFACTS_MAX_TEXT_CHARS)"
             )
         prompt = load_prompt(request.prompt or self.settings.default_prompt)
-        rendered = prompt.render(text=request.text, title=request.title)
+        rendered = prompt.render(text=fenced(request.text), title=fenced(request.title))
         policy = request.ungrounded or self.settings.ungrounded
         started = time.perf_counter()
         try:

@@ -10,12 +10,13 @@ import asyncio
 import json
 import threading
 from collections import deque
+from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from typing import Any
 
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
 
 
@@ -30,6 +31,25 @@ class Reply:
     delay_s: float = 0.0
     usage: tuple[int, int] = (100, 50)
     finish_reason: str = "tool_calls"
+    media_type: str = "application/json"
+    trickle_s: float = 0.0  # send the body a few bytes at a time, this long apart
+    content: str | None = None  # answer in prose instead of a tool call
+
+
+def prose(content: str, usage: tuple[int, int] = (100, 50)) -> Reply:
+    """A well-formed completion that answers in text and makes no tool call."""
+    return Reply(content=content, usage=usage, finish_reason="stop")
+
+
+def garbage(body: str = "<html><body>502 Bad Gateway</body></html>") -> Reply:
+    """A 200 whose body is not JSON at all (a proxy's error page, say)."""
+    return Reply(body=body, media_type="text/html")
+
+
+async def _trickled(payload: bytes, interval: float) -> AsyncIterator[bytes]:
+    for i in range(0, len(payload), 16):
+        yield payload[i : i + 16]
+        await asyncio.sleep(interval)
 
 
 def tool_call(arguments: Any, usage: tuple[int, int] = (100, 50), **kw: Any) -> Reply:
@@ -82,40 +102,47 @@ class FakeLLM:
             content = reply.body if isinstance(reply.body, str) else json.dumps(reply.body)
             return Response(
                 content, status_code=reply.status, headers=reply.headers,
-                media_type="application/json",
+                media_type=reply.media_type,
             )  # fmt: skip
+        completion = self._completion(body, reply)
+        if reply.trickle_s:
+            payload = json.dumps(completion).encode()
+            return StreamingResponse(
+                _trickled(payload, reply.trickle_s), media_type="application/json"
+            )
+        return JSONResponse(completion)
+
+    def _completion(self, body: dict[str, Any], reply: Reply) -> dict[str, Any]:
+        """The chat.completion object for a scripted tool call (or prose) reply."""
         name = body["tools"][0]["function"]["name"] if body.get("tools") else "tool"
         arguments = (
             reply.arguments if isinstance(reply.arguments, str) else json.dumps(reply.arguments)
         )
         prompt_tokens, completion_tokens = reply.usage
-        return JSONResponse(
-            {
-                "id": f"chatcmpl-{len(self.requests)}",
-                "object": "chat.completion",
-                "created": 0,
-                "model": body.get("model", self.model),
-                "choices": [
-                    {
-                        "index": 0,
-                        "finish_reason": reply.finish_reason,
-                        "message": {
-                            "role": "assistant",
-                            "content": None,
-                            "tool_calls": [
-                                {
-                                    "id": f"call_{len(self.requests)}",
-                                    "type": "function",
-                                    "function": {"name": name, "arguments": arguments},
-                                }
-                            ],
-                        },
-                    }
-                ],
-                "usage": {
-                    "prompt_tokens": prompt_tokens,
-                    "completion_tokens": completion_tokens,
-                    "total_tokens": prompt_tokens + completion_tokens,
-                },
-            }
-        )
+        message: dict[str, Any] = {"role": "assistant", "content": reply.content}
+        if reply.content is None:
+            message["tool_calls"] = [
+                {
+                    "id": f"call_{len(self.requests)}",
+                    "type": "function",
+                    "function": {"name": name, "arguments": arguments},
+                }
+            ]
+        return {
+            "id": f"chatcmpl-{len(self.requests)}",
+            "object": "chat.completion",
+            "created": 0,
+            "model": body.get("model", self.model),
+            "choices": [
+                {
+                    "index": 0,
+                    "finish_reason": reply.finish_reason,
+                    "message": message,
+                }
+            ],
+            "usage": {
+                "prompt_tokens": prompt_tokens,
+                "completion_tokens": completion_tokens,
+                "total_tokens": prompt_tokens + completion_tokens,
+            },
+        }

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import json
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import pytest
@@ -114,3 +115,22 @@ def test_unknown_policy_is_refused(fake_llm: FakeLLM, start_service: Any) -> Non
     r = start_service().post("/extract", json={"text": SEED_004, "ungrounded": "ignore"})
     assert r.status_code == 422
     assert fake_llm.requests == []
+
+
+def test_beyond_inflight_and_queue_caps_requests_get_503_with_retry_after(
+    fake_llm: FakeLLM, start_service: Any
+) -> None:
+    fake_llm.default = tool_call(FACTS_004, delay_s=1.5)
+    client = start_service(max_inflight=1, max_queue=1)
+    with ThreadPoolExecutor(max_workers=5) as pool:
+        responses = list(
+            pool.map(lambda _: client.post("/extract", json={"text": SEED_004}), range(5))
+        )
+    statuses = sorted(r.status_code for r in responses)
+    assert statuses.count(200) == 2  # one running, one queued
+    assert statuses.count(503) == 3
+    for r in responses:
+        if r.status_code == 503:
+            assert r.json()["error"]["code"] == "saturated"
+            assert int(r.headers["retry-after"]) >= 1
+    assert len(fake_llm.requests) == 2  # refused requests never reached the LLM
