@@ -18,7 +18,10 @@ class ExtractRequest(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    text: str = Field(description="The article body (plain text).")
+    text: str = Field(
+        description="The article body (plain text), with at least one non-space character.",
+        json_schema_extra={"minLength": 1, "pattern": r"\S"},
+    )
     title: str | None = Field(
         default=None, max_length=MAX_TITLE_CHARS, description="The article's headline, if separate."
     )

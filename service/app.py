@@ -11,6 +11,7 @@ from typing import Annotated, Any
 
 from fastapi import Depends, FastAPI, Header, Request
 from fastapi.exceptions import RequestValidationError
+from fastapi.openapi.utils import get_openapi
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -21,6 +22,7 @@ from service.backend import open_backend
 from service.errors import LLMError, NewsfactsError, Unauthorized, UnsupportedMediaType
 from service.logs import request_id_var
 from service.pipeline import Pipeline
+from service.prompts import extraction_prompts
 from service.protocol import StructuredLLM
 from service.settings import Settings, load_settings
 
@@ -85,6 +87,23 @@ class RequestIdMiddleware:
             request_id_var.reset(token)
 
 
+def _openapi(app: FastAPI, settings: Settings) -> dict[str, Any]:
+    """The generated spec, tightened with what this deployment accepts: the prompts on disk
+    and the text limit, so the spec describes exactly the requests that can succeed."""
+    if app.openapi_schema is None:
+        spec = get_openapi(
+            title=app.title, version=app.version, summary=app.summary, routes=app.routes
+        )
+        fields = spec["components"]["schemas"]["ExtractRequest"]["properties"]
+        fields["text"]["maxLength"] = settings.max_text_chars
+        fields["prompt"]["anyOf"] = [
+            {"enum": extraction_prompts(), "type": "string"},
+            {"type": "null"},
+        ]
+        app.openapi_schema = spec
+    return app.openapi_schema
+
+
 def create_app(settings: Settings | None = None, llm: StructuredLLM | None = None) -> FastAPI:
     """Build the app; with no `llm` given, the backend comes from settings at startup."""
     settings = settings or load_settings()
@@ -110,8 +129,11 @@ def create_app(settings: Settings | None = None, llm: StructuredLLM | None = Non
         lifespan=lifespan,
     )
     app.add_middleware(RequestIdMiddleware)
+    app.openapi = lambda: _openapi(app, settings)  # type: ignore[method-assign]
 
-    def require_token(authorization: Annotated[str | None, Header()] = None) -> None:
+    def require_token(
+        authorization: Annotated[str | None, Header(include_in_schema=False)] = None,
+    ) -> None:
         if settings.api_token is None:
             return
         expected = f"Bearer {settings.api_token.get_secret_value()}".encode()
@@ -120,7 +142,9 @@ def create_app(settings: Settings | None = None, llm: StructuredLLM | None = Non
                 "missing or invalid bearer token; send 'Authorization: Bearer <token>'"
             )
 
-    def require_json(content_type: Annotated[str | None, Header()] = None) -> None:
+    def require_json(
+        content_type: Annotated[str | None, Header(include_in_schema=False)] = None,
+    ) -> None:
         media_type = (content_type or "").split(";")[0].strip().lower()
         if media_type != "application/json":
             raise UnsupportedMediaType(
@@ -151,7 +175,9 @@ def create_app(settings: Settings | None = None, llm: StructuredLLM | None = Non
         if exc.status_code == 400:  # FastAPI's "error parsing the body" (e.g. invalid UTF-8)
             return error_response(422, "invalid_request", f"body is not valid JSON: {exc.detail}")
         code = HTTP_CODES.get(exc.status_code, "http_error")
-        return error_response(exc.status_code, code, str(exc.detail))
+        response = error_response(exc.status_code, code, str(exc.detail))
+        response.headers.update(exc.headers or {})  # e.g. Allow on a 405
+        return response
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:

@@ -96,6 +96,25 @@ def extract(
         typer.echo(f"html: {write_extraction(response, text, html)}", err=True)
 
 
+@app.command()
+def bench(
+    only: Annotated[
+        list[str] | None,
+        typer.Option(help="Run only these: overhead, concurrency, soak (repeatable)."),
+    ] = None,
+) -> None:
+    """Run the benchmarks, print their figures and write evals/bench/results.json."""
+    from evals.bench.run import BENCHMARKS, print_results, run
+
+    names = only or list(BENCHMARKS)
+    unknown = sorted(set(names) - set(BENCHMARKS))
+    if unknown:
+        typer.echo(f"error: unknown benchmark(s) {unknown}; have {list(BENCHMARKS)}", err=True)
+        raise typer.Exit(2)
+    configure_logging("WARNING")
+    print_results(run(names))
+
+
 eval_app = typer.Typer(help="Score prompts and models against the gold facts.")
 app.add_typer(eval_app, name="eval")
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Iterator
+from functools import lru_cache
 
 from pydantic import BaseModel
 from rapidfuzz import fuzz
@@ -60,6 +61,7 @@ _TRANSLATE = str.maketrans(
 _SPACE = re.compile(r"\s+")
 
 
+@lru_cache(maxsize=16)  # one article is normalised once, not once per fact
 def normalize_with_map(text: str) -> tuple[str, list[int]]:
     """Casefold, strip accents, unify quotes/dashes, collapse whitespace; map output to input."""
     out: list[str] = []
@@ -82,6 +84,7 @@ def normalize_with_map(text: str) -> tuple[str, list[int]]:
     return "".join(out), index
 
 
+@lru_cache(maxsize=1024)
 def normalize(text: str) -> str:
     """The normalised form used for matching, without the offset map."""
     return _SPACE.sub(" ", normalize_with_map(text)[0]).strip()

@@ -60,6 +60,18 @@ def available_prompts() -> list[str]:
     return sorted(p.name.removesuffix(SUFFIX) for p in PROMPTS_DIR.glob(f"*@*{SUFFIX}"))
 
 
+def extraction_prompts() -> list[str]:
+    """The prompts a request may name: those with both a system and a user block."""
+    usable = []
+    for ref in available_prompts():
+        try:
+            load_prompt(ref)
+        except UnknownPrompt:
+            continue
+        usable.append(ref)
+    return usable
+
+
 @cache
 def load_prompt(ref: str, blocks: tuple[str, ...] = ("system", "user")) -> PromptTemplate:
     """Load a prompt by 'name@version'; raises UnknownPrompt naming the ones that exist."""

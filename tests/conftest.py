@@ -9,10 +9,10 @@ from typing import Any
 import httpx2
 import pytest
 
+from evals.bench.fake_llm import FakeLLM
+from evals.bench.servers import serve_in_thread
 from service.app import create_app
 from service.settings import Settings
-from tests.fake_llm import FakeLLM
-from tests.servers import serve_in_thread
 
 ROOT = Path(__file__).resolve().parent.parent
 SEEDS = ROOT / "seeds"

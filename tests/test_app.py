@@ -9,9 +9,9 @@ from typing import Any
 
 import pytest
 
+from evals.bench.fake_llm import FakeLLM, http_error, tool_call
 from service.prompts import load_prompt
 from tests.conftest import FACTS_004, SEED_004
-from tests.fake_llm import FakeLLM, http_error, tool_call
 
 
 def assert_error_shape(response: Any, status: int, code: str) -> dict[str, Any]:

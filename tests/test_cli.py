@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
+from evals.bench.fake_llm import FakeLLM, tool_call
 from tests.conftest import FACTS_004, SEEDS, child_env
-from tests.fake_llm import FakeLLM, tool_call
 
 NEWSFACTS = str(Path(sys.executable).parent / "newsfacts")
 SEED_FILE = SEEDS / "004_8b1c8c72e30bd7ca.txt"

@@ -11,8 +11,8 @@ from typing import Any
 
 import pytest
 
+from evals.bench.fake_llm import FakeLLM, Reply, garbage, http_error, prose, tool_call
 from tests.conftest import FACTS_004, SEED_004
-from tests.fake_llm import FakeLLM, Reply, garbage, http_error, prose, tool_call
 from tests.test_app import assert_error_shape
 
 RETRIES, REASKS = 2, 1  # so a transport fault costs 3 calls and a content fault 2

@@ -9,8 +9,8 @@ from typing import Any
 
 import pytest
 
+from evals.bench.fake_llm import FakeLLM, tool_call
 from tests.conftest import FACTS_004, SEED_004
-from tests.fake_llm import FakeLLM, tool_call
 
 INVENTED = {"evidence": "Kyiv was surrounded by 40,000 troops", "value": 40000, "what": "troops"}
 MISCOUNTED = {"evidence": "Twenty-two civilians were killed", "count": 20, "outcome": "killed"}

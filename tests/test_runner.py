@@ -8,11 +8,11 @@ from pathlib import Path
 
 import pytest
 
+from evals.bench.fake_llm import FakeLLM, http_error, tool_call
 from evals.cassettes import StaleCassetteError, cassette_path
 from evals.gold import load_gold
 from evals.runner import Mode, run_gold
 from tests.conftest import FACTS_004, make_settings
-from tests.fake_llm import FakeLLM, http_error, tool_call
 
 CASES = [c for c in load_gold() if c.article_id.startswith("004")]
 PROMPT = "news_facts@v1"

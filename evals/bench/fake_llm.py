@@ -65,8 +65,11 @@ def http_error(status: int, headers: dict[str, str] | None = None, body: Any = N
 class FakeLLM:
     """The fake server's state: scripted replies and the requests it received."""
 
-    def __init__(self, default: Reply | None = None, model: str = "fake-model") -> None:
+    def __init__(
+        self, default: Reply | None = None, model: str = "fake-model", keep: bool = True
+    ) -> None:
         self.default = default or tool_call({})
+        self.keep = keep
         self.model = model
         self.script: deque[Reply] = deque()
         self.requests: list[dict[str, Any]] = []
@@ -93,8 +96,9 @@ class FakeLLM:
 
     async def _chat(self, request: Request) -> Response:
         body = await request.json()
-        self.requests.append(body)
-        self.headers.append(dict(request.headers))
+        if self.keep:
+            self.requests.append(body)
+            self.headers.append(dict(request.headers))
         reply = self._next()
         if reply.delay_s:
             await asyncio.sleep(reply.delay_s)
@@ -146,3 +150,25 @@ class FakeLLM:
                 "total_tokens": prompt_tokens + completion_tokens,
             },
         }
+
+
+def main() -> None:  # pragma: no cover - a separate process in benchmarks
+    """Serve the fake on 127.0.0.1: `python -m evals.bench.fake_llm PORT [DELAY_S]`.
+
+    Every request is answered with seed 004's gold facts after DELAY_S seconds; requests
+    are not kept, so a long run does not grow the fake.
+    """
+    import sys
+
+    import uvicorn
+
+    from evals.gold import GOLD_DIR, load_case
+
+    facts = load_case(GOLD_DIR / "004_8b1c8c72e30bd7ca.yaml").facts.model_dump(mode="json")
+    port, delay = int(sys.argv[1]), float(sys.argv[2]) if len(sys.argv) > 2 else 0.0
+    fake = FakeLLM(default=tool_call(facts, usage=(3500, 900), delay_s=delay), keep=False)
+    uvicorn.run(fake.app, host="127.0.0.1", port=port, log_level="warning", access_log=False)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,77 @@
+"""`newsfacts bench`: run the benchmarks, print a table, write evals/bench/results.json."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import platform
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from rich.console import Console
+from rich.table import Table
+
+from evals.bench import service_bench
+from evals.bench.harness import RESULTS_PATH
+
+BENCHMARKS: dict[str, Callable[[], dict[str, Any]]] = {
+    "overhead": service_bench.overhead,
+    "concurrency": service_bench.concurrency,
+    "soak": service_bench.soak,
+}
+
+
+def machine() -> dict[str, Any]:
+    """Where the figures came from."""
+    cpu = next(
+        (line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
+         if line.startswith("model name")), platform.processor(),
+    )  # fmt: skip
+    return {"cpu": cpu, "cores": os.cpu_count(), "python": platform.python_version()}
+
+
+def run(names: list[str], path: Path = RESULTS_PATH) -> dict[str, Any]:
+    """Run the named benchmarks and merge their figures into the results file."""
+    results: dict[str, Any] = json.loads(path.read_text()) if path.is_file() else {}
+    results["machine"] = machine()
+    for name in names:
+        started = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+        results[name] = {"run_at": started, **BENCHMARKS[name]()}
+        path.write_text(json.dumps(results, indent=1) + "\n")
+    return results
+
+
+def print_results(results: dict[str, Any], console: Console | None = None) -> None:
+    """The figures as terminal tables."""
+    console = console or Console()
+    m = results.get("machine", {})
+    console.print(f"machine: {m.get('cpu')} · {m.get('cores')} cores")
+    if "overhead" in results:
+        table = Table(title="service overhead: /extract vs direct openai call (zero-latency fake)")
+        for col in ("conc.", "direct p50", "direct p99", "direct rps", "/extract p50",
+                    "/extract p99", "/extract rps", "added p50", "rps ratio"):  # fmt: skip
+            table.add_column(col, justify="right")
+        for row in results["overhead"]["rows"]:
+            d, e = row["direct_openai"], row["extract"]
+            table.add_row(
+                str(row["concurrency"]), f"{d['p50_ms']:.1f} ms", f"{d['p99_ms']:.1f} ms",
+                f"{d['rps']:.0f}", f"{e['p50_ms']:.1f} ms", f"{e['p99_ms']:.1f} ms",
+                f"{e['rps']:.0f}", f"{row['added_p50_ms']:+.1f} ms", f"{row['rps_ratio']:.2f}",
+            )  # fmt: skip
+        console.print(table)
+    if "concurrency" in results:
+        c = results["concurrency"]
+        console.print(
+            f"concurrency: {c['calls']} concurrent /extract, LLM answering after "
+            f"{c['llm_delay_s']:g} s: wall {c['wall_s']:.2f} s, statuses {c['statuses']}"
+        )
+    if "soak" in results:
+        s = results["soak"]
+        console.print(
+            f"soak: {s['requests']} requests at concurrency {s['concurrency']}: statuses "
+            f"{s['statuses']}, p50 {s['p50_ms']:.1f} ms, p99 {s['p99_ms']:.1f} ms; service RSS "
+            f"{s['memory_before']['rss_mb']} -> {s['memory_after']['rss_mb']} MiB "
+            f"(peak {s['memory_after']['peak_rss_mb']}); healthy after: {s['still_healthy']}"
+        )
