@@ -44,6 +44,7 @@ def serve(
         port=settings.port if port is None else port,
         log_config=None,
         timeout_graceful_shutdown=10,
+        access_log=False,  # the app logs one JSON line per request, with its request id
     )
 
 

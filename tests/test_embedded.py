@@ -1,7 +1,8 @@
 """End to end: `newsfacts serve` as a real uvicorn process on the bundled local model.
 
 Slow (a few minutes on 2 CPU cores): it assembles the model if needed, starts llama.cpp's
-server, extracts seed 004, then kills the model server and watches the service restart it.
+server, extracts seed 004, then kills the model server mid-request (502 llm_unavailable)
+and watches the service restart it and serve the next request.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import httpx2
@@ -86,12 +88,23 @@ def test_extracts_real_facts_from_seed_004(service: tuple[subprocess.Popen[bytes
     assert body["meta"]["model"] == "qwen2.5-coder-1.5b-instruct"
 
 
-def test_model_server_is_restarted_after_it_dies(
+# Short, so the request after the restart costs little more than the system prompt.
+SHORT_ARTICLE = "Russian missiles struck a school in Kharkiv on Monday, killing 3 people."
+
+
+def test_killing_the_model_server_mid_request_gives_502_then_it_serves_again(
     service: tuple[subprocess.Popen[bytes], str],
 ) -> None:
     proc, url = service
     (old,) = children(proc.pid)
-    os.kill(old, signal.SIGKILL)
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        pending = pool.submit(httpx2.post, f"{url}/extract", json={"text": SEED_004}, timeout=900)
+        time.sleep(5)  # the model server is now working on it
+        assert not pending.done()
+        os.kill(old, signal.SIGKILL)
+        r = pending.result()
+    assert r.status_code == 502, r.text
+    assert r.json()["error"]["code"] == "llm_unavailable"
 
     def restarted() -> bool:
         kids = children(proc.pid)
@@ -100,6 +113,9 @@ def test_model_server_is_restarted_after_it_dies(
         return httpx2.get(f"{url}/readyz", timeout=5).status_code == 200
 
     wait_for(restarted, 180, "the model server to be restarted")
+    again = httpx2.post(f"{url}/extract", json={"text": SHORT_ARTICLE}, timeout=900)
+    assert again.status_code == 200, again.text
+    assert again.json()["meta"]["usage"]["completion_tokens"] > 0
 
 
 def test_model_server_stops_with_the_service(tmp_path: Path) -> None:
