@@ -101,7 +101,7 @@ def extract(
 def bench(
     only: Annotated[
         list[str] | None,
-        typer.Option(help="Run only these: overhead, concurrency, soak (repeatable)."),
+        typer.Option(help="Run only these: overhead, concurrency, soak, embedded (repeatable)."),
     ] = None,
 ) -> None:
     """Run the benchmarks, print their figures and write evals/bench/results.json."""

@@ -22,6 +22,7 @@ from service.model_files import QWEN_1_5B, ensure_model
 from service.settings import Settings
 
 log = logging.getLogger(__name__)
+MAX_LOG_BYTES = 20 * 1024 * 1024
 PR_SET_PDEATHSIG = 1
 RESTART_BACKOFF_S = (1.0, 2.0, 5.0, 10.0)
 
@@ -110,6 +111,10 @@ class EmbeddedServer:
 
     async def _spawn(self) -> None:
         self.log_path.parent.mkdir(parents=True, exist_ok=True)
+        # Keep the current log and one previous one, so a long-lived service cannot fill
+        # the disk with llama.cpp's per-request timing lines.
+        if self.log_path.is_file() and self.log_path.stat().st_size > MAX_LOG_BYTES:
+            self.log_path.replace(self.log_path.with_suffix(".log.1"))
         with self.log_path.open("ab") as log_file:
             self._proc = await asyncio.create_subprocess_exec(
                 *self.command(),

@@ -35,26 +35,33 @@ def rss_mb(pid: int) -> dict[str, float]:
     return {"rss_mb": fields.get("VmRSS", 0.0), "peak_rss_mb": fields.get("VmHWM", 0.0)}
 
 
+def newsfacts_command() -> list[str]:
+    """The installed `newsfacts` console script of this environment."""
+    return [str(Path(sys.executable).parent / "newsfacts")]
+
+
 def _wait_http(url: str, proc: subprocess.Popen[bytes], timeout: float = 60.0) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if proc.poll() is not None:
             raise RuntimeError(f"{proc.args} exited with {proc.returncode} before answering")
         with contextlib.suppress(httpx.HTTPError):
-            if httpx.get(url, timeout=1.0).status_code < 500:
+            if httpx.get(url, timeout=2.0).status_code == 200:
                 return
         time.sleep(0.1)
     raise RuntimeError(f"{url} did not answer within {timeout:g} s")
 
 
 @contextlib.contextmanager
-def process(args: list[str], ready_url: str, env: dict[str, str] | None = None) -> Iterator[int]:
+def process(
+    args: list[str], ready_url: str, env: dict[str, str] | None = None, timeout: float = 60.0
+) -> Iterator[int]:
     """Run a server process until the block ends; yields its pid once ready_url answers."""
     proc = subprocess.Popen(
         args, env={**os.environ, **(env or {})}, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
     )
     try:
-        _wait_http(ready_url, proc)
+        _wait_http(ready_url, proc, timeout)
         yield proc.pid
     finally:
         proc.terminate()
@@ -80,7 +87,7 @@ def service(llm_url: str, **env: str) -> Iterator[tuple[str, int]]:
     port = free_port()
     url = f"http://127.0.0.1:{port}"
     settings = {"NEWSFACTS_LLM_BASE_URL": llm_url, "NEWSFACTS_LOG_LEVEL": "WARNING", **env}
-    args = [str(Path(sys.executable).parent / "newsfacts"), "serve", "--port", str(port)]
+    args = [*newsfacts_command(), "serve", "--port", str(port)]
     with process(args, f"{url}/healthz", settings) as pid:
         yield url, pid
 

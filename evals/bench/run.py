@@ -13,13 +13,14 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
-from evals.bench import service_bench
+from evals.bench import embedded_bench, service_bench
 from evals.bench.harness import RESULTS_PATH
 
 BENCHMARKS: dict[str, Callable[[], dict[str, Any]]] = {
     "overhead": service_bench.overhead,
     "concurrency": service_bench.concurrency,
     "soak": service_bench.soak,
+    "embedded": embedded_bench.embedded,  # minutes per seed on 2 cores
 }
 
 
@@ -67,6 +68,16 @@ def print_results(results: dict[str, Any], console: Console | None = None) -> No
             f"concurrency: {c['calls']} concurrent /extract, LLM answering after "
             f"{c['llm_delay_s']:g} s: wall {c['wall_s']:.2f} s, statuses {c['statuses']}"
         )
+    if "embedded" in results:
+        table = Table(title="embedded model: /extract wall time vs the model server's own time")
+        for col in ("seed", "status", "facts", "wall s", "model s", "ratio", "prompt tok",
+                    "prompt tok/s", "gen tok", "gen tok/s"):  # fmt: skip
+            table.add_column(col, justify="right")
+        for row in results["embedded"]["rows"]:
+            table.add_row(*(str(row[k]) for k in (
+                "seed", "status", "facts", "wall_s", "model_s", "ratio", "prompt_tokens",
+                "prompt_tok_s", "gen_tokens", "gen_tok_s")))  # fmt: skip
+        console.print(table)
     if "soak" in results:
         s = results["soak"]
         console.print(

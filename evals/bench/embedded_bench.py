@@ -1,0 +1,73 @@
+"""The embedded model: per seed, /extract wall time against the model server's own
+prompt-eval + generation time (llama.cpp's timing lines in its log), tokens/s and memory."""
+
+from __future__ import annotations
+
+import re
+import time
+from pathlib import Path
+from typing import Any
+
+import httpx2 as httpx
+
+from evals.bench.harness import ROOT, newsfacts_command, process, rss_mb
+from service.embedded import free_port
+from service.settings import load_settings
+
+SEEDS = sorted((ROOT / "seeds").glob("*.txt"))
+_TIMING = re.compile(
+    r"^llama_perf_context_print:\s+(prompt eval|eval) time =\s+([\d.]+) ms /\s+(\d+)", re.M
+)
+
+
+def model_time(log_text: str) -> dict[str, float]:
+    """Sum llama.cpp's prompt-eval and generation timings in a slice of its log."""
+    totals = {"prompt_ms": 0.0, "prompt_tokens": 0, "gen_ms": 0.0, "gen_tokens": 0}
+    for kind, ms, count in _TIMING.findall(log_text):
+        prefix = "prompt" if kind == "prompt eval" else "gen"
+        totals[f"{prefix}_ms"] += float(ms)
+        totals[f"{prefix}_tokens"] += int(count)
+    return totals
+
+
+def _children(pid: int) -> list[int]:
+    kids: list[int] = []
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        kids += [int(c) for c in (task / "children").read_text().split()]
+    return kids
+
+
+def embedded(seeds: list[Path] | None = None, **env: str) -> dict[str, Any]:
+    """Serve on the embedded model and extract each seed once, in order."""
+    log_path = load_settings().cache_dir / "embedded-server.log"
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    rows = []
+    with process([*newsfacts_command(), "serve", "--port", str(port)], f"{url}/readyz",
+                 {"NEWSFACTS_LOG_LEVEL": "WARNING", **env}, timeout=900) as pid:  # fmt: skip
+        for seed in seeds or SEEDS:
+            offset = log_path.stat().st_size
+            started = time.perf_counter()
+            r = httpx.post(f"{url}/extract", json={"text": seed.read_text()}, timeout=3600)
+            wall_s = time.perf_counter() - started
+            with log_path.open("rb") as log:
+                log.seek(offset)
+                timing = model_time(log.read().decode("utf-8", "replace"))
+            model_s = (timing["prompt_ms"] + timing["gen_ms"]) / 1000
+            body = r.json()
+            rows.append({
+                "seed": seed.stem,
+                "status": r.status_code,
+                "facts": sum(len(v) for v in body["facts"].values()) if r.status_code == 200 else 0,
+                "wall_s": round(wall_s, 1),
+                "model_s": round(model_s, 1),
+                "ratio": round(wall_s / model_s, 3) if model_s else None,
+                "prompt_tokens": timing["prompt_tokens"],
+                "prompt_tok_s": round(timing["prompt_tokens"] / timing["prompt_ms"] * 1000, 1)
+                if timing["prompt_ms"] else None,
+                "gen_tokens": timing["gen_tokens"],
+                "gen_tok_s": round(timing["gen_tokens"] / timing["gen_ms"] * 1000, 1)
+                if timing["gen_ms"] else None,
+            })  # fmt: skip
+        memory = {"service": rss_mb(pid), "model_server": [rss_mb(c) for c in _children(pid)]}
+    return {"rows": rows, "memory": memory, "env": env}
