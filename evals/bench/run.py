@@ -44,16 +44,24 @@ def run(names: list[str], path: Path = RESULTS_PATH) -> dict[str, Any]:
     return results
 
 
+def _table(title: str, columns: list[str]) -> Table:
+    table = Table(title=title)
+    for column in columns:
+        table.add_column(column, justify="right")
+    return table
+
+
 def print_results(results: dict[str, Any], console: Console | None = None) -> None:
     """The figures as terminal tables."""
     console = console or Console()
     m = results.get("machine", {})
     console.print(f"machine: {m.get('cpu')} · {m.get('cores')} cores")
     if "overhead" in results:
-        table = Table(title="service overhead: /extract vs direct openai call (zero-latency fake)")
-        for col in ("conc.", "direct p50", "direct p99", "direct rps", "/extract p50",
-                    "/extract p99", "/extract rps", "added p50", "rps ratio"):  # fmt: skip
-            table.add_column(col, justify="right")
+        table = _table(
+            "service overhead: /extract vs direct openai call (zero-latency fake)",
+            ["conc.", "direct p50", "direct p99", "direct rps", "/extract p50", "/extract p99",
+             "/extract rps", "added p50", "rps ratio"],
+        )  # fmt: skip
         for row in results["overhead"]["rows"]:
             d, e = row["direct_openai"], row["extract"]
             table.add_row(
@@ -69,10 +77,11 @@ def print_results(results: dict[str, Any], console: Console | None = None) -> No
             f"{c['llm_delay_s']:g} s: wall {c['wall_s']:.2f} s, statuses {c['statuses']}"
         )
     if "embedded" in results:
-        table = Table(title="embedded model: /extract wall time vs the model server's own time")
-        for col in ("seed", "status", "facts", "wall s", "model s", "ratio", "prompt tok",
-                    "prompt tok/s", "gen tok", "gen tok/s"):  # fmt: skip
-            table.add_column(col, justify="right")
+        table = _table(
+            "embedded model: /extract wall time vs the model server's own time",
+            ["seed", "status", "facts", "wall s", "model s", "ratio", "prompt tok",
+             "prompt tok/s", "gen tok", "gen tok/s"],
+        )  # fmt: skip
         for row in results["embedded"]["rows"]:
             table.add_row(*(str(row[k]) for k in (
                 "seed", "status", "facts", "wall_s", "model_s", "ratio", "prompt_tokens",
