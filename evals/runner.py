@@ -36,6 +36,7 @@ class Mode(StrEnum):
     LIVE = "live"
     RECORD = "record"
     REPLAY = "replay"
+    RECORD_MISSING = "record-missing"  # record the cases with no cassette, replay the rest
 
 
 @dataclass
@@ -94,12 +95,48 @@ async def run_gold(
     """
     load_prompt(prompt)  # an unknown prompt fails here, before any case runs
     policy = ungrounded or settings.ungrounded
+    replaying = replay_settings(settings)
     if mode is Mode.REPLAY:
-        settings = replay_settings(settings)
+        settings = replaying
     run = EvalRun(prompt=prompt, model=settings.llm_model, mode=mode, ungrounded=policy)
     # reask talks to the model twice where the others talk once: its own cassettes.
     recording = f"{prompt}+reask" if policy == "reask" else prompt
     started = time.perf_counter()
+    if mode is Mode.RECORD_MISSING:
+        missing = [
+            c for c in cases if not cassette_path(recording, c.article_id, cassettes_dir).is_file()
+        ]
+        if missing:  # replay what is recorded first: no model server needed for it
+            present = [c for c in cases if c not in missing]
+            replayed = await _run_cases(present, replaying, prompt, policy, recording,
+                                        Mode.REPLAY, cassettes_dir, on_case)  # fmt: skip
+            recorded = await _run_cases(missing, settings, prompt, policy, recording,
+                                        Mode.RECORD, cassettes_dir, on_case)  # fmt: skip
+            by_id = {o.case.article_id: o for o in [*replayed, *recorded]}
+            run.outcomes = [by_id[c.article_id] for c in cases]
+            run.wall_s = time.perf_counter() - started
+            return run
+        mode, settings = Mode.REPLAY, replaying
+    run.outcomes = await _run_cases(
+        cases, settings, prompt, policy, recording, mode, cassettes_dir, on_case
+    )
+    run.wall_s = time.perf_counter() - started
+    return run
+
+
+async def _run_cases(
+    cases: list[GoldCase],
+    settings: Settings,
+    prompt: str,
+    policy: UngroundedPolicy,
+    recording: str,
+    mode: Mode,
+    cassettes_dir: Path,
+    on_case: Callable[[CaseOutcome], None] | None,
+) -> list[CaseOutcome]:
+    outcomes: list[CaseOutcome] = []
+    if not cases:
+        return outcomes
     async with open_backend(settings) as backend:
         pipeline = Pipeline(backend.llm, settings)
         for case in cases:
@@ -123,8 +160,7 @@ async def run_gold(
                     )
                 except Exception as exc:  # a crashing case is a failure row, not a crashed run
                     outcome = CaseOutcome.build(case, None, error=f"{type(exc).__name__}: {exc}")
-            run.outcomes.append(outcome)
+            outcomes.append(outcome)
             if on_case is not None:
                 on_case(outcome)
-    run.wall_s = time.perf_counter() - started
-    return run
+    return outcomes

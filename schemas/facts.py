@@ -204,17 +204,3 @@ class NewsFacts(BaseModel):
 
 
 FACT_LISTS: tuple[str, ...] = tuple(NewsFacts.model_fields)
-
-
-def without_repeats(facts: NewsFacts) -> NewsFacts:
-    """A copy with each list's exact repeats removed, the first occurrence kept in place."""
-    kept: dict[str, list[Any]] = {}
-    for name in FACT_LISTS:
-        seen: set[str] = set()
-        kept[name] = []
-        for fact in getattr(facts, name):
-            key = fact.model_dump_json()
-            if key not in seen:
-                seen.add(key)
-                kept[name].append(fact)
-    return NewsFacts(**kept)

@@ -126,6 +126,9 @@ def eval_run(
     prompt: Annotated[str | None, typer.Option(help="Prompt as name@version.")] = None,
     record: Annotated[bool, typer.Option(help="Run live and (re)write the cassettes.")] = False,
     replay: Annotated[bool, typer.Option(help="Replay cassettes; no model, no network.")] = False,
+    record_missing: Annotated[
+        bool, typer.Option(help="Record only the articles with no cassette; replay the rest.")
+    ] = False,
     out: Annotated[
         Path | None, typer.Option(help="Directory for the JSON and HTML report.")
     ] = None,
@@ -155,14 +158,19 @@ def eval_run(
     )
     from evals.runner import Mode, run_gold
 
-    if record and replay:
-        typer.echo("error: choose one of --record and --replay", err=True)
+    if record + replay + record_missing > 1:
+        typer.echo("error: choose one of --record, --record-missing and --replay", err=True)
         raise typer.Exit(2)
     policy = _policy(ungrounded)
     settings = _settings()
     configure_logging("ERROR")
     prompt = prompt or settings.default_prompt
-    mode = Mode.RECORD if record else Mode.REPLAY if replay else Mode.LIVE
+    mode = (
+        Mode.RECORD if record
+        else Mode.RECORD_MISSING if record_missing
+        else Mode.REPLAY if replay
+        else Mode.LIVE
+    )  # fmt: skip
     cases = load_gold()
     with Progress(disable=mode is Mode.REPLAY, transient=True) as progress:
         task = progress.add_task(f"{mode} {prompt}", total=len(cases))
@@ -185,7 +193,7 @@ def eval_run(
             raise typer.Exit(1) from None
     report = run_json(run)
     print_table(report)
-    directory = out or (RUNS_DIR if mode is Mode.RECORD else REPORTS_DIR)
+    directory = out or (RUNS_DIR if mode in (Mode.RECORD, Mode.RECORD_MISSING) else REPORTS_DIR)
     name = report_name(report)
     json_path = write_json(report, directory / f"{name}.json")
     html_path = write_html(report, run.outcomes, directory / f"{name}.html")

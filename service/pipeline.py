@@ -10,11 +10,12 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from schemas.api import DroppedFact, ExtractRequest, ExtractResponse, Grounding, Meta, Usage
-from schemas.facts import SCHEMA_NAME, SCHEMA_VERSION, NewsFacts, without_repeats
+from schemas.facts import SCHEMA_NAME, SCHEMA_VERSION, NewsFacts
+from service.chunking import merge_facts, split_text
 from service.errors import DeadlineExceeded, Saturated, TextTooLong
 from service.grounding import CHECK_EXPLANATIONS, drop_ungrounded, ground, iter_facts
-from service.prompts import load_prompt
-from service.protocol import StructuredLLM
+from service.prompts import PromptTemplate, load_prompt
+from service.protocol import LLMResult, StructuredLLM
 from service.settings import Settings
 
 
@@ -67,31 +68,30 @@ class Pipeline:
                 f"{self.settings.max_text_chars} (NEWSFACTS_MAX_TEXT_CHARS)"
             )
         prompt = load_prompt(request.prompt or self.settings.default_prompt)
-        rendered = prompt.render(text=fenced(request.text), title=fenced(request.title))
         policy = request.ungrounded or self.settings.ungrounded
+        pieces = split_text(request.text, self.settings.chunk_chars)
         started = time.perf_counter()
         try:
             async with asyncio.timeout(self.settings.request_timeout_s), self._admitted():
-                result = await self.llm.extract(rendered.messages, NewsFacts)
-                usage, attempts = result.usage, result.attempts
-                facts = without_repeats(result.value)
-                grounding = ground(facts, request.text)
-                if policy == "reask" and any(entry.checks for entry in grounding):
-                    again = await self.llm.extract(
-                        [*rendered.messages, *self._feedback(facts, grounding)], NewsFacts
-                    )
-                    usage = Usage(
-                        prompt_tokens=usage.prompt_tokens + again.usage.prompt_tokens,
-                        completion_tokens=usage.completion_tokens + again.usage.completion_tokens,
-                    )
-                    attempts += again.attempts
-                    facts = without_repeats(again.value)
-                    grounding = ground(facts, request.text)
+                lanes = asyncio.Semaphore(self.settings.chunk_concurrency)
+
+                async def one(piece: str) -> LLMResult[NewsFacts]:
+                    async with lanes:
+                        return await self._extract_piece(prompt, piece, request.title, policy)
+
+                results = await asyncio.gather(*(one(piece) for piece in pieces))
         except TimeoutError:
             raise DeadlineExceeded(
                 f"no answer within the {self.settings.request_timeout_s:g} s request deadline "
                 "(NEWSFACTS_REQUEST_TIMEOUT_S)"
             ) from None
+        facts = merge_facts([r.value for r in results])
+        grounding = ground(facts, request.text)
+        usage = Usage(
+            prompt_tokens=sum(r.usage.prompt_tokens for r in results),
+            completion_tokens=sum(r.usage.completion_tokens for r in results),
+        )
+        attempts = sum(r.attempts for r in results)
         dropped: list[DroppedFact] = []
         if policy == "drop":
             facts, grounding, dropped = drop_ungrounded(facts, grounding, request.text)
@@ -103,14 +103,35 @@ class Pipeline:
             dropped=dropped,
             meta=Meta(
                 model=self.llm.model_name,
-                prompt=rendered.ref,
-                prompt_sha256=rendered.sha256,
+                prompt=prompt.ref,
+                prompt_sha256=prompt.sha256,
                 schema_version=f"{SCHEMA_NAME}@{SCHEMA_VERSION}",
                 usage=usage,
                 attempts=attempts,
                 latency_ms=round(latency_ms, 1),
                 ungrounded=policy,
             ),
+        )
+
+    async def _extract_piece(
+        self, prompt: PromptTemplate, text: str, title: str | None, policy: str
+    ) -> LLMResult[NewsFacts]:
+        """One LLM call for one piece of the article, and the re-ask the policy may add."""
+        messages = prompt.render(text=fenced(text), title=fenced(title)).messages
+        first = await self.llm.extract(messages, NewsFacts)
+        grounding = ground(first.value, text)
+        if policy != "reask" or not any(entry.checks for entry in grounding):
+            return first
+        again = await self.llm.extract(
+            [*messages, *self._feedback(first.value, grounding)], NewsFacts
+        )
+        return LLMResult(
+            value=again.value,
+            usage=Usage(
+                prompt_tokens=first.usage.prompt_tokens + again.usage.prompt_tokens,
+                completion_tokens=first.usage.completion_tokens + again.usage.completion_tokens,
+            ),
+            attempts=first.attempts + again.attempts,
         )
 
     def _feedback(self, facts: NewsFacts, grounding: list[Grounding]) -> list[dict[str, str]]:

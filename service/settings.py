@@ -65,6 +65,17 @@ class Settings(BaseSettings):
     max_queue: int = Field(default=32, ge=0, description="Requests waiting; more get 503.")
     request_timeout_s: float = Field(default=1800.0, gt=0, description="Deadline; then 504.")
     default_prompt: str = Field(default="news_facts@v1", description="Prompt as name@version.")
+    chunk_chars: int = Field(
+        default=5000,
+        ge=500,
+        description="Longer texts are extracted in overlapping pieces of about this size.",
+    )
+    chunk_concurrency: int = Field(
+        default=1,
+        ge=1,
+        description="Pieces of one article extracted at once; raise it for backends that "
+        "serve calls in parallel (OpenAI, vLLM). The embedded server runs one at a time.",
+    )
     ungrounded: UngroundedPolicy = Field(
         default="flag",
         description="Facts that fail a grounding check: flag them, drop them, or re-ask once.",

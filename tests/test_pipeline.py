@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from evals.bench.fake_llm import FakeLLM, tool_call
-from tests.conftest import FACTS_004, SEED_004
+from tests.conftest import FACTS_004, SEED_004, SEEDS
 
 INVENTED = {"evidence": "Kyiv was surrounded by 40,000 troops", "value": 40000, "what": "troops"}
 MISCOUNTED = {"evidence": "Twenty-two civilians were killed", "count": 20, "outcome": "killed"}
@@ -134,3 +134,38 @@ def test_beyond_inflight_and_queue_caps_requests_get_503_with_retry_after(
             assert r.json()["error"]["code"] == "saturated"
             assert int(r.headers["retry-after"]) >= 1
     assert len(fake_llm.requests) == 2  # refused requests never reached the LLM
+
+
+SEED_002 = (SEEDS / "002_a80b65d11d26ffdc.txt").read_text(encoding="utf-8")
+
+
+def test_long_article_is_extracted_in_pieces_and_merged_with_offsets_in_the_full_text(
+    fake_llm: FakeLLM, start_service: Any
+) -> None:
+    first = {
+        "people": [{"evidence": "Ned Price, the State Department spokesman", "name": "Ned Price"}]
+    }
+    again = {"people": [{"evidence": "Ned Price", "name": "Ned Price"}]}  # the overlap, twice
+    last = {
+        "casualties": [
+            {"evidence": "5,000 to six,000 Russian troops had died", "count": 5000,
+             "count_max": 6000, "outcome": "killed"}
+        ]
+    }  # fmt: skip
+    fake_llm.queue(tool_call(first, usage=(10, 1)), tool_call(again, usage=(20, 2)),
+                   tool_call(last, usage=(30, 3)))  # fmt: skip
+    r = start_service(chunk_chars=5000).post("/extract", json={"text": SEED_002})
+    assert r.status_code == 200, r.text
+    body = r.json()
+    assert len(fake_llm.requests) == 3
+    sent = [req["messages"][-1]["content"] for req in fake_llm.requests]
+    assert all(len(s) < 5000 + 1000 for s in sent)  # piece plus the prompt's tail
+    assert [p["name"] for p in body["facts"]["people"]] == ["Ned Price"]
+    assert body["meta"]["usage"] == {"prompt_tokens": 60, "completion_tokens": 6}
+    assert body["meta"]["attempts"] == 3
+    cas = next(g for g in body["grounding"] if g["path"] == "casualties[0]")
+    assert SEED_002[cas["start"] : cas["end"]] == last["casualties"][0]["evidence"]
+    evidence = last["casualties"][0]["evidence"]
+    piece = next(p for p in sent if evidence in p)
+    assert cas["start"] == SEED_002.index(evidence) != piece.index(evidence)  # full-text offset
+    assert cas["checks"] == []
