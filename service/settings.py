@@ -64,7 +64,7 @@ class Settings(BaseSettings):
     max_inflight: int = Field(default=4, ge=1, description="LLM calls in flight at once.")
     max_queue: int = Field(default=32, ge=0, description="Requests waiting; more get 503.")
     request_timeout_s: float = Field(default=1800.0, gt=0, description="Deadline; then 504.")
-    default_prompt: str = Field(default="news_facts@v1", description="Prompt as name@version.")
+    default_prompt: str = Field(default="news_facts@v2", description="Prompt as name@version.")
     chunk_chars: int = Field(
         default=5000,
         ge=500,

@@ -33,8 +33,8 @@ def test_extract_returns_facts_grounding_and_meta(fake_llm: FakeLLM, start_servi
     body = r.json()
     assert body["facts"]["casualties"][0]["count"] == 2000
     assert body["facts"]["people"][0]["name"] == "Mykhailo Podolyak"
-    prompt = load_prompt("news_facts@v1")
-    assert body["meta"]["prompt"] == "news_facts@v1"
+    prompt = load_prompt("news_facts@v2")
+    assert body["meta"]["prompt"] == "news_facts@v2"
     assert body["meta"]["prompt_sha256"] == prompt.sha256
     assert body["meta"]["schema_version"] == "news_facts@v1"
     assert body["meta"]["usage"] == {"prompt_tokens": 1200, "completion_tokens": 300}

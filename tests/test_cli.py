@@ -36,7 +36,7 @@ def test_extract_prints_the_api_response(fake_llm: FakeLLM, source: str) -> None
     assert result.returncode == 0, result.stderr
     body = json.loads(result.stdout)
     assert body["facts"]["casualties"][0]["count"] == 2000
-    assert body["meta"]["prompt"] == "news_facts@v1"
+    assert body["meta"]["prompt"] == "news_facts@v2"
 
 
 def test_extract_html_highlights_spans_and_lists_ungrounded_apart(

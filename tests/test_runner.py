@@ -83,3 +83,19 @@ def test_a_failed_case_still_counts_its_tokens(fake_llm: FakeLLM, tmp_path: Path
     (outcome,) = run.outcomes
     assert outcome.error is not None and outcome.error.startswith("llm_invalid_output")
     assert outcome.usage.prompt_tokens == 1400 and outcome.usage.completion_tokens == 60
+
+
+def test_record_missing_records_only_cases_without_a_cassette(
+    fake_llm: FakeLLM, tmp_path: Path
+) -> None:
+    fake_llm.default = tool_call(FACTS_004)
+    record(fake_llm, tmp_path)
+    both = [*CASES, next(c for c in load_gold() if c.article_id.startswith("000"))]
+    settings = make_settings(llm_base_url=fake_llm.url)  # type: ignore[attr-defined]
+    run = asyncio.run(run_gold(both, settings, PROMPT, Mode.RECORD_MISSING, tmp_path))
+    assert [o.case.article_id for o in run.outcomes] == [c.article_id for c in both]
+    assert all(o.error is None for o in run.outcomes)
+    assert len(fake_llm.requests) == 2  # the first recording, then only 000
+    assert cassette_path(PROMPT, both[1].article_id, tmp_path).is_file()
+    again = asyncio.run(run_gold(both, settings, PROMPT, Mode.RECORD_MISSING, tmp_path))
+    assert len(again.outcomes) == 2 and len(fake_llm.requests) == 2  # nothing left to record

@@ -15,7 +15,7 @@ def test_defaults_use_the_embedded_model(monkeypatch: pytest.MonkeyPatch, tmp_pa
     settings = load_settings()
     assert settings.embedded
     assert settings.llm_model == "qwen2.5-coder-1.5b-instruct"
-    assert settings.default_prompt == "news_facts@v1"
+    assert settings.default_prompt == "news_facts@v2"
 
 
 @pytest.mark.parametrize(
