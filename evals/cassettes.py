@@ -118,10 +118,11 @@ def _json_body(r1: Any, r2: Any) -> None:
     assert parsed(r1.body) == parsed(r2.body), "request bodies differ"
 
 
-def make_vcr(record: bool) -> vcr.VCR:
-    """A VCR that records (overwriting) or strictly replays (an unmatched request fails)."""
+def make_vcr(record: bool, keep_recorded: bool = False) -> vcr.VCR:
+    """A VCR that records (overwriting, or keeping what the cassette holds and adding to it)
+    or strictly replays (an unmatched request fails)."""
     recorder = vcr.VCR(
-        record_mode="all" if record else "none",
+        record_mode=("new_episodes" if keep_recorded else "all") if record else "none",
         match_on=["method", "path", "json_body"],
         before_record_request=_scrub_request,
         before_record_response=_scrub_response,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import shutil
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -68,15 +69,22 @@ def _is_stale(exc: BaseException) -> bool:
 
 
 @contextlib.contextmanager
-def _cassette(mode: Mode, prompt: str, article_id: str, root: Path) -> Iterator[Path | None]:
+def _cassette(mode: Mode, recording: str, article_id: str, root: Path) -> Iterator[Path | None]:
     if mode is Mode.LIVE:
         yield None
         return
-    path = cassette_path(prompt, article_id, root)
+    path = cassette_path(recording, article_id, root)
     if mode is Mode.REPLAY and not path.is_file():
-        raise StaleCassetteError(stale_message(prompt, path))
+        raise StaleCassetteError(stale_message(recording, path))
     path.parent.mkdir(parents=True, exist_ok=True)
-    with make_vcr(record=mode is Mode.RECORD).use_cassette(str(path)):
+    seeded = False
+    prompt, _, policy = recording.partition("+")
+    base = cassette_path(prompt, article_id, root)
+    if mode is Mode.RECORD and policy and not path.is_file() and base.is_file():
+        # A policy's first call is the plain prompt's call: replay it, record only the rest.
+        shutil.copyfile(base, path)
+        seeded = True
+    with make_vcr(record=mode is Mode.RECORD, keep_recorded=seeded).use_cassette(str(path)):
         yield path
 
 

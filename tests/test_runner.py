@@ -99,3 +99,25 @@ def test_record_missing_records_only_cases_without_a_cassette(
     assert cassette_path(PROMPT, both[1].article_id, tmp_path).is_file()
     again = asyncio.run(run_gold(both, settings, PROMPT, Mode.RECORD_MISSING, tmp_path))
     assert len(again.outcomes) == 2 and len(fake_llm.requests) == 2  # nothing left to record
+
+
+def test_reask_recording_replays_the_plain_first_call_and_records_only_the_reask(
+    fake_llm: FakeLLM, tmp_path: Path
+) -> None:
+    invented = {"evidence": "Kyiv was encircled by 40,000 troops", "value": 4e4, "what": "troops"}
+    fake_llm.default = tool_call({**FACTS_004, "figures": [invented]})
+    record(fake_llm, tmp_path)
+    assert len(fake_llm.requests) == 1
+    fake_llm.default = tool_call(FACTS_004)
+    settings = make_settings(llm_base_url=fake_llm.url)  # type: ignore[attr-defined]
+    run = asyncio.run(
+        run_gold(CASES, settings, PROMPT, Mode.RECORD_MISSING, tmp_path, ungrounded="reask")
+    )
+    assert len(fake_llm.requests) == 2  # only the re-ask reached the model
+    assert run.outcomes[0].predicted is not None and run.outcomes[0].predicted.figures == []
+    reask = cassette_path(f"{PROMPT}+reask", CASES[0].article_id, tmp_path)
+    assert len(json.loads(reask.read_text())["interactions"]) == 2
+    replayed = asyncio.run(
+        run_gold(CASES, make_settings(), PROMPT, Mode.REPLAY, tmp_path, ungrounded="reask")
+    )
+    assert replayed.outcomes[0].error is None and replayed.outcomes[0].meta.attempts == 2  # type: ignore[union-attr]
