@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import re
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +19,7 @@ import vcr
 from vcr.errors import CannotOverwriteExistingCassetteException
 
 from evals.gold import ROOT
+from schemas.api import RecallPasses
 
 CASSETTES_DIR = ROOT / "tests" / "cassettes"
 RECORD_COMMAND = "uv run newsfacts eval --record --prompt {prompt}"
@@ -134,10 +136,40 @@ def make_vcr(record: bool, keep_recorded: bool = False) -> vcr.VCR:
     return recorder
 
 
-def stale_message(recording: str, path: Path) -> str:
-    """What to do about a request the cassette does not hold (recording: prompt[+reask])."""
-    prompt, _, policy = recording.partition("+")
-    command = RECORD_COMMAND.format(prompt=prompt) + (f" --ungrounded {policy}" if policy else "")
+@dataclass(frozen=True)
+class Recording:
+    """What a cassette set records: a prompt, with recall passes and the reask policy or not.
+
+    Each changes the requests sent, so each has its own folder: `news_facts@v2+lists+reask`.
+    """
+
+    prompt: str
+    passes: RecallPasses = "none"
+    reask: bool = False
+
+    @property
+    def name(self) -> str:
+        """The folder name under tests/cassettes/."""
+        return self.prompt + ("+lists" if self.passes == "lists" else "") + ("+reask" * self.reask)
+
+    @property
+    def base(self) -> Recording | None:
+        """The recording whose calls this one begins with (a re-ask follows a plain answer)."""
+        return Recording(self.prompt, self.passes) if self.reask else None
+
+    @property
+    def command(self) -> str:
+        """The command that (re)records it."""
+        return (
+            RECORD_COMMAND.format(prompt=self.prompt)
+            + (f" --passes {self.passes}" if self.passes != "none" else "")
+            + (" --ungrounded reask" if self.reask else "")
+        )
+
+
+def stale_message(recording: Recording, path: Path) -> str:
+    """What to do about a request the cassette does not hold."""
+    command = recording.command
     return (
         f"{path.relative_to(ROOT) if path.is_relative_to(ROOT) else path} has no recorded "
         "answer for this request (the prompt, schema, model or temperature changed, or it "
@@ -148,6 +180,7 @@ def stale_message(recording: str, path: Path) -> str:
 __all__ = [
     "CASSETTES_DIR",
     "CannotOverwriteExistingCassetteException",
+    "Recording",
     "StaleCassetteError",
     "cassette_path",
     "make_vcr",

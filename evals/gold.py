@@ -65,3 +65,41 @@ def load_case(path: Path, seeds_dir: Path = SEEDS_DIR) -> GoldCase:
 def load_gold(gold_dir: Path = GOLD_DIR, seeds_dir: Path = SEEDS_DIR) -> list[GoldCase]:
     """Every gold case, sorted by article id."""
     return [load_case(p, seeds_dir) for p in sorted(gold_dir.glob("*.yaml"))]
+
+
+ENTITY_LISTS = ("people", "organizations", "locations")
+
+
+def joined_case(cases: list[GoldCase]) -> GoldCase:
+    """One long article made of every case's text, scored against the union of their facts.
+
+    A person, organisation or place named in several articles is one fact (the first one),
+    matched when any of its names or aliases coincide; every other fact is kept as it is.
+    """
+    from evals.matching import normalize_name
+
+    aliases: dict[str, tuple[str, ...]] = {}
+    union: dict[str, list[Any]] = {name: [] for name in FACT_LISTS}
+    for list_name in FACT_LISTS:
+        owner: dict[str, str] = {}  # normalised name or alias -> the kept fact's name
+        for case in cases:
+            for fact in getattr(case.facts, list_name):
+                if list_name not in ENTITY_LISTS:
+                    union[list_name].append(fact)
+                    continue
+                names = case.names_of(fact.name)
+                keys = {normalize_name(n) for n in names}
+                kept = next((owner[k] for k in keys if k in owner), None)
+                if kept is None:
+                    kept = fact.name
+                    union[list_name].append(fact)
+                merged = {*aliases.get(kept, ()), *names} - {kept}
+                aliases[kept] = tuple(sorted(merged))
+                owner.update(dict.fromkeys(keys, kept))
+    return GoldCase(
+        article_id="joined_" + "_".join(c.article_id.split("_")[0] for c in cases),
+        text="\n\n".join(c.text for c in cases),
+        facts=NewsFacts.model_validate({k: [f.model_dump() for f in v] for k, v in union.items()}),
+        aliases={k: v for k, v in aliases.items() if v},
+        metadata={"joined": [c.article_id for c in cases]},
+    )

@@ -90,6 +90,8 @@ def run_json(run: EvalRun) -> dict[str, Any]:
         "model": run.model,
         "mode": str(run.mode),
         "ungrounded": run.ungrounded,
+        "passes": run.passes,
+        "variant": run.variant,
         "created": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         "wall_s": round(run.wall_s, 2),
         "summary": {
@@ -185,17 +187,25 @@ def write_json(report: dict[str, Any], path: Path) -> Path:
 
 
 def report_name(report: dict[str, Any]) -> str:
-    """File name (without suffix) of a run: prompt, policy when not the default, and model."""
+    """File name (without suffix) of a run: prompt, passes and policy when not the defaults,
+    model, and the variant (joined) if any."""
     policy = report.get("ungrounded", "flag")
-    prompt = report["prompt"] + (f"+{policy}" if policy != "flag" else "")
-    return f"{prompt}--{report['model']}".replace("/", "_")
+    passes = report.get("passes", "none")
+    prompt = (
+        report["prompt"]
+        + (f"+{passes}" if passes != "none" else "")
+        + (f"+{policy}" if policy != "flag" else "")
+    )
+    variant = f"--{report['variant']}" if report.get("variant") else ""
+    return f"{prompt}--{report['model']}{variant}".replace("/", "_")
 
 
 def load_report(ref: str) -> dict[str, Any]:
     """A saved report by path, or by prompt ref: the recorded run in evals/runs/."""
     path = Path(ref)
     if path.suffix != ".json":
-        matches = sorted(RUNS_DIR.glob(f"{ref}--*.json"))
+        # prompt--model.json, not prompt--model--joined.json
+        matches = [p for p in sorted(RUNS_DIR.glob(f"{ref}--*.json")) if p.stem.count("--") == 1]
         path = matches[0] if len(matches) == 1 else RUNS_DIR / f"{ref}.json"
     return dict(json.loads(path.read_text(encoding="utf-8")))
 

@@ -13,6 +13,7 @@ from pathlib import Path
 from evals.cassettes import (
     CASSETTES_DIR,
     CannotOverwriteExistingCassetteException,
+    Recording,
     StaleCassetteError,
     cassette_path,
     make_vcr,
@@ -20,7 +21,7 @@ from evals.cassettes import (
 )
 from evals.gold import GoldCase
 from evals.scoring import CaseOutcome
-from schemas.api import ExtractRequest, UngroundedPolicy, Usage
+from schemas.api import ExtractRequest, RecallPasses, UngroundedPolicy, Usage
 from service.backend import open_backend
 from service.errors import LLMError, NewsfactsError
 from service.pipeline import Pipeline
@@ -48,6 +49,8 @@ class EvalRun:
     model: str
     mode: Mode
     ungrounded: UngroundedPolicy = "flag"
+    passes: RecallPasses = "none"
+    variant: str = ""  # "joined": the seeds as one long article
     outcomes: list[CaseOutcome] = field(default_factory=list)
     wall_s: float = 0.0
 
@@ -69,19 +72,20 @@ def _is_stale(exc: BaseException) -> bool:
 
 
 @contextlib.contextmanager
-def _cassette(mode: Mode, recording: str, article_id: str, root: Path) -> Iterator[Path | None]:
+def _cassette(
+    mode: Mode, recording: Recording, article_id: str, root: Path
+) -> Iterator[Path | None]:
     if mode is Mode.LIVE:
         yield None
         return
-    path = cassette_path(recording, article_id, root)
+    path = cassette_path(recording.name, article_id, root)
     if mode is Mode.REPLAY and not path.is_file():
         raise StaleCassetteError(stale_message(recording, path))
     path.parent.mkdir(parents=True, exist_ok=True)
     seeded = False
-    prompt, _, policy = recording.partition("+")
-    base = cassette_path(prompt, article_id, root)
-    if mode is Mode.RECORD and policy and not path.is_file() and base.is_file():
-        # A policy's first call is the plain prompt's call: replay it, record only the rest.
+    base = recording.base and cassette_path(recording.base.name, article_id, root)
+    if mode is Mode.RECORD and base and not path.is_file() and base.is_file():
+        # A re-ask's first calls are the plain recording's calls: replay them, record the rest.
         shutil.copyfile(base, path)
         seeded = True
     with make_vcr(record=mode is Mode.RECORD, keep_recorded=seeded).use_cassette(str(path)):
@@ -96,6 +100,7 @@ async def run_gold(
     cassettes_dir: Path = CASSETTES_DIR,
     on_case: Callable[[CaseOutcome], None] | None = None,
     ungrounded: UngroundedPolicy | None = None,
+    passes: RecallPasses | None = None,
 ) -> EvalRun:
     """Extract every case with the pipeline; a failing case becomes a failure row.
 
@@ -103,30 +108,35 @@ async def run_gold(
     """
     load_prompt(prompt)  # an unknown prompt fails here, before any case runs
     policy = ungrounded or settings.ungrounded
+    passes = passes or settings.recall_passes
     replaying = replay_settings(settings)
     if mode is Mode.REPLAY:
         settings = replaying
-    run = EvalRun(prompt=prompt, model=settings.llm_model, mode=mode, ungrounded=policy)
-    # reask talks to the model twice where the others talk once: its own cassettes.
-    recording = f"{prompt}+reask" if policy == "reask" else prompt
+    run = EvalRun(
+        prompt=prompt, model=settings.llm_model, mode=mode, ungrounded=policy, passes=passes
+    )
+    # Passes and reask change what is sent: each combination has its own cassettes.
+    recording = Recording(prompt, passes, reask=policy == "reask")
     started = time.perf_counter()
     if mode is Mode.RECORD_MISSING:
         missing = [
-            c for c in cases if not cassette_path(recording, c.article_id, cassettes_dir).is_file()
+            c
+            for c in cases
+            if not cassette_path(recording.name, c.article_id, cassettes_dir).is_file()
         ]
         if missing:  # replay what is recorded first: no model server needed for it
             present = [c for c in cases if c not in missing]
-            replayed = await _run_cases(present, replaying, prompt, policy, recording,
-                                        Mode.REPLAY, cassettes_dir, on_case)  # fmt: skip
-            recorded = await _run_cases(missing, settings, prompt, policy, recording,
-                                        Mode.RECORD, cassettes_dir, on_case)  # fmt: skip
+            replayed = await _run_cases(present, replaying, policy, recording, Mode.REPLAY,
+                                        cassettes_dir, on_case)  # fmt: skip
+            recorded = await _run_cases(missing, settings, policy, recording, Mode.RECORD,
+                                        cassettes_dir, on_case)  # fmt: skip
             by_id = {o.case.article_id: o for o in [*replayed, *recorded]}
             run.outcomes = [by_id[c.article_id] for c in cases]
             run.wall_s = time.perf_counter() - started
             return run
         mode, settings = Mode.REPLAY, replaying
     run.outcomes = await _run_cases(
-        cases, settings, prompt, policy, recording, mode, cassettes_dir, on_case
+        cases, settings, policy, recording, mode, cassettes_dir, on_case
     )
     run.wall_s = time.perf_counter() - started
     return run
@@ -135,9 +145,8 @@ async def run_gold(
 async def _run_cases(
     cases: list[GoldCase],
     settings: Settings,
-    prompt: str,
     policy: UngroundedPolicy,
-    recording: str,
+    recording: Recording,
     mode: Mode,
     cassettes_dir: Path,
     on_case: Callable[[CaseOutcome], None] | None,
@@ -150,7 +159,12 @@ async def _run_cases(
         for case in cases:
             with _cassette(mode, recording, case.article_id, cassettes_dir) as path:
                 try:
-                    request = ExtractRequest(text=case.text, prompt=prompt, ungrounded=policy)
+                    request = ExtractRequest(
+                        text=case.text,
+                        prompt=recording.prompt,
+                        ungrounded=policy,
+                        recall_passes=recording.passes,
+                    )
                     response = await pipeline.extract(request)
                     outcome = CaseOutcome.build(case, response.facts, response.meta)
                 except NewsfactsError as exc:

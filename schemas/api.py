@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
@@ -10,7 +11,15 @@ from schemas.facts import NewsFacts
 
 MatchLevel = Literal["exact", "normalized", "fuzzy", "none"]
 UngroundedPolicy = Literal["flag", "drop", "reask"]
+RecallPasses = Literal["none", "lists"]
 MAX_TITLE_CHARS = 1000
+# Whitespace as Python's str.isspace() has it, spelled out: a JSON Schema `\S` is read by
+# ECMAScript rules, which count the separators \x1c-\x1f as text (a fuzzer found it).
+NOT_SPACE = (
+    r"[^\t\n\v\f\r\x1c-\x1f \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f"
+    r"\u205f\u3000]"
+)
+_NOT_SPACE = re.compile(NOT_SPACE)
 
 
 class ExtractRequest(BaseModel):
@@ -20,7 +29,7 @@ class ExtractRequest(BaseModel):
 
     text: str = Field(
         description="The article body (plain text), with at least one non-space character.",
-        json_schema_extra={"minLength": 1, "pattern": r"\S"},
+        json_schema_extra={"minLength": 1, "pattern": NOT_SPACE},
     )
     title: str | None = Field(
         default=None, max_length=MAX_TITLE_CHARS, description="The article's headline, if separate."
@@ -37,11 +46,17 @@ class ExtractRequest(BaseModel):
         "checks, 'drop' removes them, 'reask' asks the model once more with the failures as "
         "feedback. The service default (NEWSFACTS_UNGROUNDED) when omitted.",
     )
+    recall_passes: RecallPasses | None = Field(
+        default=None,
+        description="'lists' asks the model once per group of fact lists (entities, events, "
+        "quotes) and merges the answers: more facts found, more tokens spent. The service "
+        "default (NEWSFACTS_RECALL_PASSES) when omitted.",
+    )
 
     @field_validator("text")
     @classmethod
     def _text_not_blank(cls, value: str) -> str:
-        if not value.strip():
+        if not _NOT_SPACE.search(value):
             raise ValueError("text is empty or only whitespace")
         return value
 
@@ -78,6 +93,7 @@ class Meta(BaseModel):
     usage: Usage
     attempts: int = Field(description="LLM calls made: first try, transport retries, re-asks.")
     ungrounded: UngroundedPolicy = Field(default="flag", description="Grounding policy applied.")
+    recall_passes: RecallPasses = Field(default="none", description="Recall passes applied.")
     latency_ms: float
 
 
@@ -113,3 +129,33 @@ class ErrorResponse(BaseModel):
     """The one error shape every failure uses."""
 
     error: ErrorDetail
+
+
+class BatchItemResult(BaseModel):
+    """One article of a batch: its result, or the error it would have had from `/extract`."""
+
+    status: int = Field(description="The status `/extract` would have answered: 200 or an error.")
+    result: ExtractResponse | None = Field(default=None, description="Set when status is 200.")
+    error: ErrorDetail | None = Field(default=None, description="Set when status is not 200.")
+    usage: Usage = Field(
+        default_factory=Usage, description="Tokens this article spent, failed attempts included."
+    )
+    latency_ms: float = 0.0
+
+
+class BatchRequest(BaseModel):
+    """Body of `POST /extract/batch`: up to NEWSFACTS_MAX_BATCH_ITEMS `/extract` bodies."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    articles: list[ExtractRequest] = Field(
+        description="The articles, each an `/extract` body.", min_length=1
+    )
+
+
+class BatchResponse(BaseModel):
+    """Body of a `POST /extract/batch` that was admitted: one entry per article, in order."""
+
+    results: list[BatchItemResult]
+    usage: Usage = Field(description="Tokens over every article.")
+    failed: int = Field(description="Articles whose status is not 200.")

@@ -10,8 +10,9 @@ from typing import Annotated, cast, get_args
 import typer
 import uvicorn
 
-from schemas.api import ExtractRequest, ExtractResponse, UngroundedPolicy
+from schemas.api import ExtractRequest, ExtractResponse, RecallPasses, UngroundedPolicy
 from service.backend import open_backend
+from service.batch import BatchSummary, read_articles, run_batch
 from service.errors import NewsfactsError
 from service.logs import configure_logging
 from service.pipeline import Pipeline
@@ -57,6 +58,14 @@ def _policy(value: str | None) -> UngroundedPolicy | None:
     return cast(UngroundedPolicy | None, value)
 
 
+def _passes(value: str | None) -> RecallPasses | None:
+    """The --passes option, checked."""
+    if value is not None and value not in get_args(RecallPasses):
+        typer.echo(f"error: --passes is one of {', '.join(get_args(RecallPasses))}", err=True)
+        raise typer.Exit(2)
+    return cast(RecallPasses | None, value)
+
+
 async def _extract(settings: Settings, request: ExtractRequest) -> ExtractResponse:
     async with open_backend(settings) as backend:
         return await Pipeline(backend.llm, settings).extract(request)
@@ -95,6 +104,53 @@ def extract(
         from service.html_view import write_extraction
 
         typer.echo(f"html: {write_extraction(response, text, html)}", err=True)
+
+
+@app.command()
+def batch(
+    source: Annotated[
+        Path, typer.Argument(help="A folder of .txt articles, or a JSONL file of /extract bodies.")
+    ],
+    out: Annotated[Path, typer.Option(help="JSONL output; articles already done are skipped.")],
+    concurrency: Annotated[int, typer.Option(min=1, help="Articles extracted at once.")] = 1,
+) -> None:
+    """Extract many articles, one JSON line each; resumable, failures recorded, not fatal."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
+
+    if not source.exists():
+        typer.echo(f"error: no such file or folder: {source}", err=True)
+        raise typer.Exit(2)
+    settings = _settings()
+    # The batch's own workers are the queue: none of them should be refused as saturated.
+    settings = settings.model_copy(update={"max_queue": max(settings.max_queue, concurrency)})
+    configure_logging("WARNING" if settings.log_level.upper() == "INFO" else settings.log_level)
+    articles = list(read_articles(source))
+
+    async def go(progress: Progress) -> BatchSummary:
+        task = progress.add_task("extracting", total=len(articles))
+        async with open_backend(settings) as backend:
+            pipeline = Pipeline(backend.llm, settings)
+            summary = await run_batch(
+                pipeline, articles, out, concurrency, on_item=lambda _: progress.advance(task)
+            )
+        return summary
+
+    columns = (*Progress.get_default_columns()[:1], BarColumn(), MofNCompleteColumn(),
+               TimeElapsedColumn())  # fmt: skip
+    try:
+        with Progress(*columns, transient=True) as progress:
+            summary = asyncio.run(go(progress))
+    except NewsfactsError as exc:
+        typer.echo(f"error [{exc.code}]: {exc.message}", err=True)
+        raise typer.Exit(1) from None
+    errors = ", ".join(f"{code} {n}" for code, n in sorted(summary.errors.items()))
+    typer.echo(
+        f"done {summary.done}, failed {summary.failed}{f' ({errors})' if errors else ''}, "
+        f"skipped {summary.skipped} already in {out}; tokens {summary.usage.prompt_tokens} "
+        f"prompt + {summary.usage.completion_tokens} completion; {summary.wall_s:.1f} s"
+    )
+    if summary.failed:
+        raise typer.Exit(1)
 
 
 @app.command()
@@ -139,6 +195,25 @@ def eval_run(
     set_baseline: Annotated[
         bool, typer.Option(help="Make this run evals/baseline.json, the score CI holds.")
     ] = False,
+    samples: Annotated[
+        int,
+        typer.Option(
+            min=1,
+            help="Run the gold set live N times and report, per fact, how often it was "
+            "extracted and the spread of micro-F1 (set NEWSFACTS_LLM_TEMPERATURE above 0).",
+        ),
+    ] = 1,
+    passes: Annotated[
+        str | None,
+        typer.Option(help="Recall passes: none or lists [NEWSFACTS_RECALL_PASSES]."),
+    ] = None,
+    joined: Annotated[
+        bool,
+        typer.Option(
+            help="Score one long article, the seeds joined, against the union of their gold "
+            "facts (extracted in overlapping pieces)."
+        ),
+    ] = False,
 ) -> None:
     """Run the gold set (live, --record, or --replay) and print, save and render the scores."""
     if ctx.invoked_subcommand is not None:
@@ -146,7 +221,7 @@ def eval_run(
     from rich.progress import Progress
 
     from evals.cassettes import StaleCassetteError
-    from evals.gold import load_gold
+    from evals.gold import joined_case, load_gold
     from evals.report import (
         REPORTS_DIR,
         RUNS_DIR,
@@ -161,7 +236,12 @@ def eval_run(
     if record + replay + record_missing > 1:
         typer.echo("error: choose one of --record, --record-missing and --replay", err=True)
         raise typer.Exit(2)
+    if samples > 1 and (record or replay or record_missing or set_baseline):
+        typer.echo("error: --samples runs live; it cannot record, replay or set the baseline",
+                   err=True)  # fmt: skip
+        raise typer.Exit(2)
     policy = _policy(ungrounded)
+    recall = _passes(passes)
     settings = _settings()
     configure_logging("ERROR")
     prompt = prompt or settings.default_prompt
@@ -171,26 +251,42 @@ def eval_run(
         else Mode.REPLAY if replay
         else Mode.LIVE
     )  # fmt: skip
-    cases = load_gold()
+    cases = [joined_case(load_gold())] if joined else load_gold()
     with Progress(disable=mode is Mode.REPLAY, transient=True) as progress:
-        task = progress.add_task(f"{mode} {prompt}", total=len(cases))
+        task = progress.add_task(f"{mode} {prompt}", total=len(cases) * samples)
         try:
-            run = asyncio.run(
-                run_gold(
-                    cases,
-                    settings,
-                    prompt,
-                    mode,
-                    on_case=lambda _: progress.advance(task),
-                    ungrounded=policy,
+            runs = [
+                asyncio.run(
+                    run_gold(
+                        cases,
+                        settings,
+                        prompt,
+                        mode,
+                        on_case=lambda _: progress.advance(task),
+                        ungrounded=policy,
+                        passes=recall,
+                    )
                 )
-            )
+                for _ in range(samples)
+            ]
         except StaleCassetteError as exc:
             typer.echo(f"error: {exc}", err=True)
             raise typer.Exit(1) from None
         except NewsfactsError as exc:
             typer.echo(f"error [{exc.code}]: {exc.message}", err=True)
             raise typer.Exit(1) from None
+    for each in runs:
+        each.variant = "joined" if joined else ""
+    if samples > 1:
+        from evals.stability import print_stability, stability
+
+        reports = [run_json(r) for r in runs]
+        result = stability(reports)
+        print_stability(result)
+        path = (out or REPORTS_DIR) / f"{report_name(reports[0])}--samples{samples}.json"
+        typer.echo(f"report: {write_json(result, path)}")
+        return
+    [run] = runs
     report = run_json(run)
     print_table(report)
     directory = out or (RUNS_DIR if mode in (Mode.RECORD, Mode.RECORD_MISSING) else REPORTS_DIR)

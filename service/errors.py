@@ -41,6 +41,13 @@ class TextTooLong(NewsfactsError):
     code = "text_too_long"
 
 
+class BatchTooLarge(NewsfactsError):
+    """A batch carries more articles than the configured limit."""
+
+    status = 413
+    code = "batch_too_large"
+
+
 class UnsupportedMediaType(NewsfactsError):
     """The body is not JSON."""
 

@@ -9,7 +9,15 @@ import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from schemas.api import DroppedFact, ExtractRequest, ExtractResponse, Grounding, Meta, Usage
+from schemas.api import (
+    DroppedFact,
+    ExtractRequest,
+    ExtractResponse,
+    Grounding,
+    Meta,
+    RecallPasses,
+    Usage,
+)
 from schemas.facts import SCHEMA_NAME, SCHEMA_VERSION, NewsFacts
 from service.chunking import merge_facts, split_text
 from service.errors import DeadlineExceeded, Saturated, TextTooLong
@@ -17,6 +25,25 @@ from service.grounding import CHECK_EXPLANATIONS, drop_ungrounded, ground, iter_
 from service.prompts import PromptTemplate, load_prompt
 from service.protocol import LLMResult, StructuredLLM
 from service.settings import Settings
+
+# The `lists` recall passes: one LLM call per group, each group's lists kept from its call.
+PASS_GROUPS: tuple[tuple[str, ...], ...] = (
+    ("people", "organizations", "locations"),
+    ("negotiations", "casualties", "displacement", "attacks", "figures"),
+    ("quotes",),
+)
+
+
+def summed(value: NewsFacts, results: list[LLMResult[NewsFacts]]) -> LLMResult[NewsFacts]:
+    """`value` billed with the tokens and calls of every result that went into it."""
+    return LLMResult(
+        value=value,
+        usage=Usage(
+            prompt_tokens=sum(r.usage.prompt_tokens for r in results),
+            completion_tokens=sum(r.usage.completion_tokens for r in results),
+        ),
+        attempts=sum(r.attempts for r in results),
+    )
 
 
 def article_id(text: str) -> str:
@@ -60,15 +87,20 @@ class Pipeline:
         finally:
             self._slots.release()
 
-    async def extract(self, request: ExtractRequest) -> ExtractResponse:
-        """Extract, ground and describe the facts of one article."""
+    def check(self, request: ExtractRequest) -> PromptTemplate:
+        """Refuse what no LLM call can fix (text over the limit, unknown prompt); the prompt."""
         if len(request.text) > self.settings.max_text_chars:
             raise TextTooLong(
                 f"text has {len(request.text)} characters; the limit is "
                 f"{self.settings.max_text_chars} (NEWSFACTS_MAX_TEXT_CHARS)"
             )
-        prompt = load_prompt(request.prompt or self.settings.default_prompt)
+        return load_prompt(request.prompt or self.settings.default_prompt)
+
+    async def extract(self, request: ExtractRequest) -> ExtractResponse:
+        """Extract, ground and describe the facts of one article."""
+        prompt = self.check(request)
         policy = request.ungrounded or self.settings.ungrounded
+        passes = request.recall_passes or self.settings.recall_passes
         pieces = split_text(request.text, self.settings.chunk_chars)
         started = time.perf_counter()
         try:
@@ -77,7 +109,9 @@ class Pipeline:
 
                 async def one(piece: str) -> LLMResult[NewsFacts]:
                     async with lanes:
-                        return await self._extract_piece(prompt, piece, request.title, policy)
+                        return await self._extract_piece(
+                            prompt, piece, request.title, policy, passes
+                        )
 
                 results = await asyncio.gather(*(one(piece) for piece in pieces))
         except TimeoutError:
@@ -85,13 +119,9 @@ class Pipeline:
                 f"no answer within the {self.settings.request_timeout_s:g} s request deadline "
                 "(NEWSFACTS_REQUEST_TIMEOUT_S)"
             ) from None
-        facts = merge_facts([r.value for r in results])
+        total = summed(merge_facts([r.value for r in results]), list(results))
+        facts = total.value
         grounding = ground(facts, request.text)
-        usage = Usage(
-            prompt_tokens=sum(r.usage.prompt_tokens for r in results),
-            completion_tokens=sum(r.usage.completion_tokens for r in results),
-        )
-        attempts = sum(r.attempts for r in results)
         dropped: list[DroppedFact] = []
         if policy == "drop":
             facts, grounding, dropped = drop_ungrounded(facts, grounding, request.text)
@@ -106,33 +136,53 @@ class Pipeline:
                 prompt=prompt.ref,
                 prompt_sha256=prompt.sha256,
                 schema_version=f"{SCHEMA_NAME}@{SCHEMA_VERSION}",
-                usage=usage,
-                attempts=attempts,
+                usage=total.usage,
+                attempts=total.attempts,
                 latency_ms=round(latency_ms, 1),
                 ungrounded=policy,
+                recall_passes=passes,
             ),
         )
 
     async def _extract_piece(
-        self, prompt: PromptTemplate, text: str, title: str | None, policy: str
+        self,
+        prompt: PromptTemplate,
+        text: str,
+        title: str | None,
+        policy: str,
+        passes: RecallPasses,
     ) -> LLMResult[NewsFacts]:
         """One LLM call for one piece of the article, and the re-ask the policy may add."""
         messages = prompt.render(text=fenced(text), title=fenced(title)).messages
-        first = await self.llm.extract(messages, NewsFacts)
+        first = await self._ask(messages, passes)
         grounding = ground(first.value, text)
         if policy != "reask" or not any(entry.checks for entry in grounding):
             return first
         again = await self.llm.extract(
             [*messages, *self._feedback(first.value, grounding)], NewsFacts
         )
-        return LLMResult(
-            value=again.value,
-            usage=Usage(
-                prompt_tokens=first.usage.prompt_tokens + again.usage.prompt_tokens,
-                completion_tokens=first.usage.completion_tokens + again.usage.completion_tokens,
-            ),
-            attempts=first.attempts + again.attempts,
-        )
+        return summed(again.value, [first, again])
+
+    async def _ask(
+        self, messages: list[dict[str, str]], passes: RecallPasses
+    ) -> LLMResult[NewsFacts]:
+        """One call for every list, or (recall passes) one call per group of lists, merged.
+
+        The passes run one after another with the same leading messages, so a server that
+        keeps its evaluated prefix (llama.cpp) reads the article once.
+        """
+        if passes == "none":
+            return await self.llm.extract(messages, NewsFacts)
+        recall = load_prompt(self.settings.recall_prompt, blocks=("user",))
+        passes = []
+        for group in PASS_GROUPS:
+            [note] = recall.render(lists=group).messages
+            passes.append(await self.llm.extract([*messages, note], NewsFacts))
+        value = NewsFacts.model_validate(
+            {name: getattr(p.value, name) for group, p in zip(PASS_GROUPS, passes, strict=True)
+             for name in group}
+        )  # fmt: skip
+        return summed(value, passes)
 
     def _feedback(self, facts: NewsFacts, grounding: list[Grounding]) -> list[dict[str, str]]:
         """The model's first answer and a message naming each failed fact and check."""

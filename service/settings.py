@@ -7,7 +7,7 @@ from pathlib import Path
 from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from schemas.api import UngroundedPolicy
+from schemas.api import RecallPasses, UngroundedPolicy
 from service.errors import ConfigError
 
 
@@ -63,6 +63,9 @@ class Settings(BaseSettings):
     max_text_chars: int = Field(default=100_000, gt=0, description="Longer texts get 413.")
     max_inflight: int = Field(default=4, ge=1, description="LLM calls in flight at once.")
     max_queue: int = Field(default=32, ge=0, description="Requests waiting; more get 503.")
+    max_batch_items: int = Field(
+        default=16, ge=1, description="Articles one POST /extract/batch may carry; more get 413."
+    )
     request_timeout_s: float = Field(default=1800.0, gt=0, description="Deadline; then 504.")
     default_prompt: str = Field(default="news_facts@v2", description="Prompt as name@version.")
     chunk_chars: int = Field(
@@ -79,6 +82,14 @@ class Settings(BaseSettings):
     ungrounded: UngroundedPolicy = Field(
         default="flag",
         description="Facts that fail a grounding check: flag them, drop them, or re-ask once.",
+    )
+    recall_passes: RecallPasses = Field(
+        default="none",
+        description="'lists' asks once per group of fact lists (entities, events, quotes) "
+        "instead of once for everything, and merges the answers.",
+    )
+    recall_prompt: str = Field(
+        default="recall_pass@v1", description="The message that opens each recall pass."
     )
     feedback_prompt: str = Field(
         default="grounding_feedback@v1",

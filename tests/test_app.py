@@ -121,6 +121,7 @@ def test_llm_timeout_gives_502_llm_timeout(fake_llm: FakeLLM, start_service: Any
     [
         ({"json": {"text": ""}}, 422, "invalid_request"),
         ({"json": {"text": "   \n\t "}}, 422, "invalid_request"),
+        ({"json": {"text": "\x1e\u2003\x1f"}}, 422, "invalid_request"),
         ({"json": {"title": "no text"}}, 422, "invalid_request"),
         ({"json": {"text": "x", "colour": "red"}}, 422, "invalid_request"),
         ({"json": {"text": "x", "prompt": "news_facts@v999"}}, 422, "unknown_prompt"),
@@ -138,7 +139,7 @@ def test_llm_timeout_gives_502_llm_timeout(fake_llm: FakeLLM, start_service: Any
         ({"content": b"", "headers": {"content-type": "application/json"}}, 422,
          "invalid_request"),
     ],
-    ids=["empty", "whitespace", "missing-text", "unknown-field", "unknown-prompt",
+    ids=["empty", "whitespace", "separators", "missing-text", "unknown-field", "unknown-prompt",
          "path-prompt", "malformed-json", "wrong-content-type", "too-long", "invalid-utf8",
          "1mb-title", "text-not-string", "body-not-object", "empty-body"],
 )  # fmt: skip

@@ -1,0 +1,163 @@
+"""Many articles through one pipeline: read a folder or a JSONL file, extract concurrently,
+write one JSON line per article as it finishes (so a stopped run resumes where it was)."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from pydantic import ValidationError
+
+from schemas.api import BatchItemResult, ErrorDetail, ExtractRequest, Usage
+from service.errors import InvalidInput, LLMError, NewsfactsError
+from service.pipeline import Pipeline
+
+
+@dataclass(frozen=True)
+class Article:
+    """One article of a batch: its id (file name or JSONL `id`), where it came from, the body."""
+
+    id: str
+    source: str
+    body: dict[str, Any]
+
+
+def read_articles(source: Path) -> Iterator[Article]:
+    """Articles from a folder of `.txt` files (id = file stem) or a JSONL file whose lines are
+    `/extract` bodies with an `id` (the line number when absent).
+
+    A line that is not a JSON object still yields an article, so it fails as its own row.
+    """
+    if source.is_dir():
+        for path in sorted(source.glob("*.txt")):
+            yield Article(path.stem, str(path), {"text": path.read_text(encoding="utf-8")})
+        return
+    with source.open(encoding="utf-8") as lines:
+        for number, line in enumerate(lines, start=1):
+            if not line.strip():
+                continue
+            where = f"{source}:{number}"
+            try:
+                body = json.loads(line)
+            except ValueError as exc:
+                yield Article(str(number), where, {"_error": f"line is not JSON: {exc}"})
+                continue
+            if not isinstance(body, dict):
+                yield Article(str(number), where, {"_error": "line is not a JSON object"})
+                continue
+            yield Article(str(body.pop("id", number)), where, body)
+
+
+def finished_ids(out: Path) -> set[str]:
+    """Ids the output already holds a successful line for (a resumed run skips them)."""
+    if not out.is_file():
+        return set()
+    done: set[str] = set()
+    with out.open(encoding="utf-8") as lines:
+        for line in lines:
+            try:
+                row = json.loads(line)
+            except ValueError:
+                continue  # a line cut off when the last run was killed
+            if isinstance(row, dict) and row.get("ok") is True:
+                done.add(str(row.get("id")))
+    return done
+
+
+def parse_request(body: dict[str, Any]) -> ExtractRequest:
+    """An `/extract` body as a request, or InvalidInput saying what is wrong with it."""
+    if "_error" in body:
+        raise InvalidInput(body["_error"])
+    try:
+        return ExtractRequest.model_validate(body)
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"{'.'.join(map(str, e['loc'])) or 'body'}: {e['msg']}" for e in exc.errors()
+        )
+        raise InvalidInput(problems) from None
+
+
+async def extract_item(
+    pipeline: Pipeline, request: ExtractRequest | dict[str, Any], request_id: str
+) -> BatchItemResult:
+    """One article's result, or its error in the documented shape; never raises ours."""
+    started = time.perf_counter()
+    try:
+        if isinstance(request, dict):
+            request = parse_request(request)
+        response = await pipeline.extract(request)
+    except NewsfactsError as exc:
+        spent = (
+            Usage(prompt_tokens=exc.prompt_tokens, completion_tokens=exc.completion_tokens)
+            if isinstance(exc, LLMError)
+            else Usage()
+        )
+        return BatchItemResult(
+            status=exc.status,
+            error=ErrorDetail(code=exc.code, message=exc.message, request_id=request_id),
+            usage=spent,
+            latency_ms=round((time.perf_counter() - started) * 1000, 1),
+        )
+    return BatchItemResult(
+        status=200, result=response, usage=response.meta.usage, latency_ms=response.meta.latency_ms
+    )
+
+
+@dataclass
+class BatchSummary:
+    """What a batch run did: articles done, failed and skipped, tokens and wall time."""
+
+    done: int = 0
+    failed: int = 0
+    skipped: int = 0
+    usage: Usage = field(default_factory=Usage)
+    wall_s: float = 0.0
+    errors: dict[str, int] = field(default_factory=dict)
+
+    def add(self, item: BatchItemResult) -> None:
+        """Count one finished article."""
+        self.usage.prompt_tokens += item.usage.prompt_tokens
+        self.usage.completion_tokens += item.usage.completion_tokens
+        if item.error is None:
+            self.done += 1
+        else:
+            self.failed += 1
+            self.errors[item.error.code] = self.errors.get(item.error.code, 0) + 1
+
+
+async def run_batch(
+    pipeline: Pipeline,
+    articles: list[Article],
+    out: Path,
+    concurrency: int,
+    on_item: Callable[[BatchItemResult], None] | None = None,
+) -> BatchSummary:
+    """Extract every article not already done in `out`, `concurrency` at a time, appending one
+    line per article as it finishes; a failed article is a line with its error, not a stop."""
+    started = time.perf_counter()
+    done = finished_ids(out)
+    todo = [a for a in articles if a.id not in done]
+    summary = BatchSummary(skipped=len(articles) - len(todo))
+    lanes = asyncio.Semaphore(concurrency)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    with out.open("a", encoding="utf-8") as sink:
+
+        async def one(article: Article) -> None:
+            async with lanes:
+                item = await extract_item(pipeline, article.body, request_id=f"batch:{article.id}")
+            row = {"id": article.id, "source": article.source, "ok": item.error is None,
+                   **item.model_dump(mode="json")}  # fmt: skip
+            sink.write(json.dumps(row, ensure_ascii=False) + "\n")
+            sink.flush()  # a killed run keeps every finished line
+            summary.add(item)
+            if on_item is not None:
+                on_item(item)
+
+        await asyncio.gather(*(one(a) for a in todo))
+    summary.wall_s = time.perf_counter() - started
+    return summary
