@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from evals.baseline import load_baseline
-from evals.cassettes import CASSETTES_DIR
+from evals.cassettes import CASSETTES_DIR, Recording
 from evals.gold import GOLD_DIR
 
 CASSETTES = sorted(CASSETTES_DIR.rglob("*.json"))
@@ -39,3 +39,22 @@ def test_cassette_bodies_are_json(path: Path) -> None:
     for interaction in json.loads(path.read_text(encoding="utf-8"))["interactions"]:
         assert "json" in interaction["request"]["body"]
         assert "json" in interaction["response"]["body"]["string"]
+
+
+@pytest.mark.parametrize(
+    ("recording", "name", "base", "command"),
+    [
+        (Recording("p@v1"), "p@v1", None, ""),
+        (Recording("p@v1", reask=True), "p@v1+reask", "p@v1", " --ungrounded reask"),
+        (Recording("p@v1", "lists"), "p@v1+lists", None, " --passes lists"),
+        (Recording("p@v1", "lists", reask=True), "p@v1+lists+reask", "p@v1+lists",
+         " --passes lists --ungrounded reask"),
+    ],
+    ids=["plain", "reask", "passes", "passes-reask"],
+)  # fmt: skip
+def test_each_recording_has_its_folder_base_and_command(
+    recording: Recording, name: str, base: str | None, command: str
+) -> None:
+    assert recording.name == name
+    assert (recording.base.name if recording.base else None) == base
+    assert recording.command == f"uv run newsfacts eval --record --prompt p@v1{command}"

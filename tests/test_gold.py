@@ -7,7 +7,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from evals.gold import GOLD_DIR, SEEDS_DIR, load_case, load_gold
+from evals.gold import GOLD_DIR, SEEDS_DIR, joined_case, load_case, load_gold
+from evals.matching import normalize_name
 from schemas.facts import FACT_LISTS
 from service.grounding import iter_facts
 
@@ -49,3 +50,20 @@ def test_aliases_belong_to_named_facts(path: Path) -> None:
 def test_load_gold_is_sorted_by_article() -> None:
     ids = [c.article_id for c in load_gold()]
     assert ids == sorted(ids)
+
+
+def test_joined_case_is_every_text_and_the_union_of_the_facts() -> None:
+    cases = load_gold()
+    joined = joined_case(cases)
+    assert joined.article_id == "joined_000_002_004"
+    assert all(case.text in joined.text for case in cases)
+    for name in ("casualties", "quotes", "attacks"):
+        assert len(getattr(joined.facts, name)) == sum(len(getattr(c.facts, name)) for c in cases)
+    people = [p.name for p in joined.facts.people]
+    assert len(people) < sum(len(c.facts.people) for c in cases)  # shared people counted once
+    assert len({normalize_name(n) for n in people}) == len(people)
+    for fact in (f for name in FACT_LISTS for f in getattr(joined.facts, name)):
+        assert fact.evidence in joined.text
+    # A person named differently in two seeds keeps every spelling as an alias.
+    zelensky = next(n for n in people if "zelensk" in n.lower())
+    assert {"Zelensky", "Zelenskyy"} <= set(joined.names_of(zelensky))

@@ -169,3 +169,35 @@ def test_long_article_is_extracted_in_pieces_and_merged_with_offsets_in_the_full
     piece = next(p for p in sent if evidence in p)
     assert cas["start"] == SEED_002.index(evidence) != piece.index(evidence)  # full-text offset
     assert cas["checks"] == []
+
+
+@pytest.mark.parametrize("where", ["settings", "request"])
+def test_recall_passes_ask_once_per_group_and_keep_each_groups_lists(
+    fake_llm: FakeLLM, start_service: Any, where: str
+) -> None:
+    # Every pass answers with every list; only the pass's own lists may be kept.
+    fake_llm.default = tool_call(FACTS_004, usage=(100, 10))
+    client = start_service(**({"recall_passes": "lists"} if where == "settings" else {}))
+    body = {"text": SEED_004} | ({"recall_passes": "lists"} if where == "request" else {})
+    r = client.post("/extract", json=body)
+    assert r.status_code == 200, r.text
+    out = r.json()
+    assert out["meta"]["recall_passes"] == "lists"
+    assert out["meta"]["attempts"] == 3
+    assert out["meta"]["usage"] == {"prompt_tokens": 300, "completion_tokens": 30}
+    assert {k: len(v) for k, v in out["facts"].items() if v} == {
+        "people": 1, "negotiations": 1, "casualties": 1, "quotes": 1
+    }  # fmt: skip
+    first, *passes = (request["messages"] for request in fake_llm.requests)
+    assert all(p[:-1] == first[:-1] for p in passes)  # the same leading messages every pass
+    notes = [request["messages"][-1]["content"] for request in fake_llm.requests]
+    assert "only about people, organizations, locations" in notes[0]
+    assert "only about negotiations, casualties, displacement, attacks, figures" in notes[1]
+    assert "only about quotes" in notes[2]
+
+
+def test_no_recall_passes_is_one_call(fake_llm: FakeLLM, start_service: Any) -> None:
+    fake_llm.default = tool_call(FACTS_004)
+    r = start_service().post("/extract", json={"text": SEED_004})
+    assert r.json()["meta"]["recall_passes"] == "none"
+    assert len(fake_llm.requests) == 1

@@ -6,11 +6,12 @@ import io
 from pathlib import Path
 from typing import Any
 
+import pytest
 from rich.console import Console
 
 from evals.compare import compare_reports, print_comparison
 from evals.gold import GOLD_DIR, load_case
-from evals.report import print_table, run_json, write_html
+from evals.report import print_table, report_name, run_json, write_html
 from evals.runner import EvalRun, Mode
 from evals.scoring import CaseOutcome
 from schemas.facts import NewsFacts
@@ -59,3 +60,20 @@ def test_compare_shows_gained_and_lost_facts() -> None:
     out = io.StringIO()
     print_comparison(cmp, Console(file=out, width=140))
     assert "- Mykhailo Podolyak" in out.getvalue()
+
+
+@pytest.mark.parametrize(
+    ("fields", "name"),
+    [
+        ({}, "p@v1--m"),
+        ({"ungrounded": "drop"}, "p@v1+drop--m"),
+        ({"passes": "lists"}, "p@v1+lists--m"),
+        (
+            {"passes": "lists", "ungrounded": "reask", "variant": "joined"},
+            "p@v1+lists+reask--m--joined",
+        ),
+    ],
+    ids=["plain", "policy", "passes", "all"],
+)
+def test_report_names_say_what_was_run(fields: dict[str, str], name: str) -> None:
+    assert report_name({"prompt": "p@v1", "model": "m", **fields}) == name
