@@ -47,9 +47,13 @@ def free_port() -> int:
 
 
 def _die_with_parent() -> None:  # pragma: no cover - runs in the child
-    """Ask Linux to SIGTERM the child when the service process dies."""
+    """Ask Linux to SIGKILL the child when the service process dies.
+
+    Not SIGTERM: a model server in the middle of a generation finishes it first, so an
+    orphan would burn both cores for minutes on an answer nobody will read.
+    """
     with contextlib.suppress(OSError, AttributeError):
-        ctypes.CDLL("libc.so.6", use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
 
 
 async def http_ok(host: str, port: int, path: str, timeout: float = 2.0) -> bool:

@@ -7,6 +7,7 @@ and watches the service restart it and serve the next request.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import subprocess
@@ -149,3 +150,33 @@ def _is_zombie(pid: int) -> bool:
         return Path(f"/proc/{pid}/stat").read_text().split()[2] == "Z"
     except OSError:
         return True
+
+
+def test_model_server_dies_at_once_when_the_service_is_killed_mid_request() -> None:
+    port = free_port()
+    proc = subprocess.Popen(
+        [NEWSFACTS, "serve", "--port", str(port)],
+        env=child_env(),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        wait_for(lambda: _get_ok(f"{url}/readyz"), 300, "the service to be ready")
+        (child,) = children(proc.pid)
+        with ThreadPoolExecutor(max_workers=1) as pool:
+            pending = pool.submit(_post_quietly, f"{url}/extract", SEED_004)
+            time.sleep(5)  # the model server is now generating
+            proc.kill()  # no shutdown: the service just dies
+            proc.wait(timeout=30)
+            # An orphan told to SIGTERM would finish its generation first (minutes).
+            wait_for(lambda: _is_zombie(child), 10, "the orphaned model server to die")
+            pending.result()
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+
+
+def _post_quietly(url: str, text: str) -> None:
+    with contextlib.suppress(httpx2.TransportError):
+        httpx2.post(url, json={"text": text}, timeout=60)
