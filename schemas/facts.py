@@ -6,6 +6,7 @@ as the tool's parameters, so each description says what a value means and how to
 
 from __future__ import annotations
 
+import copy
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -196,11 +197,23 @@ class NewsFacts(BaseModel):
         The cap is advice to the model (a grammar-constrained server enforces it), not a
         validation rule: it bounds the runaway repetition a small model can fall into.
         """
-        schema = super().model_json_schema(by_alias, ref_template, schema_generator, mode, **kwargs)
-        schema["required"] = list(cls.model_fields)
-        for name in cls.model_fields:
-            schema["properties"][name]["maxItems"] = MAX_ITEMS_PER_LIST
-        return schema
+        # Generating it takes milliseconds and every LLM call asks for it: keep one per
+        # class and arguments, and hand out copies (callers add to what they get).
+        key = (cls, by_alias, ref_template, schema_generator, mode)
+        if kwargs or key not in _SCHEMAS:
+            schema = super().model_json_schema(
+                by_alias, ref_template, schema_generator, mode, **kwargs
+            )
+            schema["required"] = list(cls.model_fields)
+            for name in cls.model_fields:
+                schema["properties"][name]["maxItems"] = MAX_ITEMS_PER_LIST
+            if kwargs:
+                return schema
+            _SCHEMAS[key] = schema
+        return copy.deepcopy(_SCHEMAS[key])
+
+
+_SCHEMAS: dict[tuple[Any, ...], dict[str, Any]] = {}
 
 
 FACT_LISTS: tuple[str, ...] = tuple(NewsFacts.model_fields)

@@ -10,6 +10,7 @@ Every HTTP response's usage is counted, so the tokens of failed attempts are bil
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import random
 from dataclasses import dataclass, field
@@ -19,6 +20,7 @@ import instructor
 import openai
 from instructor.core.exceptions import IncompleteOutputException, InstructorRetryException
 from instructor.core.hooks import Hooks
+from instructor.v2.core.function_calls import response_schema
 from pydantic import BaseModel, ValidationError
 from tenacity import AsyncRetrying, RetryCallState, retry_if_exception, stop_after_attempt
 
@@ -76,6 +78,13 @@ def _retry_after(exc: BaseException | None) -> float | None:
         except ValueError:
             return None
     return None
+
+
+@functools.cache
+def _prepared(response_model: type[T]) -> type[T]:
+    """The model wrapped as instructor would wrap it, once: instructor skips the wrapping
+    (a new pydantic class per call) for a model that is already a ResponseSchema."""
+    return response_schema(response_model)
 
 
 def _mark_truncation(response: Any, max_tokens: int | None) -> None:
@@ -161,7 +170,7 @@ class OpenAIStructuredLLM:
         try:
             value = await structured(
                 hooks=hooks,
-                response_model=response_model,
+                response_model=_prepared(response_model),
                 messages=messages,
                 model=self.model_name,
                 temperature=self.settings.llm_temperature,
