@@ -9,6 +9,7 @@ from typing import Any
 from pydantic import BaseModel, Field
 
 from evals.gold import ROOT
+from schemas.api import RecallPasses, UngroundedPolicy
 
 BASELINE_PATH = ROOT / "evals" / "baseline.json"
 DEFAULT_TOLERANCE = 0.01
@@ -19,6 +20,8 @@ class Baseline(BaseModel):
 
     prompt: str = Field(description="Prompt whose cassettes the gate replays, name@version.")
     model: str = Field(description="Model the cassettes were recorded from.")
+    passes: RecallPasses = Field(default="none", description="Recall passes of the recording.")
+    ungrounded: UngroundedPolicy = Field(default="flag", description="Grounding policy.")
     micro_f1: float = Field(ge=0, le=1)
     tolerance: float = Field(default=DEFAULT_TOLERANCE, ge=0, le=0.05)
     failed_cases: int = Field(default=0, ge=0, description="Cases that failed when recorded.")
@@ -36,6 +39,8 @@ def baseline_from_report(report: dict[str, Any], tolerance: float | None = None)
     return Baseline(
         prompt=report["prompt"],
         model=report["model"],
+        passes=report.get("passes", "none"),
+        ungrounded=report.get("ungrounded", "flag"),
         micro_f1=round(report["summary"]["micro_f1"], 4),
         tolerance=tolerance,
         failed_cases=sum(case["error"] is not None for case in report["cases"]),

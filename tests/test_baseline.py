@@ -48,3 +48,15 @@ def test_baseline_refuses_out_of_range_terms(fields: dict[str, float]) -> None:
 
 def test_committed_baseline_is_valid() -> None:
     assert load_baseline().prompt.startswith("news_facts@")
+
+
+@pytest.mark.parametrize(
+    ("fields", "passes", "ungrounded"),
+    [({}, "none", "flag"), ({"passes": "lists", "ungrounded": "drop"}, "lists", "drop")],
+    ids=["defaults", "recorded-with-passes-and-drop"],
+)
+def test_baseline_keeps_how_the_run_was_made(
+    fields: dict[str, str], passes: str, ungrounded: str
+) -> None:
+    baseline = baseline_from_report({**_report(0.3, [None]), **fields})
+    assert (baseline.passes, baseline.ungrounded) == (passes, ungrounded)

@@ -23,7 +23,16 @@ BASELINE = load_baseline()
 def test_replayed_eval_holds_the_baseline() -> None:
     settings = make_settings(llm_model=BASELINE.model)
     started = time.perf_counter()
-    run = asyncio.run(run_gold(load_gold(), settings, BASELINE.prompt, Mode.REPLAY))
+    run = asyncio.run(
+        run_gold(
+            load_gold(),
+            settings,
+            BASELINE.prompt,
+            Mode.REPLAY,
+            ungrounded=BASELINE.ungrounded,
+            passes=BASELINE.passes,
+        )
+    )
     report = run_json(run)
     report["replay_wall_s"] = round(time.perf_counter() - started, 2)
     EVAL_REPORTS.append(report)  # printed in the terminal summary
