@@ -152,7 +152,8 @@ class Pipeline:
         policy: str,
         passes: RecallPasses,
     ) -> LLMResult[NewsFacts]:
-        """One LLM call for one piece of the article, and the re-ask the policy may add."""
+        """The LLM calls for one piece of the article (one, or one per recall pass), and the
+        re-ask the policy may add."""
         messages = prompt.render(text=fenced(text), title=fenced(title)).messages
         first = await self._ask(messages, passes)
         grounding = ground(first.value, text)
