@@ -84,7 +84,8 @@ def _case_json(o: CaseOutcome) -> dict[str, Any]:
 
 def run_json(run: EvalRun) -> dict[str, Any]:
     """The whole run as a JSON-ready document (summary first, then every case)."""
-    s = summarize(run.outcomes)
+    raw = summarize(run.outcomes)
+    s = summarize(run.scored()) if run.ungrounded == "drop" else raw
     return {
         "prompt": run.prompt,
         "model": run.model,
@@ -107,16 +108,17 @@ def run_json(run: EvalRun) -> dict[str, Any]:
             "match_levels": s.match_levels,
             "failed_checks": s.failed_checks,
             # The same answers scored as each policy would return them (reask needs its own run).
-            "policies": {
-                run.ungrounded: s.micro.as_dict(),
-                **({"drop": s.dropped_micro.as_dict()} if run.ungrounded == "flag" else {}),
-            },
+            "policies": (
+                {"reask": raw.micro.as_dict()}
+                if run.ungrounded == "reask"
+                else {"flag": raw.micro.as_dict(), "drop": raw.dropped_micro.as_dict()}
+            ),
             "unsupported_number_rate": _rate(s.unsupported_numbers.rate),
             "schema_valid_rate": _rate(s.schema_valid.rate),
             "tokens": {"prompt": s.prompt_tokens, "completion": s.completion_tokens},
             "latency_ms": round(s.latency_ms, 1),
         },
-        "cases": [_case_json(o) for o in run.outcomes],
+        "cases": [_case_json(o) for o in run.scored()],
     }
 
 

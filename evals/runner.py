@@ -51,8 +51,14 @@ class EvalRun:
     ungrounded: UngroundedPolicy = "flag"
     passes: RecallPasses = "none"
     variant: str = ""  # "joined": the seeds as one long article
-    outcomes: list[CaseOutcome] = field(default_factory=list)
+    outcomes: list[CaseOutcome] = field(default_factory=list)  # the model's answers as given
     wall_s: float = 0.0
+
+    def scored(self) -> list[CaseOutcome]:
+        """The outcomes as the run's policy answers them: `drop` removes the failed facts."""
+        if self.ungrounded == "drop":
+            return [o.dropped() for o in self.outcomes]
+        return self.outcomes
 
 
 def replay_settings(settings: Settings) -> Settings:
@@ -159,10 +165,12 @@ async def _run_cases(
         for case in cases:
             with _cassette(mode, recording, case.article_id, cassettes_dir) as path:
                 try:
+                    # flag and drop send the same requests: ask as flag, keep every answer,
+                    # and let the report score both (EvalRun.scored applies drop).
                     request = ExtractRequest(
                         text=case.text,
                         prompt=recording.prompt,
-                        ungrounded=policy,
+                        ungrounded="reask" if policy == "reask" else "flag",
                         recall_passes=recording.passes,
                     )
                     response = await pipeline.extract(request)

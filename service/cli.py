@@ -292,7 +292,7 @@ def eval_run(
     directory = out or (RUNS_DIR if mode in (Mode.RECORD, Mode.RECORD_MISSING) else REPORTS_DIR)
     name = report_name(report)
     json_path = write_json(report, directory / f"{name}.json")
-    html_path = write_html(report, run.outcomes, directory / f"{name}.html")
+    html_path = write_html(report, run.scored(), directory / f"{name}.html")
     typer.echo(f"report: {json_path}  {html_path}")
     if set_baseline:
         from evals.baseline import baseline_from_report, save_baseline

@@ -80,7 +80,8 @@ class Settings(BaseSettings):
         "serve calls in parallel (OpenAI, vLLM). The embedded server runs one at a time.",
     )
     ungrounded: UngroundedPolicy = Field(
-        default="flag",
+        # Chosen by the eval on the seeds (micro-F1 flag 0.299, drop 0.312, reask 0.287).
+        default="drop",
         description="Facts that fail a grounding check: flag them, drop them, or re-ask once.",
     )
     recall_passes: RecallPasses = Field(

@@ -77,3 +77,22 @@ def test_compare_shows_gained_and_lost_facts() -> None:
 )
 def test_report_names_say_what_was_run(fields: dict[str, str], name: str) -> None:
     assert report_name({"prompt": "p@v1", "model": "m", **fields}) == name
+
+
+@pytest.mark.parametrize("policy", ["flag", "drop"])
+def test_one_set_of_answers_is_scored_under_flag_and_drop(policy: str) -> None:
+    data = CASE.facts.model_dump()
+    invented = {
+        "evidence": "Kyiv was encircled by 40,000 troops",
+        "value": 40000,
+        "unit": "troops",
+        "what": "troops",
+    }
+    data["figures"] = [*data["figures"], invented]
+    run = EvalRun(prompt="p@v1", model="m", mode=Mode.REPLAY, ungrounded=policy)  # type: ignore[arg-type]
+    run.outcomes.append(CaseOutcome.build(CASE, NewsFacts.model_validate(data)))
+    summary = run_json(run)["summary"]
+    assert set(summary["policies"]) == {"flag", "drop"}
+    assert summary["policies"]["drop"]["fp"] == summary["policies"]["flag"]["fp"] - 1
+    assert summary["micro"] == summary["policies"][policy]  # the headline is the run's policy
+    assert summary["grounding_rate"] == (1.0 if policy == "drop" else pytest.approx(0.97, 0.03))
