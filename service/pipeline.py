@@ -94,7 +94,9 @@ class Pipeline:
                 f"text has {len(request.text)} characters; the limit is "
                 f"{self.settings.max_text_chars} (NEWSFACTS_MAX_TEXT_CHARS)"
             )
-        return load_prompt(request.prompt or self.settings.default_prompt)
+        # An empty string names no prompt that exists: refused, not read as "the default".
+        ref = self.settings.default_prompt if request.prompt is None else request.prompt
+        return load_prompt(ref)
 
     async def extract(self, request: ExtractRequest) -> ExtractResponse:
         """Extract, ground and describe the facts of one article."""

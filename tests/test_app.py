@@ -126,6 +126,7 @@ def test_llm_timeout_gives_502_llm_timeout(fake_llm: FakeLLM, start_service: Any
         ({"json": {"text": "x", "colour": "red"}}, 422, "invalid_request"),
         ({"json": {"text": "x", "prompt": "news_facts@v999"}}, 422, "unknown_prompt"),
         ({"json": {"text": "x", "prompt": "../../etc/passwd"}}, 422, "unknown_prompt"),
+        ({"json": {"text": "x", "prompt": ""}}, 422, "unknown_prompt"),
         ({"content": b"{not json", "headers": {"content-type": "application/json"}}, 422,
          "invalid_request"),
         ({"content": b"text=hi", "headers": {"content-type": "text/plain"}}, 415,
@@ -140,8 +141,8 @@ def test_llm_timeout_gives_502_llm_timeout(fake_llm: FakeLLM, start_service: Any
          "invalid_request"),
     ],
     ids=["empty", "whitespace", "separators", "missing-text", "unknown-field", "unknown-prompt",
-         "path-prompt", "malformed-json", "wrong-content-type", "too-long", "invalid-utf8",
-         "1mb-title", "text-not-string", "body-not-object", "empty-body"],
+         "path-prompt", "empty-prompt", "malformed-json", "wrong-content-type", "too-long",
+         "invalid-utf8", "1mb-title", "text-not-string", "body-not-object", "empty-body"],
 )  # fmt: skip
 def test_bad_input_gets_documented_error_and_no_llm_call(
     fake_llm: FakeLLM, start_service: Any, kwargs: dict[str, Any], status: int, code: str
