@@ -21,9 +21,9 @@ from evals.cassettes import (
 )
 from evals.gold import GoldCase
 from evals.scoring import CaseOutcome
-from schemas.api import ExtractRequest, RecallPasses, UngroundedPolicy, Usage
+from schemas.api import ExtractRequest, RecallPasses, UngroundedPolicy
 from service.backend import open_backend
-from service.errors import LLMError, NewsfactsError
+from service.errors import NewsfactsError
 from service.pipeline import Pipeline
 from service.prompts import load_prompt
 from service.settings import Settings
@@ -178,15 +178,8 @@ async def _run_cases(
                 except NewsfactsError as exc:
                     if path is not None and mode is Mode.REPLAY and _is_stale(exc):
                         raise StaleCassetteError(stale_message(recording, path)) from None
-                    spent = (
-                        Usage(
-                            prompt_tokens=exc.prompt_tokens, completion_tokens=exc.completion_tokens
-                        )
-                        if isinstance(exc, LLMError)
-                        else None
-                    )
                     outcome = CaseOutcome.build(
-                        case, None, error=f"{exc.code}: {exc.message}", failed_usage=spent
+                        case, None, error=f"{exc.code}: {exc.message}", failed_usage=exc.spent
                     )
                 except Exception as exc:  # a crashing case is a failure row, not a crashed run
                     outcome = CaseOutcome.build(case, None, error=f"{type(exc).__name__}: {exc}")

@@ -82,6 +82,12 @@ class Usage(BaseModel):
         """Prompt plus completion tokens."""
         return self.prompt_tokens + self.completion_tokens
 
+    def __add__(self, other: Usage) -> Usage:
+        return Usage(
+            prompt_tokens=self.prompt_tokens + other.prompt_tokens,
+            completion_tokens=self.completion_tokens + other.completion_tokens,
+        )
+
 
 class Meta(BaseModel):
     """How a response was produced."""

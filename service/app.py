@@ -36,6 +36,7 @@ from service.errors import (
     NewsfactsError,
     Unauthorized,
     UnsupportedMediaType,
+    validation_problems,
 )
 from service.logs import request_id_var
 from service.pipeline import Pipeline
@@ -197,10 +198,7 @@ def create_app(settings: Settings | None = None, llm: StructuredLLM | None = Non
 
     @app.exception_handler(RequestValidationError)
     async def _invalid_body(request: Request, exc: RequestValidationError) -> JSONResponse:
-        problems = "; ".join(
-            f"{'.'.join(str(p) for p in err['loc'] if p != 'body') or 'body'}: {err['msg']}"
-            for err in exc.errors()
-        )
+        problems = validation_problems(exc.errors(), skip=("body",))
         return error_response(422, "invalid_request", problems or "invalid request body")
 
     @app.exception_handler(StarletteHTTPException)
@@ -267,10 +265,7 @@ def create_app(settings: Settings | None = None, llm: StructuredLLM | None = Non
         )
         return BatchResponse(
             results=results,
-            usage=Usage(
-                prompt_tokens=sum(r.usage.prompt_tokens for r in results),
-                completion_tokens=sum(r.usage.completion_tokens for r in results),
-            ),
+            usage=sum((r.usage for r in results), Usage()),
             failed=sum(r.error is not None for r in results),
         )
 

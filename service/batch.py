@@ -14,7 +14,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from schemas.api import BatchItemResult, ErrorDetail, ExtractRequest, Usage
-from service.errors import InvalidInput, LLMError, NewsfactsError
+from service.errors import InvalidInput, NewsfactsError, validation_problems
 from service.pipeline import Pipeline
 
 
@@ -76,10 +76,7 @@ def parse_request(body: dict[str, Any]) -> ExtractRequest:
     try:
         return ExtractRequest.model_validate(body)
     except ValidationError as exc:
-        problems = "; ".join(
-            f"{'.'.join(map(str, e['loc'])) or 'body'}: {e['msg']}" for e in exc.errors()
-        )
-        raise InvalidInput(problems) from None
+        raise InvalidInput(validation_problems(exc.errors())) from None
 
 
 async def extract_item(
@@ -92,15 +89,10 @@ async def extract_item(
             request = parse_request(request)
         response = await pipeline.extract(request)
     except NewsfactsError as exc:
-        spent = (
-            Usage(prompt_tokens=exc.prompt_tokens, completion_tokens=exc.completion_tokens)
-            if isinstance(exc, LLMError)
-            else Usage()
-        )
         return BatchItemResult(
             status=exc.status,
             error=ErrorDetail(code=exc.code, message=exc.message, request_id=request_id),
-            usage=spent,
+            usage=exc.spent,
             latency_ms=round((time.perf_counter() - started) * 1000, 1),
         )
     return BatchItemResult(
@@ -121,8 +113,7 @@ class BatchSummary:
 
     def add(self, item: BatchItemResult) -> None:
         """Count one finished article."""
-        self.usage.prompt_tokens += item.usage.prompt_tokens
-        self.usage.completion_tokens += item.usage.completion_tokens
+        self.usage += item.usage
         if item.error is None:
             self.done += 1
         else:

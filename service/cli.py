@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import sys
 from pathlib import Path
-from typing import Annotated, cast, get_args
+from typing import Annotated, Any, cast, get_args
 
 import typer
 import uvicorn
@@ -49,21 +49,22 @@ def serve(
     )
 
 
-def _policy(value: str | None) -> UngroundedPolicy | None:
-    """The --ungrounded option, checked (typer has no Literal choices)."""
-    if value is not None and value not in get_args(UngroundedPolicy):
-        choices = ", ".join(get_args(UngroundedPolicy))
-        typer.echo(f"error: --ungrounded is one of {choices}", err=True)
+def _choice(option: str, value: str | None, allowed: Any) -> Any:
+    """An option whose values are a Literal, checked (typer has no Literal choices)."""
+    if value is not None and value not in get_args(allowed):
+        typer.echo(f"error: {option} is one of {', '.join(get_args(allowed))}", err=True)
         raise typer.Exit(2)
-    return cast(UngroundedPolicy | None, value)
+    return value
+
+
+def _policy(value: str | None) -> UngroundedPolicy | None:
+    """The --ungrounded option, checked."""
+    return cast(UngroundedPolicy | None, _choice("--ungrounded", value, UngroundedPolicy))
 
 
 def _passes(value: str | None) -> RecallPasses | None:
     """The --passes option, checked."""
-    if value is not None and value not in get_args(RecallPasses):
-        typer.echo(f"error: --passes is one of {', '.join(get_args(RecallPasses))}", err=True)
-        raise typer.Exit(2)
-    return cast(RecallPasses | None, value)
+    return cast(RecallPasses | None, _choice("--passes", value, RecallPasses))
 
 
 async def _extract(settings: Settings, request: ExtractRequest) -> ExtractResponse:

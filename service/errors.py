@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import Any
+
+from schemas.api import Usage
+
 
 class NewsfactsError(Exception):
     """Root of every error the service reports; carries the HTTP status and error code."""
@@ -13,6 +18,11 @@ class NewsfactsError(Exception):
         super().__init__(message)
         self.message = message
         self.retry_after = retry_after
+
+    @property
+    def spent(self) -> Usage:
+        """Tokens the request spent before failing: none unless an LLM call was made."""
+        return Usage()
 
 
 class ConfigError(NewsfactsError):
@@ -91,6 +101,11 @@ class LLMError(NewsfactsError):
         self.attempts = attempts
         return self
 
+    @property
+    def spent(self) -> Usage:
+        """Tokens the failed attempts cost."""
+        return Usage(prompt_tokens=self.prompt_tokens, completion_tokens=self.completion_tokens)
+
 
 class LLMTimeout(LLMError):
     """The LLM did not answer in time, on every attempt."""
@@ -108,3 +123,11 @@ class LLMInvalidOutput(LLMError):
     """The LLM's answers never matched the schema, or the token budget ran out."""
 
     code = "llm_invalid_output"
+
+
+def validation_problems(errors: Sequence[Any], skip: tuple[str, ...] = ()) -> str:
+    """Pydantic's validation errors as one line: `field.path: message; …`."""
+    return "; ".join(
+        f"{'.'.join(str(p) for p in err['loc'] if p not in skip) or 'body'}: {err['msg']}"
+        for err in errors
+    )

@@ -38,10 +38,7 @@ def summed(value: NewsFacts, results: list[LLMResult[NewsFacts]]) -> LLMResult[N
     """`value` billed with the tokens and calls of every result that went into it."""
     return LLMResult(
         value=value,
-        usage=Usage(
-            prompt_tokens=sum(r.usage.prompt_tokens for r in results),
-            completion_tokens=sum(r.usage.completion_tokens for r in results),
-        ),
+        usage=sum((r.usage for r in results), Usage()),
         attempts=sum(r.attempts for r in results),
     )
 
