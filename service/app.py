@@ -31,6 +31,7 @@ from schemas.facts import NewsFacts
 from service.backend import open_backend
 from service.batch import extract_item
 from service.errors import (
+    INTERNAL_ERROR_MESSAGE,
     BatchTooLarge,
     LLMError,
     NewsfactsError,
@@ -213,7 +214,7 @@ def create_app(settings: Settings | None = None, llm: StructuredLLM | None = Non
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
         log.exception("unexpected error")
-        return error_response(500, "internal_error", "internal error; quote the request_id")
+        return error_response(500, "internal_error", INTERNAL_ERROR_MESSAGE)
 
     @app.post(
         "/extract",

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -14,8 +15,15 @@ from typing import Any
 from pydantic import ValidationError
 
 from schemas.api import BatchItemResult, ErrorDetail, ExtractRequest, Usage
-from service.errors import InvalidInput, NewsfactsError, validation_problems
+from service.errors import (
+    INTERNAL_ERROR_MESSAGE,
+    InvalidInput,
+    NewsfactsError,
+    validation_problems,
+)
 from service.pipeline import Pipeline
+
+log = logging.getLogger("newsfacts")
 
 
 @dataclass(frozen=True)
@@ -82,21 +90,34 @@ def parse_request(body: dict[str, Any]) -> ExtractRequest:
 async def extract_item(
     pipeline: Pipeline, request: ExtractRequest | dict[str, Any], request_id: str
 ) -> BatchItemResult:
-    """One article's result, or its error in the documented shape; never raises ours."""
+    """One article's result, or its error in the documented shape; never raises.
+
+    An unexpected exception (a bug) is logged with its trace and becomes this article's
+    500 internal_error, so the other articles of the batch keep their results.
+    """
     started = time.perf_counter()
     try:
         if isinstance(request, dict):
             request = parse_request(request)
         response = await pipeline.extract(request)
     except NewsfactsError as exc:
-        return BatchItemResult(
-            status=exc.status,
-            error=ErrorDetail(code=exc.code, message=exc.message, request_id=request_id),
-            usage=exc.spent,
-            latency_ms=round((time.perf_counter() - started) * 1000, 1),
-        )
+        return _failed(exc.status, exc.code, exc.message, request_id, started, exc.spent)
+    except Exception:
+        log.exception("unexpected error in a batch article", extra={"article": request_id})
+        return _failed(500, "internal_error", INTERNAL_ERROR_MESSAGE, request_id, started, Usage())
     return BatchItemResult(
         status=200, result=response, usage=response.meta.usage, latency_ms=response.meta.latency_ms
+    )
+
+
+def _failed(
+    status: int, code: str, message: str, request_id: str, started: float, spent: Usage
+) -> BatchItemResult:
+    return BatchItemResult(
+        status=status,
+        error=ErrorDetail(code=code, message=message, request_id=request_id),
+        usage=spent,
+        latency_ms=round((time.perf_counter() - started) * 1000, 1),
     )
 
 

@@ -7,6 +7,9 @@ from typing import Any
 
 from schemas.api import Usage
 
+# What a client sees of an unexpected exception: the trace stays in the log.
+INTERNAL_ERROR_MESSAGE = "internal error; quote the request_id"
+
 
 class NewsfactsError(Exception):
     """Root of every error the service reports; carries the HTTP status and error code."""

@@ -13,6 +13,7 @@ from evals.bench.fake_llm import FakeLLM, http_error, tool_call
 from service.batch import Article, finished_ids, read_articles, run_batch
 from service.llm import OpenAIStructuredLLM
 from service.pipeline import Pipeline
+from service.protocol import LLMResult, StructuredLLM, T
 from tests.conftest import FACTS_004, SEED_004, make_settings
 from tests.test_app import assert_error_shape
 from tests.test_cli import run_cli
@@ -100,6 +101,48 @@ def test_llm_failures_keep_their_code_and_tokens(fake_llm: FakeLLM, tmp_path: Pa
     assert summary.errors == {"llm_unavailable": 1}
     [row] = map(json.loads, out.read_text().splitlines())
     assert (row["ok"], row["status"], row["error"]["code"]) == (False, 502, "llm_unavailable")
+
+
+class BreaksOn:
+    """An LLM (the pipeline's protocol) with a bug: a bare RuntimeError, not an LLMError, for
+    any article holding `marker`; every other article goes to the real client."""
+
+    def __init__(self, inner: StructuredLLM, marker: str) -> None:
+        self.inner, self.marker, self.model_name = inner, marker, inner.model_name
+
+    async def extract(
+        self, messages: list[dict[str, str]], response_model: type[T]
+    ) -> LLMResult[T]:
+        if any(self.marker in m["content"] for m in messages):
+            raise RuntimeError("a bug in our code")
+        return await self.inner.extract(messages, response_model)
+
+    async def ping(self) -> bool:
+        return await self.inner.ping()
+
+    async def close(self) -> None:
+        await self.inner.close()
+
+
+def test_an_unexpected_exception_is_that_articles_500_row(
+    fake_llm: FakeLLM, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    fake_llm.default = tool_call(FACTS_004, usage=(10, 5))
+    pipeline = _pipeline(fake_llm)
+    pipeline.llm = BreaksOn(pipeline.llm, marker="TRIGGER")
+    articles = [
+        Article("ok", "x", {"text": SEED_004}),
+        Article("buggy", "x", {"text": SEED_004 + " TRIGGER"}),
+    ]
+    out = tmp_path / "out.jsonl"
+    summary = asyncio.run(run_batch(pipeline, articles, out, concurrency=2))
+    assert (summary.done, summary.failed, summary.errors) == (1, 1, {"internal_error": 1})
+    rows = {r["id"]: r for r in map(json.loads, out.read_text().splitlines())}
+    assert rows["ok"]["ok"] is True
+    assert (rows["buggy"]["status"], rows["buggy"]["error"]["code"]) == (500, "internal_error")
+    assert "bug" not in rows["buggy"]["error"]["message"]  # the trace is for the log only
+    [record] = [r for r in caplog.records if r.exc_info]
+    assert "a bug in our code" in str(record.exc_info[1])
 
 
 def test_batch_command_prints_a_summary_and_resumes(fake_llm: FakeLLM, tmp_path: Path) -> None:
