@@ -215,6 +215,13 @@ def eval_run(
             "facts (extracted in overlapping pieces)."
         ),
     ] = False,
+    article: Annotated[
+        list[str] | None,
+        typer.Option(
+            help="Run only the gold articles whose id starts with this (repeatable, e.g. "
+            "--article 000 --article 004); the report's name says which."
+        ),
+    ] = None,
 ) -> None:
     """Run the gold set (live, --record, or --replay) and print, save and render the scores."""
     if ctx.invoked_subcommand is not None:
@@ -252,7 +259,23 @@ def eval_run(
         else Mode.REPLAY if replay
         else Mode.LIVE
     )  # fmt: skip
+    if article and (joined or set_baseline):
+        typer.echo("error: --article picks a subset; it cannot be joined or set the baseline",
+                   err=True)  # fmt: skip
+        raise typer.Exit(2)
     cases = [joined_case(load_gold())] if joined else load_gold()
+    if article:
+        cases = [c for c in cases if c.article_id.startswith(tuple(article))]
+        if not cases:
+            typer.echo(f"error: no gold article id starts with {', '.join(article)}", err=True)
+            raise typer.Exit(2)
+    variant = (
+        "joined"
+        if joined
+        else "+".join(c.article_id.split("_")[0] for c in cases)
+        if article
+        else ""
+    )
     with Progress(disable=mode is Mode.REPLAY, transient=True) as progress:
         task = progress.add_task(f"{mode} {prompt}", total=len(cases) * samples)
         try:
@@ -277,7 +300,7 @@ def eval_run(
             typer.echo(f"error [{exc.code}]: {exc.message}", err=True)
             raise typer.Exit(1) from None
     for each in runs:
-        each.variant = "joined" if joined else ""
+        each.variant = variant
     if samples > 1:
         from evals.stability import print_stability, stability
 

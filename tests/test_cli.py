@@ -95,6 +95,33 @@ def test_eval_replay_prints_scores_and_writes_reports(tmp_path: Path) -> None:
     assert reports == [".html", ".json"]
 
 
+@pytest.mark.parametrize(
+    ("args", "code", "expected"),
+    [
+        (["--article", "004"], 0, "004"),
+        (["--article", "000", "--article", "004"], 0, "000+004"),
+        (["--article", "999"], 2, "no gold article id starts with 999"),
+        (["--article", "004", "--joined"], 2, "cannot be joined"),
+    ],
+    ids=["one", "two", "none-match", "with-joined"],
+)
+def test_eval_of_some_articles_names_them(
+    tmp_path: Path, args: list[str], code: int, expected: str
+) -> None:
+    result = subprocess.run(
+        [NEWSFACTS, "eval", "--replay", "--out", str(tmp_path), *args],
+        capture_output=True, text=True, env=child_env(), timeout=120,
+    )  # fmt: skip
+    assert result.returncode == code, result.stderr
+    if code:
+        assert expected in result.stderr
+        return
+    [report] = tmp_path.glob("*.json")
+    assert report.stem.endswith(f"--{expected}")
+    scored = json.loads(report.read_text())["cases"]
+    assert sorted(c["article_id"][:3] for c in scored) == expected.split("+")
+
+
 def test_eval_of_unknown_prompt_fails_before_any_case() -> None:
     result = subprocess.run(
         [NEWSFACTS, "eval", "--replay", "--prompt", "news_facts@v999"],
