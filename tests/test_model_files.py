@@ -49,10 +49,12 @@ def test_a_changed_file_is_no_longer_verified(tmp_path: Path) -> None:
     assert not is_verified(target, sha)
 
 
-def test_missing_package_says_how_to_fix() -> None:
-    model = BundledModel("x", "newsfacts-no-such-package-part", 2, "1.0", "0" * 64)
-    with pytest.raises(ConfigError, match="NEWSFACTS_MODEL_PATH"):
+@pytest.mark.parametrize("install", ["uv sync", "uv sync --extra small-model"])
+def test_missing_package_says_how_to_fix(install: str) -> None:
+    model = BundledModel("x", "newsfacts-no-such-package-part", 2, "1.0", "0" * 64, install)
+    with pytest.raises(ConfigError, match="NEWSFACTS_MODEL_PATH") as raised:
         part_files(model)
+    assert f"run `{install}` " in raised.value.message
 
 
 def test_bundled_model_parts_are_installed_in_order() -> None:

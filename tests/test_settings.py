@@ -9,6 +9,8 @@ import pytest
 from service.errors import ConfigError
 from service.settings import load_settings
 
+SMALL = "qwen2.5-coder-0.5b-instruct"
+
 
 def test_defaults_use_the_embedded_model(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     monkeypatch.chdir(tmp_path)  # no .env here
@@ -26,6 +28,9 @@ def test_defaults_use_the_embedded_model(monkeypatch: pytest.MonkeyPatch, tmp_pa
         ({"NEWSFACTS_MAX_TEXT_CHARS": "500"}, "max_text_chars", 500),
         ({"NEWSFACTS_LLM_TEMPERATURE": "0.3"}, "llm_temperature", 0.3),
         ({"NEWSFACTS_MODEL_PATH": "/models/x.gguf"}, "model_path", Path("/models/x.gguf")),
+        # The bundled model's name is the model name, unless one is set.
+        ({"NEWSFACTS_EMBEDDED_MODEL": SMALL}, "llm_model", SMALL),
+        ({"NEWSFACTS_EMBEDDED_MODEL": SMALL, "NEWSFACTS_LLM_MODEL": "mine"}, "llm_model", "mine"),
     ],
 )
 def test_environment_overrides(
@@ -63,6 +68,7 @@ def test_secrets_are_hidden(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, nam
         ({"NEWSFACTS_MAX_TEXT_CHARS": "lots"}, "NEWSFACTS_MAX_TEXT_CHARS"),
         ({"NEWSFACTS_LLM_TEMPERATURE": "9"}, "NEWSFACTS_LLM_TEMPERATURE"),
         ({"NEWSFACTS_MAX_INFLIGHT": "0"}, "NEWSFACTS_MAX_INFLIGHT"),
+        ({"NEWSFACTS_EMBEDDED_MODEL": "qwen-7b"}, "NEWSFACTS_EMBEDDED_MODEL"),
     ],
 )
 def test_bad_values_name_the_variable_to_fix(
