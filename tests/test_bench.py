@@ -9,11 +9,13 @@ import pytest
 
 from evals.bench.embedded_bench import model_time
 from evals.bench.harness import LoadResult, percentile, run_load
+from evals.bench.levers import perf
 
 LOG = """\
 llama_perf_context_print:        load time =    1000.00 ms
 llama_perf_context_print: prompt eval time =  129600.00 ms /  3570 tokens (   36.30 ms per token,    27.55 tokens per second)
 llama_perf_context_print:        eval time =  113600.00 ms /   900 runs   (  126.22 ms per token,     7.92 tokens per second)
+llama_perf_context_print:       total time =  250000.00 ms /  4470 tokens
 INFO:     127.0.0.1:36904 - "POST /v1/chat/completions HTTP/1.1" 200 OK
 llama_perf_context_print: prompt eval time =    1000.00 ms /    30 tokens
 llama_perf_context_print:        eval time =    2000.00 ms /    10 runs
@@ -23,6 +25,15 @@ llama_perf_context_print:        eval time =    2000.00 ms /    10 runs
 def test_model_time_sums_every_call_in_the_slice() -> None:
     assert model_time(LOG) == {
         "prompt_ms": 130600.0, "prompt_tokens": 3600, "gen_ms": 115600.0, "gen_tokens": 910,
+        "total_ms": 250000.0, "total_tokens": 4470,
+    }  # fmt: skip
+
+
+def test_lever_figures_put_sampling_apart() -> None:
+    figures = perf(LOG.split("INFO:")[0])
+    assert figures == {
+        "prompt_tokens": 3570, "prompt_tok_s": 27.5, "gen_tokens": 900, "gen_tok_s": 7.92,
+        "sampling_s": 6.8, "model_s": 250.0,
     }  # fmt: skip
 
 

@@ -16,17 +16,22 @@ from service.settings import load_settings
 
 SEEDS = sorted((ROOT / "seeds").glob("*.txt"))
 _TIMING = re.compile(
-    r"^llama_perf_context_print:\s+(prompt eval|eval) time =\s+([\d.]+) ms /\s+(\d+)", re.M
+    r"^llama_perf_context_print:\s+(prompt eval|eval|total) time =\s+([\d.]+) ms /\s+(\d+)",
+    re.M,
 )
+_PREFIX = {"prompt eval": "prompt", "eval": "gen", "total": "total"}
 
 
 def model_time(log_text: str) -> dict[str, float]:
-    """Sum llama.cpp's prompt-eval and generation timings in a slice of its log."""
-    totals = {"prompt_ms": 0.0, "prompt_tokens": 0, "gen_ms": 0.0, "gen_tokens": 0}
+    """Sum llama.cpp's prompt-eval, generation and total timings in a slice of its log.
+
+    The total also holds sampling (with the tool-call grammar), which the other two do not.
+    """
+    totals = {"prompt_ms": 0.0, "prompt_tokens": 0, "gen_ms": 0.0, "gen_tokens": 0,
+              "total_ms": 0.0, "total_tokens": 0}  # fmt: skip
     for kind, ms, count in _TIMING.findall(log_text):
-        prefix = "prompt" if kind == "prompt eval" else "gen"
-        totals[f"{prefix}_ms"] += float(ms)
-        totals[f"{prefix}_tokens"] += int(count)
+        totals[f"{_PREFIX[kind]}_ms"] += float(ms)
+        totals[f"{_PREFIX[kind]}_tokens"] += int(count)
     return totals
 
 

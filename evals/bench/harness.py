@@ -14,7 +14,7 @@ from collections import Counter
 from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 import httpx2 as httpx
 
@@ -54,11 +54,20 @@ def _wait_http(url: str, proc: subprocess.Popen[bytes], timeout: float = 60.0) -
 
 @contextlib.contextmanager
 def process(
-    args: list[str], ready_url: str, env: dict[str, str] | None = None, timeout: float = 60.0
+    args: list[str],
+    ready_url: str,
+    env: dict[str, str] | None = None,
+    timeout: float = 60.0,
+    log: IO[bytes] | None = None,
 ) -> Iterator[int]:
-    """Run a server process until the block ends; yields its pid once ready_url answers."""
+    """Run a server process until the block ends; yields its pid once ready_url answers.
+
+    Its output goes to `log` when given (a chatty server would fill an unread pipe)."""
     proc = subprocess.Popen(
-        args, env={**os.environ, **(env or {})}, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+        args,
+        env={**os.environ, **(env or {})},
+        stdout=log or subprocess.DEVNULL,
+        stderr=subprocess.STDOUT if log else subprocess.PIPE,
     )
     try:
         _wait_http(ready_url, proc, timeout)

@@ -13,7 +13,7 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
-from evals.bench import embedded_bench, service_bench
+from evals.bench import embedded_bench, levers, service_bench
 from evals.bench.harness import RESULTS_PATH
 
 BENCHMARKS: dict[str, Callable[[], dict[str, Any]]] = {
@@ -21,6 +21,7 @@ BENCHMARKS: dict[str, Callable[[], dict[str, Any]]] = {
     "concurrency": service_bench.concurrency,
     "soak": service_bench.soak,
     "embedded": embedded_bench.embedded,  # minutes per seed on 2 cores
+    "levers": levers.levers,  # about 3 minutes per server variant
 }
 
 
@@ -86,6 +87,20 @@ def print_results(results: dict[str, Any], console: Console | None = None) -> No
             table.add_row(*(str(row[k]) for k in (
                 "seed", "status", "facts", "wall_s", "model_s", "ratio", "prompt_tokens",
                 "prompt_tok_s", "gen_tokens", "gen_tok_s")))  # fmt: skip
+        console.print(table)
+    if "levers" in results:
+        table = _table(
+            f"model-server levers ({results['levers']['request']})",
+            ["variant", "prompt tok/s", "gen tok/s", "sampling s", "model s", "wall s",
+             "prompt speedup", "gen speedup", "RSS MiB"],
+        )  # fmt: skip
+        for row in results["levers"]["rows"]:
+            table.add_row(
+                row["variant"], str(row["prompt_tok_s"]), str(row["gen_tok_s"]),
+                str(row["sampling_s"]), str(row["model_s"]), str(row["wall_s"]),
+                f"{row['prompt_speedup']:.2f}", f"{row['gen_speedup']:.2f}",
+                str(row["memory"]["rss_mb"]),
+            )  # fmt: skip
         console.print(table)
     if "soak" in results:
         s = results["soak"]
