@@ -149,7 +149,7 @@ class CaseOutcome:
         """This case as the `drop` policy would have answered it: failed facts removed."""
         if self.predicted is None:
             return self
-        kept, _, _ = drop_ungrounded(self.predicted, self.grounded, self.case.text)
+        kept, _, _ = drop_ungrounded(self.predicted, self.grounded)
         return CaseOutcome.build(self.case, kept, self.meta, self.error, self.failed_usage)
 
     def unsupported_numbers(self) -> Ratio:

@@ -158,7 +158,9 @@ def batch(
 def bench(
     only: Annotated[
         list[str] | None,
-        typer.Option(help="Run only these: overhead, concurrency, soak, embedded, levers (repeatable)."),
+        typer.Option(
+            help="Run only these: overhead, concurrency, soak, embedded, levers (repeatable)."
+        ),
     ] = None,
 ) -> None:
     """Run the benchmarks, print their figures and write evals/bench/results.json."""

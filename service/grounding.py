@@ -192,16 +192,19 @@ def ground(facts: NewsFacts, text: str) -> list[Grounding]:
 
 
 def drop_ungrounded(
-    facts: NewsFacts, grounding: list[Grounding], text: str
+    facts: NewsFacts, grounding: list[Grounding]
 ) -> tuple[NewsFacts, list[Grounding], list[DroppedFact]]:
-    """Remove every fact that failed a check; the survivors are re-grounded at their new paths."""
-    failed = {entry.path: entry.checks for entry in grounding if entry.checks}
+    """Remove every fact that failed a check; the survivors keep their grounding entries,
+    at their new paths."""
     kept: dict[str, list[BaseModel]] = {name: [] for name in FACT_LISTS}
+    kept_grounding = []
     dropped = []
-    for path, fact in iter_facts(facts):
-        if path in failed:
-            dropped.append(DroppedFact(path=path, checks=failed[path], fact=fact.model_dump()))
-        else:
-            kept[path.partition("[")[0]].append(fact)
-    survivors = NewsFacts.model_validate(kept)
-    return survivors, ground(survivors, text), dropped
+    for (path, fact), entry in zip(iter_facts(facts), grounding, strict=True):
+        if entry.checks:
+            dropped.append(DroppedFact(path=path, checks=entry.checks, fact=fact.model_dump()))
+            continue
+        list_name = path.partition("[")[0]
+        new_path = f"{list_name}[{len(kept[list_name])}]"
+        kept[list_name].append(fact)
+        kept_grounding.append(entry.model_copy(update={"path": new_path}))
+    return NewsFacts.model_validate(kept), kept_grounding, dropped

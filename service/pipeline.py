@@ -123,7 +123,7 @@ class Pipeline:
         grounding = ground(facts, request.text)
         dropped: list[DroppedFact] = []
         if policy == "drop":
-            facts, grounding, dropped = drop_ungrounded(facts, grounding, request.text)
+            facts, grounding, dropped = drop_ungrounded(facts, grounding)
         latency_ms = (time.perf_counter() - started) * 1000
         return ExtractResponse(
             article_id=article_id(request.text),
@@ -155,8 +155,10 @@ class Pipeline:
         re-ask the policy may add."""
         messages = prompt.render(text=fenced(text), title=fenced(title)).messages
         first = await self._ask(messages, passes)
+        if policy != "reask":
+            return first  # the merged facts are grounded once, against the whole text
         grounding = ground(first.value, text)
-        if policy != "reask" or not any(entry.checks for entry in grounding):
+        if not any(entry.checks for entry in grounding):
             return first
         again = await self.llm.extract(
             [*messages, *self._feedback(first.value, grounding)], NewsFacts

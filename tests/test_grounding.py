@@ -14,6 +14,7 @@ from service.grounding import (
     PERSON_NOT_IN_ARTICLE,
     QUOTE_NOT_IN_ARTICLE,
     align,
+    drop_ungrounded,
     ground,
     normalize,
 )
@@ -63,6 +64,30 @@ def test_ground_gives_one_entry_per_fact_with_paths() -> None:
         "quotes[0]",
     ]
     assert all(e.match != "none" for e in entries)
+
+
+@pytest.mark.parametrize(
+    ("bad", "dropped_paths"),
+    [
+        ({}, []),
+        (
+            {"casualties": [{"evidence": "nowhere in it", "count": 3, "outcome": "killed"}]},
+            ["casualties[0]"],
+        ),
+        ({"people": [{"evidence": "Mykhailo Podolyak", "name": "Olga Nobody"}]}, ["people[0]"]),
+    ],
+    ids=["nothing-fails", "casualty-first", "person-first"],
+)
+def test_drop_keeps_the_survivors_grounding_at_their_new_paths(
+    bad: dict[str, list[dict[str, Any]]], dropped_paths: list[str]
+) -> None:
+    """What drop keeps is exactly what grounding the survivors afresh would give."""
+    data = {name: [*bad.get(name, []), *facts] for name, facts in FACTS_004.items()}
+    facts = NewsFacts.model_validate(data)
+    kept, kept_grounding, dropped = drop_ungrounded(facts, ground(facts, SEED_004))
+    assert [d.path for d in dropped] == dropped_paths
+    assert kept == NewsFacts.model_validate(FACTS_004)
+    assert kept_grounding == ground(kept, SEED_004)
 
 
 SEED_002 = (SEEDS / "002_a80b65d11d26ffdc.txt").read_text(encoding="utf-8")
