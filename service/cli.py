@@ -159,7 +159,8 @@ def bench(
     only: Annotated[
         list[str] | None,
         typer.Option(
-            help="Run only these: overhead, concurrency, soak, embedded, levers (repeatable)."
+            help="Run only these: overhead, concurrency, soak, ci_eval, embedded, levers "
+            "(repeatable)."
         ),
     ] = None,
 ) -> None:

@@ -13,13 +13,14 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
-from evals.bench import embedded_bench, levers, service_bench
+from evals.bench import ci_eval_bench, embedded_bench, levers, service_bench
 from evals.bench.harness import RESULTS_PATH
 
 BENCHMARKS: dict[str, Callable[[], dict[str, Any]]] = {
     "overhead": service_bench.overhead,
     "concurrency": service_bench.concurrency,
     "soak": service_bench.soak,
+    "ci_eval": ci_eval_bench.ci_eval,
     "embedded": embedded_bench.embedded,  # minutes per seed on 2 cores
     "levers": levers.levers,  # about 3 minutes per server variant
 }
@@ -88,6 +89,12 @@ def print_results(results: dict[str, Any], console: Console | None = None) -> No
                 "seed", "status", "facts", "wall_s", "model_s", "ratio", "prompt_tokens",
                 "prompt_tok_s", "gen_tokens", "gen_tok_s")))  # fmt: skip
         console.print(table)
+    if "ci_eval" in results:
+        c = results["ci_eval"]
+        console.print(
+            f"CI eval (gold set replayed by a fresh `newsfacts eval --replay`): median "
+            f"{c['median_s']:.2f} s, max {c['max_s']:.2f} s over {len(c['runs'])} runs"
+        )
     if "levers" in results:
         table = _table(
             f"model-server levers ({results['levers']['request']})",
