@@ -163,6 +163,13 @@ def bench(
             "(repeatable)."
         ),
     ] = None,
+    other_build: Annotated[
+        Path | None,
+        typer.Option(
+            help="levers: also measure this other build of llama.cpp, a directory holding a "
+            "`llama_cpp` package (put first on the model server's PYTHONPATH)."
+        ),
+    ] = None,
 ) -> None:
     """Run the benchmarks, print their figures and write evals/bench/results.json."""
     from evals.bench.run import BENCHMARKS, print_results, run
@@ -172,8 +179,11 @@ def bench(
     if unknown:
         typer.echo(f"error: unknown benchmark(s) {unknown}; have {list(BENCHMARKS)}", err=True)
         raise typer.Exit(2)
+    if other_build is not None and not (other_build / "llama_cpp" / "__init__.py").is_file():
+        typer.echo(f"error: {other_build} holds no llama_cpp package", err=True)
+        raise typer.Exit(2)
     configure_logging("WARNING")
-    print_results(run(names))
+    print_results(run(names, other_build=other_build))
 
 
 eval_app = typer.Typer(help="Score prompts and models against the gold facts.")

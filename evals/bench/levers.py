@@ -5,7 +5,6 @@ llama.cpp's own prompt-eval, generation and sampling times read from its log."""
 from __future__ import annotations
 
 import json
-import sys
 import tempfile
 import time
 from pathlib import Path
@@ -21,18 +20,12 @@ from service.settings import load_settings
 CASSETTE = ROOT / "tests" / "cassettes" / "news_facts@v2" / "004_8b1c8c72e30bd7ca.json"
 # Enough generated tokens for a steady tokens/s; the whole answer would add minutes a variant.
 MAX_TOKENS = 256
-VARIANTS: dict[str, list[str]] = {
-    "baseline": [],
-    "flash_attn": ["--flash_attn", "True"],
-    "n_batch 2048": ["--n_batch", "2048", "--n_ubatch", "2048"],
-    "flash_attn + n_batch 2048": [
-        "--flash_attn",
-        "True",
-        "--n_batch",
-        "2048",
-        "--n_ubatch",
-        "2048",
-    ],
+# name -> (extra server flags, extra environment), measured in this order against the first.
+Variant = tuple[list[str], dict[str, str]]
+VARIANTS: dict[str, Variant] = {
+    "baseline": ([], {}),
+    "flash_attn": (["--flash_attn", "True"], {}),
+    "n_batch 2048": (["--n_batch", "2048", "--n_ubatch", "2048"], {}),
 }
 
 
@@ -55,17 +48,18 @@ def perf(log_text: str) -> dict[str, float]:
     }
 
 
-def measure(name: str, args: list[str], python: str = sys.executable) -> dict[str, Any]:
+def measure(name: str, variant: Variant) -> dict[str, Any]:
     """Start one server variant, send the recorded request once, read its timings."""
+    args, env = variant
     settings = load_settings()
     server = EmbeddedServer(settings, resolve_model_path(settings))
-    command = [python, *server.command()[1:], *args]
+    command = [*server.command(), *args]
     with tempfile.TemporaryDirectory() as tmp:
         log_path = Path(tmp) / "server.log"
         url = f"http://{server.host}:{server.port}"
         with (
             log_path.open("wb") as log,
-            process(command, f"{url}/v1/models", timeout=300, log=log) as pid,
+            process(command, f"{url}/v1/models", env=env, timeout=300, log=log) as pid,
         ):
             started = time.perf_counter()
             response = httpx.post(
@@ -74,17 +68,15 @@ def measure(name: str, args: list[str], python: str = sys.executable) -> dict[st
             wall_s = time.perf_counter() - started
             memory = rss_mb(pid)
         figures = perf(log_path.read_text(encoding="utf-8", errors="replace"))
-    return {"variant": name, "args": args, "python": python, "status": response.status_code,
+    return {"variant": name, "args": args, "env": env, "status": response.status_code,
             "wall_s": round(wall_s, 1), **figures, "memory": memory}  # fmt: skip
 
 
-def levers(
-    variants: dict[str, list[str]] | None = None, python: str = sys.executable
-) -> dict[str, Any]:
+def levers(variants: dict[str, Variant] | None = None) -> dict[str, Any]:
     """Every variant in turn (never two servers at once: they would share the two cores)."""
-    rows = [measure(name, args, python) for name, args in (variants or VARIANTS).items()]
+    rows = [measure(name, variant) for name, variant in (variants or VARIANTS).items()]
     base = rows[0]
     for row in rows:
         row["prompt_speedup"] = round(row["prompt_tok_s"] / base["prompt_tok_s"], 2)
         row["gen_speedup"] = round(row["gen_tok_s"] / base["gen_tok_s"], 2)
-    return {"request": "seed 004, news_facts@v2, max_tokens 256", "rows": rows}
+    return {"request": f"seed 004, news_facts@v2, max_tokens {MAX_TOKENS}", "rows": rows}

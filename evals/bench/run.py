@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import json
 import os
 import platform
@@ -35,13 +36,23 @@ def machine() -> dict[str, Any]:
     return {"cpu": cpu, "cores": os.cpu_count(), "python": platform.python_version()}
 
 
-def run(names: list[str], path: Path = RESULTS_PATH) -> dict[str, Any]:
-    """Run the named benchmarks and merge their figures into the results file."""
+def run(
+    names: list[str], path: Path = RESULTS_PATH, other_build: Path | None = None
+) -> dict[str, Any]:
+    """Run the named benchmarks and merge their figures into the results file.
+
+    `other_build` (a directory holding a `llama_cpp` package) adds a levers variant."""
     results: dict[str, Any] = json.loads(path.read_text()) if path.is_file() else {}
     results["machine"] = machine()
+    benchmarks = dict(BENCHMARKS)
+    if other_build is not None:
+        variant: levers.Variant = ([], {"PYTHONPATH": str(other_build)})
+        benchmarks["levers"] = functools.partial(
+            levers.levers, {**levers.VARIANTS, f"build in {other_build}": variant}
+        )
     for name in names:
         started = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
-        results[name] = {"run_at": started, **BENCHMARKS[name]()}
+        results[name] = {"run_at": started, **benchmarks[name]()}
         path.write_text(json.dumps(results, indent=1) + "\n")
     return results
 
