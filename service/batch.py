@@ -77,6 +77,12 @@ def finished_ids(out: Path) -> set[str]:
     return done
 
 
+def pending(articles: list[Article], out: Path) -> list[Article]:
+    """The articles `out` holds no successful line for: what a (resumed) run still has to do."""
+    done = finished_ids(out)
+    return [a for a in articles if a.id not in done]
+
+
 def parse_request(body: dict[str, Any]) -> ExtractRequest:
     """An `/extract` body as a request, or InvalidInput saying what is wrong with it."""
     if "_error" in body:
@@ -152,8 +158,7 @@ async def run_batch(
     """Extract every article not already done in `out`, `concurrency` at a time, appending one
     line per article as it finishes; a failed article is a line with its error, not a stop."""
     started = time.perf_counter()
-    done = finished_ids(out)
-    todo = [a for a in articles if a.id not in done]
+    todo = pending(articles, out)
     summary = BatchSummary(skipped=len(articles) - len(todo))
     lanes = asyncio.Semaphore(concurrency)
     out.parent.mkdir(parents=True, exist_ok=True)

@@ -12,7 +12,7 @@ import uvicorn
 
 from schemas.api import ExtractRequest, ExtractResponse, RecallPasses, UngroundedPolicy
 from service.backend import open_backend
-from service.batch import BatchSummary, read_articles, run_batch
+from service.batch import BatchSummary, pending, read_articles, run_batch
 from service.errors import NewsfactsError
 from service.logs import configure_logging
 from service.pipeline import Pipeline
@@ -128,7 +128,10 @@ def batch(
     articles = list(read_articles(source))
 
     async def go(progress: Progress) -> BatchSummary:
-        task = progress.add_task("extracting", total=len(articles))
+        todo = len(pending(articles, out))
+        if not todo:  # all done already: no need to start the model
+            return BatchSummary(skipped=len(articles))
+        task = progress.add_task("extracting", total=todo)
         async with open_backend(settings) as backend:
             pipeline = Pipeline(backend.llm, settings)
             summary = await run_batch(

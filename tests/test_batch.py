@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import subprocess
 from pathlib import Path
 from typing import Any
 
@@ -14,9 +15,9 @@ from service.batch import Article, finished_ids, read_articles, run_batch
 from service.llm import OpenAIStructuredLLM
 from service.pipeline import Pipeline
 from service.protocol import LLMResult, StructuredLLM, T
-from tests.conftest import FACTS_004, SEED_004, make_settings
+from tests.conftest import FACTS_004, SEED_004, child_env, make_settings
 from tests.test_app import assert_error_shape
-from tests.test_cli import run_cli
+from tests.test_cli import NEWSFACTS, run_cli
 
 
 @pytest.mark.parametrize(
@@ -159,6 +160,22 @@ def test_batch_command_prints_a_summary_and_resumes(fake_llm: FakeLLM, tmp_path:
     second = run_cli(fake_llm, "batch", str(source), "--out", str(out))
     assert "done 0, failed 0, skipped 3" in second.stdout
     assert len(out.read_text().splitlines()) == 3
+
+
+def test_a_batch_with_nothing_left_does_not_start_the_model(tmp_path: Path) -> None:
+    source = tmp_path / "articles"
+    source.mkdir()
+    (source / "one.txt").write_text(SEED_004, encoding="utf-8")
+    out = tmp_path / "out.jsonl"
+    out.write_text('{"id": "one", "ok": true}\n', encoding="utf-8")
+    # The embedded default with a model that does not exist: starting it would fail.
+    env = child_env(NEWSFACTS_MODEL_PATH=str(tmp_path / "missing.gguf"))
+    result = subprocess.run(
+        [NEWSFACTS, "batch", str(source), "--out", str(out)],
+        capture_output=True, text=True, env=env, timeout=60,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    assert "done 0, failed 0, skipped 1" in result.stdout
 
 
 def test_batch_endpoint_answers_each_article(fake_llm: FakeLLM, start_service: Any) -> None:
