@@ -7,7 +7,7 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
-from evals.report import counts_of
+from evals.report import counts_of, report_name
 from schemas.facts import FACT_LISTS
 
 
@@ -48,6 +48,7 @@ def compare_reports(a: dict[str, Any], b: dict[str, Any]) -> dict[str, Any]:
         side: {
             "prompt": r["prompt"],
             "model": r["model"],
+            "run": report_name(r),  # prompt, passes, policy, model and variant
             "micro_f1": r["summary"]["micro_f1"],
             "prompt_tokens": r["summary"]["tokens"]["prompt"],
             "completion_tokens": r["summary"]["tokens"]["completion"],
@@ -62,7 +63,7 @@ def print_comparison(cmp: dict[str, Any], console: Console | None = None) -> Non
     """The comparison as terminal tables."""
     console = console or Console()
     a, b = cmp["cost"]["a"], cmp["cost"]["b"]
-    table = Table(title=f"A = {a['prompt']} ({a['model']})   B = {b['prompt']} ({b['model']})")
+    table = Table(title=f"A = {a['run']}   B = {b['run']}")
     for column in ("list", "P A", "P B", "R A", "R B", "F1 A", "F1 B", "ΔF1"):
         table.add_column(column, justify="left" if column == "list" else "right")
     for name, row in cmp["per_list"].items():

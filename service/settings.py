@@ -97,7 +97,7 @@ class Settings(BaseSettings):
         "instead of once for everything, and merges the answers.",
     )
     recall_prompt: str = Field(
-        default="recall_pass@v1", description="The message that opens each recall pass."
+        default="recall_pass@v2", description="The message that opens each recall pass."
     )
     feedback_prompt: str = Field(
         default="grounding_feedback@v1",
