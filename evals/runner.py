@@ -148,6 +148,42 @@ async def run_gold(
     return run
 
 
+async def run_samples(
+    cases: list[GoldCase],
+    settings: Settings,
+    prompt: str,
+    samples: int,
+    on_case: Callable[[CaseOutcome], None] | None = None,
+    ungrounded: UngroundedPolicy | None = None,
+    passes: RecallPasses | None = None,
+) -> list[EvalRun]:
+    """The gold set run live `samples` times through one backend.
+
+    One model server for every run: its evaluated prompt prefix is reused, and its sampling
+    seed moves on from request to request (a fresh llama.cpp server starts from the same
+    seed, so runs that each started one would sample the same answers).
+    """
+    load_prompt(prompt)
+    policy = ungrounded or settings.ungrounded
+    passes = passes or settings.recall_passes
+    recording = Recording(prompt, passes, reask=policy == "reask")
+    runs = []
+    async with open_backend(settings) as backend:
+        pipeline = Pipeline(backend.llm, settings)
+        for _ in range(samples):
+            run = EvalRun(prompt=prompt, model=settings.llm_model, mode=Mode.LIVE,
+                          ungrounded=policy, passes=passes)  # fmt: skip
+            started = time.perf_counter()
+            for case in cases:
+                outcome = await _run_case(pipeline, case, policy, recording, Mode.LIVE, None)
+                run.outcomes.append(outcome)
+                if on_case is not None:
+                    on_case(outcome)
+            run.wall_s = time.perf_counter() - started
+            runs.append(run)
+    return runs
+
+
 async def _run_cases(
     cases: list[GoldCase],
     settings: Settings,
@@ -163,27 +199,39 @@ async def _run_cases(
     async with open_backend(settings) as backend:
         pipeline = Pipeline(backend.llm, settings)
         for case in cases:
-            with _cassette(mode, recording, case.article_id, cassettes_dir) as path:
-                try:
-                    # flag and drop send the same requests: ask as flag, keep every answer,
-                    # and let the report score both (EvalRun.scored applies drop).
-                    request = ExtractRequest(
-                        text=case.text,
-                        prompt=recording.prompt,
-                        ungrounded="reask" if policy == "reask" else "flag",
-                        recall_passes=recording.passes,
-                    )
-                    response = await pipeline.extract(request)
-                    outcome = CaseOutcome.build(case, response.facts, response.meta)
-                except NewsfactsError as exc:
-                    if path is not None and mode is Mode.REPLAY and _is_stale(exc):
-                        raise StaleCassetteError(stale_message(recording, path)) from None
-                    outcome = CaseOutcome.build(
-                        case, None, error=f"{exc.code}: {exc.message}", failed_usage=exc.spent
-                    )
-                except Exception as exc:  # a crashing case is a failure row, not a crashed run
-                    outcome = CaseOutcome.build(case, None, error=f"{type(exc).__name__}: {exc}")
+            outcome = await _run_case(pipeline, case, policy, recording, mode, cassettes_dir)
             outcomes.append(outcome)
             if on_case is not None:
                 on_case(outcome)
     return outcomes
+
+
+async def _run_case(
+    pipeline: Pipeline,
+    case: GoldCase,
+    policy: UngroundedPolicy,
+    recording: Recording,
+    mode: Mode,
+    cassettes_dir: Path | None,
+) -> CaseOutcome:
+    """One case through the pipeline (and its cassette, unless live); a failure is a row."""
+    with _cassette(mode, recording, case.article_id, cassettes_dir or CASSETTES_DIR) as path:
+        try:
+            # flag and drop send the same requests: ask as flag, keep every answer, and let
+            # the report score both (EvalRun.scored applies drop).
+            request = ExtractRequest(
+                text=case.text,
+                prompt=recording.prompt,
+                ungrounded="reask" if policy == "reask" else "flag",
+                recall_passes=recording.passes,
+            )
+            response = await pipeline.extract(request)
+            return CaseOutcome.build(case, response.facts, response.meta)
+        except NewsfactsError as exc:
+            if path is not None and mode is Mode.REPLAY and _is_stale(exc):
+                raise StaleCassetteError(stale_message(recording, path)) from None
+            return CaseOutcome.build(
+                case, None, error=f"{exc.code}: {exc.message}", failed_usage=exc.spent
+            )
+        except Exception as exc:  # a crashing case is a failure row, not a crashed run
+            return CaseOutcome.build(case, None, error=f"{type(exc).__name__}: {exc}")

@@ -255,7 +255,7 @@ def eval_run(
         write_html,
         write_json,
     )
-    from evals.runner import Mode, run_gold
+    from evals.runner import Mode, run_gold, run_samples
 
     if record + replay + record_missing > 1:
         typer.echo("error: choose one of --record, --record-missing and --replay", err=True)
@@ -294,21 +294,14 @@ def eval_run(
     )
     with Progress(disable=mode is Mode.REPLAY, transient=True) as progress:
         task = progress.add_task(f"{mode} {prompt}", total=len(cases) * samples)
+        advance = lambda _: progress.advance(task)  # noqa: E731
         try:
-            runs = [
-                asyncio.run(
-                    run_gold(
-                        cases,
-                        settings,
-                        prompt,
-                        mode,
-                        on_case=lambda _: progress.advance(task),
-                        ungrounded=policy,
-                        passes=recall,
-                    )
-                )
-                for _ in range(samples)
-            ]
+            if samples > 1:
+                runs = asyncio.run(run_samples(cases, settings, prompt, samples, advance,
+                                               ungrounded=policy, passes=recall))  # fmt: skip
+            else:
+                runs = [asyncio.run(run_gold(cases, settings, prompt, mode, on_case=advance,
+                                             ungrounded=policy, passes=recall))]  # fmt: skip
         except StaleCassetteError as exc:
             typer.echo(f"error: {exc}", err=True)
             raise typer.Exit(1) from None

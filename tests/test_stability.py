@@ -61,6 +61,9 @@ def test_eval_samples_runs_live_and_reports(fake_llm: FakeLLM, tmp_path: Path) -
     [path] = tmp_path.glob("*--samples2.json")
     report = json.loads(path.read_text())
     assert report["samples"] == 2 and len(report["micro_f1"]["values"]) == 2
+    # Every sample through one client (one backend): a fresh embedded model server per
+    # sample would start from the same sampling seed and answer the same each time.
+    assert len(set(fake_llm.peers)) == 1
 
 
 def test_eval_samples_refuses_to_record(fake_llm: FakeLLM) -> None:

@@ -74,6 +74,8 @@ class FakeLLM:
         self.script: deque[Reply] = deque()
         self.requests: list[dict[str, Any]] = []
         self.headers: list[dict[str, str]] = []
+        # (host, port) of the connection each request came over: one client, one port.
+        self.peers: list[tuple[str, int]] = []
         self._lock = threading.Lock()
         self.app = Starlette(
             routes=[
@@ -99,6 +101,9 @@ class FakeLLM:
         if self.keep:
             self.requests.append(body)
             self.headers.append(dict(request.headers))
+            self.peers.append(
+                (request.client.host, request.client.port) if request.client else ("", 0)
+            )
         reply = self._next()
         if reply.delay_s:
             await asyncio.sleep(reply.delay_s)
