@@ -191,9 +191,9 @@ def test_recall_passes_ask_once_per_group_and_keep_each_groups_lists(
     first, *passes = (request["messages"] for request in fake_llm.requests)
     assert all(p[:-1] == first[:-1] for p in passes)  # the same leading messages every pass
     notes = [request["messages"][-1]["content"] for request in fake_llm.requests]
-    assert "only about people, organizations, locations" in notes[0]
-    assert "only about negotiations, casualties, displacement, attacks, figures" in notes[1]
-    assert "only about quotes" in notes[2]
+    assert "only for people, organizations, locations;" in notes[0]
+    assert "only for negotiations, casualties, displacement, attacks, figures;" in notes[1]
+    assert "only for quotes;" in notes[2]
 
 
 def test_no_recall_passes_is_one_call(fake_llm: FakeLLM, start_service: Any) -> None:
