@@ -112,17 +112,11 @@ async def run_gold(
 
     A replay that misses its cassette raises StaleCassetteError naming the record command.
     """
-    load_prompt(prompt)  # an unknown prompt fails here, before any case runs
-    policy = ungrounded or settings.ungrounded
-    passes = passes or settings.recall_passes
     replaying = replay_settings(settings)
     if mode is Mode.REPLAY:
         settings = replaying
-    run = EvalRun(
-        prompt=prompt, model=settings.llm_model, mode=mode, ungrounded=policy, passes=passes
-    )
-    # Passes and reask change what is sent: each combination has its own cassettes.
-    recording = Recording(prompt, passes, reask=policy == "reask")
+    run, recording = _new_run(prompt, settings, mode, ungrounded, passes)
+    policy = run.ungrounded
     started = time.perf_counter()
     if mode is Mode.RECORD_MISSING:
         missing = [
@@ -163,25 +157,34 @@ async def run_samples(
     seed moves on from request to request (a fresh llama.cpp server starts from the same
     seed, so runs that each started one would sample the same answers).
     """
-    load_prompt(prompt)
-    policy = ungrounded or settings.ungrounded
-    passes = passes or settings.recall_passes
-    recording = Recording(prompt, passes, reask=policy == "reask")
-    runs = []
+    # Settled before the model starts: an unknown prompt fails at once.
+    planned = [_new_run(prompt, settings, Mode.LIVE, ungrounded, passes) for _ in range(samples)]
     async with open_backend(settings) as backend:
         pipeline = Pipeline(backend.llm, settings)
-        for _ in range(samples):
-            run = EvalRun(prompt=prompt, model=settings.llm_model, mode=Mode.LIVE,
-                          ungrounded=policy, passes=passes)  # fmt: skip
+        for run, recording in planned:
             started = time.perf_counter()
-            for case in cases:
-                outcome = await _run_case(pipeline, case, policy, recording, Mode.LIVE, None)
-                run.outcomes.append(outcome)
-                if on_case is not None:
-                    on_case(outcome)
+            run.outcomes = await _each_case(pipeline, cases, run.ungrounded, recording,
+                                            Mode.LIVE, CASSETTES_DIR, on_case)  # fmt: skip
             run.wall_s = time.perf_counter() - started
-            runs.append(run)
-    return runs
+    return [run for run, _ in planned]
+
+
+def _new_run(
+    prompt: str,
+    settings: Settings,
+    mode: Mode,
+    ungrounded: UngroundedPolicy | None,
+    passes: RecallPasses | None,
+) -> tuple[EvalRun, Recording]:
+    """An empty run with its policy and passes settled, and the recording it reads or writes."""
+    load_prompt(prompt)  # an unknown prompt fails here, before any case runs
+    policy = ungrounded or settings.ungrounded
+    passes = passes or settings.recall_passes
+    run = EvalRun(
+        prompt=prompt, model=settings.llm_model, mode=mode, ungrounded=policy, passes=passes
+    )
+    # Passes and reask change what is sent: each combination has its own cassettes.
+    return run, Recording(prompt, passes, reask=policy == "reask")
 
 
 async def _run_cases(
@@ -193,16 +196,29 @@ async def _run_cases(
     cassettes_dir: Path,
     on_case: Callable[[CaseOutcome], None] | None,
 ) -> list[CaseOutcome]:
-    outcomes: list[CaseOutcome] = []
     if not cases:
-        return outcomes
+        return []
     async with open_backend(settings) as backend:
         pipeline = Pipeline(backend.llm, settings)
-        for case in cases:
-            outcome = await _run_case(pipeline, case, policy, recording, mode, cassettes_dir)
-            outcomes.append(outcome)
-            if on_case is not None:
-                on_case(outcome)
+        return await _each_case(pipeline, cases, policy, recording, mode, cassettes_dir, on_case)
+
+
+async def _each_case(
+    pipeline: Pipeline,
+    cases: list[GoldCase],
+    policy: UngroundedPolicy,
+    recording: Recording,
+    mode: Mode,
+    cassettes_dir: Path,
+    on_case: Callable[[CaseOutcome], None] | None,
+) -> list[CaseOutcome]:
+    """Every case in turn through one pipeline, reporting each as it finishes."""
+    outcomes = []
+    for case in cases:
+        outcome = await _run_case(pipeline, case, policy, recording, mode, cassettes_dir)
+        outcomes.append(outcome)
+        if on_case is not None:
+            on_case(outcome)
     return outcomes
 
 
@@ -212,10 +228,10 @@ async def _run_case(
     policy: UngroundedPolicy,
     recording: Recording,
     mode: Mode,
-    cassettes_dir: Path | None,
+    cassettes_dir: Path,
 ) -> CaseOutcome:
     """One case through the pipeline (and its cassette, unless live); a failure is a row."""
-    with _cassette(mode, recording, case.article_id, cassettes_dir or CASSETTES_DIR) as path:
+    with _cassette(mode, recording, case.article_id, cassettes_dir) as path:
         try:
             # flag and drop send the same requests: ask as flag, keep every answer, and let
             # the report score both (EvalRun.scored applies drop).
