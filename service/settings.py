@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Literal
 
 from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from schemas.api import RecallPasses, UngroundedPolicy
 from service.errors import ConfigError
+from service.model_files import QWEN_1_5B, BundledName
 
 
 class Settings(BaseSettings):
@@ -25,7 +25,7 @@ class Settings(BaseSettings):
     )
     llm_api_key: SecretStr | None = Field(default=None, description="API key for llm_base_url.")
     llm_model: str = Field(
-        default="qwen2.5-coder-1.5b-instruct",
+        default=QWEN_1_5B.name,
         description="Model name sent to the endpoint (embedded: the bundled model's name).",
     )
     llm_temperature: float = Field(default=0.0, ge=0.0, le=2.0)
@@ -45,8 +45,8 @@ class Settings(BaseSettings):
     )
 
     # Embedded model (used when llm_base_url is unset).
-    embedded_model: Literal["qwen2.5-coder-1.5b-instruct", "qwen2.5-coder-0.5b-instruct"] = Field(
-        default="qwen2.5-coder-1.5b-instruct",
+    embedded_model: BundledName = Field(
+        default=QWEN_1_5B.name,
         description="Bundled model to serve; the 0.5B is faster and weaker and needs "
         "`uv sync --extra small-model`.",
     )

@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import hashlib
 from pathlib import Path
+from typing import get_args
 
 import pytest
 
 from service.errors import ConfigError
 from service.model_files import (
+    BUNDLED,
     QWEN_1_5B,
     BundledModel,
+    BundledName,
     concatenate_verified,
     ensure_model,
     is_verified,
@@ -69,3 +72,7 @@ def test_bundled_model_assembles_and_verifies(tmp_path: Path) -> None:
     assert path.read_bytes()[:4] == b"GGUF"
     assert is_verified(path, QWEN_1_5B.sha256)
     assert ensure_model(QWEN_1_5B, tmp_path) == path  # second call reuses the verified file
+
+
+def test_the_names_settings_accept_are_the_bundled_models() -> None:
+    assert get_args(BundledName) == tuple(BUNDLED)
