@@ -1,0 +1,104 @@
+"""The shared article object every finder reads and adds to, and the candidate types."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Literal
+
+from spacy.tokens import Doc, Span
+
+EntityLabel = Literal["people", "organizations", "locations"]
+
+
+@dataclass
+class Entity:
+    """A named person, organisation or place, its mentions merged under the fullest name."""
+
+    label: EntityLabel
+    name: str
+    start: int  # evidence: the first mention of the fullest form (or its role phrase)
+    end: int
+    spacy_label: str
+    aliases: list[str] = field(default_factory=list)
+    mentions: list[tuple[int, int]] = field(default_factory=list)
+    role: str | None = None
+    affiliation: str | None = None
+
+
+@dataclass
+class QuoteCandidate:
+    """Words between quotation marks, and who the text says spoke them."""
+
+    start: int  # the quoted words, marks excluded
+    end: int
+    open_at: int  # the opening mark
+    close_at: int | None  # the closing mark (None: the quote runs to its paragraph's end)
+    speaker: str | None = None
+    speaker_start: int | None = None
+    cue: str | None = None
+    evidence_start: int = 0  # the marks and, when adjacent, the attribution
+    evidence_end: int = 0
+
+
+@dataclass
+class NumberCandidate:
+    """A stated quantity: its phrase, value, range, approximation and what it counts."""
+
+    start: int
+    end: int
+    value: float
+    value_max: float | None = None
+    approximate: bool = False
+    unit: str | None = None  # "USD", "percent", or the noun counted ("troops", "bodies")
+    noun: str | None = None  # the noun phrase the number counts, as written
+    sentence: tuple[int, int] = (0, 0)
+
+
+EventKind = Literal["attack", "talks"]
+
+
+@dataclass
+class EventCandidate:
+    """A sentence that reports an attack or talks, by the words that signal it."""
+
+    kind: EventKind
+    start: int
+    end: int
+    triggers: list[str] = field(default_factory=list)
+
+
+@dataclass
+class Article:
+    """One article as the finders see it: text, parse and the candidates found so far."""
+
+    text: str
+    doc: Doc
+    entities: list[Entity] = field(default_factory=list)
+    quotes: list[QuoteCandidate] = field(default_factory=list)
+    numbers: list[NumberCandidate] = field(default_factory=list)
+    events: list[EventCandidate] = field(default_factory=list)
+
+    def sentence_of(self, offset: int) -> Span:
+        """The sentence holding a character offset (the last one past the end)."""
+        token = self.doc.char_span(offset, offset + 1, alignment_mode="expand")
+        if token is None or len(token) == 0:
+            return list(self.doc.sents)[-1]
+        return token[0].sent
+
+    def person_at(self, offset: int) -> Entity | None:
+        """The person whose mention covers this offset."""
+        for entity in self.entities:
+            if entity.label == "people" and any(s <= offset < e for s, e in entity.mentions):
+                return entity
+        return None
+
+    def entity_at(self, offset: int) -> Entity | None:
+        """The entity (of any kind) whose mention covers this offset."""
+        for entity in self.entities:
+            if any(s <= offset < e for s, e in entity.mentions):
+                return entity
+        return None
+
+
+Step = Callable[[Article], None]

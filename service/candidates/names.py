@@ -1,0 +1,210 @@
+"""Names: people, organisations and places from spaCy's entities, mentions merged.
+
+One entity per distinct name: a surname alone or "Mr. X" folds into the fullest form the
+text uses, a name tagged two ways takes its most frequent label, and the words around a
+person's mention give a role ("presidential adviser") and an affiliation ("Ukrainian").
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections import Counter, defaultdict
+
+from spacy.tokens import Span, Token
+
+from service.candidates.article import Article, Entity, EntityLabel
+
+LABELS: dict[str, EntityLabel] = {
+    "PERSON": "people",
+    "ORG": "organizations",
+    "GPE": "locations",
+    "LOC": "locations",
+    "FAC": "locations",
+}
+# Courtesy titles news style puts before a surname; spaCy often leaves them in the span.
+_HONORIFIC = re.compile(r"^(?:mr|mrs|ms|miss|dr|prof|sir|dame|rev)\.?\s+", re.IGNORECASE)
+_LEADING_THE = re.compile(r"^the\s+", re.IGNORECASE)
+_POSSESSIVE = re.compile(r"(?:['\u2019]s?)$")
+_EDGE_PUNCT = " \t\n\"'\u2018\u2019\u201c\u201d.,;:()[]-\u2013\u2014"
+MAX_NAME_TOKENS = 8
+ROLE_DEPS = {"compound", "amod", "nmod", "npadvmod"}
+
+
+def name_key(name: str) -> str:
+    """A name folded for comparison: case, accents, punctuation and spacing ignored."""
+    folded = unicodedata.normalize("NFKD", name).casefold()
+    folded = "".join(c for c in folded if not unicodedata.combining(c))
+    return " ".join(re.sub(r"[^\w\s]", " ", folded).split())
+
+
+def _clean(span: Span) -> tuple[int, int] | None:
+    """Character offsets of the name in an entity span, trimmed of "the", "'s", titles."""
+    text = span.text
+    start, end = span.start_char, span.end_char
+    for pattern in (_LEADING_THE, _HONORIFIC):
+        m = pattern.match(text)
+        if m:
+            start += m.end()
+            text = text[m.end() :]
+    m = _POSSESSIVE.search(text)
+    if m and m.start() > 0:
+        end -= len(text) - m.start()
+        text = text[: m.start()]
+    stripped = text.strip(_EDGE_PUNCT)
+    if not stripped:
+        return None
+    start += text.index(stripped)
+    end = start + len(stripped)
+    return start, end
+
+
+def _plausible(name: str) -> bool:
+    """A proper name: starts with a capital or digit, no line break, not too long."""
+    if "\n" in name or len(name) < 2 or not name[0].isupper():
+        return False
+    words = name.split()
+    return len(words) <= MAX_NAME_TOKENS and any(c.isalpha() for c in name)
+
+
+def _role_tokens(span: Span) -> list[Token]:
+    """The modifiers just left of a name that describe the person ("Russian negotiator")."""
+    doc = span.doc
+    picked: list[Token] = []
+    inside = set(range(span.start, span.end))
+    i = span.start - 1
+    while i >= 0:
+        token = doc[i]
+        if token.ent_type_ == "PERSON" or token.is_punct or token.pos_ not in (
+            "NOUN", "PROPN", "ADJ"
+        ):
+            break
+        if token.dep_ not in ROLE_DEPS or token.head.i not in inside | {t.i for t in picked}:
+            break
+        picked.insert(0, token)
+        i -= 1
+    return picked
+
+
+def _appositive(span: Span) -> list[Token]:
+    """An appositive after the name: "Dmytro Kuleba, Ukraine's foreign minister,"."""
+    root = span.root
+    for child in root.children:
+        if child.dep_ == "appos" and child.i >= span.end and child.i - span.end <= 2:
+            words = [t for t in child.subtree if not t.is_punct]
+            if 0 < len(words) <= 8:
+                return words
+    return []
+
+
+def _affiliation(tokens: list[Token], article: Article) -> str | None:
+    """A nationality or place among the role words, as the country the article names."""
+    for token in tokens:
+        if token.ent_type_ in ("NORP", "GPE"):
+            word = _POSSESSIVE.sub("", token.text)
+            for entity in article.entities:
+                if entity.label == "locations" and _same_stem(word, entity.name):
+                    return entity.name
+            return word
+    return None
+
+
+def _same_stem(word: str, name: str) -> bool:
+    """'Ukrainian' and 'Ukraine', 'Russian' and 'Russia': a demonym and its country."""
+    a, b = name_key(word), name_key(name)
+    n = min(len(a), len(b), 5)
+    return " " not in b and n >= 4 and a[:n] == b[:n]
+
+
+def _describe(entity: Entity, spans: list[Span], article: Article) -> None:
+    """Role and affiliation of a person from the words around the first mention that has
+    them; the evidence becomes that mention with its role words."""
+    for span in spans:
+        left = _role_tokens(span)
+        after = _appositive(span)
+        if not left and not after:
+            continue
+        words = left or after
+        entity.affiliation = _affiliation(words, article)
+        role = [t for t in words if t.ent_type_ not in ("NORP", "GPE") and t.dep_ != "poss"]
+        role = [t for t in role if t.pos_ != "DET" and t.text not in ("'s", "\u2019s")]
+        if role:
+            entity.role = " ".join(t.text for t in role)
+        if left:
+            entity.start, entity.end = left[0].idx, span.end_char
+        return
+
+
+def find_names(article: Article) -> None:
+    """Add one Entity per distinct person, organisation and place the article names."""
+    mentions: list[tuple[str, int, int, Span]] = []  # label, start, end, span
+    for span in article.doc.ents:
+        if span.label_ not in LABELS:
+            continue
+        offsets = _clean(span)
+        if offsets is None:
+            continue
+        name = article.text[offsets[0] : offsets[1]]
+        if _plausible(name):
+            mentions.append((span.label_, *offsets, span))
+
+    # The label of a name is the one spaCy gives it most often (PERSON wins ties).
+    votes: dict[str, Counter[str]] = defaultdict(Counter)
+    for label, start, end, _ in mentions:
+        votes[name_key(article.text[start:end])][label] += 1
+    persons = {k for k, v in votes.items() if v["PERSON"] and v["PERSON"] >= max(v.values())}
+
+    by_key: dict[str, Entity] = {}
+    spans_of: dict[str, list[Span]] = defaultdict(list)
+    order: list[str] = []
+    # Fullest forms first, so a surname finds the full name it belongs to.
+    for label, start, end, span in sorted(mentions, key=lambda m: (-(m[2] - m[1]), m[1])):
+        name = article.text[start:end]
+        key = name_key(name)
+        kind: EntityLabel = "people" if key in persons else LABELS[label]
+        owner = by_key.get(key) or _fuller_person(key, kind, start, by_key, spans_of)
+        if owner is None:
+            owner = Entity(label=kind, name=name, start=start, end=end, spacy_label=label)
+            by_key[key] = owner
+            order.append(key)
+        elif name_key(name) != name_key(owner.name) and name not in owner.aliases:
+            owner.aliases.append(name)
+        if key not in by_key:
+            by_key[key] = owner
+        owner.mentions.append((start, end))
+        spans_of[name_key(owner.name)].append(span)
+        if start < owner.start and name_key(name) == name_key(owner.name):
+            owner.start, owner.end = start, end
+
+    entities = sorted({id(by_key[k]): by_key[k] for k in order}.values(), key=lambda e: e.start)
+    article.entities.extend(entities)
+    for entity in entities:
+        entity.mentions.sort()
+        if entity.label == "people":
+            spans = sorted(spans_of[name_key(entity.name)], key=lambda s: s.start)
+            _describe(entity, spans, article)
+
+
+def _fuller_person(
+    key: str,
+    kind: EntityLabel,
+    start: int,
+    by_key: dict[str, Entity],
+    spans_of: dict[str, list[Span]],
+) -> Entity | None:
+    """The person a partial name ("Kuleba", "Lavrov") belongs to: a longer person name that
+    ends with it, the one mentioned last before it when several do."""
+    words = key.split()
+    if not words:
+        return None
+    best: tuple[int, Entity] | None = None
+    for other_key, entity in by_key.items():
+        other = other_key.split()
+        if entity.label != "people" or len(other) <= len(words) or other[-len(words) :] != words:
+            continue
+        if kind != "people" and len(words) > 1:
+            continue
+        before = max((s for s, _ in entity.mentions if s < start), default=-1)
+        if best is None or before > best[0]:
+            best = (before, entity)
+    return best[1] if best else None

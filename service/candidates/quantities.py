@@ -1,0 +1,136 @@
+"""Numbers: every stated quantity with its value, range, approximation and what it counts.
+
+Values come from `service.numbers` ("1,252", "3.2 million", "six,000", "Twenty-two"), so
+a fact built on a candidate never carries a number the model typed. Dates, years, clock
+times, ages, ordinals and numbers inside names are not candidates.
+"""
+
+from __future__ import annotations
+
+import re
+
+from spacy.tokens import Span, Token
+
+from service.candidates.article import Article, NumberCandidate
+from service.numbers import numbers_in
+
+SCALE_WORDS = frozenset({"hundred", "thousand", "million", "billion", "trillion"})
+_MANGLED = re.compile(r"^[A-Za-z]+,\d{3}$")  # a paraphraser's "six,000"
+_YEAR = re.compile(r"^(1[89]|20)\d\d$")
+NOT_QUANTITY_ENTS = frozenset(
+    {"DATE", "TIME", "ORDINAL", "PERSON", "ORG", "GPE", "FAC", "LAW", "PRODUCT", "EVENT",
+     "WORK_OF_ART", "LANGUAGE", "NORP"}
+)  # fmt: skip
+APPROXIMATE_BEFORE = (
+    "about", "around", "some", "nearly", "almost", "approximately", "roughly", "over",
+    "estimated", "an estimated", "more than", "at least", "up to", "as many as",
+    "upwards of", "close to", "fewer than", "less than", "just over", "just under",
+)  # fmt: skip
+CURRENCIES = {"$": "USD", "us$": "USD", "€": "EUR", "£": "GBP", "dollars": "USD",
+              "dollar": "USD", "euros": "EUR", "euro": "EUR", "pounds": "GBP"}  # fmt: skip
+PERCENT = frozenset({"%", "percent", "per cent"})
+RANGE_WORDS = frozenset({"to", "-", "\u2013", "\u2014", "and", "or"})
+
+
+def _is_number(token: Token) -> bool:
+    if token.ent_type_ in NOT_QUANTITY_ENTS:
+        return False
+    return bool(token.like_num or _MANGLED.match(token.text)) and token.pos_ != "PROPN"
+
+
+def _run_end(doc: Span, i: int) -> int:
+    """The end (exclusive) of the number run starting at token i: "3.2 million",
+    "Twenty-two", "five hundred"."""
+    j = i + 1
+    while j < len(doc):
+        token = doc[j]
+        if _is_number(token) or token.lower_ in SCALE_WORDS:
+            j += 1
+        elif token.text == "-" and j + 1 < len(doc) and _is_number(doc[j + 1]):
+            if doc[j + 1].text.isdigit() and doc[j - 1].text.isdigit():
+                break  # "5-6" is a range, handled by the caller
+            j += 1
+        else:
+            break
+    return j
+
+
+def _excluded(doc: Span, start: int, end: int) -> bool:
+    """Years, ages, clock times and ordinal-like uses are not quantities."""
+    text = doc[start:end].text
+    if end - start == 1 and _YEAR.match(text):
+        return True
+    after = doc[end : end + 3].text.lower()
+    if re.match(r"^(-\s*)?years?\s*-?\s*old|^(a\.m\.|p\.m\.|am\b|pm\b|:|o'clock)", after):
+        return True
+    before = doc[start - 1].lower_ if start else ""
+    return before in ("aged", "age", "no.", "number", "#", "round", "article", "resolution")
+
+
+def _approximate(doc: Span, start: int) -> bool:
+    window = " ".join(t.lower_ for t in doc[max(0, start - 3) : start])
+    return any(window.endswith(cue) for cue in APPROXIMATE_BEFORE)
+
+
+def _counted(doc: Span, start: int, end: int) -> Token | None:
+    """The noun the number counts: its head when the number modifies it, else the next
+    noun within two words ("70 bodies", "30 meters", "43 attacks")."""
+    last = doc[end - 1]
+    if last.dep_ in ("nummod", "quantmod") and last.head.pos_ in ("NOUN", "PROPN"):
+        if last.head.i >= end:
+            return last.head
+    for token in doc[end : end + 3]:
+        if token.pos_ == "NOUN":
+            return token
+        if token.pos_ not in ("ADJ", "DET", "PRON", "PROPN"):
+            break
+    return None
+
+
+def find_quantities(article: Article) -> None:
+    """Add a NumberCandidate per stated quantity that is not a date, time, age or name."""
+    doc = article.doc[:]
+    i = 0
+    while i < len(doc):
+        if not _is_number(doc[i]):
+            i += 1
+            continue
+        start, end = i, _run_end(doc, i)
+        i = end
+        if _excluded(doc, start, end):
+            continue
+        values = numbers_in(doc[start:end].text)
+        if not values:
+            continue
+        value_max = None
+        if end + 1 < len(doc) and doc[end].lower_ in RANGE_WORDS and _is_number(doc[end + 1]):
+            second = _run_end(doc, end + 1)
+            upper = numbers_in(doc[end + 1 : second].text)
+            if upper and upper[0] > values[0]:
+                value_max, end, i = upper[0], second, second
+        first, last = doc[start], doc[end - 1]
+        char_start = first.idx
+        before = doc[start - 1].lower_ if start else ""
+        unit: str | None = None
+        if before in CURRENCIES:
+            unit, char_start = CURRENCIES[before], doc[start - 1].idx
+        after = doc[end].lower_ if end < len(doc) else ""
+        noun = _counted(doc, start, end)
+        if after in PERCENT:
+            unit = "percent"
+        elif unit is None and after in CURRENCIES:
+            unit = CURRENCIES[after]
+        elif unit is None and noun is not None:
+            unit = noun.text.lower()
+        article.numbers.append(
+            NumberCandidate(
+                start=char_start,
+                end=last.idx + len(last.text),
+                value=values[0],
+                value_max=value_max,
+                approximate=_approximate(doc, start),
+                unit=unit,
+                noun=noun.text if noun is not None else None,
+                sentence=(first.sent.start_char, first.sent.end_char),
+            )
+        )

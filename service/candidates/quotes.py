@@ -1,0 +1,157 @@
+"""Quotes: every quotation in the text, with its speaker read from the parse around it.
+
+The speaker is the subject of the nearest speech verb outside the quotation in its
+sentence ("…," the minister said / She told reporters: "…"), or the object of
+"according to". A pronoun subject is the person last named before the quote; a quote with
+no cue of its own continues the previous quote's speaker when it follows it directly.
+"""
+
+from __future__ import annotations
+
+from spacy.tokens import Token
+
+from service.candidates.article import Article, QuoteCandidate
+from service.quotemarks import Quoted, quoted_spans
+
+# Verbs that report speech or writing in news style (lemmas).
+CUE_LEMMAS = frozenset(
+    "say tell add state write warn note explain insist claim argue describe call announce "
+    "declare ask urge tweet post reply respond continue accuse deny admit acknowledge "
+    "conclude stress emphasize emphasise suggest predict vow promise report confirm recall "
+    "complain lament remark observe testify cry shout plead dub label brand term "
+    "quote threaten caution allege assert charge comment demand believe".split()
+)
+PERSONAL_PRONOUNS = frozenset({"he", "she", "him", "her"})
+SUBJECT_DEPS = ("nsubj", "nsubjpass")
+# A continuation quote must start within this many characters of the previous one's end.
+CONTINUATION_GAP = 400
+
+
+def _cue_tokens(article: Article, lo: int, hi: int, quotes: tuple[Quoted, ...]) -> list[Token]:
+    """Speech verbs between two offsets that are not themselves inside a quotation."""
+    span = article.doc.char_span(lo, hi, alignment_mode="contract")
+    if span is None:
+        return []
+    found = []
+    for token in span:
+        if any(q.start <= token.idx < q.end for q in quotes):
+            continue
+        if token.lemma_.lower() in CUE_LEMMAS and token.pos_ in ("VERB", "AUX"):
+            found.append(token)
+        elif token.lower_ == "according" and token.i + 1 < len(token.doc):
+            if token.doc[token.i + 1].lower_ == "to":
+                found.append(token)
+    return found
+
+
+def _subject(verb: Token) -> Token | None:
+    """The one who speaks: the verb's subject (climbing conjoined verbs), or the object of
+    'according to'."""
+    if verb.lower_ == "according":
+        nxt = verb.doc[verb.i + 1]
+        objects = [c for c in nxt.children if c.dep_ == "pobj"]
+        return objects[0] if objects else None
+    seen = verb
+    for _ in range(4):
+        for child in seen.children:
+            if child.dep_ in SUBJECT_DEPS:
+                return child
+        for child in seen.children:  # "…," said the minister: agent after a passive
+            if child.dep_ == "agent":
+                objects = [c for c in child.children if c.dep_ == "pobj"]
+                if objects:
+                    return objects[0]
+        if seen.dep_ in ("conj", "xcomp", "ccomp", "advcl") and seen.head is not seen:
+            seen = seen.head
+        else:
+            break
+    return None
+
+
+def _noun_phrase(token: Token) -> tuple[str, int]:
+    """The subject as a short phrase: its modifiers and head, no article or clause."""
+    left = [t for t in token.subtree if t.i <= token.i]
+    while left and (left[0].pos_ in ("DET", "PRON") or left[0].dep_ in ("det", "poss", "case")):
+        left = left[1:]
+    while left and left[0].is_punct:
+        left = left[1:]
+    left = left or [token]
+    doc = token.doc
+    text = doc[left[0].i : token.i + 1].text
+    return text, left[0].idx
+
+
+def _last_person_before(article: Article, offset: int) -> tuple[str, int] | None:
+    best: tuple[int, str] | None = None
+    for entity in article.entities:
+        if entity.label != "people":
+            continue
+        for start, _ in entity.mentions:
+            if start < offset and (best is None or start > best[0]):
+                best = (start, entity.name)
+    return (best[1], best[0]) if best else None
+
+
+def _speaker(article: Article, subject: Token, quote: Quoted) -> tuple[str, int] | None:
+    """Resolve a subject token to a speaker's name and where it is written."""
+    if subject.lower_ in PERSONAL_PRONOUNS:
+        return _last_person_before(article, quote.open_at)
+    if subject.pos_ == "PRON":
+        return None
+    for token in subject.subtree:
+        entity = article.entity_at(token.idx)
+        if entity is not None and entity.label in ("people", "organizations"):
+            return entity.name, token.idx
+    for token in subject.subtree:
+        entity = article.entity_at(token.idx)
+        if entity is not None and token.i == subject.i:
+            return entity.name, token.idx
+    return _noun_phrase(subject)
+
+
+def _attribute(article: Article, quote: Quoted, quotes: tuple[Quoted, ...]) -> QuoteCandidate:
+    text = article.text
+    end_mark = quote.close_at + 1 if quote.close_at is not None else quote.end
+    candidate = QuoteCandidate(
+        start=quote.start, end=quote.end, open_at=quote.open_at, close_at=quote.close_at,
+        evidence_start=quote.open_at, evidence_end=end_mark,
+    )  # fmt: skip
+    after_sentence = article.sentence_of(max(end_mark - 1, quote.start))
+    after_end = text.find("\n", end_mark)
+    after_end = min(after_sentence.end_char, after_end if after_end >= 0 else len(text))
+    nxt = [q.open_at for q in quotes if q.open_at >= end_mark]
+    if nxt:
+        after_end = min(after_end, nxt[0])
+    before_sentence = article.sentence_of(quote.open_at)
+    para_start = text.rfind("\n", 0, quote.open_at) + 1
+    before_start = max(before_sentence.start_char, para_start)
+    candidates = _cue_tokens(article, end_mark, after_end, quotes)
+    candidates += list(reversed(_cue_tokens(article, before_start, quote.open_at, quotes)))
+    for cue in candidates:
+        subject = _subject(cue)
+        if subject is None:
+            continue
+        found = _speaker(article, subject, quote)
+        if found is not None:
+            candidate.speaker, candidate.speaker_start = found
+            candidate.cue = cue.text
+            if cue.idx >= end_mark:  # '"…," he said': the attribution is part of the span
+                candidate.evidence_end = max(end_mark, cue.idx + len(cue.text), subject.idx
+                                             + len(subject.text))  # fmt: skip
+            return candidate
+    return candidate
+
+
+def find_quotes(article: Article) -> None:
+    """Add a QuoteCandidate per quotation, its speaker where the text says who spoke."""
+    quotes = quoted_spans(article.text)
+    previous: QuoteCandidate | None = None
+    for quote in quotes:
+        candidate = _attribute(article, quote, quotes)
+        if candidate.speaker is None and previous is not None and previous.speaker:
+            gap = quote.open_at - previous.evidence_end
+            if 0 <= gap <= CONTINUATION_GAP:
+                candidate.speaker = previous.speaker
+                candidate.speaker_start = previous.speaker_start
+        article.quotes.append(candidate)
+        previous = candidate

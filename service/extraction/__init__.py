@@ -1,0 +1,1 @@
+"""Extraction strategies: the steps that turn an article into facts (`llm`, `nlp`, `hybrid`)."""
