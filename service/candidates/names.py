@@ -28,6 +28,7 @@ _LEADING_THE = re.compile(r"^the\s+", re.IGNORECASE)
 _POSSESSIVE = re.compile(r"(?:['\u2019]s?)$")
 _EDGE_PUNCT = " \t\n\"'\u2018\u2019\u201c\u201d.,;:()[]-\u2013\u2014"
 MAX_NAME_TOKENS = 8
+LOCATIVE_PREPOSITIONS = frozenset({"in", "near", "outside", "inside", "across", "around"})
 ROLE_DEPS = {"compound", "amod", "nmod", "npadvmod"}
 
 
@@ -145,6 +146,8 @@ def find_names(article: Article) -> None:
         if offsets is None:
             continue
         name = article.text[offsets[0] : offsets[1]]
+        if len(span) == 1 and span.label_ in ("GPE", "LOC") and span[0].pos_ == "ADJ":
+            continue  # a demonym tagged as a place ("Ukrainian")
         if _plausible(name):
             mentions.append((span.label_, *offsets, span))
 
@@ -153,6 +156,18 @@ def find_names(article: Article) -> None:
     for label, start, end, _ in mentions:
         votes[name_key(article.text[start:end])][label] += 1
     persons = {k for k, v in votes.items() if v["PERSON"] and v["PERSON"] >= max(v.values())}
+    majority = {k: LABELS[v.most_common(1)[0][0]] for k, v in votes.items()}
+    # A name most often written as where something is ("in X", "near X") is a place,
+    # whatever spaCy's small model tagged it.
+    placed: Counter[str] = Counter()
+    for _, start, end, span in mentions:
+        head = span.root.head
+        if span.root.dep_ == "pobj" and head.lower_ in LOCATIVE_PREPOSITIONS:
+            placed[name_key(article.text[start:end])] += 1
+    for key, n in placed.items():
+        if 2 * n > sum(votes[key].values()):
+            majority[key] = "locations"
+            persons.discard(key)
 
     by_key: dict[str, Entity] = {}
     spans_of: dict[str, list[Span]] = defaultdict(list)
@@ -161,7 +176,7 @@ def find_names(article: Article) -> None:
     for label, start, end, span in sorted(mentions, key=lambda m: (-(m[2] - m[1]), m[1])):
         name = article.text[start:end]
         key = name_key(name)
-        kind: EntityLabel = "people" if key in persons else LABELS[label]
+        kind: EntityLabel = "people" if key in persons else majority[key]
         owner = by_key.get(key) or _fuller_person(key, kind, start, by_key, spans_of)
         if owner is None:
             owner = Entity(label=kind, name=name, start=start, end=end, spacy_label=label)

@@ -19,7 +19,8 @@ CUE_LEMMAS = frozenset(
     "declare ask urge tweet post reply respond continue accuse deny admit acknowledge "
     "conclude stress emphasize emphasise suggest predict vow promise report confirm recall "
     "complain lament remark observe testify cry shout plead dub label brand term "
-    "quote threaten caution allege assert charge comment demand believe".split()
+    "quote threaten caution allege assert charge comment demand believe advise inform "
+    "brief dismiss reject condemn hail praise".split()
 )
 PERSONAL_PRONOUNS = frozenset({"he", "she", "him", "her"})
 SUBJECT_DEPS = ("nsubj", "nsubjpass")
@@ -69,43 +70,62 @@ def _subject(verb: Token) -> Token | None:
 
 
 def _noun_phrase(token: Token) -> tuple[str, int]:
-    """The subject as a short phrase: its modifiers and head, no article or clause."""
+    """The subject as a short phrase: its modifiers and head ("Jimmy Hill's sister",
+    "city council"), without a leading article or any clause after the head."""
     left = [t for t in token.subtree if t.i <= token.i]
-    while left and (left[0].pos_ in ("DET", "PRON") or left[0].dep_ in ("det", "poss", "case")):
-        left = left[1:]
-    while left and left[0].is_punct:
+    while left and (left[0].dep_ == "det" or left[0].is_punct):
         left = left[1:]
     left = left or [token]
-    doc = token.doc
-    text = doc[left[0].i : token.i + 1].text
-    return text, left[0].idx
+    return token.doc[left[0].i : token.i + 1].text, left[0].idx
 
 
-def _last_person_before(article: Article, offset: int) -> tuple[str, int] | None:
-    best: tuple[int, str] | None = None
+def _main_subject(token: Token) -> bool:
+    """Whether a name is the subject of its sentence's main verb, directly or through the
+    title it stands beside ("presidential adviser Mykhailo Podolyak said")."""
+    for _ in range(3):
+        if token.dep_ in ("appos", "compound") and token.head is not token:
+            token = token.head
+    return token.dep_ in SUBJECT_DEPS and token.head.dep_ == "ROOT"
+
+
+def _last_subject_before(article: Article, offset: int) -> tuple[str, int] | None:
+    """The person last named as a subject before an offset (or, failing that, the person
+    last named at all): who 'he' or 'she' most likely is."""
+    best: tuple[int, int, str] | None = None  # (is subject, start, name)
     for entity in article.entities:
         if entity.label != "people":
             continue
-        for start, _ in entity.mentions:
-            if start < offset and (best is None or start > best[0]):
-                best = (start, entity.name)
-    return (best[1], best[0]) if best else None
+        for start, end in entity.mentions:
+            if start >= offset:
+                continue
+            span = article.doc.char_span(start, end, alignment_mode="expand")
+            subject = span is not None and _main_subject(span.root)
+            sentence = article.sentence_of(start)
+            recent = sentence.start_char >= article.sentence_of(offset).start_char - 600
+            key = (int(subject and recent), start, entity.name)
+            if best is None or key > best:
+                best = key
+    return (best[2], best[1]) if best else None
 
 
 def _speaker(article: Article, subject: Token, quote: Quoted) -> tuple[str, int] | None:
     """Resolve a subject token to a speaker's name and where it is written."""
     if subject.lower_ in PERSONAL_PRONOUNS:
-        return _last_person_before(article, quote.open_at)
+        return _last_subject_before(article, quote.open_at)
     if subject.pos_ == "PRON":
         return None
-    for token in subject.subtree:
-        entity = article.entity_at(token.idx)
-        if entity is not None and entity.label in ("people", "organizations"):
-            return entity.name, token.idx
-    for token in subject.subtree:
-        entity = article.entity_at(token.idx)
-        if entity is not None and token.i == subject.i:
-            return entity.name, token.idx
+    entity = article.entity_at(subject.idx)
+    if entity is not None and entity.label in ("people", "organizations"):
+        return entity.name, subject.idx
+    for child in subject.children:  # "the press secretary, Jen Psaki, wrote"
+        named = article.entity_at(child.idx) if child.dep_ == "appos" else None
+        if named is not None and named.label == "people":
+            return named.name, child.idx
+    if subject.pos_ == "PROPN":
+        for token in subject.subtree:
+            entity = article.entity_at(token.idx)
+            if entity is not None and entity.label == "people":
+                return entity.name, token.idx
     return _noun_phrase(subject)
 
 
