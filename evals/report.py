@@ -90,6 +90,7 @@ def run_json(run: EvalRun) -> dict[str, Any]:
         "prompt": run.prompt,
         "model": run.model,
         "mode": str(run.mode),
+        "strategy": run.strategy,
         "ungrounded": run.ungrounded,
         "passes": run.passes,
         "variant": run.variant,

@@ -21,7 +21,7 @@ from evals.cassettes import (
 )
 from evals.gold import GoldCase
 from evals.scoring import CaseOutcome
-from schemas.api import ExtractRequest, RecallPasses, UngroundedPolicy
+from schemas.api import ExtractRequest, RecallPasses, Strategy, UngroundedPolicy
 from service.backend import open_backend
 from service.errors import NewsfactsError
 from service.pipeline import Pipeline
@@ -45,9 +45,10 @@ class Mode(StrEnum):
 class EvalRun:
     """One run of the gold set: its settings, prompt and per-case outcomes."""
 
-    prompt: str
+    prompt: str  # "nlp" for the nlp strategy, which has none
     model: str
     mode: Mode
+    strategy: Strategy = "llm"
     ungrounded: UngroundedPolicy = "flag"
     passes: RecallPasses = "none"
     variant: str = ""  # "joined": the seeds as one long article
@@ -101,7 +102,7 @@ def _cassette(
 async def run_gold(
     cases: list[GoldCase],
     settings: Settings,
-    prompt: str,
+    prompt: str | None,
     mode: Mode = Mode.LIVE,
     cassettes_dir: Path = CASSETTES_DIR,
     on_case: Callable[[CaseOutcome], None] | None = None,
@@ -116,7 +117,7 @@ async def run_gold(
     if mode is Mode.REPLAY:
         settings = replaying
     run, recording = _new_run(prompt, settings, mode, ungrounded, passes)
-    policy = run.ungrounded
+    policy, mode = run.ungrounded, run.mode
     started = time.perf_counter()
     if mode is Mode.RECORD_MISSING:
         missing = [
@@ -145,7 +146,7 @@ async def run_gold(
 async def run_samples(
     cases: list[GoldCase],
     settings: Settings,
-    prompt: str,
+    prompt: str | None,
     samples: int,
     on_case: Callable[[CaseOutcome], None] | None = None,
     ungrounded: UngroundedPolicy | None = None,
@@ -170,19 +171,24 @@ async def run_samples(
 
 
 def _new_run(
-    prompt: str,
+    prompt: str | None,
     settings: Settings,
     mode: Mode,
     ungrounded: UngroundedPolicy | None,
     passes: RecallPasses | None,
 ) -> tuple[EvalRun, Recording]:
     """An empty run with its policy and passes settled, and the recording it reads or writes."""
-    load_prompt(prompt)  # an unknown prompt fails here, before any case runs
     policy = ungrounded or settings.ungrounded
     passes = passes or settings.recall_passes
-    run = EvalRun(
-        prompt=prompt, model=settings.llm_model, mode=mode, ungrounded=policy, passes=passes
-    )
+    strategy = settings.strategy
+    if strategy == "nlp":  # no model, nothing recorded: every mode runs it live
+        run = EvalRun(prompt="nlp", model=settings.spacy_model, mode=Mode.LIVE,
+                      ungrounded=policy, strategy="nlp")  # fmt: skip
+        return run, Recording("nlp")
+    prompt = prompt or settings.strategy_prompt or settings.default_prompt
+    load_prompt(prompt)  # an unknown prompt fails here, before any case runs
+    run = EvalRun(prompt=prompt, model=settings.llm_model, mode=mode, ungrounded=policy,
+                  passes=passes, strategy=strategy)  # fmt: skip
     # Passes and reask change what is sent: each combination has its own cassettes.
     return run, Recording(prompt, passes, reask=policy == "reask")
 
@@ -235,9 +241,10 @@ async def _run_case(
         try:
             # flag and drop send the same requests: ask as flag, keep every answer, and let
             # the report score both (EvalRun.scored applies drop).
+            nlp = pipeline.settings.strategy == "nlp"
             request = ExtractRequest(
                 text=case.text,
-                prompt=recording.prompt,
+                prompt=None if nlp else recording.prompt,
                 ungrounded="reask" if policy == "reask" else "flag",
                 recall_passes=recording.passes,
             )

@@ -12,6 +12,7 @@ from schemas.facts import NewsFacts
 MatchLevel = Literal["exact", "normalized", "fuzzy", "none"]
 UngroundedPolicy = Literal["flag", "drop", "reask"]
 RecallPasses = Literal["none", "lists"]
+Strategy = Literal["nlp", "llm", "hybrid"]
 MAX_TITLE_CHARS = 1000
 # Whitespace as Python's str.isspace() has it, spelled out: a JSON Schema `\S` is read by
 # ECMAScript rules, which count the separators \x1c-\x1f as text (a fuzzer found it).
@@ -50,7 +51,13 @@ class ExtractRequest(BaseModel):
         default=None,
         description="'lists' asks the model once per group of fact lists (entities, events, "
         "quotes) and merges the answers: more facts found, more tokens spent. The service "
-        "default (NEWSFACTS_RECALL_PASSES) when omitted.",
+        "default (NEWSFACTS_RECALL_PASSES) when omitted. Applies to the 'llm' strategy.",
+    )
+    strategy: Strategy | None = Field(
+        default=None,
+        description="'nlp': spaCy alone (names and quotes, no model); 'llm': one structured "
+        "call fills every list; 'hybrid': spaCy finds the candidate spans and the LLM labels "
+        "them. The service default (NEWSFACTS_STRATEGY) when omitted.",
     )
 
     @field_validator("text")
@@ -92,9 +99,15 @@ class Usage(BaseModel):
 class Meta(BaseModel):
     """How a response was produced."""
 
-    model: str
-    prompt: str = Field(description="Prompt used, as 'name@version'.")
-    prompt_sha256: str
+    model: str = Field(description="The LLM that answered ('none' for the nlp strategy).")
+    prompt: str | None = Field(
+        description="Prompt used, as 'name@version' (null for the nlp strategy)."
+    )
+    prompt_sha256: str | None
+    strategy: Strategy = Field(default="llm", description="How the facts were extracted.")
+    nlp_model: str | None = Field(
+        default=None, description="The spaCy pipeline that found the candidates, if any."
+    )
     schema_version: str
     usage: Usage
     attempts: int = Field(description="LLM calls made: first try, transport retries, re-asks.")

@@ -5,11 +5,40 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from typing import TypeVar
+
+from pydantic import BaseModel
 
 from service.embedded import EmbeddedServer, resolve_model_path
+from service.errors import LLMUnavailable
 from service.llm import OpenAIStructuredLLM
-from service.protocol import StructuredLLM
+from service.protocol import LLMResult, StructuredLLM
 from service.settings import Settings
+
+T = TypeVar("T", bound=BaseModel)
+
+
+class NoLLM:
+    """The backend of a service configured for the nlp strategy: no model is started, and
+    a request that asks for another strategy is told so."""
+
+    model_name = "none"
+
+    async def extract(
+        self, messages: list[dict[str, str]], response_model: type[T]
+    ) -> LLMResult[T]:
+        """Refuse: there is no model to ask."""
+        raise LLMUnavailable(
+            "this service runs the nlp strategy (NEWSFACTS_STRATEGY=nlp) and started no "
+            "model; set NEWSFACTS_STRATEGY to llm or hybrid to use one"
+        )
+
+    async def ping(self) -> bool:
+        """Ready: the nlp strategy needs nothing beyond this process."""
+        return True
+
+    async def close(self) -> None:
+        """Nothing to release."""
 
 
 @dataclass
@@ -24,7 +53,10 @@ class Backend:
 async def open_backend(settings: Settings) -> AsyncIterator[Backend]:
     """Yield a ready backend; starts (and later stops) the embedded server when configured."""
     server: EmbeddedServer | None = None
-    if settings.embedded:
+    llm: StructuredLLM
+    if settings.strategy == "nlp":
+        llm = NoLLM()
+    elif settings.embedded:
         server = EmbeddedServer(settings, resolve_model_path(settings))
         await server.start()
         llm = OpenAIStructuredLLM(settings, server.base_url, api_key=None)

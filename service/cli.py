@@ -10,7 +10,7 @@ from typing import Annotated, Any, cast, get_args
 import typer
 import uvicorn
 
-from schemas.api import ExtractRequest, ExtractResponse, RecallPasses, UngroundedPolicy
+from schemas.api import ExtractRequest, ExtractResponse, RecallPasses, Strategy, UngroundedPolicy
 from service.backend import open_backend
 from service.batch import BatchSummary, pending, read_articles, run_batch
 from service.errors import NewsfactsError
@@ -62,6 +62,11 @@ def _policy(value: str | None) -> UngroundedPolicy | None:
     return cast(UngroundedPolicy | None, _choice("--ungrounded", value, UngroundedPolicy))
 
 
+def _strategy(value: str | None) -> Strategy | None:
+    """The --strategy option, checked."""
+    return cast(Strategy | None, _choice("--strategy", value, Strategy))
+
+
 def _passes(value: str | None) -> RecallPasses | None:
     """The --passes option, checked."""
     return cast(RecallPasses | None, _choice("--passes", value, RecallPasses))
@@ -85,10 +90,16 @@ def extract(
         Path | None,
         typer.Option(help="Also write the article with every fact's span highlighted here."),
     ] = None,
+    strategy: Annotated[
+        str | None,
+        typer.Option(help="Extraction strategy: nlp, llm or hybrid [NEWSFACTS_STRATEGY]."),
+    ] = None,
 ) -> None:
     """Extract facts from one article and print the /extract response as JSON."""
     policy = _policy(ungrounded)
     settings = _settings()
+    if strategy is not None:
+        settings = settings.model_copy(update={"strategy": _strategy(strategy)})
     configure_logging("WARNING" if settings.log_level.upper() == "INFO" else settings.log_level)
     text = sys.stdin.read() if file == "-" else Path(file).read_text(encoding="utf-8")
     try:
@@ -224,6 +235,10 @@ def eval_run(
         str | None,
         typer.Option(help="Recall passes: none or lists [NEWSFACTS_RECALL_PASSES]."),
     ] = None,
+    strategy: Annotated[
+        str | None,
+        typer.Option(help="Extraction strategy: nlp, llm or hybrid [NEWSFACTS_STRATEGY]."),
+    ] = None,
     joined: Annotated[
         bool,
         typer.Option(
@@ -267,8 +282,10 @@ def eval_run(
     policy = _policy(ungrounded)
     recall = _passes(passes)
     settings = _settings()
+    if strategy is not None:
+        settings = settings.model_copy(update={"strategy": _strategy(strategy)})
     configure_logging("ERROR")
-    prompt = prompt or settings.default_prompt
+    prompt = prompt or settings.strategy_prompt
     mode = (
         Mode.RECORD if record
         else Mode.RECORD_MISSING if record_missing

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
-import re
 import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -16,16 +15,20 @@ from schemas.api import (
     Grounding,
     Meta,
     RecallPasses,
+    Strategy,
     Usage,
 )
 from schemas.facts import SCHEMA_NAME, SCHEMA_VERSION, NewsFacts
+from service.candidates.nlp import load_pipeline
 from service.chunking import merge_facts, split_text
-from service.errors import DeadlineExceeded, Saturated, TextTooLong
+from service.errors import DeadlineExceeded, InvalidInput, Saturated, TextTooLong, UnknownPrompt
+from service.extraction.strategies import extract_hybrid, extract_nlp
 from service.grounding import CHECK_EXPLANATIONS, drop_ungrounded, ground, iter_facts
-from service.prompts import PromptTemplate, load_prompt
+from service.prompts import PromptTemplate, fenced, load_prompt
 from service.protocol import LLMResult, StructuredLLM
 from service.settings import Settings
 
+HYBRID_PROMPT_PREFIX = "hybrid_"
 # The `lists` recall passes: one LLM call per group, each group's lists kept from its call.
 PASS_GROUPS: tuple[tuple[str, ...], ...] = (
     ("people", "organizations", "locations"),
@@ -48,20 +51,13 @@ def article_id(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
 
 
-def fenced(value: str | None) -> str | None:
-    """The text with any closing `</article>` tag broken, so the article cannot end its own
-    delimiters and pass instructions to the model as if they came from us."""
-    if value is None:
-        return None
-    return re.sub(r"</(\s*article)", r"<\\/\1", value, flags=re.IGNORECASE)
-
-
 class Pipeline:
     """Turns one article into grounded facts; bounded in concurrency, queue and time."""
 
     def __init__(self, llm: StructuredLLM, settings: Settings) -> None:
         self.llm = llm
         self.settings = settings
+        self.nlp = load_pipeline(settings.spacy_model)  # once per process (cached)
         self._slots = asyncio.Semaphore(settings.max_inflight)
         self._waiting = 0
 
@@ -84,41 +80,57 @@ class Pipeline:
         finally:
             self._slots.release()
 
-    def check(self, request: ExtractRequest) -> PromptTemplate:
-        """Refuse what no LLM call can fix (text over the limit, unknown prompt); the prompt."""
+    def check(self, request: ExtractRequest) -> tuple[Strategy, PromptTemplate | None]:
+        """Refuse what no LLM call can fix (text over the limit, unknown prompt, a prompt
+        of another strategy); the strategy and its prompt."""
         if len(request.text) > self.settings.max_text_chars:
             raise TextTooLong(
                 f"text has {len(request.text)} characters; the limit is "
                 f"{self.settings.max_text_chars} (NEWSFACTS_MAX_TEXT_CHARS)"
             )
+        strategy = request.strategy or self.settings.strategy
+        if strategy == "nlp":
+            if request.prompt is not None:
+                raise InvalidInput("the nlp strategy uses no prompt; leave out `prompt`")
+            return strategy, None
+        hybrid = strategy == "hybrid"
+        default = self.settings.hybrid_prompt if hybrid else self.settings.default_prompt
         # An empty string names no prompt that exists: refused, not read as "the default".
-        ref = self.settings.default_prompt if request.prompt is None else request.prompt
-        return load_prompt(ref)
+        ref = default if request.prompt is None else request.prompt
+        prompt = load_prompt(ref)
+        if ref.startswith(HYBRID_PROMPT_PREFIX) != hybrid:
+            kind = "a hybrid" if hybrid else "an llm"
+            raise UnknownPrompt(
+                f"prompt {ref!r} is not {kind} prompt: the hybrid strategy takes "
+                f"{HYBRID_PROMPT_PREFIX}* prompts, the llm strategy the others"
+            )
+        return strategy, prompt
 
     async def extract(self, request: ExtractRequest) -> ExtractResponse:
         """Extract, ground and describe the facts of one article."""
-        prompt = self.check(request)
+        strategy, prompt = self.check(request)
         policy = request.ungrounded or self.settings.ungrounded
         passes = request.recall_passes or self.settings.recall_passes
-        pieces = split_text(request.text, self.settings.chunk_chars)
         started = time.perf_counter()
         try:
-            async with asyncio.timeout(self.settings.request_timeout_s), self._admitted():
-                lanes = asyncio.Semaphore(self.settings.chunk_concurrency)
-
-                async def one(piece: str) -> LLMResult[NewsFacts]:
-                    async with lanes:
-                        return await self._extract_piece(
-                            prompt, piece, request.title, policy, passes
-                        )
-
-                results = await asyncio.gather(*(one(piece) for piece in pieces))
+            async with asyncio.timeout(self.settings.request_timeout_s):
+                if prompt is None:  # nlp: no model, so no LLM slot to wait for
+                    facts = await extract_nlp(request.text, self.nlp)
+                    total = LLMResult(value=facts, usage=Usage(), attempts=0)
+                else:
+                    async with self._admitted():
+                        if strategy == "hybrid":
+                            total = await extract_hybrid(
+                                request.text, self.nlp, self.llm, prompt,
+                                self.settings.chunk_chars,
+                            )  # fmt: skip
+                        else:
+                            total = await self._extract_llm(request, prompt, policy, passes)
         except TimeoutError:
             raise DeadlineExceeded(
                 f"no answer within the {self.settings.request_timeout_s:g} s request deadline "
                 "(NEWSFACTS_REQUEST_TIMEOUT_S)"
             ) from None
-        total = summed(merge_facts([r.value for r in results]), list(results))
         facts = total.value
         grounding = ground(facts, request.text)
         dropped: list[DroppedFact] = []
@@ -131,10 +143,12 @@ class Pipeline:
             grounding=grounding,
             dropped=dropped,
             meta=Meta(
-                model=self.llm.model_name,
-                prompt=prompt.ref,
-                prompt_sha256=prompt.sha256,
+                model=self.llm.model_name if prompt is not None else "none",
+                prompt=prompt.ref if prompt is not None else None,
+                prompt_sha256=prompt.sha256 if prompt is not None else None,
                 schema_version=f"{SCHEMA_NAME}@{SCHEMA_VERSION}",
+                strategy=strategy,
+                nlp_model=self.settings.spacy_model if strategy != "llm" else None,
                 usage=total.usage,
                 attempts=total.attempts,
                 latency_ms=round(latency_ms, 1),
@@ -142,6 +156,20 @@ class Pipeline:
                 recall_passes=passes,
             ),
         )
+
+    async def _extract_llm(
+        self, request: ExtractRequest, prompt: PromptTemplate, policy: str, passes: RecallPasses
+    ) -> LLMResult[NewsFacts]:
+        """The llm strategy: the article in pieces, each extracted whole, the facts merged."""
+        lanes = asyncio.Semaphore(self.settings.chunk_concurrency)
+
+        async def one(piece: str) -> LLMResult[NewsFacts]:
+            async with lanes:
+                return await self._extract_piece(prompt, piece, request.title, policy, passes)
+
+        pieces = split_text(request.text, self.settings.chunk_chars)
+        results = await asyncio.gather(*(one(piece) for piece in pieces))
+        return summed(merge_facts([r.value for r in results]), list(results))
 
     async def _extract_piece(
         self,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import re
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -89,3 +90,11 @@ def load_prompt(ref: str, blocks: tuple[str, ...] = ("system", "user")) -> Promp
     return PromptTemplate(
         ref=ref, sha256=hashlib.sha256(source).hexdigest(), template=template, blocks=blocks
     )
+
+
+def fenced(value: str | None) -> str | None:
+    """The text with any closing `</article>` tag broken, so the article cannot end its own
+    delimiters and pass instructions to the model as if they came from us."""
+    if value is None:
+        return None
+    return re.sub(r"</(\s*article)", r"<\\/\1", value, flags=re.IGNORECASE)

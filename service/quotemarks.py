@@ -1,10 +1,11 @@
 """Where a text puts words inside quotation marks, read from the marks alone (no parse).
 
-Curly double quotes pair “ with ”; straight double quotes alternate within a paragraph;
-single quotes (‘…’ or '…') count at the top level only, opening before a word and closing
-after one, so apostrophes ("Putin's", "officials' ") are not read as quotes. A quote left
-open at its paragraph's end runs to that end: news style leaves a quote that goes on into
-the next paragraph unclosed, and one stray mark must not swallow the rest of the text.
+Curly double quotes pair with each other; straight double quotes alternate within a
+paragraph; single quotes (curly or straight) count at the top level only, opening before
+a word and closing after one, so apostrophes ("Putin's", "officials' ") are not read as
+quotes. A quote left open at its paragraph's end runs to that end: news style leaves a
+quote that goes on into the next paragraph unclosed, and one stray mark must not swallow
+the rest of the text.
 """
 
 from __future__ import annotations
@@ -38,7 +39,7 @@ def _trimmed(text: str, start: int, end: int) -> tuple[int, int]:
 def _single_opens(text: str, i: int) -> bool:
     before = text[i - 1] if i else " "
     after = text[i + 1] if i + 1 < len(text) else " "
-    return (before.isspace() or before in "(—–-:") and after.isalnum()
+    return (before.isspace() or before in "(\u2014\u2013-:") and after.isalnum()
 
 
 def _single_closes(text: str, i: int) -> bool:
@@ -55,9 +56,7 @@ def _paragraph(text: str, lo: int, hi: int) -> list[Quoted]:
     while i < hi:
         c = text[i]
         if opened is None:
-            if c in "\u201c\"":
-                opened, mark = i, c
-            elif c in "\u2018'" and _single_opens(text, i):
+            if c in '\u201c"' or (c in "\u2018'" and _single_opens(text, i)):
                 opened, mark = i, c
         elif (mark == "\u201c" and c == "\u201d") or (mark == '"' and c == '"'):
             found.append(Quoted(opened, *_trimmed(text, opened + 1, i), i))

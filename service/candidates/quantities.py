@@ -76,9 +76,9 @@ def _counted(doc: Span, start: int, end: int) -> Token | None:
     """The noun the number counts: its head when the number modifies it, else the next
     noun within two words ("70 bodies", "30 meters", "43 attacks")."""
     last = doc[end - 1]
-    if last.dep_ in ("nummod", "quantmod") and last.head.pos_ in ("NOUN", "PROPN"):
-        if last.head.i >= end:
-            return last.head
+    modifies = last.dep_ in ("nummod", "quantmod") and last.head.pos_ in ("NOUN", "PROPN")
+    if modifies and last.head.i >= end:
+        return last.head
     for token in doc[end : end + 3]:
         if token.pos_ == "NOUN":
             return token
@@ -122,15 +122,44 @@ def find_quantities(article: Article) -> None:
             unit = CURRENCIES[after]
         elif unit is None and noun is not None:
             unit = noun.text.lower()
+        approximate = _approximate(doc, start)
         article.numbers.append(
             NumberCandidate(
                 start=char_start,
                 end=last.idx + len(last.text),
                 value=values[0],
                 value_max=value_max,
-                approximate=_approximate(doc, start),
+                approximate=approximate,
                 unit=unit,
                 noun=noun.text if noun is not None else None,
+                noun_lemma=noun.lemma_.lower() if noun is not None else None,
                 sentence=(first.sent.start_char, first.sent.end_char),
+                evidence=_evidence(doc, start, end, noun, char_start, approximate),
             )
         )
+
+
+def _evidence(
+    doc: Span, start: int, end: int, noun: Token | None, char_start: int, approximate: bool
+) -> tuple[int, int]:
+    """The shortest span that states the fact: the number (with "about" or "more than"),
+    what it counts and the verb that says what happened to them ("22 civilians were killed")."""
+    last = doc[end - 1]
+    sentence = last.sent
+    tokens = [last]
+    if noun is not None:
+        tokens.append(noun)
+    anchor = noun if noun is not None else last
+    verb = anchor.head
+    if verb.pos_ in ("VERB", "ADJ", "AUX") and verb.i > anchor.i and verb.i - end <= 6:
+        tokens.append(verb)
+    for child in anchor.children:  # "1,252 injured", "killed 12 people" read either way
+        if child.pos_ in ("VERB", "ADJ") and child.i > anchor.i and child.i - end <= 3:
+            tokens.append(child)
+    if last.head.pos_ == "VERB" and last.head.i < start and start - last.head.i <= 2:
+        tokens.append(last.head)
+    lo = min(char_start, *(t.idx for t in tokens))
+    if approximate:
+        lo = min(lo, doc[max(sentence.start, start - 2)].idx)
+    hi = max(t.idx + len(t.text) for t in tokens)
+    return max(lo, sentence.start_char), min(hi, sentence.end_char)

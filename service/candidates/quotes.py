@@ -15,17 +15,87 @@ from service.quotemarks import Quoted, quoted_spans
 
 # Verbs that report speech or writing in news style (lemmas).
 CUE_LEMMAS = frozenset(
-    "say tell add state write warn note explain insist claim argue describe call announce "
-    "declare ask urge tweet post reply respond continue accuse deny admit acknowledge "
-    "conclude stress emphasize emphasise suggest predict vow promise report confirm recall "
-    "complain lament remark observe testify cry shout plead dub label brand term "
-    "quote threaten caution allege assert charge comment demand believe advise inform "
-    "brief dismiss reject condemn hail praise".split()
+    [
+        "say",
+        "tell",
+        "add",
+        "state",
+        "write",
+        "warn",
+        "note",
+        "explain",
+        "insist",
+        "claim",
+        "argue",
+        "describe",
+        "call",
+        "announce",
+        "declare",
+        "ask",
+        "urge",
+        "tweet",
+        "post",
+        "reply",
+        "respond",
+        "continue",
+        "accuse",
+        "deny",
+        "admit",
+        "acknowledge",
+        "conclude",
+        "stress",
+        "emphasize",
+        "emphasise",
+        "suggest",
+        "predict",
+        "vow",
+        "promise",
+        "report",
+        "confirm",
+        "recall",
+        "complain",
+        "lament",
+        "remark",
+        "observe",
+        "testify",
+        "cry",
+        "shout",
+        "plead",
+        "dub",
+        "label",
+        "brand",
+        "term",
+        "quote",
+        "threaten",
+        "caution",
+        "allege",
+        "assert",
+        "charge",
+        "comment",
+        "demand",
+        "believe",
+        "advise",
+        "inform",
+        "brief",
+        "dismiss",
+        "reject",
+        "condemn",
+        "hail",
+        "praise",
+    ]
 )
 PERSONAL_PRONOUNS = frozenset({"he", "she", "him", "her"})
 SUBJECT_DEPS = ("nsubj", "nsubjpass")
 # A continuation quote must start within this many characters of the previous one's end.
 CONTINUATION_GAP = 400
+
+
+def _according_to(token: Token) -> bool:
+    return (
+        token.lower_ == "according"
+        and token.i + 1 < len(token.doc)
+        and (token.nbor(1).lower_ == "to")
+    )
 
 
 def _cue_tokens(article: Article, lo: int, hi: int, quotes: tuple[Quoted, ...]) -> list[Token]:
@@ -37,18 +107,16 @@ def _cue_tokens(article: Article, lo: int, hi: int, quotes: tuple[Quoted, ...]) 
     for token in span:
         if any(q.start <= token.idx < q.end for q in quotes):
             continue
-        if token.lemma_.lower() in CUE_LEMMAS and token.pos_ in ("VERB", "AUX"):
+        speech = token.lemma_.lower() in CUE_LEMMAS and token.pos_ in ("VERB", "AUX")
+        if speech or _according_to(token):
             found.append(token)
-        elif token.lower_ == "according" and token.i + 1 < len(token.doc):
-            if token.doc[token.i + 1].lower_ == "to":
-                found.append(token)
     return found
 
 
 def _subject(verb: Token) -> Token | None:
     """The one who speaks: the verb's subject (climbing conjoined verbs), or the object of
     'according to'."""
-    if verb.lower_ == "according":
+    if _according_to(verb):
         nxt = verb.doc[verb.i + 1]
         objects = [c for c in nxt.children if c.dep_ == "pobj"]
         return objects[0] if objects else None

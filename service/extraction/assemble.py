@@ -21,9 +21,7 @@ def entity_fact(article: Article, entity: Entity) -> Person | Organization | Loc
 
 def quote_fact(article: Article, quote: QuoteCandidate, speaker: str) -> Quote:
     """The fact of one quotation: its words, its marks and attribution as evidence."""
-    person = next(
-        (e for e in article.entities if e.label == "people" and e.name == speaker), None
-    )
+    person = next((e for e in article.entities if e.label == "people" and e.name == speaker), None)
     return Quote(
         evidence=article.text[quote.evidence_start : quote.evidence_end],
         speaker=speaker,

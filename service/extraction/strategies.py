@@ -1,0 +1,65 @@
+"""The `nlp` and `hybrid` strategies: the finder steps each runs, and the hybrid's call.
+
+`nlp` is spaCy alone (names and quotes; milliseconds, no model). `hybrid` adds numbers and
+event sentences, and asks the LLM once per piece of the article to label what the
+finders marked; the facts are then built from the candidates (`labelled.build_facts`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+
+from spacy.language import Language
+
+from schemas.api import Usage
+from schemas.facts import NewsFacts
+from schemas.labels import CandidateLabels
+from service.candidates.article import Article, Step
+from service.candidates.events import find_events
+from service.candidates.names import find_names
+from service.candidates.nlp import parse
+from service.candidates.quantities import find_quantities
+from service.candidates.quotes import find_quotes
+from service.extraction.assemble import entity_facts
+from service.extraction.labelled import build_facts
+from service.extraction.marks import mark
+from service.prompts import PromptTemplate, fenced
+from service.protocol import LLMResult, StructuredLLM
+
+NLP_STEPS: tuple[Step, ...] = (find_names, find_quotes)
+HYBRID_STEPS: tuple[Step, ...] = (find_names, find_quotes, find_quantities, find_events)
+
+
+def read(text: str, nlp: Language, steps: tuple[Step, ...]) -> Article:
+    """Parse the text and run each finder step over it, in order."""
+    article = parse(text, nlp)
+    for step in steps:
+        step(article)
+    return article
+
+
+async def extract_nlp(text: str, nlp: Language) -> NewsFacts:
+    """spaCy alone: people, organisations, places, and quotes whose speaker the text names."""
+    article = await asyncio.to_thread(read, text, nlp, NLP_STEPS)
+    return entity_facts(article)
+
+
+async def extract_hybrid(
+    text: str,
+    nlp: Language,
+    llm: StructuredLLM,
+    prompt: PromptTemplate,
+    piece_chars: int,
+) -> LLMResult[NewsFacts]:
+    """spaCy finds the candidates; the LLM labels them, one call per piece of the article."""
+    article = await asyncio.to_thread(read, text, nlp, HYBRID_STEPS)
+    marks = mark(article, piece_chars)
+    merged = CandidateLabels()
+    usage, attempts = Usage(), 0
+    for piece in marks.pieces:
+        messages = prompt.render(text=fenced(piece.text), names=piece.names).messages
+        result = await llm.extract(messages, CandidateLabels)
+        usage, attempts = usage + result.usage, attempts + result.attempts
+        for name in CandidateLabels.model_fields:
+            getattr(merged, name).extend(getattr(result.value, name))
+    return LLMResult(value=build_facts(article, marks, merged), usage=usage, attempts=attempts)
