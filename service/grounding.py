@@ -5,6 +5,7 @@ Checks, each named on the fact's grounding entry when it fails:
 - `evidence_not_found`: the evidence is nowhere in the text, even fuzzily;
 - `number_not_in_evidence`: a count, upper bound or figure value the evidence does not state;
 - `quote_not_in_article`: a quote whose words are not in the text (exactly or normalised);
+- `quote_not_quoted`: a quote whose words stand in the text outside quotation marks;
 - `person_not_in_article`: a person whose name (or surname) the text never writes.
 """
 
@@ -21,16 +22,25 @@ from rapidfuzz import fuzz
 from schemas.api import DroppedFact, Grounding
 from schemas.facts import FACT_LISTS, Casualties, Displacement, Figure, NewsFacts, Person, Quote
 from service.numbers import is_stated
+from service.quotemarks import inside_quotes
 
 EVIDENCE_NOT_FOUND = "evidence_not_found"
 NUMBER_NOT_IN_EVIDENCE = "number_not_in_evidence"
 QUOTE_NOT_IN_ARTICLE = "quote_not_in_article"
+QUOTE_NOT_QUOTED = "quote_not_quoted"
 PERSON_NOT_IN_ARTICLE = "person_not_in_article"
-CHECKS = (EVIDENCE_NOT_FOUND, NUMBER_NOT_IN_EVIDENCE, QUOTE_NOT_IN_ARTICLE, PERSON_NOT_IN_ARTICLE)
+CHECKS = (
+    EVIDENCE_NOT_FOUND,
+    NUMBER_NOT_IN_EVIDENCE,
+    QUOTE_NOT_IN_ARTICLE,
+    QUOTE_NOT_QUOTED,
+    PERSON_NOT_IN_ARTICLE,
+)
 CHECK_EXPLANATIONS = {
     EVIDENCE_NOT_FOUND: "its evidence is not in the article",
     NUMBER_NOT_IN_EVIDENCE: "its evidence does not state its number",
     QUOTE_NOT_IN_ARTICLE: "its quote text is not the article's exact words",
+    QUOTE_NOT_QUOTED: "its quote text is not inside quotation marks in the article",
     PERSON_NOT_IN_ARTICLE: "the article never names this person",
 }
 
@@ -166,8 +176,12 @@ def failed_checks(fact: BaseModel, span: str | None, text: str) -> list[str]:
     evidence = span if span is not None else fact.evidence  # type: ignore[attr-defined]
     if any(not is_stated(value, evidence) for value in stated_numbers(fact)):
         failed.append(NUMBER_NOT_IN_EVIDENCE)
-    if isinstance(fact, Quote) and align(fact.text, text)[2] not in ("exact", "normalized"):
-        failed.append(QUOTE_NOT_IN_ARTICLE)
+    if isinstance(fact, Quote):
+        start, end, match = align(fact.text, text)
+        if match not in ("exact", "normalized"):
+            failed.append(QUOTE_NOT_IN_ARTICLE)
+        elif not inside_quotes(text, start or 0, end or 0):
+            failed.append(QUOTE_NOT_QUOTED)
     if isinstance(fact, Person) and not _names_person(fact.name, text):
         failed.append(PERSON_NOT_IN_ARTICLE)
     return failed

@@ -90,5 +90,8 @@ def quoted_spans(text: str) -> tuple[Quoted, ...]:
 
 
 def inside_quotes(text: str, start: int, end: int) -> bool:
-    """True when text[start:end] lies within one quotation's words."""
-    return any(q.start <= start and end <= q.end for q in quoted_spans(text))
+    """True when text[start:end] lies within one quotation (its marks included)."""
+    return any(
+        q.open_at <= start and end <= (q.end if q.close_at is None else q.close_at + 1)
+        for q in quoted_spans(text)
+    )

@@ -129,3 +129,18 @@ def start_service(fake_llm: FakeLLM) -> Iterator[Callable[..., httpx2.Client]]:
             item.close()
         else:
             item.__exit__(None, None, None)
+
+
+@pytest.fixture(scope="session")
+def nlp() -> Any:
+    """The default spaCy pipeline, loaded once for the session."""
+    from service.candidates.nlp import load_pipeline
+
+    return load_pipeline(Settings(_env_file=None).spacy_model)  # type: ignore[call-arg]
+
+
+def read_article(nlp: Any, text: str, *steps: Any) -> Any:
+    """The text parsed and run through the given finder steps."""
+    from service.extraction.strategies import read
+
+    return read(text, nlp, tuple(steps))

@@ -28,7 +28,10 @@ _LEADING_THE = re.compile(r"^the\s+", re.IGNORECASE)
 _POSSESSIVE = re.compile(r"(?:['\u2019]s?)$")
 _EDGE_PUNCT = " \t\n\"'\u2018\u2019\u201c\u201d.,;:()[]-\u2013\u2014"
 MAX_NAME_TOKENS = 8
-LOCATIVE_PREPOSITIONS = frozenset({"in", "near", "outside", "inside", "across", "around"})
+LOCATIVE_PREPOSITIONS = frozenset(
+    {"in", "near", "outside", "inside", "across", "around", "toward", "towards", "into",
+     "throughout", "within"}
+)  # fmt: skip
 ROLE_DEPS = {"compound", "amod", "nmod", "npadvmod"}
 
 
@@ -194,12 +197,28 @@ def find_names(article: Article) -> None:
             owner.start, owner.end = start, end
 
     entities = sorted({id(by_key[k]): by_key[k] for k in order}.values(), key=lambda e: e.start)
+    _surname_mentions(article, entities)
     article.entities.extend(entities)
     for entity in entities:
         entity.mentions.sort()
         if entity.label == "people":
             spans = sorted(spans_of[name_key(entity.name)], key=lambda s: s.start)
             _describe(entity, spans, article)
+
+
+def _surname_mentions(article: Article, entities: list[Entity]) -> None:
+    """A person's surname where spaCy tagged nothing ("Mr. Ruto said") is a mention too."""
+    taken = {i for e in entities for s, end in e.mentions for i in range(s, end)}
+    surnames: dict[str, Entity] = {}
+    for entity in entities:
+        words = entity.name.split()
+        if entity.label == "people" and len(words) > 1:
+            surnames.setdefault(words[-1], entity)
+    for token in article.doc:
+        owner = surnames.get(token.text)
+        if owner is not None and token.idx not in taken and token.ent_type_ in ("", "PERSON"):
+            owner.mentions.append((token.idx, token.idx + len(token.text)))
+            owner.mentions.sort()
 
 
 def _fuller_person(

@@ -9,15 +9,25 @@ from __future__ import annotations
 
 from typing import Any
 
-from schemas.facts import Attack, Casualties, Displacement, Figure, Negotiation, NewsFacts
-from schemas.labels import CandidateLabels, NumberLabel
+from schemas.facts import (
+    FACT_LISTS,
+    Attack,
+    Casualties,
+    Displacement,
+    Figure,
+    Negotiation,
+    NewsFacts,
+)
+from schemas.labels import NameKind, NumberKind
 from service.candidates.article import Article, NumberCandidate
 from service.extraction.assemble import entity_fact, quote_fact
-from service.extraction.marks import Marks
+from service.extraction.tasks import Labels
 from service.grounding import normalize
 
-CASUALTY_LABELS = frozenset({"killed", "injured", "killed_or_injured", "missing", "rescued"})
-MOVEMENT_LABELS = frozenset({"fled_abroad", "evacuated", "displaced", "trapped", "sheltering"})
+CASUALTY_LABELS = frozenset(NumberKind[k] for k in ("killed", "injured", "killed_or_injured",
+                                                     "missing", "rescued"))  # fmt: skip
+MOVEMENT_LABELS = frozenset(NumberKind[k] for k in ("fled_abroad", "evacuated", "displaced",
+                                                    "trapped", "sheltering"))  # fmt: skip
 # The counted noun's lemma -> the population it names (general English, any conflict).
 POPULATIONS = {
     "civilian": "civilians", "resident": "civilians", "child": "children",
@@ -34,25 +44,25 @@ def _evidence(article: Article, span: tuple[int, int]) -> str:
     return article.text[span[0] : span[1]].strip(" ,;:-\u2013\u2014")
 
 
-def _number_fact(article: Article, number: NumberCandidate, label: NumberLabel) -> Any:
+def _number_fact(article: Article, number: NumberCandidate, kind: NumberKind) -> Any:
     evidence = _evidence(article, number.evidence)
     count = int(number.value)
     count_max = int(number.value_max) if number.value_max is not None else None
-    if label.label in CASUALTY_LABELS:
+    if kind in CASUALTY_LABELS:
         return "casualties", Casualties(
             evidence=evidence, count=count, count_max=count_max,
-            approximate=number.approximate, outcome=label.label,  # type: ignore[arg-type]
+            approximate=number.approximate, outcome=kind.name,  # type: ignore[arg-type]
             population=POPULATIONS.get(number.noun_lemma or ""),  # type: ignore[arg-type]
-            side=label.side,
         )  # fmt: skip
-    if label.label in MOVEMENT_LABELS:
+    if kind in MOVEMENT_LABELS:
         return "displacement", Displacement(
             evidence=evidence, count=count, count_max=count_max,
-            approximate=number.approximate, movement=label.label,  # type: ignore[arg-type]
+            approximate=number.approximate, movement=kind.name,  # type: ignore[arg-type]
         )  # fmt: skip
-    if label.label in ("money", "other_figure"):
-        unit = number.unit or ("USD" if label.label == "money" else None)
-        what = number.noun or ("money" if label.label == "money" else "quantity")
+    if kind in (NumberKind.money, NumberKind.other_figure):
+        money = kind is NumberKind.money
+        unit = number.unit or ("USD" if money else None)
+        what = number.noun or ("money" if money else "quantity")
         return "figures", Figure(evidence=evidence, value=number.value, unit=unit, what=what)
     return None
 
@@ -61,51 +71,59 @@ def _in(needle: str | None, haystack: str) -> bool:
     return bool(needle) and normalize(needle or "") in normalize(haystack)
 
 
-def build_facts(article: Article, marks: Marks, labels: CandidateLabels) -> NewsFacts:
+def merge_talks(talks: list[Negotiation]) -> list[Negotiation]:
+    """One fact per round of talks: sentences about talks between the same parties are the
+    same talks unless they name different rounds; the first keeps the others' details."""
+    merged: list[Negotiation] = []
+    for item in talks:
+        parties = {normalize(p) for p in item.parties}
+        same = next(
+            (m for m in merged
+             if {normalize(p) for p in m.parties} == parties
+             and (m.round is None or item.round is None or m.round == item.round)),
+            None,
+        )  # fmt: skip
+        if same is None:
+            merged.append(item)
+            continue
+        for name in ("round", "format", "venue", "outcome"):
+            if getattr(same, name) in (None, "unknown") and getattr(item, name) is not None:
+                setattr(same, name, getattr(item, name))
+    return merged
+
+
+def build_facts(article: Article, labels: Labels) -> NewsFacts:
     """The article's facts: entities (kinds corrected by the model), labelled numbers,
-    attacks and talks from marked sentences, quotes with their speakers."""
-    lists: dict[str, list[Any]] = {
-        name: [] for name in ("people", "organizations", "locations", "casualties",
-                              "displacement", "attacks", "negotiations", "figures", "quotes")
-    }  # fmt: skip
-    kinds = {marks.names[x.e].name: x.type for x in labels.names if x.e in marks.names}
-    for entity in article.entities:
-        kind = kinds.get(entity.name)
-        if kind == "not_a_name":
+    attacks and talks from event sentences, quotes with their speakers."""
+    lists: dict[str, list[Any]] = {name: [] for name in FACT_LISTS}
+    for i, entity in enumerate(article.entities):
+        kind = labels.names.get(i)
+        if kind is NameKind.not_a_name:
             continue
         if kind is not None:
             entity.label = KIND_OF_NAME[kind]  # type: ignore[assignment]
         lists[entity.label].append(entity_fact(article, entity))
 
-    seen_numbers: set[int] = set()
-    for label in labels.numbers:
-        index = marks.numbers.get(label.n)
-        if index is None or index in seen_numbers:
-            continue
-        seen_numbers.add(index)
-        built = _number_fact(article, article.numbers[index], label)
+    for i, kind in sorted(labels.numbers.items()):
+        built = _number_fact(article, article.numbers[i], kind)
         if built is not None:
             lists[built[0]].append(built[1])
 
-    for attack in labels.attacks:
-        events = marks.sentences.get(attack.s)
-        if not events or not _in(attack.target, article.text[events[0].start : events[0].end]):
-            continue
-        sentence = article.text[events[0].start : events[0].end].strip()
-        lists["attacks"].append(Attack(evidence=sentence, **attack.model_dump(exclude={"s"})))
-    for talks in labels.talks:
-        events = marks.sentences.get(talks.s)
-        if not events or not talks.parties:
-            continue
-        sentence = article.text[events[0].start : events[0].end].strip()
-        lists["negotiations"].append(
-            Negotiation(evidence=sentence, **talks.model_dump(exclude={"s"}))
-        )
+    for i, attacks in sorted(labels.attacks.items()):
+        event = article.events[i]
+        sentence = article.text[event.start : event.end].strip()
+        for attack in attacks:
+            if _in(attack.target, sentence):  # a target the sentence does not name is made up
+                lists["attacks"].append(Attack(evidence=sentence, **attack.model_dump()))
+    for i, talks in sorted(labels.talks.items()):
+        event = article.events[i]
+        if talks.parties:
+            sentence = article.text[event.start : event.end].strip()
+            lists["negotiations"].append(Negotiation(evidence=sentence, **talks.model_dump()))
+    lists["negotiations"] = merge_talks(lists["negotiations"])
 
-    speakers = {x.q: x.speaker for x in labels.speakers if x.q in marks.quotes}
-    by_quote = {id(q): n for n, q in marks.quotes.items()}
-    for quote in article.quotes:
-        speaker = quote.speaker or speakers.get(by_quote.get(id(quote), -1))
+    for i, quote in enumerate(article.quotes):
+        speaker = quote.speaker or labels.speakers.get(i)
         if speaker and _in(speaker, article.text):
             lists["quotes"].append(quote_fact(article, quote, speaker))
     return NewsFacts.model_validate(lists)

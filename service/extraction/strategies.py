@@ -13,7 +13,6 @@ from spacy.language import Language
 
 from schemas.api import Usage
 from schemas.facts import NewsFacts
-from schemas.labels import CandidateLabels
 from service.candidates.article import Article, Step
 from service.candidates.events import find_events
 from service.candidates.names import find_names
@@ -22,7 +21,7 @@ from service.candidates.quantities import find_quantities
 from service.candidates.quotes import find_quotes
 from service.extraction.assemble import entity_facts
 from service.extraction.labelled import build_facts
-from service.extraction.marks import mark
+from service.extraction.tasks import Labels, pieces, plan
 from service.prompts import PromptTemplate, fenced
 from service.protocol import LLMResult, StructuredLLM
 
@@ -53,13 +52,14 @@ async def extract_hybrid(
 ) -> LLMResult[NewsFacts]:
     """spaCy finds the candidates; the LLM labels them, one call per piece of the article."""
     article = await asyncio.to_thread(read, text, nlp, HYBRID_STEPS)
-    marks = mark(article, piece_chars)
-    merged = CandidateLabels()
+    labels = Labels()
     usage, attempts = Usage(), 0
-    for piece in marks.pieces:
-        messages = prompt.render(text=fenced(piece.text), names=piece.names).messages
-        result = await llm.extract(messages, CandidateLabels)
-        usage, attempts = usage + result.usage, attempts + result.attempts
-        for name in CandidateLabels.model_fields:
-            getattr(merged, name).extend(getattr(result.value, name))
-    return LLMResult(value=build_facts(article, marks, merged), usage=usage, attempts=attempts)
+    for lo, hi in pieces(text, piece_chars):
+        for task in plan(article, lo, hi):
+            rendered = prompt.render(
+                text=fenced(text[lo:hi].strip()), task=task.name, items=task.items
+            )
+            result = await llm.extract(rendered.messages, task.model)
+            usage, attempts = usage + result.usage, attempts + result.attempts
+            task.apply(result.value, labels)
+    return LLMResult(value=build_facts(article, labels), usage=usage, attempts=attempts)

@@ -1,0 +1,76 @@
+"""Names: entities merged under their fullest form, with roles, places by how they are used."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from service.candidates.names import find_names, name_key
+from tests.conftest import read_article
+
+STORY = (
+    "Kenyan President William Ruto visited Nairobi on Monday. Ruto met officials of the "
+    "World Health Organization. Mr. Ruto later flew to Mombasa, where the Red Cross said "
+    "floods had displaced residents.\n\nThe governor of the region, Abdulswamad Nassir, "
+    "said roads in Mombasa were closed."
+)
+
+
+def _by_name(article: Any) -> dict[str, Any]:
+    return {e.name: e for e in article.entities}
+
+
+def test_surname_and_title_fold_into_the_full_name(nlp: Any) -> None:
+    entities = _by_name(read_article(nlp, STORY, find_names))
+    ruto = entities["William Ruto"]
+    assert ruto.label == "people"
+    assert "Ruto" in ruto.aliases
+    assert len(ruto.mentions) == 3
+    assert "Ruto" not in entities
+
+
+def test_role_and_affiliation_from_the_words_before_the_name(nlp: Any) -> None:
+    ruto = _by_name(read_article(nlp, STORY, find_names))["William Ruto"]
+    assert ruto.role == "President"
+    assert ruto.affiliation == "Kenyan"
+    assert STORY[ruto.start : ruto.end] == "Kenyan President William Ruto"
+
+
+@pytest.mark.parametrize(
+    ("name", "label"),
+    [
+        ("Nairobi", "locations"),
+        ("Mombasa", "locations"),
+        ("World Health Organization", "organizations"),
+        ("Red Cross", "organizations"),
+        ("Abdulswamad Nassir", "people"),
+    ],
+)
+def test_labels(nlp: Any, name: str, label: str) -> None:
+    entities = _by_name(read_article(nlp, STORY, find_names))
+    assert entities[name].label == label
+
+
+def test_every_mention_is_a_span_of_the_text(nlp: Any) -> None:
+    article = read_article(nlp, STORY, find_names)
+    for entity in article.entities:
+        assert STORY[entity.start : entity.end].endswith(entity.name) or (
+            name_key(STORY[entity.start : entity.end]) == name_key(entity.name)
+        )
+        for start, end in entity.mentions:
+            assert name_key(entity.name).endswith(name_key(STORY[start:end]).split()[-1])
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "",
+        "no capitals or names at all here",
+        "Die Regierung in Berlin teilte am Montag mit, dass die Gespräche weitergehen.",
+        "\x00\x07 control \x1b characters \x7f",
+    ],
+)
+def test_odd_text_gives_entities_or_none(nlp: Any, text: str) -> None:
+    article = read_article(nlp, text, find_names)
+    assert all(text[e.start : e.end] for e in article.entities)

@@ -1,0 +1,44 @@
+"""Numbers: values, ranges, approximations and units; dates, ages and times left out."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from service.candidates.quantities import find_quantities
+from tests.conftest import read_article
+
+
+def _numbers(nlp: Any, text: str) -> list[tuple[float, float | None, bool, str | None]]:
+    article = read_article(nlp, text, find_quantities)
+    return [(n.value, n.value_max, n.approximate, n.unit) for n in article.numbers]
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("At least 1,252 people were injured.", [(1252, None, True, "people")]),
+        ("Some 3.2 million residents fled the floods.", [(3_200_000, None, True, "residents")]),
+        ("Twenty-two miners were trapped.", [(22, None, False, "miners")]),
+        ("Officials said 5,000 to 6,000 troops had died.", [(5000, 6000, False, "troops")]),
+        ("The storm caused $4 billion in damage.", [(4e9, None, False, "USD")]),
+        ("Prices rose 12 percent.", [(12, None, False, "percent")]),
+        # A paraphraser's "six,000" reads as 6000.
+        ("Nearly six,000 homes were flooded.", [(6000, None, True, "homes")]),
+        # Dates, years, clock times and ages are not quantities.
+        ("On March 3, 2022, at 10 a.m., a 45-year-old man was hurt.", []),
+        ("The quake struck in 2023.", []),
+        ("The second round of talks began.", []),
+    ],
+)
+def test_quantities(
+    nlp: Any, text: str, expected: list[tuple[float, float | None, bool, str | None]]
+) -> None:
+    assert _numbers(nlp, text) == expected
+
+
+def test_evidence_states_the_number_and_what_happened(nlp: Any) -> None:
+    text = "Officials said 14 civilians were killed in the shelling on Friday."
+    [number] = read_article(nlp, text, find_quantities).numbers
+    assert text[number.evidence[0] : number.evidence[1]] == "14 civilians were killed"

@@ -1,0 +1,122 @@
+"""The nlp and hybrid strategies through the real pipeline; the hybrid against a fake LLM
+that speaks the OpenAI protocol on 127.0.0.1."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from typing import Any
+
+import pytest
+
+from evals.bench.fake_llm import FakeLLM, tool_call
+from schemas.api import ExtractRequest
+from service.backend import NoLLM
+from service.llm import OpenAIStructuredLLM
+from service.pipeline import Pipeline
+from tests.conftest import make_settings
+
+STORY = (
+    "Rockets hit a school in Hamden on Friday, the regional governor Ana Lusk said.\n\n"
+    "At least 14 people were killed and some 2,500 residents were evacuated.\n\n"
+    "\u201cWe need help now,\u201d Lusk said. \u201cNobody came.\u201d"
+)
+
+
+def _pipeline(fake: FakeLLM, **overrides: Any) -> Pipeline:
+    settings = make_settings(llm_base_url=fake.url, **overrides)  # type: ignore[attr-defined]
+    return Pipeline(OpenAIStructuredLLM(settings, fake.url, None), settings)  # type: ignore[attr-defined]
+
+
+def test_nlp_strategy_starts_no_model_and_names_none() -> None:
+    settings = make_settings(strategy="nlp")
+    response = asyncio.run(Pipeline(NoLLM(), settings).extract(ExtractRequest(text=STORY)))
+    facts = response.facts
+    assert [p.name for p in facts.people] == ["Ana Lusk"]
+    assert [(q.speaker, q.text) for q in facts.quotes] == [
+        ("Ana Lusk", "We need help now,"),
+        ("Ana Lusk", "Nobody came."),
+    ]
+    assert facts.casualties == [] and facts.attacks == []
+    meta = response.meta
+    assert (meta.strategy, meta.model, meta.prompt, meta.attempts) == ("nlp", "none", None, 0)
+    assert meta.nlp_model == settings.spacy_model
+    assert {g.match for g in response.grounding} == {"exact"}
+
+
+def test_hybrid_builds_facts_from_candidates_and_labels(fake_llm: FakeLLM) -> None:
+    fake_llm.queue(
+        tool_call({"n1": "people killed", "n2": "people evacuated"}),
+        tool_call({"s1": [{"target": "a school", "target_type": "school", "location": "Hamden"}]}),
+    )
+    response = asyncio.run(
+        _pipeline(fake_llm).extract(ExtractRequest(text=STORY, strategy="hybrid"))
+    )
+    facts = response.facts
+    [killed] = facts.casualties
+    assert (killed.count, killed.outcome, killed.approximate) == (14, "killed", True)
+    assert killed.population == "people"
+    [moved] = facts.displacement
+    assert (moved.count, moved.movement) == (2500, "evacuated")
+    [attack] = facts.attacks
+    assert attack.target_type == "school"
+    assert attack.evidence == STORY.splitlines()[0]
+    # Every evidence span is the article's own text, found exactly.
+    assert {g.match for g in response.grounding} == {"exact"}
+    assert response.meta.strategy == "hybrid"
+    assert response.meta.prompt == "hybrid_labels@v1"
+    assert response.meta.attempts == 2
+    # Both calls open with the same instructions and article, so the prefix is reused.
+    systems = [r["messages"][0]["content"] for r in fake_llm.requests]
+    assert len(set(systems)) == 1 and "Nobody came" in systems[0]
+    tools = [r["tools"][0]["function"]["name"] for r in fake_llm.requests]
+    assert tools == ["NumberLabels", "AttackLabels"]
+    numbers = fake_llm.requests[0]["messages"][1]["content"]
+    assert "n1: At least [[14]] people were killed" in numbers
+
+
+def test_hybrid_drops_a_target_the_sentence_does_not_name(fake_llm: FakeLLM) -> None:
+    fake_llm.queue(
+        tool_call({"n1": "not a count", "n2": "another count"}),
+        tool_call({"s1": [{"target": "a bridge", "target_type": "infrastructure"}]}),
+    )
+    response = asyncio.run(
+        _pipeline(fake_llm).extract(ExtractRequest(text=STORY, strategy="hybrid"))
+    )
+    assert response.facts.attacks == []
+    assert response.facts.casualties == []
+    [figure] = response.facts.figures
+    assert (figure.value, figure.unit) == (2500, "residents")
+
+
+@pytest.mark.parametrize(
+    ("strategy", "prompt", "code"),
+    [
+        ("hybrid", "news_facts@v2", "unknown_prompt"),
+        ("llm", "hybrid_labels@v1", "unknown_prompt"),
+        ("nlp", "news_facts@v2", "invalid_request"),
+    ],
+)
+def test_a_prompt_of_another_strategy_is_refused(
+    fake_llm: FakeLLM, strategy: str, prompt: str, code: str
+) -> None:
+    from service.errors import InvalidInput
+
+    request = ExtractRequest(text=STORY, strategy=strategy, prompt=prompt)  # type: ignore[arg-type]
+    with pytest.raises(InvalidInput) as raised:
+        asyncio.run(_pipeline(fake_llm).extract(request))
+    assert raised.value.code == code
+    assert fake_llm.requests == []
+
+
+def test_hybrid_answer_missing_a_candidate_is_reasked(fake_llm: FakeLLM) -> None:
+    fake_llm.queue(
+        tool_call({"n1": "people killed"}),  # n2 missing: schema-invalid, re-asked
+        tool_call({"n1": "people killed", "n2": "people evacuated"}),
+        tool_call({"s1": []}),
+    )
+    response = asyncio.run(
+        _pipeline(fake_llm).extract(ExtractRequest(text=STORY, strategy="hybrid"))
+    )
+    assert response.meta.attempts == 3
+    assert len(response.facts.casualties) == 1
