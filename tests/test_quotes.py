@@ -35,8 +35,7 @@ def _speakers(nlp: Any, text: str) -> list[tuple[str, str | None]]:
         ),
         # A pronoun is the person last named as a subject, not the last name mentioned.
         (
-            "Governor Liu Wei asked the army to help Chen Bo. "
-            "\u201cWe cannot wait,\u201d he said.",
+            "Governor Liu Wei asked the army to help Chen Bo. \u201cWe cannot wait,\u201d he said.",
             [("We cannot wait,", "Liu Wei")],
         ),
         # A body or group speaks when no person is named.
@@ -51,7 +50,8 @@ def _speakers(nlp: Any, text: str) -> list[tuple[str, str | None]]:
         ),
         # A quote right after another continues its speaker.
         (
-            "\u201cWe lost everything,\u201d said farmer Jose Ortiz. \u201cThe river took it.\u201d",
+            "\u201cWe lost everything,\u201d said farmer Jose Ortiz. "
+            "\u201cThe river took it.\u201d",
             [("We lost everything,", "Jose Ortiz"), ("The river took it.", "Jose Ortiz")],
         ),
         # No cue and no quote before it: no speaker.

@@ -4,7 +4,6 @@ that speaks the OpenAI protocol on 127.0.0.1."""
 from __future__ import annotations
 
 import asyncio
-import json
 from typing import Any
 
 import pytest
