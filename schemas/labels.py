@@ -1,38 +1,35 @@
-"""What the model answers in the `hybrid` strategy: labels for candidates spaCy found.
+"""What the model answers in the `hybrid` strategy: a label for one candidate spaCy found.
 
-Each labelling task is a tool whose fields are the candidates themselves (`n1`, `n2`, …),
-each described by its own words in the article, so the answer is aligned with the
-candidates by construction and holds only the labels: the model copies no number and no
-span, and every fact keeps its candidate's evidence. Task models are built per article
-(`task_model`) from the item types below.
+One call per candidate, each with a fixed small tool (one per kind of candidate), so the
+answer is a label and nothing else: the model copies no number and no span, and every
+fact keeps its candidate's evidence.
 """
 
 from __future__ import annotations
 
 from enum import StrEnum
-from typing import Any
-
-from pydantic import BaseModel, ConfigDict, Field, create_model
+from pydantic import BaseModel, ConfigDict, Field
 
 from schemas.facts import NegotiationFormat, NegotiationOutcome, TargetType
 
 
 class NumberKind(StrEnum):
-    """What a number counts, in words a small model reads as meant."""
+    """What a number counts: one distinct word each, so that a small model's first token
+    already chooses (labels that share a first word pull its choice to the first of them)."""
 
-    killed = "people killed"
-    injured = "people injured"
-    killed_or_injured = "people killed or injured"
-    missing = "people missing"
-    rescued = "people rescued"
-    fled_abroad = "refugees who fled abroad"
-    evacuated = "people evacuated"
-    displaced = "people displaced"
-    trapped = "people trapped"
-    sheltering = "people sheltering"
+    killed = "killed"
+    injured = "injured"
+    killed_or_injured = "casualties"
+    missing = "missing"
+    rescued = "rescued"
+    fled_abroad = "refugees"
+    evacuated = "evacuated"
+    displaced = "displaced"
+    trapped = "trapped"
+    sheltering = "sheltering"
     money = "money"
-    other_figure = "another count"
-    not_a_count = "not a count"
+    other_figure = "other"
+    not_a_count = "none"
 
 
 class NameKind(StrEnum):
@@ -68,13 +65,35 @@ class TalksItem(_Closed):
     outcome: NegotiationOutcome | None = None
 
 
-def task_model(name: str, doc: str, fields: dict[str, tuple[Any, str]]) -> type[BaseModel]:
-    """A closed model named `name` with one required field per candidate key, each typed
-    and described by the candidate's words."""
-    model = create_model(  # type: ignore[call-overload]
-        name,
-        __config__=ConfigDict(extra="forbid"),
-        __doc__=doc,
-        **{key: (kind, Field(description=words)) for key, (kind, words) in fields.items()},
+class NumberAnswer(_Closed):
+    """What the number counts."""
+
+    counts: str = Field(
+        description="What the number counts, a few words from the item, e.g. 'civilians "
+        "killed'."
     )
-    return model  # type: ignore[no-any-return]
+    label: NumberKind
+
+
+class NameAnswer(_Closed):
+    """What the name names."""
+
+    kind: NameKind
+
+
+class SpeakerAnswer(_Closed):
+    """Who spoke the quotation."""
+
+    speaker: str = Field(description="The speaker as the article names them.")
+
+
+class AttackAnswer(_Closed):
+    """The attacks the sentence reports ([] when none)."""
+
+    attacks: list[AttackItem]
+
+
+class TalksAnswer(_Closed):
+    """The talks the sentence reports as held (null when none)."""
+
+    talks: TalksItem | None

@@ -55,6 +55,7 @@ class NumberCandidate:
     noun_lemma: str | None = None
     sentence: tuple[int, int] = (0, 0)
     evidence: tuple[int, int] = (0, 0)  # the number with what it counts and its verb
+    cue: str | None = None  # what the evidence's own words say happened ("killed", ...)
 
 
 EventKind = Literal["attack", "talks"]

@@ -30,6 +30,19 @@ CURRENCIES = {"$": "USD", "us$": "USD", "€": "EUR", "£": "GBP", "dollars": "U
               "dollar": "USD", "euros": "EUR", "euro": "EUR", "pounds": "GBP"}  # fmt: skip
 PERCENT = frozenset({"%", "percent", "per cent"})
 RANGE_WORDS = frozenset({"to", "-", "\u2013", "\u2014", "and", "or"})
+# What happened to the people a number counts, when the words beside it say so plainly:
+# general English lemmas of casualty and displacement reporting, per label.
+CUES: dict[str, frozenset[str]] = {
+    "killed": frozenset(["kill", "die", "dead", "death", "fatality", "toll", "slay"]),
+    "injured": frozenset(["injure", "wound", "hurt", "injury"]),
+    "killed_or_injured": frozenset(["casualty", "victim"]),
+    "missing": frozenset({"missing"}),
+    "rescued": frozenset(["rescue"]),
+    "fled_abroad": frozenset(["refugee"]),
+    "evacuated": frozenset(["evacuate", "evacuation", "evacuee"]),
+    "displaced": frozenset(["displace"]),
+    "trapped": frozenset(["trap"]),
+}
 
 
 def _is_number(token: Token) -> bool:
@@ -63,6 +76,9 @@ def _excluded(doc: Span, start: int, end: int) -> bool:
     after = doc[end : end + 3].text.lower()
     if re.match(r"^(-\s*)?years?\s*-?\s*old|^(a\.m\.|p\.m\.|am\b|pm\b|:|o'clock)", after):
         return True
+    plural = end < len(doc) and doc[end].lower_ in ("'s", "\u2019s", "s")
+    if plural and not doc[end - 1].whitespace_:
+        return True  # "1000's", "1990s": vague amounts and decades, not counts
     before = doc[start - 1].lower_ if start else ""
     return before in ("aged", "age", "no.", "number", "#", "round", "article", "resolution")
 
@@ -123,6 +139,7 @@ def find_quantities(article: Article) -> None:
         elif unit is None and noun is not None:
             unit = noun.text.lower()
         approximate = _approximate(doc, start)
+        evidence = _evidence(doc, start, end, noun, char_start, approximate)
         article.numbers.append(
             NumberCandidate(
                 start=char_start,
@@ -134,9 +151,22 @@ def find_quantities(article: Article) -> None:
                 noun=noun.text if noun is not None else None,
                 noun_lemma=noun.lemma_.lower() if noun is not None else None,
                 sentence=(first.sent.start_char, first.sent.end_char),
-                evidence=_evidence(doc, start, end, noun, char_start, approximate),
+                evidence=evidence,
+                cue=_cue(article, evidence, doc[start:end]),
             )
         )
+
+
+def _cue(article: Article, evidence: tuple[int, int], number: Span) -> str | None:
+    """The label the evidence's own words give, when exactly one label's words are there."""
+    span = article.doc.char_span(*evidence, alignment_mode="expand")
+    if span is None:
+        return None
+    lemmas = {t.lemma_.lower() for t in span if t.i < number.start or t.i >= number.end}
+    found = [label for label, words in CUES.items() if lemmas & words]
+    if "killed" in found and "injured" in found:
+        return "killed_or_injured"
+    return found[0] if len(found) == 1 else None
 
 
 def _evidence(
@@ -151,12 +181,19 @@ def _evidence(
         tokens.append(noun)
     anchor = noun if noun is not None else last
     verb = anchor.head
-    if verb.pos_ in ("VERB", "ADJ", "AUX") and verb.i > anchor.i and verb.i - end <= 6:
+    near = 0 < verb.i - anchor.i <= 6 or 0 < start - verb.i <= 3
+    if verb.pos_ in ("VERB", "ADJ", "AUX") and verb.sent == sentence and near:
         tokens.append(verb)
+        # "have been victims", "were missing": the complement says what they are
+        tokens.extend(
+            c for c in verb.children if c.dep_ in ("attr", "acomp") and 0 < c.i - verb.i <= 3
+        )
     for child in anchor.children:  # "1,252 injured", "killed 12 people" read either way
         if child.pos_ in ("VERB", "ADJ") and child.i > anchor.i and child.i - end <= 3:
             tokens.append(child)
     if last.head.pos_ == "VERB" and last.head.i < start and start - last.head.i <= 2:
+        tokens.append(last.head)
+    if noun is None and last.head.pos_ == "VERB" and 0 < last.head.i - last.i <= 3:
         tokens.append(last.head)
     lo = min(char_start, *(t.idx for t in tokens))
     if approximate:

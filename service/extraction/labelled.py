@@ -20,6 +20,7 @@ from schemas.facts import (
 )
 from schemas.labels import NameKind, NumberKind
 from service.candidates.article import Article, NumberCandidate
+from service.candidates.quantities import CURRENCIES
 from service.extraction.assemble import entity_fact, quote_fact
 from service.extraction.tasks import Labels
 from service.grounding import normalize
@@ -37,6 +38,7 @@ POPULATIONS = {
     "doctor": "health_workers", "nurse": "health_workers", "medic": "health_workers",
     "paramedic": "health_workers", "person": "people", "people": "people",
 }  # fmt: skip
+CURRENCY_CODES = frozenset(CURRENCIES.values())
 KIND_OF_NAME = {"person": "people", "organization": "organizations", "place": "locations"}
 
 
@@ -105,7 +107,13 @@ def build_facts(article: Article, labels: Labels) -> NewsFacts:
         lists[entity.label].append(entity_fact(article, entity))
 
     for i, kind in sorted(labels.numbers.items()):
-        built = _number_fact(article, article.numbers[i], kind)
+        number = article.numbers[i]
+        # The words beside the number, when they say what happened, outrank the model.
+        if number.cue is not None and kind is not NumberKind.not_a_count:
+            kind = NumberKind[number.cue]
+        elif number.unit in CURRENCY_CODES and kind is not NumberKind.not_a_count:
+            kind = NumberKind.money  # "$100 billion" counts no people, whatever the model says
+        built = _number_fact(article, number, kind)
         if built is not None:
             lists[built[0]].append(built[1])
 

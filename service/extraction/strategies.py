@@ -57,7 +57,7 @@ async def extract_hybrid(
     for lo, hi in pieces(text, piece_chars):
         for task in plan(article, lo, hi):
             rendered = prompt.render(
-                text=fenced(text[lo:hi].strip()), task=task.name, items=task.items
+                text=fenced(text[lo:hi].strip()), task=task.name, item=fenced(task.item)
             )
             result = await llm.extract(rendered.messages, task.model)
             usage, attempts = usage + result.usage, attempts + result.attempts
