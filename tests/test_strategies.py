@@ -45,14 +45,17 @@ def test_nlp_strategy_starts_no_model_and_names_none() -> None:
 
 def test_hybrid_builds_facts_from_candidates_and_labels(fake_llm: FakeLLM) -> None:
     fake_llm.queue(
-        tool_call({"n1": "people killed", "n2": "people evacuated"}),
-        tool_call({"s1": [{"target": "a school", "target_type": "school", "location": "Hamden"}]}),
+        tool_call({"counts": "people were killed", "label": "other"}),
+        tool_call({"counts": "residents", "label": "evacuated"}),
+        tool_call({"attacks": [{"target": "a school", "target_type": "school",
+                                "location": "Hamden"}]}),  # fmt: skip
     )
     response = asyncio.run(
         _pipeline(fake_llm).extract(ExtractRequest(text=STORY, strategy="hybrid"))
     )
     facts = response.facts
     [killed] = facts.casualties
+    # "were killed" beside the number outranks the model's "other".
     assert (killed.count, killed.outcome, killed.approximate) == (14, "killed", True)
     assert killed.population == "people"
     [moved] = facts.displacement
@@ -64,28 +67,33 @@ def test_hybrid_builds_facts_from_candidates_and_labels(fake_llm: FakeLLM) -> No
     assert {g.match for g in response.grounding} == {"exact"}
     assert response.meta.strategy == "hybrid"
     assert response.meta.prompt == "hybrid_labels@v1"
-    assert response.meta.attempts == 2
-    # Both calls open with the same instructions and article, so the prefix is reused.
+    assert response.meta.attempts == 3
+    # Every call opens with the same instructions and article, so the prefix is reused,
+    # and the calls of one task differ only in their item line.
     systems = [r["messages"][0]["content"] for r in fake_llm.requests]
     assert len(set(systems)) == 1 and "Nobody came" in systems[0]
     tools = [r["tools"][0]["function"]["name"] for r in fake_llm.requests]
-    assert tools == ["NumberLabels", "AttackLabels"]
-    numbers = fake_llm.requests[0]["messages"][1]["content"]
-    assert "n1: At least [[14]] people were killed" in numbers
+    assert tools == ["NumberAnswer", "NumberAnswer", "AttackAnswer"]
+    first, second = (r["messages"][1]["content"] for r in fake_llm.requests[:2])
+    assert first.endswith("Item: At least [[14]] people were killed and some 2,500 residents "
+                          "were evacuated.")  # fmt: skip
+    assert first.rpartition("Item:")[0] == second.rpartition("Item:")[0]
 
 
 def test_hybrid_drops_a_target_the_sentence_does_not_name(fake_llm: FakeLLM) -> None:
     fake_llm.queue(
-        tool_call({"n1": "not a count", "n2": "another count"}),
-        tool_call({"s1": [{"target": "a bridge", "target_type": "infrastructure"}]}),
+        tool_call({"counts": "people", "label": "none"}),
+        tool_call({"counts": "residents", "label": "other"}),
+        tool_call({"attacks": [{"target": "a bridge", "target_type": "infrastructure"}]}),
     )
     response = asyncio.run(
         _pipeline(fake_llm).extract(ExtractRequest(text=STORY, strategy="hybrid"))
     )
     assert response.facts.attacks == []
-    assert response.facts.casualties == []
-    [figure] = response.facts.figures
-    assert (figure.value, figure.unit) == (2500, "residents")
+    assert response.facts.casualties == []  # "none" is the one label the words do not outrank
+    assert response.facts.figures == []
+    [moved] = response.facts.displacement  # "were evacuated" outranks "other"
+    assert (moved.count, moved.movement) == (2500, "evacuated")
 
 
 @pytest.mark.parametrize(
@@ -110,12 +118,14 @@ def test_a_prompt_of_another_strategy_is_refused(
 
 def test_hybrid_answer_missing_a_candidate_is_reasked(fake_llm: FakeLLM) -> None:
     fake_llm.queue(
-        tool_call({"n1": "people killed"}),  # n2 missing: schema-invalid, re-asked
-        tool_call({"n1": "people killed", "n2": "people evacuated"}),
-        tool_call({"s1": []}),
+        tool_call({"counts": "people"}),  # no label: schema-invalid, re-asked
+        tool_call({"counts": "people", "label": "killed"}),
+        tool_call({"counts": "residents", "label": "evacuated"}),
+        tool_call({"attacks": []}),
     )
     response = asyncio.run(
         _pipeline(fake_llm).extract(ExtractRequest(text=STORY, strategy="hybrid"))
     )
-    assert response.meta.attempts == 3
+    assert response.meta.attempts == 4
     assert len(response.facts.casualties) == 1
+    assert len(response.facts.displacement) == 1

@@ -7,6 +7,7 @@ is left out rather than trusted.
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from schemas.facts import (
@@ -39,6 +40,24 @@ POPULATIONS = {
     "paramedic": "health_workers", "person": "people", "people": "people",
 }  # fmt: skip
 CURRENCY_CODES = frozenset(CURRENCIES.values())
+# What a target's own words say it is, by the schema's target types (general English).
+TARGET_WORDS = {
+    "hospital": "hospital", "clinic": "hospital", "maternity": "hospital",
+    "health": "hospital", "medical": "hospital", "school": "school",
+    "kindergarten": "school", "university": "school", "theater": "theater",
+    "theatre": "theater", "home": "residential", "house": "residential",
+    "apartment": "residential", "residential": "residential", "museum": "cultural",
+    "church": "cultural", "mosque": "cultural", "cultural": "cultural",
+    "bridge": "infrastructure", "railway": "infrastructure", "station": "infrastructure",
+    "power": "infrastructure", "airport": "infrastructure", "port": "infrastructure",
+    "nuclear": "nuclear_plant", "base": "military", "barracks": "military",
+    "military": "military",
+}  # fmt: skip
+ORDINALS = {
+    "first": 1, "second": 2, "third": 3, "fourth": 4, "fifth": 5, "sixth": 6,
+    "seventh": 7, "eighth": 8, "ninth": 9, "tenth": 10,
+}  # fmt: skip
+_WORDS = re.compile(r"[a-z]+")
 KIND_OF_NAME = {"person": "people", "organization": "organizations", "place": "locations"}
 
 
@@ -71,6 +90,50 @@ def _number_fact(article: Article, number: NumberCandidate, kind: NumberKind) ->
 
 def _in(needle: str | None, haystack: str) -> bool:
     return bool(needle) and normalize(needle or "") in normalize(haystack)
+
+
+def target_type(target: str) -> str | None:
+    """The target type the target's own words name ("maternity hospital": hospital)."""
+    for word in _WORDS.findall(normalize(target)):
+        kind = TARGET_WORDS.get(word) or TARGET_WORDS.get(word.removesuffix("s"))
+        if kind is not None:
+            return kind
+    return None
+
+
+def _ordinals(sentence: str) -> set[int]:
+    """The round numbers a sentence states ("second round", "round 3")."""
+    words = _WORDS.findall(normalize(sentence))
+    return {ORDINALS[w] for w in words if w in ORDINALS} | {
+        int(n) for n in re.findall(r"\b(\d{1,2})(?:st|nd|rd|th)?\b", sentence)
+    }
+
+
+def _place(
+    name: str | None, sentence: str, places: dict[str, str], guess: bool = True
+) -> str | None:
+    """A place the article names: the model's, when it is one; else (if `guess`) the first
+    place the sentence names."""
+    if name and normalize(name) in places:
+        return places[normalize(name)]
+    if not guess:
+        return None
+    norm = normalize(sentence)
+    found = [(norm.find(key), place) for key, place in places.items() if key in norm]
+    return min(found)[1] if found else None
+
+
+def merge_attacks(attacks: list[Attack]) -> list[Attack]:
+    """One fact per attacked target: sentences that name the same target of the same type
+    (the theater, then "attacking the theater") report one attack; the first is kept."""
+    merged: list[Attack] = []
+    seen: set[tuple[str | None, str]] = set()
+    for attack in attacks:
+        key = (attack.target_type, re.sub(r"^(the|a|an) ", "", normalize(attack.target)))
+        if key not in seen:
+            seen.add(key)
+            merged.append(attack)
+    return merged
 
 
 def merge_talks(talks: list[Negotiation]) -> list[Negotiation]:
@@ -117,17 +180,36 @@ def build_facts(article: Article, labels: Labels) -> NewsFacts:
         if built is not None:
             lists[built[0]].append(built[1])
 
+    places = {normalize(e.name): e.name for e in article.entities if e.label == "locations"}
+    actors = {normalize(e.name) for e in article.entities if e.label != "locations"}
     for i, attacks in sorted(labels.attacks.items()):
         event = article.events[i]
         sentence = article.text[event.start : event.end].strip()
         for attack in attacks:
-            if _in(attack.target, sentence):  # a target the sentence does not name is made up
-                lists["attacks"].append(Attack(evidence=sentence, **attack.model_dump()))
+            # A target the sentence does not name is made up; a person or body is no target.
+            if not _in(attack.target, sentence) or normalize(attack.target) in actors:
+                continue
+            lists["attacks"].append(
+                Attack(
+                    evidence=sentence, target=attack.target,
+                    target_type=target_type(attack.target) or attack.target_type,
+                    location=_place(attack.location, sentence, places),
+                    attributed_to=attack.attributed_to, denied_by=attack.denied_by,
+                )
+            )  # fmt: skip
+    lists["attacks"] = merge_attacks(lists["attacks"])
     for i, talks in sorted(labels.talks.items()):
         event = article.events[i]
         if talks.parties:
             sentence = article.text[event.start : event.end].strip()
-            lists["negotiations"].append(Negotiation(evidence=sentence, **talks.model_dump()))
+            stated = talks.round if talks.round in _ordinals(sentence) else None
+            lists["negotiations"].append(
+                Negotiation(
+                    evidence=sentence, parties=talks.parties, round=stated,
+                    format=talks.format, venue=_place(talks.venue, sentence, places, guess=False),
+                    outcome=talks.outcome,
+                )
+            )  # fmt: skip
     lists["negotiations"] = merge_talks(lists["negotiations"])
 
     for i, quote in enumerate(article.quotes):
