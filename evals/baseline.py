@@ -9,7 +9,7 @@ from typing import Any
 from pydantic import BaseModel, Field
 
 from evals.gold import ROOT
-from schemas.api import RecallPasses, UngroundedPolicy
+from schemas.api import RecallPasses, Strategy, UngroundedPolicy
 
 BASELINE_PATH = ROOT / "evals" / "baseline.json"
 DEFAULT_TOLERANCE = 0.01
@@ -19,6 +19,7 @@ class Baseline(BaseModel):
     """What a replayed eval must still reach: micro-F1 - tolerance, no more failed cases."""
 
     prompt: str = Field(description="Prompt whose cassettes the gate replays, name@version.")
+    strategy: Strategy = Field(default="llm", description="Extraction strategy of the run.")
     model: str = Field(description="Model the cassettes were recorded from.")
     passes: RecallPasses = Field(default="none", description="Recall passes of the recording.")
     ungrounded: UngroundedPolicy = Field(default="flag", description="Grounding policy.")
@@ -38,6 +39,7 @@ def baseline_from_report(report: dict[str, Any], tolerance: float | None = None)
         tolerance = load_baseline().tolerance if BASELINE_PATH.is_file() else DEFAULT_TOLERANCE
     return Baseline(
         prompt=report["prompt"],
+        strategy=report.get("strategy", "llm"),
         model=report["model"],
         passes=report.get("passes", "none"),
         ungrounded=report.get("ungrounded", "flag"),
