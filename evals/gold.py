@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -9,10 +10,19 @@ from typing import Any
 import yaml
 
 from schemas.facts import FACT_LISTS, NewsFacts
+from service.extraction.grounding import normalize
 
+_HONORIFICS = re.compile(r"\b(mr|mrs|ms|dr|sir|president|gen|col)\b\.?\s*")
+_NON_WORD = re.compile(r"[^\w\s]")
 ROOT = Path(__file__).resolve().parent.parent
 GOLD_DIR = ROOT / "evals" / "gold"
 SEEDS_DIR = ROOT / "seeds"
+
+
+def normalize_name(name: str) -> str:
+    """Casefolded name without honorifics, punctuation or extra spaces."""
+    text = _NON_WORD.sub(" ", _HONORIFICS.sub("", normalize(name)))
+    return " ".join(text.split())
 
 
 @dataclass(frozen=True)
@@ -76,8 +86,6 @@ def joined_case(cases: list[GoldCase]) -> GoldCase:
     A person, organisation or place named in several articles is one fact (the first one),
     matched when any of its names or aliases coincide; every other fact is kept as it is.
     """
-    from evals.matching import normalize_name
-
     aliases: dict[str, tuple[str, ...]] = {}
     union: dict[str, list[Any]] = {name: [] for name in FACT_LISTS}
     for list_name in FACT_LISTS:

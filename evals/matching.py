@@ -18,9 +18,9 @@ from pydantic import BaseModel
 from rapidfuzz import fuzz
 from scipy.optimize import linear_sum_assignment
 
-from evals.gold import GoldCase
+from evals.gold import GoldCase, normalize_name
 from schemas.facts import FACT_LISTS, NewsFacts
-from service.grounding import normalize
+from service.extraction.grounding import normalize
 from service.numbers import same_number
 
 NAME_THRESHOLD = 0.85
@@ -44,8 +44,6 @@ ATTRIBUTES: dict[str, tuple[str, ...]] = {
     "quotes": ("speaker_role",),
 }  # fmt: skip
 
-_HONORIFICS = re.compile(r"\b(mr|mrs|ms|dr|sir|president|gen|col)\b\.?\s*")
-_NON_WORD = re.compile(r"[^\w\s]")
 _TOKENS = re.compile(r"\w+")
 _UNITS = {
     "$": "usd", "usd": "usd", "dollars": "usd", "us dollars": "usd", "dollar": "usd",
@@ -54,12 +52,6 @@ _UNITS = {
     "m": "meters", "body": "bodies", "bodies": "bodies", "attack": "attacks",
     "%": "percent", "percent": "percent",
 }  # fmt: skip
-
-
-def normalize_name(name: str) -> str:
-    """Casefolded name without honorifics, punctuation or extra spaces."""
-    text = _NON_WORD.sub(" ", _HONORIFICS.sub("", normalize(name)))
-    return " ".join(text.split())
 
 
 def name_similarity(predicted: str | None, names: Iterable[str]) -> float:

@@ -16,9 +16,10 @@ from evals.gold import ROOT
 from evals.runner import EvalRun
 from evals.scoring import CaseOutcome, Counts, evaluate_case, summarize
 from schemas.facts import FACT_LISTS
-from service.grounding import align
-from service.html_view import TEMPLATES_DIR as VIEW_TEMPLATES_DIR
-from service.html_view import segments
+from service.api.html_view import TEMPLATES_DIR as VIEW_TEMPLATES_DIR
+from service.api.html_view import segments
+from service.extraction.grounding import align
+from service.settings import Settings
 
 RUNS_DIR = ROOT / "evals" / "runs"  # recorded runs, committed: the prompt-iteration path
 REPORTS_DIR = ROOT / "evals" / "reports"  # replays and live runs, not committed
@@ -201,6 +202,15 @@ def report_name(report: dict[str, Any]) -> str:
     )
     variant = f"--{report['variant']}" if report.get("variant") else ""
     return f"{prompt}--{report['model']}{variant}".replace("/", "_")
+
+
+def strategy_run(strategy: str, settings: Settings) -> str:
+    """The recorded run a strategy name stands for in `compare`: its default prompt (the
+    nlp strategy has none) under the default grounding policy, on the default model."""
+    prompt = {"nlp": "nlp", "llm": settings.default_prompt, "hybrid": settings.hybrid_prompt}
+    model = settings.spacy_model if strategy == "nlp" else settings.llm_model
+    policy = f"+{settings.ungrounded}" if settings.ungrounded != "flag" else ""
+    return str(RUNS_DIR / f"{prompt[strategy]}{policy}--{model}.json")
 
 
 def load_report(ref: str) -> dict[str, Any]:

@@ -22,9 +22,9 @@ from evals.cassettes import (
 from evals.gold import GoldCase
 from evals.scoring import CaseOutcome
 from schemas.api import ExtractRequest, RecallPasses, Strategy, UngroundedPolicy
-from service.backend import open_backend
 from service.errors import NewsfactsError
-from service.pipeline import Pipeline
+from service.extraction.pipeline import Pipeline
+from service.llm.backend import open_backend
 from service.prompts import load_prompt
 from service.settings import Settings
 

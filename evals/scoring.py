@@ -14,7 +14,7 @@ from evals.gold import GoldCase
 from evals.matching import ListMatch, match_facts
 from schemas.api import Grounding, Meta, Usage
 from schemas.facts import FACT_LISTS, NewsFacts
-from service.grounding import CHECKS, drop_ungrounded, ground
+from service.extraction.grounding import CHECKS, drop_ungrounded, ground
 from service.numbers import numbers_in, same_number
 
 NUMBER_FIELDS = {

@@ -8,6 +8,7 @@ fact keeps its candidate's evidence.
 from __future__ import annotations
 
 from enum import StrEnum
+
 from pydantic import BaseModel, ConfigDict, Field
 
 from schemas.facts import NegotiationFormat, NegotiationOutcome, TargetType
@@ -69,8 +70,7 @@ class NumberAnswer(_Closed):
     """What the number counts."""
 
     counts: str = Field(
-        description="What the number counts, a few words from the item, e.g. 'civilians "
-        "killed'."
+        description="What the number counts, a few words from the item, e.g. 'civilians killed'."
     )
     label: NumberKind
 

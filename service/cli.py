@@ -11,11 +11,11 @@ import typer
 import uvicorn
 
 from schemas.api import ExtractRequest, ExtractResponse, RecallPasses, Strategy, UngroundedPolicy
-from service.backend import open_backend
-from service.batch import BatchSummary, pending, read_articles, run_batch
+from service.api.batch import BatchSummary, pending, read_articles, run_batch
 from service.errors import NewsfactsError
+from service.extraction.pipeline import Pipeline
+from service.llm.backend import open_backend
 from service.logs import configure_logging
-from service.pipeline import Pipeline
 from service.settings import Settings, load_settings
 
 app = typer.Typer(help="Typed, source-grounded facts from news articles.", no_args_is_help=True)
@@ -35,7 +35,7 @@ def serve(
     port: Annotated[int | None, typer.Option(help="Port [NEWSFACTS_PORT].")] = None,
 ) -> None:
     """Serve the HTTP API (starts the embedded model unless NEWSFACTS_LLM_BASE_URL is set)."""
-    from service.app import create_app
+    from service.api.app import create_app
 
     settings = _settings()
     configure_logging(settings.log_level)
@@ -113,7 +113,7 @@ def extract(
         raise typer.Exit(1) from None
     typer.echo(response.model_dump_json(indent=2))
     if html is not None:
-        from service.html_view import write_extraction
+        from service.api.html_view import write_extraction
 
         typer.echo(f"html: {write_extraction(response, text, html)}", err=True)
 
@@ -353,15 +353,23 @@ def eval_run(
 
 @eval_app.command("compare")
 def eval_compare(
-    a: Annotated[str, typer.Argument(help="Run A: a report .json, or a prompt name@version.")],
-    b: Annotated[str, typer.Argument(help="Run B: a report .json, or a prompt name@version.")],
+    a: Annotated[
+        str,
+        typer.Argument(
+            help="Run A: a report .json, a prompt name@version, or a strategy (nlp, llm, "
+            "hybrid: its recorded run with the default prompt, policy and model)."
+        ),
+    ],
+    b: Annotated[str, typer.Argument(help="Run B: as A.")],
 ) -> None:
     """Show two runs side by side: per list, per fact gained and lost, and the cost of each."""
     from evals.compare import compare_reports, print_comparison
-    from evals.report import load_report
+    from evals.report import load_report, strategy_run
 
+    settings = _settings()
+    refs = [strategy_run(x, settings) if x in ("nlp", "llm", "hybrid") else x for x in (a, b)]
     try:
-        reports = load_report(a), load_report(b)
+        reports = load_report(refs[0]), load_report(refs[1])
     except FileNotFoundError as exc:
         typer.echo(f"error: no such report: {exc.filename}", err=True)
         raise typer.Exit(1) from None

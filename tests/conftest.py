@@ -11,7 +11,7 @@ import pytest
 
 from evals.bench.fake_llm import FakeLLM
 from evals.bench.servers import serve_in_thread
-from service.app import create_app
+from service.api.app import create_app
 from service.settings import Settings
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -83,8 +83,14 @@ def child_env(**extra: str) -> dict[str, str]:
 
 
 def make_settings(**overrides: Any) -> Settings:
-    """Settings for tests: nothing read from a .env file, fast retries."""
-    values: dict[str, Any] = {"llm_retry_backoff_s": 0.0, "llm_timeout_s": 5.0}
+    """Settings for tests: nothing read from a .env file, fast retries, and the llm
+    strategy (one call, so a fake's scripted answers map to requests one to one) unless a
+    test names another."""
+    values: dict[str, Any] = {
+        "llm_retry_backoff_s": 0.0,
+        "llm_timeout_s": 5.0,
+        "strategy": "llm",
+    }
     values.update(overrides)
     return Settings(_env_file=None, **values)  # type: ignore[call-arg]
 

@@ -13,7 +13,7 @@ from hypothesis import HealthCheck, settings
 
 from evals.bench.fake_llm import FakeLLM, tool_call
 from evals.bench.servers import serve_in_thread
-from service.app import create_app
+from service.api.app import create_app
 from tests.conftest import FACTS_004, make_settings
 
 EXAMPLES_PER_OPERATION = 300

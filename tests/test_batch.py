@@ -11,10 +11,10 @@ from typing import Any
 import pytest
 
 from evals.bench.fake_llm import FakeLLM, http_error, tool_call
-from service.batch import Article, finished_ids, read_articles, run_batch
-from service.llm import OpenAIStructuredLLM
-from service.pipeline import Pipeline
-from service.protocol import LLMResult, StructuredLLM, T
+from service.api.batch import Article, finished_ids, read_articles, run_batch
+from service.extraction.pipeline import Pipeline
+from service.llm.client import OpenAIStructuredLLM
+from service.llm.protocol import LLMResult, StructuredLLM, T
 from tests.conftest import FACTS_004, SEED_004, child_env, make_settings
 from tests.test_app import assert_error_shape
 from tests.test_cli import NEWSFACTS, run_cli

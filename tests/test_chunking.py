@@ -8,7 +8,7 @@ import re
 import pytest
 
 from schemas.facts import NewsFacts
-from service.chunking import merge_facts, split_text
+from service.extraction.chunking import merge_facts, split_text
 from tests.conftest import SEED_004, SEEDS
 
 SEED_002 = (SEEDS / "002_a80b65d11d26ffdc.txt").read_text(encoding="utf-8")

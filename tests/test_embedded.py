@@ -20,7 +20,7 @@ from pathlib import Path
 import httpx2
 import pytest
 
-from service.embedded import free_port
+from service.llm.embedded import free_port
 from tests.conftest import SEED_004, child_env
 
 NEWSFACTS = str(Path(sys.executable).parent / "newsfacts")

@@ -24,8 +24,11 @@ from tests.conftest import EVAL_REPORTS, make_settings
 BASELINE = load_baseline()
 
 
+LLM_PROMPT = "news_facts@v2"  # the llm strategy's measured variants below
+
+
 def test_replayed_eval_holds_the_baseline() -> None:
-    settings = make_settings(llm_model=BASELINE.model)
+    settings = make_settings(llm_model=BASELINE.model, strategy=BASELINE.strategy)
     started = time.perf_counter()
     run = asyncio.run(
         run_gold(
@@ -76,12 +79,12 @@ def test_measured_variants_replay_to_their_recorded_scores(
 ) -> None:
     """Each variant the README reports replays from its cassettes to the scores it was
     recorded with: a change to what it sends shows up as a stale cassette."""
-    recorded = _recorded(run_name.format(prompt=BASELINE.prompt, model=BASELINE.model))
+    recorded = _recorded(run_name.format(prompt=LLM_PROMPT, model=BASELINE.model))
     run = asyncio.run(
         run_gold(
             cases(),
-            make_settings(llm_model=BASELINE.model),
-            BASELINE.prompt,
+            make_settings(llm_model=BASELINE.model, strategy="llm"),
+            LLM_PROMPT,
             Mode.REPLAY,
             ungrounded="drop",
             passes=passes,

@@ -10,7 +10,7 @@ import yaml
 from evals.gold import GOLD_DIR, SEEDS_DIR, joined_case, load_case, load_gold
 from evals.matching import normalize_name
 from schemas.facts import FACT_LISTS
-from service.grounding import iter_facts
+from service.extraction.grounding import iter_facts
 
 GOLD_FILES = sorted(GOLD_DIR.glob("*.yaml"))
 

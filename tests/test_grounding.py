@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from schemas.facts import NewsFacts
-from service.grounding import (
+from service.extraction.grounding import (
     EVIDENCE_NOT_FOUND,
     NUMBER_NOT_IN_EVIDENCE,
     PERSON_NOT_IN_ARTICLE,

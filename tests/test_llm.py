@@ -15,7 +15,7 @@ from instructor.v2.validation.async_validators import async_field_validator
 from pydantic import BaseModel
 
 from evals.bench.fake_llm import FakeLLM, Reply, garbage, http_error, prose, tool_call
-from service.llm import _remember_passes
+from service.llm.client import _remember_passes
 from tests.conftest import FACTS_004, SEED_004
 from tests.test_app import assert_error_shape
 
@@ -125,7 +125,7 @@ class _WithAsyncValidator(BaseModel):
 
 
 def test_the_async_validator_guard_still_fails_closed_after_it_remembers() -> None:
-    """service.llm makes instructor's guard remember models that passed; it must still
+    """service.llm.client makes instructor's guard remember models that passed; it must still
     reject, every time, a model whose async validators instructor would not run."""
     for _ in range(2):
         async_validators.reject_async_validators(_Plain)

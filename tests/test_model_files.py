@@ -9,7 +9,7 @@ from typing import get_args
 import pytest
 
 from service.errors import ConfigError
-from service.model_files import (
+from service.llm.model_files import (
     BUNDLED,
     QWEN_1_5B,
     BundledModel,

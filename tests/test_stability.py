@@ -14,7 +14,7 @@ from evals.runner import EvalRun, Mode
 from evals.scoring import CaseOutcome
 from evals.stability import stability
 from schemas.facts import NewsFacts
-from service.chunking import split_text
+from service.extraction.chunking import split_text
 from tests.conftest import FACTS_004, make_settings
 from tests.test_cli import run_cli
 

@@ -10,9 +10,9 @@ import pytest
 
 from evals.bench.fake_llm import FakeLLM, tool_call
 from schemas.api import ExtractRequest
-from service.backend import NoLLM
-from service.llm import OpenAIStructuredLLM
-from service.pipeline import Pipeline
+from service.extraction.pipeline import Pipeline
+from service.llm.backend import NoLLM
+from service.llm.client import OpenAIStructuredLLM
 from tests.conftest import make_settings
 
 STORY = (
@@ -47,8 +47,9 @@ def test_hybrid_builds_facts_from_candidates_and_labels(fake_llm: FakeLLM) -> No
     fake_llm.queue(
         tool_call({"counts": "people were killed", "label": "other"}),
         tool_call({"counts": "residents", "label": "evacuated"}),
-        tool_call({"attacks": [{"target": "a school", "target_type": "school",
-                                "location": "Hamden"}]}),  # fmt: skip
+        tool_call(
+            {"attacks": [{"target": "a school", "target_type": "school", "location": "Hamden"}]}
+        ),
     )
     response = asyncio.run(
         _pipeline(fake_llm).extract(ExtractRequest(text=STORY, strategy="hybrid"))

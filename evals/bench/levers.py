@@ -14,7 +14,7 @@ import httpx2 as httpx
 
 from evals.bench.embedded_bench import model_time
 from evals.bench.harness import ROOT, process, rss_mb
-from service.embedded import EmbeddedServer, resolve_model_path
+from service.llm.embedded import EmbeddedServer, resolve_model_path
 from service.settings import load_settings
 
 CASSETTE = ROOT / "tests" / "cassettes" / "news_facts@v2" / "004_8b1c8c72e30bd7ca.json"

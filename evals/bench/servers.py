@@ -9,7 +9,7 @@ from contextlib import contextmanager
 
 import uvicorn
 
-from service.embedded import free_port
+from service.llm.embedded import free_port
 
 
 @contextmanager

@@ -23,8 +23,8 @@ from schemas.labels import NameKind, NumberKind
 from service.candidates.article import Article, NumberCandidate
 from service.candidates.quantities import CURRENCIES
 from service.extraction.assemble import entity_fact, quote_fact
+from service.extraction.grounding import normalize
 from service.extraction.tasks import Labels
-from service.grounding import normalize
 
 CASUALTY_LABELS = frozenset(NumberKind[k] for k in ("killed", "injured", "killed_or_injured",
                                                      "missing", "rescued"))  # fmt: skip

@@ -22,8 +22,8 @@ from service.candidates.quotes import find_quotes
 from service.extraction.assemble import entity_facts
 from service.extraction.labelled import build_facts
 from service.extraction.tasks import Labels, pieces, plan
+from service.llm.protocol import LLMResult, StructuredLLM
 from service.prompts import PromptTemplate, fenced
-from service.protocol import LLMResult, StructuredLLM
 
 NLP_STEPS: tuple[Step, ...] = (find_names, find_quotes)
 HYBRID_STEPS: tuple[Step, ...] = (find_names, find_quotes, find_quantities, find_events)

@@ -21,7 +21,7 @@ from service.errors import (
     NewsfactsError,
     validation_problems,
 )
-from service.pipeline import Pipeline
+from service.extraction.pipeline import Pipeline
 
 log = logging.getLogger("newsfacts")
 

@@ -28,8 +28,7 @@ from schemas.api import (
     Usage,
 )
 from schemas.facts import NewsFacts
-from service.backend import open_backend
-from service.batch import extract_item
+from service.api.batch import extract_item
 from service.errors import (
     INTERNAL_ERROR_MESSAGE,
     BatchTooLarge,
@@ -39,10 +38,11 @@ from service.errors import (
     UnsupportedMediaType,
     validation_problems,
 )
+from service.extraction.pipeline import Pipeline
+from service.llm.backend import open_backend
+from service.llm.protocol import StructuredLLM
 from service.logs import request_id_var
-from service.pipeline import Pipeline
 from service.prompts import extraction_prompts
-from service.protocol import StructuredLLM
 from service.settings import Settings, load_settings
 
 log = logging.getLogger("newsfacts")

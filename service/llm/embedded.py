@@ -18,7 +18,7 @@ import time
 from pathlib import Path
 
 from service.errors import ConfigError, LLMUnavailable
-from service.model_files import BUNDLED, ensure_model
+from service.llm.model_files import BUNDLED, ensure_model
 from service.settings import Settings
 
 log = logging.getLogger(__name__)

@@ -26,7 +26,7 @@ from tenacity import AsyncRetrying, RetryCallState, retry_if_exception, stop_aft
 
 from schemas.api import Usage
 from service.errors import LLMError, LLMInvalidOutput, LLMTimeout, LLMUnavailable
-from service.protocol import LLMResult
+from service.llm.protocol import LLMResult
 from service.settings import Settings
 
 log = logging.getLogger(__name__)

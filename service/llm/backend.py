@@ -9,10 +9,10 @@ from typing import TypeVar
 
 from pydantic import BaseModel
 
-from service.embedded import EmbeddedServer, resolve_model_path
 from service.errors import LLMUnavailable
-from service.llm import OpenAIStructuredLLM
-from service.protocol import LLMResult, StructuredLLM
+from service.llm.client import OpenAIStructuredLLM
+from service.llm.embedded import EmbeddedServer, resolve_model_path
+from service.llm.protocol import LLMResult, StructuredLLM
 from service.settings import Settings
 
 T = TypeVar("T", bound=BaseModel)

@@ -20,12 +20,12 @@ from schemas.api import (
 )
 from schemas.facts import SCHEMA_NAME, SCHEMA_VERSION, NewsFacts
 from service.candidates.nlp import load_pipeline
-from service.chunking import merge_facts, split_text
 from service.errors import DeadlineExceeded, InvalidInput, Saturated, TextTooLong, UnknownPrompt
+from service.extraction.chunking import merge_facts, split_text
+from service.extraction.grounding import CHECK_EXPLANATIONS, drop_ungrounded, ground, iter_facts
 from service.extraction.strategies import extract_hybrid, extract_nlp
-from service.grounding import CHECK_EXPLANATIONS, drop_ungrounded, ground, iter_facts
+from service.llm.protocol import LLMResult, StructuredLLM
 from service.prompts import PromptTemplate, fenced, load_prompt
-from service.protocol import LLMResult, StructuredLLM
 from service.settings import Settings
 
 HYBRID_PROMPT_PREFIX = "hybrid_"

@@ -9,7 +9,7 @@ import jinja2
 
 from schemas.api import ExtractResponse
 from schemas.facts import FACT_LISTS
-from service.grounding import iter_facts
+from service.extraction.grounding import iter_facts
 
 TEMPLATES_DIR = Path(__file__).resolve().parent / "templates"
 _env = jinja2.Environment(
