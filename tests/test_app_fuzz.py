@@ -17,6 +17,13 @@ from service.api.app import create_app
 from tests.conftest import FACTS_004, make_settings
 
 EXAMPLES_PER_OPERATION = 300
+HYBRID_ANSWERS = {
+    "NumberAnswer": tool_call({"counts": "people", "label": "killed"}),
+    "NameAnswer": tool_call({"kind": "place"}),
+    "SpeakerAnswer": tool_call({"speaker": "Ana Lusk"}),
+    "AttackAnswer": tool_call({"attacks": []}),
+    "TalksAnswer": tool_call({"talks": None}),
+}
 
 
 def _settings(llm_url: str) -> Any:
@@ -36,8 +43,9 @@ schema = schemathesis.openapi.from_dict(
 
 @pytest.fixture(scope="module")
 def service_url() -> Iterator[str]:
-    """The real app on 127.0.0.1, answered by a fake LLM that returns seed 004's facts."""
-    fake = FakeLLM(default=tool_call(FACTS_004))
+    """The real app on 127.0.0.1, answered by a fake LLM that returns seed 004's facts, and
+    a label for every hybrid task."""
+    fake = FakeLLM(default=tool_call(FACTS_004), by_tool=HYBRID_ANSWERS)
     with (
         serve_in_thread(fake.app) as llm_url,
         serve_in_thread(create_app(_settings(f"{llm_url}/v1"))) as url,

@@ -47,7 +47,12 @@ def test_baseline_refuses_out_of_range_terms(fields: dict[str, float]) -> None:
 
 
 def test_committed_baseline_is_valid() -> None:
-    assert load_baseline().prompt.startswith("news_facts@")
+    from evals.cassettes import CASSETTES_DIR
+    from service.extraction.pipeline import prompt_strategy
+
+    baseline = load_baseline()
+    assert prompt_strategy(baseline.prompt) == baseline.strategy
+    assert (CASSETTES_DIR / baseline.prompt).is_dir()
 
 
 @pytest.mark.parametrize(

@@ -19,8 +19,13 @@ SEED_FILE = SEEDS / "004_8b1c8c72e30bd7ca.txt"
 def run_cli(
     fake: FakeLLM, *args: str, stdin: str | None = None
 ) -> subprocess.CompletedProcess[str]:
-    """Run `newsfacts` with the fake as its LLM backend."""
-    env = child_env(NEWSFACTS_LLM_BASE_URL=fake.url, NEWSFACTS_LLM_RETRY_BACKOFF_S="0")  # type: ignore[attr-defined]
+    """Run `newsfacts` with the fake as its LLM backend, on the llm strategy (one call per
+    article, so the fake's one answer is the whole extraction) unless `args` say otherwise."""
+    env = child_env(
+        NEWSFACTS_LLM_BASE_URL=fake.url,  # type: ignore[attr-defined]
+        NEWSFACTS_LLM_RETRY_BACKOFF_S="0",
+        NEWSFACTS_STRATEGY="llm",
+    )
     return subprocess.run(
         [NEWSFACTS, *args], input=stdin, capture_output=True, text=True, env=env, timeout=60
     )

@@ -130,3 +130,24 @@ def test_hybrid_answer_missing_a_candidate_is_reasked(fake_llm: FakeLLM) -> None
     assert response.meta.attempts == 4
     assert len(response.facts.casualties) == 1
     assert len(response.facts.displacement) == 1
+
+
+def test_a_service_on_the_nlp_strategy_starts_no_model(tmp_path: Any) -> None:
+    """Embedded backend configured with a model file that does not exist: the nlp strategy
+    never needs it, so the service starts, is ready and extracts; asking it for the hybrid
+    strategy is the documented 502 llm_unavailable."""
+    import httpx2
+
+    from evals.bench.servers import serve_in_thread
+    from service.api.app import create_app
+
+    settings = make_settings(strategy="nlp", model_path=tmp_path / "missing.gguf")
+    assert settings.embedded
+    with serve_in_thread(create_app(settings)) as url, httpx2.Client(base_url=url) as client:
+        assert client.get("/readyz").status_code == 200
+        r = client.post("/extract", json={"text": STORY})
+        assert r.status_code == 200, r.text
+        assert [p["name"] for p in r.json()["facts"]["people"]] == ["Ana Lusk"]
+        r = client.post("/extract", json={"text": STORY, "strategy": "hybrid"})
+        assert r.status_code == 502
+        assert r.json()["error"]["code"] == "llm_unavailable"

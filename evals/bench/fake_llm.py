@@ -66,9 +66,15 @@ class FakeLLM:
     """The fake server's state: scripted replies and the requests it received."""
 
     def __init__(
-        self, default: Reply | None = None, model: str = "fake-model", keep: bool = True
+        self,
+        default: Reply | None = None,
+        model: str = "fake-model",
+        keep: bool = True,
+        by_tool: dict[str, Reply] | None = None,
     ) -> None:
         self.default = default or tool_call({})
+        # Unscripted requests for these tools get their own reply instead of the default.
+        self.by_tool = by_tool or {}
         self.keep = keep
         self.model = model
         self.script: deque[Reply] = deque()
@@ -89,9 +95,12 @@ class FakeLLM:
         with self._lock:
             self.script.extend(replies)
 
-    def _next(self) -> Reply:
+    def _next(self, body: dict[str, Any]) -> Reply:
         with self._lock:
-            return self.script.popleft() if self.script else self.default
+            if self.script:
+                return self.script.popleft()
+        tools = body.get("tools") or [{}]
+        return self.by_tool.get(tools[0].get("function", {}).get("name", ""), self.default)
 
     async def _models(self, request: Request) -> Response:
         return JSONResponse({"object": "list", "data": [{"id": self.model, "object": "model"}]})
@@ -104,7 +113,7 @@ class FakeLLM:
             self.peers.append(
                 (request.client.host, request.client.port) if request.client else ("", 0)
             )
-        reply = self._next()
+        reply = self._next(body)
         if reply.delay_s:
             await asyncio.sleep(reply.delay_s)
         if reply.status != 200 or reply.body is not None:

@@ -38,7 +38,7 @@ from service.errors import (
     UnsupportedMediaType,
     validation_problems,
 )
-from service.extraction.pipeline import Pipeline
+from service.extraction.pipeline import Pipeline, prompt_strategy
 from service.llm.backend import open_backend
 from service.llm.protocol import StructuredLLM
 from service.logs import request_id_var
@@ -131,9 +131,26 @@ def _openapi(app: FastAPI, settings: Settings) -> dict[str, Any]:
         fields["text"]["maxLength"] = settings.max_text_chars
         batch = spec["components"]["schemas"]["BatchRequest"]["properties"]["articles"]
         batch["maxItems"] = settings.max_batch_items
-        fields["prompt"]["anyOf"] = [
-            {"enum": extraction_prompts(), "type": "string"},
-            {"type": "null"},
+        prompts = extraction_prompts()
+        fields["prompt"]["anyOf"] = [{"enum": prompts, "type": "string"}, {"type": "null"}]
+        # A prompt belongs to one strategy; with both named, they must agree.
+        families = {
+            "nlp": [],
+            "hybrid": [p for p in prompts if prompt_strategy(p) == "hybrid"],
+            "llm": [p for p in prompts if prompt_strategy(p) == "llm"],
+        }
+        spec["components"]["schemas"]["ExtractRequest"]["allOf"] = [
+            {
+                "if": {"properties": {"strategy": {"const": name}}, "required": ["strategy"]},
+                "then": {
+                    "properties": {
+                        "prompt": {"anyOf": [{"enum": family, "type": "string"}, {"type": "null"}]}
+                        if family
+                        else {"type": "null"}
+                    }
+                },
+            }
+            for name, family in families.items()
         ]
         app.openapi_schema = spec
     return app.openapi_schema

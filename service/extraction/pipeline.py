@@ -51,6 +51,12 @@ def article_id(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
 
 
+def prompt_strategy(ref: str) -> Strategy:
+    """The strategy a prompt is written for: `hybrid_*` prompts label candidates, the others
+    extract every list in one call."""
+    return "hybrid" if ref.startswith(HYBRID_PROMPT_PREFIX) else "llm"
+
+
 class Pipeline:
     """Turns one article into grounded facts; bounded in concurrency, queue and time."""
 
@@ -88,7 +94,9 @@ class Pipeline:
                 f"text has {len(request.text)} characters; the limit is "
                 f"{self.settings.max_text_chars} (NEWSFACTS_MAX_TEXT_CHARS)"
             )
-        strategy = request.strategy or self.settings.strategy
+        # A prompt names its strategy when the request does not ("news_facts@v2": llm).
+        implied = prompt_strategy(request.prompt) if request.prompt else None
+        strategy = request.strategy or implied or self.settings.strategy
         if strategy == "nlp":
             if request.prompt is not None:
                 raise InvalidInput("the nlp strategy uses no prompt; leave out `prompt`")
@@ -98,7 +106,7 @@ class Pipeline:
         # An empty string names no prompt that exists: refused, not read as "the default".
         ref = default if request.prompt is None else request.prompt
         prompt = load_prompt(ref)
-        if ref.startswith(HYBRID_PROMPT_PREFIX) != hybrid:
+        if prompt_strategy(ref) != strategy:
             kind = "a hybrid" if hybrid else "an llm"
             raise UnknownPrompt(
                 f"prompt {ref!r} is not {kind} prompt: the hybrid strategy takes "
