@@ -282,6 +282,10 @@ def eval_run(
     policy = _policy(ungrounded)
     recall = _passes(passes)
     settings = _settings()
+    if strategy is None and prompt is not None:
+        from service.extraction.pipeline import prompt_strategy
+
+        strategy = prompt_strategy(prompt)  # a prompt names its strategy
     if strategy is not None:
         settings = settings.model_copy(update={"strategy": _strategy(strategy)})
     configure_logging("ERROR")
