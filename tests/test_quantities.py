@@ -30,6 +30,8 @@ def _numbers(nlp: Any, text: str) -> list[tuple[float, float | None, bool, str |
         ("On March 3, 2022, at 10 a.m., a 45-year-old man was hurt.", []),
         ("The quake struck in 2023.", []),
         ("The second round of talks began.", []),
+        ("Medics gave first aid on the fourth day.", []),
+        ("Thousands fled; 1000's more were trapped.", []),
     ],
 )
 def test_quantities(
@@ -42,3 +44,18 @@ def test_evidence_states_the_number_and_what_happened(nlp: Any) -> None:
     text = "Officials said 14 civilians were killed in the shelling on Friday."
     [number] = read_article(nlp, text, find_quantities).numbers
     assert text[number.evidence[0] : number.evidence[1]] == "14 civilians were killed"
+
+
+@pytest.mark.parametrize(
+    ("text", "cues"),
+    [
+        ("Officials said 14 civilians were killed.", ["killed"]),
+        ("At least 900 people were injured.", ["injured"]),
+        ("Some 2,000 residents were evacuated.", ["evacuated"]),
+        ("The flood left 40 villages under water.", [None]),
+        # In "N of the M", the verb is said of the part, not of the whole.
+        ("At least 150 of the town's 1,800 residents were killed.", ["killed", None]),
+    ],
+)
+def test_cue_from_the_numbers_own_words(nlp: Any, text: str, cues: list[str | None]) -> None:
+    assert [n.cue for n in read_article(nlp, text, find_quantities).numbers] == cues

@@ -45,8 +45,16 @@ CUES: dict[str, frozenset[str]] = {
 }
 
 
+def _is_ordinal(token: Token) -> bool:
+    """'first', 'fourth', '21st': spaCy counts ordinal words as like_num."""
+    word = token.lower_
+    return word in ("first", "second", "third") or bool(
+        re.match(r"^(\d+(st|nd|rd|th)|[a-z]+th)$", word)
+    )
+
+
 def _is_number(token: Token) -> bool:
-    if token.ent_type_ in NOT_QUANTITY_ENTS:
+    if token.ent_type_ in NOT_QUANTITY_ENTS or _is_ordinal(token):
         return False
     return bool(token.like_num or _MANGLED.match(token.text)) and token.pos_ != "PROPN"
 
@@ -157,11 +165,23 @@ def find_quantities(article: Article) -> None:
         )
 
 
+def _in_partitive(number: Span) -> bool:
+    """Whether the number stands inside "N of the ... <number>": the whole a part is of."""
+    first = number[0]
+    for token in first.doc[max(first.sent.start, first.i - 5) : first.i]:
+        nxt = token.nbor(1) if token.i + 1 < len(token.doc) else None
+        if token.like_num and nxt is not None and nxt.lower_ == "of":
+            return True
+    return False
+
+
 def _cue(article: Article, evidence: tuple[int, int], number: Span) -> str | None:
     """The label the evidence's own words give, when exactly one label's words are there."""
     span = article.doc.char_span(*evidence, alignment_mode="expand")
     if span is None:
         return None
+    if _in_partitive(number):
+        return None  # "150 of the village's 1,800 residents were killed": 1,800 is the whole
     lemmas = {t.lemma_.lower() for t in span if t.i < number.start or t.i >= number.end}
     found = [label for label, words in CUES.items() if lemmas & words]
     if "killed" in found and "injured" in found:
@@ -193,8 +213,11 @@ def _evidence(
             tokens.append(child)
     if last.head.pos_ == "VERB" and last.head.i < start and start - last.head.i <= 2:
         tokens.append(last.head)
-    if noun is None and last.head.pos_ == "VERB" and 0 < last.head.i - last.i <= 3:
-        tokens.append(last.head)
+    if noun is None and last.head.pos_ == "VERB" and last.head.sent == sentence:
+        # "22 were killed"; "150 of the village's residents were killed" (partitive)
+        partitive = end < len(doc) and doc[end].lower_ == "of"
+        if 0 < last.head.i - last.i <= (10 if partitive else 3):
+            tokens.append(last.head)
     lo = min(char_start, *(t.idx for t in tokens))
     if approximate:
         lo = min(lo, doc[max(sentence.start, start - 2)].idx)
