@@ -59,3 +59,13 @@ def test_evidence_states_the_number_and_what_happened(nlp: Any) -> None:
 )
 def test_cue_from_the_numbers_own_words(nlp: Any, text: str, cues: list[str | None]) -> None:
     assert [n.cue for n in read_article(nlp, text, find_quantities).numbers] == cues
+
+
+@pytest.mark.parametrize(
+    ("text", "measure"),
+    [("The wall is 30 meters high.", True), ("Prices rose 12 percent.", True),
+     ("Some 40 villages were affected.", False)],
+)  # fmt: skip
+def test_measures_are_marked(nlp: Any, text: str, measure: bool) -> None:
+    [number] = read_article(nlp, text, find_quantities).numbers
+    assert number.measure is measure

@@ -56,6 +56,7 @@ class NumberCandidate:
     sentence: tuple[int, int] = (0, 0)
     evidence: tuple[int, int] = (0, 0)  # the number with what it counts and its verb
     cue: str | None = None  # what the evidence's own words say happened ("killed", ...)
+    measure: bool = False  # spaCy reads it as a quantity, percentage or sum: never people
 
 
 EventKind = Literal["attack", "talks"]

@@ -21,6 +21,7 @@ NOT_QUANTITY_ENTS = frozenset(
     {"DATE", "TIME", "ORDINAL", "PERSON", "ORG", "GPE", "FAC", "LAW", "PRODUCT", "EVENT",
      "WORK_OF_ART", "LANGUAGE", "NORP"}
 )  # fmt: skip
+MEASURE_ENTS = frozenset({"QUANTITY", "PERCENT", "MONEY"})
 APPROXIMATE_BEFORE = (
     "about", "around", "some", "nearly", "almost", "approximately", "roughly", "over",
     "estimated", "an estimated", "more than", "at least", "up to", "as many as",
@@ -161,6 +162,7 @@ def find_quantities(article: Article) -> None:
                 sentence=(first.sent.start_char, first.sent.end_char),
                 evidence=evidence,
                 cue=_cue(article, evidence, doc[start:end]),
+                measure=first.ent_type_ in MEASURE_ENTS,
             )
         )
 

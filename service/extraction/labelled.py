@@ -176,6 +176,8 @@ def build_facts(article: Article, labels: Labels) -> NewsFacts:
             kind = NumberKind[number.cue]
         elif number.unit in CURRENCY_CODES and kind is not NumberKind.not_a_count:
             kind = NumberKind.money  # "$100 billion" counts no people, whatever the model says
+        elif number.measure and (kind in CASUALTY_LABELS or kind in MOVEMENT_LABELS):
+            kind = NumberKind.other_figure  # "30 meters", "12 percent" count no people
         built = _number_fact(article, number, kind)
         if built is not None:
             lists[built[0]].append(built[1])
