@@ -151,3 +151,26 @@ def test_a_service_on_the_nlp_strategy_starts_no_model(tmp_path: Any) -> None:
         r = client.post("/extract", json={"text": STORY, "strategy": "hybrid"})
         assert r.status_code == 502
         assert r.json()["error"]["code"] == "llm_unavailable"
+
+
+@pytest.mark.parametrize(
+    ("text", "label", "list_name"),
+    [
+        ("More than 5,700 houses collapsed in the quake.", "killed", "figures"),
+        ("The ridge is 30 meters high.", "injured", "figures"),
+        ("The storm caused $4 billion in damage.", "killed", "figures"),
+        ("Some 300 miners were trapped underground.", "trapped", "displacement"),
+    ],
+)
+def test_a_people_label_on_a_number_that_counts_no_people_is_a_figure(
+    fake_llm: FakeLLM, text: str, label: str, list_name: str
+) -> None:
+    fake_llm.queue(tool_call({"counts": "x", "label": label}))
+    fake_llm.by_tool = {
+        "AttackAnswer": tool_call({"attacks": []}),
+        "TalksAnswer": tool_call({"talks": None}),
+        "NameAnswer": tool_call({"kind": "place"}),
+    }
+    request = ExtractRequest(text=text, strategy="hybrid")
+    facts = asyncio.run(_pipeline(fake_llm).extract(request)).facts
+    assert len(getattr(facts, list_name)) == 1, facts

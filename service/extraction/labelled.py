@@ -40,6 +40,20 @@ POPULATIONS = {
     "paramedic": "health_workers", "person": "people", "people": "people",
 }  # fmt: skip
 CURRENCY_CODES = frozenset(CURRENCIES.values())
+# Counted nouns that never name people (general English: buildings, places, vehicles,
+# weapons, units, events): a casualty or displacement label on them is the model's slip.
+NOT_PEOPLE = frozenset(
+    {
+        "house", "home", "building", "apartment", "village", "town", "city", "district",
+        "province", "region", "country", "mile", "kilometre", "kilometer", "km", "meter", "metre",
+        "foot", "yard", "acre", "hectare", "ton", "tonne", "litre", "liter", "truck", "truckload",
+        "vehicle", "car", "bus", "tank", "aircraft", "plane", "jet", "helicopter", "drone", "ship",
+        "boat", "missile", "rocket", "shell", "bomb", "round", "weapon", "gun", "attack", "strike",
+        "raid", "airstrike", "explosion", "hospital", "school", "bridge", "road", "facility",
+        "site", "shelter", "tent", "day", "week", "month", "year", "hour", "minute", "dollar",
+        "euro", "pound", "percent",
+    }
+)  # fmt: skip
 # What a target's own words say it is, by the schema's target types (general English).
 TARGET_WORDS = {
     "hospital": "hospital", "clinic": "hospital", "maternity": "hospital",
@@ -176,8 +190,10 @@ def build_facts(article: Article, labels: Labels) -> NewsFacts:
             kind = NumberKind[number.cue]
         elif number.unit in CURRENCY_CODES and kind is not NumberKind.not_a_count:
             kind = NumberKind.money  # "$100 billion" counts no people, whatever the model says
-        elif number.measure and (kind in CASUALTY_LABELS or kind in MOVEMENT_LABELS):
-            kind = NumberKind.other_figure  # "30 meters", "12 percent" count no people
+        elif (kind in CASUALTY_LABELS or kind in MOVEMENT_LABELS) and (
+            number.measure or number.noun_lemma in NOT_PEOPLE
+        ):
+            kind = NumberKind.other_figure  # "30 meters", "5,700 houses", "43 attacks"
         built = _number_fact(article, number, kind)
         if built is not None:
             lists[built[0]].append(built[1])
