@@ -35,8 +35,6 @@ class QuoteCandidate:
     open_at: int  # the opening mark
     close_at: int | None  # the closing mark (None: the quote runs to its paragraph's end)
     speaker: str | None = None
-    speaker_start: int | None = None
-    cue: str | None = None
     evidence_start: int = 0  # the marks and, when adjacent, the attribution
     evidence_end: int = 0
 
@@ -53,7 +51,6 @@ class NumberCandidate:
     unit: str | None = None  # "USD", "percent", or the noun counted ("troops", "bodies")
     noun: str | None = None  # the noun the number counts, as written
     noun_lemma: str | None = None
-    sentence: tuple[int, int] = (0, 0)
     evidence: tuple[int, int] = (0, 0)  # the number with what it counts and its verb
     cue: str | None = None  # what the evidence's own words say happened ("killed", ...)
     measure: bool = False  # spaCy reads it as a quantity, percentage or sum: never people

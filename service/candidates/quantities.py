@@ -159,7 +159,6 @@ def find_quantities(article: Article) -> None:
                 unit=unit,
                 noun=noun.text if noun is not None else None,
                 noun_lemma=noun.lemma_.lower() if noun is not None else None,
-                sentence=(first.sent.start_char, first.sent.end_char),
                 evidence=evidence,
                 cue=_cue(article, evidence, doc[start:end]),
                 measure=first.ent_type_ in MEASURE_ENTS,

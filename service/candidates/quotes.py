@@ -137,14 +137,14 @@ def _subject(verb: Token) -> Token | None:
     return None
 
 
-def _noun_phrase(token: Token) -> tuple[str, int]:
+def _noun_phrase(token: Token) -> str:
     """The subject as a short phrase: its modifiers and head ("Jimmy Hill's sister",
     "city council"), without a leading article or any clause after the head."""
     left = [t for t in token.subtree if t.i <= token.i]
     while left and (left[0].dep_ == "det" or left[0].is_punct):
         left = left[1:]
     left = left or [token]
-    return token.doc[left[0].i : token.i + 1].text, left[0].idx
+    return token.doc[left[0].i : token.i + 1].text
 
 
 def _main_subject(token: Token) -> bool:
@@ -156,7 +156,7 @@ def _main_subject(token: Token) -> bool:
     return token.dep_ in SUBJECT_DEPS and token.head.dep_ == "ROOT"
 
 
-def _last_subject_before(article: Article, offset: int) -> tuple[str, int] | None:
+def _last_subject_before(article: Article, offset: int) -> str | None:
     """The person last named as a subject before an offset (or, failing that, the person
     last named at all): who 'he' or 'she' most likely is."""
     best: tuple[int, int, str] | None = None  # (is subject, start, name)
@@ -173,10 +173,10 @@ def _last_subject_before(article: Article, offset: int) -> tuple[str, int] | Non
             key = (int(subject and recent), start, entity.name)
             if best is None or key > best:
                 best = key
-    return (best[2], best[1]) if best else None
+    return best[2] if best else None
 
 
-def _speaker(article: Article, subject: Token, quote: Quoted) -> tuple[str, int] | None:
+def _speaker(article: Article, subject: Token, quote: Quoted) -> str | None:
     """Resolve a subject token to a speaker's name and where it is written."""
     if subject.lower_ in PERSONAL_PRONOUNS:
         return _last_subject_before(article, quote.open_at)
@@ -184,16 +184,16 @@ def _speaker(article: Article, subject: Token, quote: Quoted) -> tuple[str, int]
         return None
     entity = article.entity_at(subject.idx)
     if entity is not None and entity.label in ("people", "organizations"):
-        return entity.name, subject.idx
+        return entity.name
     for child in subject.children:  # "the press secretary, Jen Psaki, wrote"
         named = article.entity_at(child.idx) if child.dep_ == "appos" else None
         if named is not None and named.label == "people":
-            return named.name, child.idx
+            return named.name
     if subject.pos_ == "PROPN":
         for token in subject.subtree:
             entity = article.entity_at(token.idx)
             if entity is not None and entity.label == "people":
-                return entity.name, token.idx
+                return entity.name
     return _noun_phrase(subject)
 
 
@@ -221,8 +221,7 @@ def _attribute(article: Article, quote: Quoted, quotes: tuple[Quoted, ...]) -> Q
             continue
         found = _speaker(article, subject, quote)
         if found is not None:
-            candidate.speaker, candidate.speaker_start = found
-            candidate.cue = cue.text
+            candidate.speaker = found
             if cue.idx >= end_mark:  # '"…," he said': the attribution is part of the span
                 candidate.evidence_end = max(end_mark, cue.idx + len(cue.text), subject.idx
                                              + len(subject.text))  # fmt: skip
@@ -240,6 +239,5 @@ def find_quotes(article: Article) -> None:
             gap = quote.open_at - previous.evidence_end
             if 0 <= gap <= CONTINUATION_GAP:
                 candidate.speaker = previous.speaker
-                candidate.speaker_start = previous.speaker_start
         article.quotes.append(candidate)
         previous = candidate
