@@ -66,7 +66,6 @@ class EventCandidate:
     kind: EventKind
     start: int
     end: int
-    triggers: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -86,13 +85,6 @@ class Article:
         if token is None or len(token) == 0:
             return list(self.doc.sents)[-1]
         return token[0].sent
-
-    def person_at(self, offset: int) -> Entity | None:
-        """The person whose mention covers this offset."""
-        for entity in self.entities:
-            if entity.label == "people" and any(s <= offset < e for s, e in entity.mentions):
-                return entity
-        return None
 
     def entity_at(self, offset: int) -> Entity | None:
         """The entity (of any kind) whose mention covers this offset."""

@@ -74,10 +74,5 @@ def find_events(article: Article) -> None:
     """Add an EventCandidate per sentence and kind whose words signal an attack or talks."""
     for sentence in article.doc.sents:
         for kind, lemmas in TRIGGERS.items():
-            words = [
-                t.text for t in sentence if t.pos_ in TRIGGER_POS and t.lemma_.lower() in lemmas
-            ]
-            if words:
-                article.events.append(
-                    EventCandidate(kind, sentence.start_char, sentence.end_char, words)
-                )
+            if any(t.pos_ in TRIGGER_POS and t.lemma_.lower() in lemmas for t in sentence):
+                article.events.append(EventCandidate(kind, sentence.start_char, sentence.end_char))

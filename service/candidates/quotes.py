@@ -160,6 +160,8 @@ def _last_subject_before(article: Article, offset: int) -> str | None:
     """The person last named as a subject before an offset (or, failing that, the person
     last named at all): who 'he' or 'she' most likely is."""
     best: tuple[int, int, str] | None = None  # (is subject, start, name)
+    # A subject counts as recent within about four sentences of the quote.
+    recent_from = article.sentence_of(offset).start_char - 600
     for entity in article.entities:
         if entity.label != "people":
             continue
@@ -168,8 +170,7 @@ def _last_subject_before(article: Article, offset: int) -> str | None:
                 continue
             span = article.doc.char_span(start, end, alignment_mode="expand")
             subject = span is not None and _main_subject(span.root)
-            sentence = article.sentence_of(start)
-            recent = sentence.start_char >= article.sentence_of(offset).start_char - 600
+            recent = article.sentence_of(start).start_char >= recent_from
             key = (int(subject and recent), start, entity.name)
             if best is None or key > best:
                 best = key
@@ -177,7 +178,7 @@ def _last_subject_before(article: Article, offset: int) -> str | None:
 
 
 def _speaker(article: Article, subject: Token, quote: Quoted) -> str | None:
-    """Resolve a subject token to a speaker's name and where it is written."""
+    """Resolve a subject token to the speaker's name."""
     if subject.lower_ in PERSONAL_PRONOUNS:
         return _last_subject_before(article, quote.open_at)
     if subject.pos_ == "PRON":

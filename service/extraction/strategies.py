@@ -1,8 +1,8 @@
 """The `nlp` and `hybrid` strategies: the finder steps each runs, and the hybrid's call.
 
-`nlp` is spaCy alone (names and quotes; milliseconds, no model). `hybrid` adds numbers and
-event sentences, and asks the LLM once per piece of the article to label what the
-finders marked; the facts are then built from the candidates (`labelled.build_facts`).
+`nlp` is spaCy alone (names and quotes, no model). `hybrid` adds numbers and event
+sentences, and asks the LLM to label each candidate in a small call of its own
+(`tasks.plan`); the facts are then built from the candidates (`labelled.build_facts`).
 """
 
 from __future__ import annotations
@@ -50,7 +50,8 @@ async def extract_hybrid(
     prompt: PromptTemplate,
     piece_chars: int,
 ) -> LLMResult[NewsFacts]:
-    """spaCy finds the candidates; the LLM labels them, one call per piece of the article."""
+    """spaCy finds the candidates; the LLM labels them, one call per candidate, the
+    article sent in pieces of about `piece_chars` (each call carries its piece)."""
     article = await asyncio.to_thread(read, text, nlp, HYBRID_STEPS)
     labels = Labels()
     usage, attempts = Usage(), 0

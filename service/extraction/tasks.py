@@ -112,11 +112,11 @@ def plan(article: Article, lo: int, hi: int) -> Iterator[Task]:
         if lo <= q.open_at < hi and not q.speaker:
             item = in_context(article, q.open_at, q.evidence_end)
             yield Task("speakers", item, i, SpeakerAnswer, lambda a: a.speaker)
-    for kind, model, answer in (
-        ("attack", AttackAnswer, lambda a: a.attacks),
-        ("talks", TalksAnswer, lambda a: a.talks),
+    for kind, task, model, answer in (
+        ("attack", "attacks", AttackAnswer, lambda a: a.attacks),
+        ("talks", "talks", TalksAnswer, lambda a: a.talks),
     ):
         for i, e in enumerate(article.events):
             if e.kind == kind and lo <= e.start < hi:
                 item = " ".join(article.text[e.start : e.end].split())
-                yield Task(f"{kind}s" if kind == "attack" else kind, item, i, model, answer)
+                yield Task(task, item, i, model, answer)
