@@ -11,7 +11,7 @@ from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from schemas.facts import NegotiationFormat, NegotiationOutcome, TargetType
+from schemas.facts import NegotiationOutcome
 
 
 class NumberKind(StrEnum):
@@ -46,23 +46,11 @@ class _Closed(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
-class AttackItem(_Closed):
-    """One attack a sentence reports: what was hit, where, by whom."""
-
-    target: str = Field(description="What was hit, words copied from the sentence.")
-    target_type: TargetType
-    location: str | None = Field(default=None, description="Place of the target.")
-    attributed_to: str | None = Field(default=None, description="Who is said to have attacked.")
-    denied_by: str | None = Field(default=None, description="Who denies it.")
-
-
 class TalksItem(_Closed):
-    """One round of talks a sentence reports as held."""
+    """Talks a sentence reports as held: who talked and what came of it (the round, format
+    and venue are read from the sentence's words)."""
 
     parties: list[str] = Field(description="Countries or organisations talking.")
-    round: int | None = Field(default=None, description="Round number ('second round' -> 2).")
-    format: NegotiationFormat | None = None
-    venue: str | None = Field(default=None, description="Where they met.")
     outcome: NegotiationOutcome | None = None
 
 
@@ -85,12 +73,6 @@ class SpeakerAnswer(_Closed):
     """Who spoke the quotation."""
 
     speaker: str = Field(description="The speaker as the article names them.")
-
-
-class AttackAnswer(_Closed):
-    """The attacks the sentence reports ([] when none)."""
-
-    attacks: list[AttackItem]
 
 
 class TalksAnswer(_Closed):

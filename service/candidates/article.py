@@ -54,18 +54,35 @@ class NumberCandidate:
     evidence: tuple[int, int] = (0, 0)  # the number with what it counts and its verb
     cue: str | None = None  # what the evidence's own words say happened ("killed", ...)
     measure: bool = False  # spaCy reads it as a quantity, percentage or sum: never people
+    people: bool | None = None  # whether the counted noun names people (None: no noun)
+    whole: bool = False  # the M of "N of the M": the whole a part is of, not a casualty
 
 
-EventKind = Literal["attack", "talks"]
+@dataclass
+class TargetCandidate:
+    """Something an attack word says was hit: its words, sentence, attacker and denier."""
+
+    start: int
+    end: int
+    sentence: tuple[int, int]
+    attributed_to: str | None = None
+    denied_by: str | None = None
+
+
+EventKind = Literal["talks"]
 
 
 @dataclass
 class EventCandidate:
-    """A sentence that reports an attack or talks, by the words that signal it."""
+    """A sentence that may report talks, by the words that signal it, with what its words
+    state: the round ("second round"), format ("by video link") and venue ("met in Doha")."""
 
     kind: EventKind
     start: int
     end: int
+    round: int | None = None
+    format: str | None = None
+    venue: str | None = None
 
 
 @dataclass
@@ -78,6 +95,7 @@ class Article:
     quotes: list[QuoteCandidate] = field(default_factory=list)
     numbers: list[NumberCandidate] = field(default_factory=list)
     events: list[EventCandidate] = field(default_factory=list)
+    targets: list[TargetCandidate] = field(default_factory=list)
 
     def sentence_of(self, offset: int) -> Span:
         """The sentence holding a character offset (the last one past the end)."""

@@ -1,53 +1,19 @@
-"""Event sentences: sentences that report an attack or talks, found by news vocabulary.
+"""Talks sentences: sentences that may report talks, found by news vocabulary.
 
 The words are general news usage (lemmas of nouns and verbs), not any article's names;
-the LLM reads each sentence found and says what, if anything, it reports.
+the LLM reads each sentence found and says what talks, if any, it reports held.
+(Attacks are found by what was hit: `service.candidates.targets`.)
 """
 
 from __future__ import annotations
 
+import re
+
+from spacy.tokens import Span, Token
+
 from service.candidates.article import Article, EventCandidate, EventKind
 
 TRIGGERS: dict[EventKind, frozenset[str]] = {
-    "attack": frozenset(
-        [
-            "attack",
-            "strike",
-            "hit",
-            "shell",
-            "shelling",
-            "bomb",
-            "bombing",
-            "bombard",
-            "bombardment",
-            "airstrike",
-            "missile",
-            "rocket",
-            "drone",
-            "artillery",
-            "destroy",
-            "damage",
-            "raid",
-            "assault",
-            "explosion",
-            "explode",
-            "blast",
-            "fire",
-            "target",
-            "pound",
-            "storm",
-            "ambush",
-            "mortar",
-            "grenade",
-            "torch",
-            "burn",
-            "demolish",
-            "flatten",
-            "level",
-            "shoot",
-            "gunfire",
-        ]
-    ),
     "talks": frozenset(
         [
             "talk",
@@ -70,9 +36,109 @@ TRIGGERS: dict[EventKind, frozenset[str]] = {
 TRIGGER_POS = frozenset({"NOUN", "VERB"})
 
 
+# How talks were held, by the words that say so (general English).
+FORMATS: dict[str, re.Pattern[str]] = {
+    "in_person": re.compile(r"face[- ]to[- ]face|in[- ]person", re.I),
+    "video": re.compile(r"\bvideo|\bvirtual(?:ly)?\b|\bonline\b", re.I),
+    "phone": re.compile(r"\b(?:tele)?phone\b", re.I),
+}
+ORDINALS = {
+    "first": 1, "second": 2, "third": 3, "fourth": 4, "fifth": 5, "sixth": 6,
+    "seventh": 7, "eighth": 8, "ninth": 9, "tenth": 10, "one": 1, "two": 2, "three": 3,
+    "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8, "nine": 9, "ten": 10,
+}  # fmt: skip
+# Who talks: a sentence about talks names at least one side (a country, a people, a body,
+# a person); "Our delegation made a colossal effort" alone reports no talks to label.
+PARTY_LABELS = frozenset({"GPE", "NORP", "ORG", "PERSON"})
+_PLACE_LABELS = frozenset({"GPE", "LOC", "FAC"})
+# Talks wanted, planned or proposed, not held: the words above a talks word that say so.
+INTENT = frozenset(
+    {
+        "intend", "plan", "want", "hope", "propose", "offer", "consider", "request", "urge",
+        "call", "ready", "willing", "prepare", "expect", "seek", "try", "aim", "demand",
+        "insist", "refuse", "reject", "ask", "invite",
+    }
+)  # fmt: skip
+MODALS = frozenset({"will", "would", "could", "should", "may", "might", "can", "shall", "must"})
+
+
+def _round(sentence: Span) -> int | None:
+    """The round the sentence numbers: "the second round", "round 3", "a 4th round"."""
+    for token in sentence:
+        if token.lower_ != "round":  # spaCy tags "hold round 3" an adverb
+            continue
+        near = [t for t in token.children if t.i < token.i] + list(
+            token.doc[token.i + 1 : token.i + 2]
+        )
+        for word in near:
+            text = word.lower_.rstrip(".")
+            value = ORDINALS.get(text) or ORDINALS.get(text.removesuffix("th"))
+            digits = re.fullmatch(r"(\d{1,2})(?:st|nd|rd|th)?", text)
+            if value or digits:
+                return value or int(digits.group(1))  # type: ignore[union-attr]
+    return None
+
+
+def _format(sentence: Span) -> str | None:
+    """How the talks were held, when the sentence's words say it ("via video link")."""
+    return next((name for name, words in FORMATS.items() if words.search(sentence.text)), None)
+
+
+def _venue(sentence: Span) -> str | None:
+    """Where the talks were held: a place the sentence puts them in or at ("met in Doha")."""
+    for ent in sentence.ents:
+        prep = ent.root.head
+        if (
+            ent.label_ not in _PLACE_LABELS
+            or ent.root.dep_ != "pobj"
+            or prep.lower_ not in ("in", "at")
+        ):
+            continue
+        # where the talks were: in the clause of a talks word ("met ... in Doha", "held
+        # talks in Doha"), not of another verb ("attacks on cities in Ukraine continue")
+        clause = _clause(prep)
+        if any(_clause(t).i == clause.i for t in sentence if _talks_word(t)):
+            return ent.text
+    return None
+
+
+def _unrealised(token: Token) -> bool:
+    """Talks only wanted, planned or proposed: "intends to meet", "is willing to negotiate",
+    "talks will be held", "consider participating in talks"."""
+    for _ in range(4):
+        if token.lemma_.lower() in INTENT or any(
+            c.dep_ == "aux" and c.lower_ in MODALS for c in token.children
+        ):
+            return True
+        if token.head is token:
+            break
+        token = token.head
+    return False
+
+
+def _talks_word(token: Token) -> bool:
+    return token.pos_ in TRIGGER_POS and token.lemma_.lower() in TRIGGERS["talks"]
+
+
+def _clause(token: Token) -> Token:
+    """The verb heading the token's clause (itself, when it is one; the root at worst)."""
+    while token.pos_ not in ("VERB", "AUX") and token.head is not token:
+        token = token.head
+    return token
+
+
 def find_events(article: Article) -> None:
-    """Add an EventCandidate per sentence and kind whose words signal an attack or talks."""
+    """Add an EventCandidate per sentence whose words signal talks held (not only wanted
+    or planned) and that names a side, with the round, format and venue its words state."""
     for sentence in article.doc.sents:
+        if not any(e.label_ in PARTY_LABELS for e in sentence.ents):
+            continue
         for kind, lemmas in TRIGGERS.items():
-            if any(t.pos_ in TRIGGER_POS and t.lemma_.lower() in lemmas for t in sentence):
-                article.events.append(EventCandidate(kind, sentence.start_char, sentence.end_char))
+            words = [t for t in sentence if t.pos_ in TRIGGER_POS and t.lemma_.lower() in lemmas]
+            if words and not all(_unrealised(t) for t in words):
+                article.events.append(
+                    EventCandidate(
+                        kind, sentence.start_char, sentence.end_char,
+                        round=_round(sentence), format=_format(sentence), venue=_venue(sentence),
+                    )
+                )  # fmt: skip

@@ -12,6 +12,7 @@ import re
 from spacy.tokens import Span, Token
 
 from service.candidates.article import Article, NumberCandidate
+from service.candidates.people_nouns import names_people
 from service.numbers import numbers_in
 
 SCALE_WORDS = frozenset({"hundred", "thousand", "million", "billion", "trillion"})
@@ -40,7 +41,7 @@ CUES: dict[str, frozenset[str]] = {
     "missing": frozenset({"missing"}),
     "rescued": frozenset(["rescue"]),
     "fled_abroad": frozenset(["refugee"]),
-    "evacuated": frozenset(["evacuate", "evacuation", "evacuee"]),
+    "evacuated": frozenset(["evacuate", "evacuation", "evacuee", "relocate"]),
     "displaced": frozenset(["displace"]),
     "trapped": frozenset(["trap"]),
 }
@@ -162,6 +163,8 @@ def find_quantities(article: Article) -> None:
                 evidence=evidence,
                 cue=_cue(article, evidence, doc[start:end]),
                 measure=first.ent_type_ in MEASURE_ENTS,
+                people=names_people(noun) if noun is not None else None,
+                whole=_in_partitive(doc[start:end]),
             )
         )
 
@@ -205,6 +208,7 @@ def _evidence(
     near = 0 < verb.i - anchor.i <= 6 or 0 < start - verb.i <= 3
     if verb.pos_ in ("VERB", "ADJ", "AUX") and verb.sent == sentence and near:
         tokens.append(verb)
+        tokens.extend(c for c in verb.conjuncts if 0 < c.i - verb.i <= 3)  # "killed or injured"
         # "have been victims", "were missing": the complement says what they are
         tokens.extend(
             c for c in verb.children if c.dep_ in ("attr", "acomp") and 0 < c.i - verb.i <= 3

@@ -20,7 +20,7 @@ from schemas.facts import (
     NewsFacts,
 )
 from schemas.labels import NameKind, NumberKind
-from service.candidates.article import Article, NumberCandidate
+from service.candidates.article import Article, NumberCandidate, TargetCandidate
 from service.candidates.quantities import CURRENCIES
 from service.extraction.assemble import entity_fact, quote_fact
 from service.extraction.grounding import normalize
@@ -40,20 +40,6 @@ POPULATIONS = {
     "paramedic": "health_workers", "person": "people", "people": "people",
 }  # fmt: skip
 CURRENCY_CODES = frozenset(CURRENCIES.values())
-# Counted nouns that never name people (general English: buildings, places, vehicles,
-# weapons, units, events): a casualty or displacement label on them is the model's slip.
-NOT_PEOPLE = frozenset(
-    {
-        "house", "home", "building", "apartment", "village", "town", "city", "district",
-        "province", "region", "country", "mile", "kilometre", "kilometer", "km", "meter", "metre",
-        "foot", "yard", "acre", "hectare", "ton", "tonne", "litre", "liter", "truck", "truckload",
-        "vehicle", "car", "bus", "tank", "aircraft", "plane", "jet", "helicopter", "drone", "ship",
-        "boat", "missile", "rocket", "shell", "bomb", "round", "weapon", "gun", "attack", "strike",
-        "raid", "airstrike", "explosion", "hospital", "school", "bridge", "road", "facility",
-        "site", "shelter", "tent", "day", "week", "month", "year", "hour", "minute", "dollar",
-        "euro", "pound", "percent",
-    }
-)  # fmt: skip
 # What a target's own words say it is, by the schema's target types (general English).
 TARGET_WORDS = {
     "hospital": "hospital", "clinic": "hospital", "maternity": "hospital",
@@ -66,10 +52,6 @@ TARGET_WORDS = {
     "power": "infrastructure", "airport": "infrastructure", "port": "infrastructure",
     "nuclear": "nuclear_plant", "base": "military", "barracks": "military",
     "military": "military",
-}  # fmt: skip
-ORDINALS = {
-    "first": 1, "second": 2, "third": 3, "fourth": 4, "fifth": 5, "sixth": 6,
-    "seventh": 7, "eighth": 8, "ninth": 9, "tenth": 10,
 }  # fmt: skip
 _WORDS = re.compile(r"[a-z]+")
 KIND_OF_NAME = {"person": "people", "organization": "organizations", "place": "locations"}
@@ -94,6 +76,8 @@ def _number_fact(article: Article, number: NumberCandidate, kind: NumberKind) ->
             evidence=evidence, count=count, count_max=count_max,
             approximate=number.approximate, movement=kind.name,  # type: ignore[arg-type]
         )  # fmt: skip
+    if kind is NumberKind.other_figure and number.value == 1 and number.value_max is None:
+        return None  # "one other result", "only one city": a word, not a figure to report
     if kind in (NumberKind.money, NumberKind.other_figure):
         money = kind is NumberKind.money
         unit = number.unit or ("USD" if money else None)
@@ -115,14 +99,6 @@ def target_type(target: str) -> str | None:
     return None
 
 
-def _ordinals(sentence: str) -> set[int]:
-    """The round numbers a sentence states ("second round", "round 3")."""
-    words = _WORDS.findall(normalize(sentence))
-    return {ORDINALS[w] for w in words if w in ORDINALS} | {
-        int(n) for n in re.findall(r"\b(\d{1,2})(?:st|nd|rd|th)?\b", sentence)
-    }
-
-
 def _place(
     name: str | None, sentence: str, places: dict[str, str], guess: bool = True
 ) -> str | None:
@@ -137,16 +113,44 @@ def _place(
     return min(found)[1] if found else None
 
 
+def _target_words(attack: Attack) -> frozenset[str]:
+    return frozenset(_WORDS.findall(normalize(attack.target))) - {"the", "a", "an"}
+
+
+def distinct(facts: list[Any], *fields: str) -> list[Any]:
+    """The facts with no repeat (a headline's "Eight killed" and the body's "killed at
+    least eight people"): a fact repeats a kept one when each field is the same or unknown
+    in one of them; the first is kept."""
+
+    def same(a: Any, b: Any) -> bool:
+        pairs = [(getattr(a, f), getattr(b, f)) for f in fields]
+        return all(x == y or x is None or y is None for x, y in pairs)
+
+    kept: list[Any] = []
+    for fact in facts:
+        if not any(same(fact, k) for k in kept):
+            kept.append(fact)
+    return kept
+
+
 def merge_attacks(attacks: list[Attack]) -> list[Attack]:
     """One fact per attacked target: sentences that name the same target of the same type
-    (the theater, then "attacking the theater") report one attack; the first is kept."""
+    ("a theater", then "attacking the theater"; "the maternity hospital", then "the
+    hospital") report one attack; the first is kept and takes the others' details."""
     merged: list[Attack] = []
-    seen: set[tuple[str | None, str]] = set()
     for attack in attacks:
-        key = (attack.target_type, re.sub(r"^(the|a|an) ", "", normalize(attack.target)))
-        if key not in seen:
-            seen.add(key)
+        words = _target_words(attack)
+        same = next(
+            (m for m in merged
+             if m.target_type == attack.target_type and words <= _target_words(m)),
+            None,
+        )  # fmt: skip
+        if same is None:
             merged.append(attack)
+            continue
+        for name in ("location", "attributed_to", "denied_by"):
+            if getattr(same, name) is None:
+                setattr(same, name, getattr(attack, name))
     return merged
 
 
@@ -171,9 +175,23 @@ def merge_talks(talks: list[Negotiation]) -> list[Negotiation]:
     return merged
 
 
+def _attack_fact(article: Article, target: TargetCandidate, places: dict[str, str]) -> Attack:
+    """The attack on a target the parse found: its type from the target's own words,
+    its place the first the article names from the target on (else in its sentence)."""
+    lo, hi = target.sentence
+    words = article.text[target.start : target.end]
+    sentence = article.text[lo:hi].strip()
+    return Attack(
+        evidence=sentence, target=words, target_type=target_type(words) or "other",
+        location=_place(None, article.text[target.start : hi], places)
+        or _place(None, sentence, places),
+        attributed_to=target.attributed_to, denied_by=target.denied_by,
+    )  # fmt: skip
+
+
 def build_facts(article: Article, labels: Labels) -> NewsFacts:
     """The article's facts: entities (kinds corrected by the model), labelled numbers,
-    attacks and talks from event sentences, quotes with their speakers."""
+    attacks on the targets found, talks from talks sentences, quotes with their speakers."""
     lists: dict[str, list[Any]] = {name: [] for name in FACT_LISTS}
     for i, entity in enumerate(article.entities):
         kind = labels.names.get(i)
@@ -191,40 +209,28 @@ def build_facts(article: Article, labels: Labels) -> NewsFacts:
         elif number.unit in CURRENCY_CODES and kind is not NumberKind.not_a_count:
             kind = NumberKind.money  # "$100 billion" counts no people, whatever the model says
         elif (kind in CASUALTY_LABELS or kind in MOVEMENT_LABELS) and (
-            number.measure or number.noun_lemma in NOT_PEOPLE
+            number.measure or number.people is False or number.whole
         ):
-            kind = NumberKind.other_figure  # "30 meters", "5,700 houses", "43 attacks"
+            # "30 meters", "5,700 houses", "43 attacks", "150 of the village's 1,800 residents"
+            kind = NumberKind.other_figure
         built = _number_fact(article, number, kind)
         if built is not None:
             lists[built[0]].append(built[1])
 
+    lists["casualties"] = distinct(lists["casualties"], "count", "outcome", "population")
+    lists["displacement"] = distinct(lists["displacement"], "count", "movement")
     places = {normalize(e.name): e.name for e in article.entities if e.label == "locations"}
-    actors = {normalize(e.name) for e in article.entities if e.label != "locations"}
-    for i, attacks in sorted(labels.attacks.items()):
-        event = article.events[i]
-        sentence = article.text[event.start : event.end].strip()
-        for attack in attacks:
-            # A target the sentence does not name is made up; a person or body is no target.
-            if not _in(attack.target, sentence) or normalize(attack.target) in actors:
-                continue
-            lists["attacks"].append(
-                Attack(
-                    evidence=sentence, target=attack.target,
-                    target_type=target_type(attack.target) or attack.target_type,
-                    location=_place(attack.location, sentence, places),
-                    attributed_to=attack.attributed_to, denied_by=attack.denied_by,
-                )
-            )  # fmt: skip
+    lists["attacks"] = [_attack_fact(article, target, places) for target in article.targets]
     lists["attacks"] = merge_attacks(lists["attacks"])
     for i, talks in sorted(labels.talks.items()):
         event = article.events[i]
         if talks.parties:
             sentence = article.text[event.start : event.end].strip()
-            stated = talks.round if talks.round in _ordinals(sentence) else None
             lists["negotiations"].append(
                 Negotiation(
-                    evidence=sentence, parties=talks.parties, round=stated,
-                    format=talks.format, venue=_place(talks.venue, sentence, places, guess=False),
+                    evidence=sentence, parties=talks.parties, round=event.round,
+                    format=event.format,  # type: ignore[arg-type]
+                    venue=_place(event.venue, sentence, places, guess=False),
                     outcome=talks.outcome,
                 )
             )  # fmt: skip

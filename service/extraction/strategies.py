@@ -1,7 +1,7 @@
 """The `nlp` and `hybrid` strategies: the finder steps each runs, and the hybrid's call.
 
-`nlp` is spaCy alone (names and quotes, no model). `hybrid` adds numbers and event
-sentences, and asks the LLM to label each candidate in a small call of its own
+`nlp` is spaCy alone (names and quotes, no model). `hybrid` adds numbers, attack targets
+and talks sentences, and asks the LLM to label each candidate in a small call of its own
 (`tasks.plan`); the facts are then built from the candidates (`labelled.build_facts`).
 """
 
@@ -19,6 +19,7 @@ from service.candidates.names import find_names
 from service.candidates.nlp import parse
 from service.candidates.quantities import find_quantities
 from service.candidates.quotes import find_quotes
+from service.candidates.targets import find_targets
 from service.extraction.assemble import entity_facts
 from service.extraction.labelled import build_facts
 from service.extraction.tasks import Labels, pieces, plan
@@ -26,7 +27,13 @@ from service.llm.protocol import LLMResult, StructuredLLM
 from service.prompts import PromptTemplate, fenced
 
 NLP_STEPS: tuple[Step, ...] = (find_names, find_quotes)
-HYBRID_STEPS: tuple[Step, ...] = (find_names, find_quotes, find_quantities, find_events)
+HYBRID_STEPS: tuple[Step, ...] = (
+    find_names,
+    find_quotes,
+    find_quantities,
+    find_targets,
+    find_events,
+)
 
 
 def read(text: str, nlp: Language, steps: tuple[Step, ...]) -> Article:

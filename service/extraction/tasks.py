@@ -17,8 +17,6 @@ from typing import Any
 from pydantic import BaseModel
 
 from schemas.labels import (
-    AttackAnswer,
-    AttackItem,
     NameAnswer,
     NameKind,
     NumberAnswer,
@@ -40,7 +38,6 @@ class Labels:
     numbers: dict[int, NumberKind] = field(default_factory=dict)
     names: dict[int, NameKind] = field(default_factory=dict)
     speakers: dict[int, str] = field(default_factory=dict)
-    attacks: dict[int, list[AttackItem]] = field(default_factory=dict)
     talks: dict[int, TalksItem] = field(default_factory=dict)
 
 
@@ -112,11 +109,7 @@ def plan(article: Article, lo: int, hi: int) -> Iterator[Task]:
         if lo <= q.open_at < hi and not q.speaker:
             item = in_context(article, q.open_at, q.evidence_end)
             yield Task("speakers", item, i, SpeakerAnswer, lambda a: a.speaker)
-    for kind, task, model, answer in (
-        ("attack", "attacks", AttackAnswer, lambda a: a.attacks),
-        ("talks", "talks", TalksAnswer, lambda a: a.talks),
-    ):
-        for i, e in enumerate(article.events):
-            if e.kind == kind and lo <= e.start < hi:
-                item = " ".join(article.text[e.start : e.end].split())
-                yield Task(task, item, i, model, answer)
+    for i, e in enumerate(article.events):
+        if lo <= e.start < hi:
+            item = " ".join(article.text[e.start : e.end].split())
+            yield Task("talks", item, i, TalksAnswer, lambda a: a.talks)

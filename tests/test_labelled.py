@@ -1,0 +1,106 @@
+"""Facts from candidates and labels: the rules that outrank or complete the model's labels,
+on news text from many events (the model's labels given, as the fake would answer)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from schemas.facts import Attack, Casualties
+from schemas.labels import NumberKind, TalksItem
+from service.extraction.labelled import build_facts, distinct, merge_attacks
+from service.extraction.strategies import HYBRID_STEPS, read
+from service.extraction.tasks import Labels
+
+
+def _facts(nlp: Any, text: str, number_labels: list[str], **labels: Any) -> Any:
+    article = read(text, nlp, HYBRID_STEPS)
+    assert len(article.numbers) == len(number_labels), article.numbers
+    given = Labels(numbers={i: NumberKind(k) for i, k in enumerate(number_labels)}, **labels)
+    return build_facts(article, given)
+
+
+@pytest.mark.parametrize(
+    ("text", "label", "list_name", "value"),
+    [
+        # the words beside the number outrank the model
+        ("At least 40 people were killed or injured in the blast.", "killed", "casualties",
+         "killed_or_injured"),  # fmt: skip
+        ("Floods displaced 12,000 families in the delta.", "other", "displacement", "displaced"),
+        # a number of things is a figure, whatever the model says
+        ("Officials counted 31 active conflict zones.", "killed", "figures", "zones"),
+        ("The blast destroyed 200 shops.", "injured", "figures", "shops"),
+        # the whole a part is of ("N of the M") counts no casualties
+        ("Some 60 of the camp's 900 residents were hurt.", "injured", "figures", "residents"),
+    ],
+)
+def test_the_numbers_own_words_decide(
+    nlp: Any, text: str, label: str, list_name: str, value: str
+) -> None:
+    labels = [label] * len(read(text, nlp, HYBRID_STEPS).numbers)
+    facts = _facts(nlp, text, labels)
+    found = getattr(facts, list_name)
+    assert found, facts
+    fact = found[-1]
+    field = {"casualties": "outcome", "displacement": "movement", "figures": "unit"}[list_name]
+    assert getattr(fact, field) == value
+
+
+def test_one_is_not_a_figure(nlp: Any) -> None:
+    facts = _facts(nlp, "The rebels now hold only one city in the region.", ["other"])
+    assert facts.figures == []
+
+
+def test_a_headline_and_its_body_report_one_casualty_fact(nlp: Any) -> None:
+    text = "Eight killed in market strike\n\nThe strike on the market killed eight people."
+    facts = _facts(nlp, text, ["killed", "killed"])
+    assert [(c.count, c.outcome) for c in facts.casualties] == [(8, "killed")]
+    [attack] = facts.attacks
+    assert (attack.target, attack.target_type) == ("the market", "other")
+
+
+def test_attacks_from_the_parse_with_type_and_place(nlp: Any) -> None:
+    text = (
+        "Shelling hit a hospital in Khartoum on Monday.\n\n"
+        "The army denies shelling the hospital."
+    )
+    facts = _facts(nlp, text, [])
+    [attack] = facts.attacks  # the second sentence is the same target: merged
+    assert (attack.target_type, attack.location) == ("hospital", "Khartoum")
+    assert attack.evidence == "Shelling hit a hospital in Khartoum on Monday."
+
+
+def test_talks_take_round_format_and_venue_from_the_words(nlp: Any) -> None:
+    text = "Sudanese and RSF envoys met in Jeddah for a second round of talks by video link."
+    facts = _facts(
+        nlp, text, [], talks={0: TalksItem(parties=["Sudan", "RSF"], outcome="no_agreement")}
+    )
+    [talks] = facts.negotiations
+    assert (talks.round, talks.format, talks.venue) == (2, "video", "Jeddah")
+    assert talks.parties == ["Sudan", "RSF"]
+
+
+def test_distinct_keeps_the_first_of_repeats() -> None:
+    a = Casualties(evidence="a", count=8, outcome="killed")
+    b = Casualties(evidence="b", count=8, outcome="killed")
+    c = Casualties(evidence="c", count=8, outcome="injured")
+    d = Casualties(evidence="d", count=8, outcome="killed", population="children")
+    assert distinct([a, b, c, d], "count", "outcome", "population") == [a, c]
+
+
+@pytest.mark.parametrize(
+    ("targets", "kept"),
+    [
+        (["a theater", "the theater"], ["a theater"]),
+        (["the maternity hospital", "the hospital"], ["the maternity hospital"]),
+        (["the hospital", "a school"], ["the hospital", "a school"]),
+    ],
+)
+def test_merge_attacks_by_target(targets: list[str], kept: list[str]) -> None:
+    from service.extraction.labelled import target_type
+
+    attacks = [
+        Attack(evidence=t, target=t, target_type=target_type(t) or "other") for t in targets
+    ]
+    assert [a.target for a in merge_attacks(attacks)] == kept
