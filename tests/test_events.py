@@ -37,11 +37,14 @@ def test_event_kinds(nlp: Any, sentence: str, kinds: list[str]) -> None:
     [
         ("Negotiators from Sudan met in Jeddah for a second round of talks.", 2, None, "Jeddah"),
         ("Israeli and Hamas envoys held talks by video link on Monday.", None, "video", None),
-        ("Colombian rebels met government envoys face-to-face in Havana.", None, "in_person",
-         "Havana"),  # fmt: skip
+        (
+            "Colombian rebels met government envoys face-to-face in Havana.",
+            None,
+            "in_person",
+            "Havana",
+        ),
         ("Armenia and Azerbaijan held round 3 of the peace talks.", 3, None, None),
-        ("The French president spoke to Zelensky by phone about a ceasefire.", None, "phone",
-         None),  # fmt: skip
+        ("The French president spoke to Zelensky by phone about a ceasefire.", None, "phone", None),
     ],
 )
 def test_what_a_talks_sentence_states(

@@ -25,8 +25,12 @@ def _facts(nlp: Any, text: str, number_labels: list[str], **labels: Any) -> Any:
     ("text", "label", "list_name", "value"),
     [
         # the words beside the number outrank the model
-        ("At least 40 people were killed or injured in the blast.", "killed", "casualties",
-         "killed_or_injured"),  # fmt: skip
+        (
+            "At least 40 people were killed or injured in the blast.",
+            "killed",
+            "casualties",
+            "killed_or_injured",
+        ),
         ("Floods displaced 12,000 families in the delta.", "other", "displacement", "displaced"),
         # a number of things is a figure, whatever the model says
         ("Officials counted 31 active conflict zones.", "killed", "figures", "zones"),
@@ -62,8 +66,7 @@ def test_a_headline_and_its_body_report_one_casualty_fact(nlp: Any) -> None:
 
 def test_attacks_from_the_parse_with_type_and_place(nlp: Any) -> None:
     text = (
-        "Shelling hit a hospital in Khartoum on Monday.\n\n"
-        "The army denies shelling the hospital."
+        "Shelling hit a hospital in Khartoum on Monday.\n\nThe army denies shelling the hospital."
     )
     facts = _facts(nlp, text, [])
     [attack] = facts.attacks  # the second sentence is the same target: merged
@@ -100,7 +103,5 @@ def test_distinct_keeps_the_first_of_repeats() -> None:
 def test_merge_attacks_by_target(targets: list[str], kept: list[str]) -> None:
     from service.extraction.labelled import target_type
 
-    attacks = [
-        Attack(evidence=t, target=t, target_type=target_type(t) or "other") for t in targets
-    ]
+    attacks = [Attack(evidence=t, target=t, target_type=target_type(t) or "other") for t in targets]
     assert [a.target for a in merge_attacks(attacks)] == kept
