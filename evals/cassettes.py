@@ -38,6 +38,21 @@ def cassette_path(prompt: str, article_id: str, root: Path = CASSETTES_DIR) -> P
     return root / prompt / f"{article_id}.json"
 
 
+def recorded_ms(cassette: Any) -> float | None:
+    """The LLM time the played interactions took when they were recorded, from the
+    server's `openai-processing-ms` header (llama.cpp and OpenAI send it); None when no
+    played response carries it."""
+    total, found = 0.0, False
+    for i, response in enumerate(cassette.responses):
+        if not cassette.play_counts[i]:
+            continue
+        value = response.get("headers", {}).get("openai-processing-ms")
+        if value:
+            total += float(value[0] if isinstance(value, list) else value)
+            found = True
+    return total if found else None
+
+
 def _scrub_text(text: str) -> str:
     return SECRET.sub("sk-REDACTED", text)
 

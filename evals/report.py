@@ -149,6 +149,7 @@ def print_table(report: dict[str, Any], console: Console | None = None) -> None:
         f"{_fmt(s['unsupported_number_rate'])} · schema-valid {_fmt(s['schema_valid_rate'])} · "
         f"tokens {s['tokens']['prompt']}+{s['tokens']['completion']} · "
         f"LLM time {s['latency_ms'] / 1000:.1f} s"
+        + (" (as recorded)" if report.get("mode") == "replay" else "")
     )
     if "match_levels" in s:  # reports written before grounding checks lack these
         levels = " ".join(f"{k} {v}" for k, v in s["match_levels"].items())

@@ -17,6 +17,7 @@ from evals.cassettes import (
     StaleCassetteError,
     cassette_path,
     make_vcr,
+    recorded_ms,
     stale_message,
 )
 from evals.gold import GoldCase
@@ -78,12 +79,18 @@ def _is_stale(exc: BaseException) -> bool:
     return False
 
 
+@dataclass
+class _Tape:
+    """The cassette a case runs against, and (after a replay) the LLM time it recorded."""
+
+    path: Path | None = None
+    recorded_ms: float | None = None
+
+
 @contextlib.contextmanager
-def _cassette(
-    mode: Mode, recording: Recording, article_id: str, root: Path
-) -> Iterator[Path | None]:
+def _cassette(mode: Mode, recording: Recording, article_id: str, root: Path) -> Iterator[_Tape]:
     if mode is Mode.LIVE:
-        yield None
+        yield _Tape()
         return
     path = cassette_path(recording.name, article_id, root)
     if mode is Mode.REPLAY and not path.is_file():
@@ -95,8 +102,13 @@ def _cassette(
         # A re-ask's first calls are the plain recording's calls: replay them, record the rest.
         shutil.copyfile(base, path)
         seeded = True
-    with make_vcr(record=mode is Mode.RECORD, keep_recorded=seeded).use_cassette(str(path)):
-        yield path
+    tape = _Tape(path)
+    with make_vcr(record=mode is Mode.RECORD, keep_recorded=seeded).use_cassette(
+        str(path)
+    ) as cassette:
+        yield tape
+        if mode is Mode.REPLAY:
+            tape.recorded_ms = recorded_ms(cassette)
 
 
 async def run_gold(
@@ -237,24 +249,40 @@ async def _run_case(
     cassettes_dir: Path,
 ) -> CaseOutcome:
     """One case through the pipeline (and its cassette, unless live); a failure is a row."""
-    with _cassette(mode, recording, case.article_id, cassettes_dir) as path:
-        try:
-            # flag and drop send the same requests: ask as flag, keep every answer, and let
-            # the report score both (EvalRun.scored applies drop).
-            nlp = pipeline.settings.strategy == "nlp"
-            request = ExtractRequest(
-                text=case.text,
-                prompt=None if nlp else recording.prompt,
-                ungrounded="reask" if policy == "reask" else "flag",
-                recall_passes=recording.passes,
-            )
-            response = await pipeline.extract(request)
-            return CaseOutcome.build(case, response.facts, response.meta)
-        except NewsfactsError as exc:
-            if path is not None and mode is Mode.REPLAY and _is_stale(exc):
-                raise StaleCassetteError(stale_message(recording, path)) from None
-            return CaseOutcome.build(
-                case, None, error=f"{exc.code}: {exc.message}", failed_usage=exc.spent
-            )
-        except Exception as exc:  # a crashing case is a failure row, not a crashed run
-            return CaseOutcome.build(case, None, error=f"{type(exc).__name__}: {exc}")
+    with _cassette(mode, recording, case.article_id, cassettes_dir) as tape:
+        outcome = await _extract_case(pipeline, case, policy, recording, mode, tape.path)
+    if tape.recorded_ms is not None and outcome.meta is not None:
+        # A replay answers at once: report the LLM time the answers took when recorded.
+        outcome.meta.latency_ms = tape.recorded_ms
+    return outcome
+
+
+async def _extract_case(
+    pipeline: Pipeline,
+    case: GoldCase,
+    policy: UngroundedPolicy,
+    recording: Recording,
+    mode: Mode,
+    path: Path | None,
+) -> CaseOutcome:
+    """The case's extraction; a failure is a row."""
+    try:
+        # flag and drop send the same requests: ask as flag, keep every answer, and let
+        # the report score both (EvalRun.scored applies drop).
+        nlp = pipeline.settings.strategy == "nlp"
+        request = ExtractRequest(
+            text=case.text,
+            prompt=None if nlp else recording.prompt,
+            ungrounded="reask" if policy == "reask" else "flag",
+            recall_passes=recording.passes,
+        )
+        response = await pipeline.extract(request)
+        return CaseOutcome.build(case, response.facts, response.meta)
+    except NewsfactsError as exc:
+        if path is not None and mode is Mode.REPLAY and _is_stale(exc):
+            raise StaleCassetteError(stale_message(recording, path)) from None
+        return CaseOutcome.build(
+            case, None, error=f"{exc.code}: {exc.message}", failed_usage=exc.spent
+        )
+    except Exception as exc:  # a crashing case is a failure row, not a crashed run
+        return CaseOutcome.build(case, None, error=f"{type(exc).__name__}: {exc}")

@@ -74,3 +74,19 @@ def test_run_load_makes_every_call_once_at_the_given_concurrency() -> None:
 
 def test_figures_of_an_empty_run() -> None:
     assert LoadResult(wall_s=0.0).figures()["rps"] is None
+
+
+def test_embedded_totals_compare_each_strategy_with_llm() -> None:
+    from evals.bench.embedded_bench import totals
+
+    rows = [
+        {"strategy": "llm", "wall_s": 100.0}, {"strategy": "llm", "wall_s": 60.0},
+        {"strategy": "hybrid", "wall_s": 30.0}, {"strategy": "hybrid", "wall_s": 10.0},
+        {"strategy": "nlp", "wall_s": 0.2},
+    ]  # fmt: skip
+    assert totals(rows) == {
+        "llm": {"wall_s": 160.0, "vs_llm": 1.0},
+        "hybrid": {"wall_s": 40.0, "vs_llm": 0.25},
+        "nlp": {"wall_s": 0.2, "vs_llm": 0.001},
+    }
+    assert totals([{"strategy": "hybrid", "wall_s": 5.0}])["hybrid"]["vs_llm"] is None

@@ -44,6 +44,7 @@ def test_event_kinds(nlp: Any, sentence: str, kinds: list[str]) -> None:
             "Havana",
         ),
         ("Armenia and Azerbaijan held round 3 of the peace talks.", 3, None, None),
+        ("Sudan peace talks in Jeddah", None, None, "Jeddah"),  # a headline: no verb at all
         ("The French president spoke to Zelensky by phone about a ceasefire.", None, "phone", None),
     ],
 )

@@ -36,6 +36,27 @@ def test_record_then_replay_gives_the_same_scores(fake_llm: FakeLLM, tmp_path: P
     assert len(fake_llm.requests) == 1  # the replay never reached the server
 
 
+@pytest.mark.parametrize(
+    ("headers", "recorded"),
+    [
+        ({"openai-processing-ms": "4200"}, 4200.0),  # llama.cpp and OpenAI send it
+        ({}, None),  # a server that does not: the replay's own time is all there is
+    ],
+)
+def test_a_replay_reports_the_llm_time_recorded(
+    fake_llm: FakeLLM, tmp_path: Path, headers: dict[str, str], recorded: float | None
+) -> None:
+    fake_llm.default = tool_call(FACTS_004, headers=headers)
+    record(fake_llm, tmp_path)
+    replayed = asyncio.run(run_gold(CASES, make_settings(), PROMPT, Mode.REPLAY, tmp_path))
+    meta = replayed.outcomes[0].meta
+    assert meta is not None
+    if recorded is None:
+        assert meta.latency_ms < 4200.0
+    else:
+        assert meta.latency_ms == recorded
+
+
 def test_cassettes_hold_readable_json_and_no_secrets(fake_llm: FakeLLM, tmp_path: Path) -> None:
     fake_llm.default = tool_call(FACTS_004)
     record(fake_llm, tmp_path)

@@ -1,5 +1,7 @@
-"""The embedded model: per seed, /extract wall time against the model server's own
-prompt-eval + generation time (llama.cpp's timing lines in its log), tokens/s and memory."""
+"""The embedded model: per strategy and seed, /extract wall time against the model
+server's own prompt-eval + generation time (llama.cpp's timing lines in its log), tokens/s
+and memory. Every strategy runs in the same served process, one after the other (each
+over all seeds, so each keeps its own evaluated prefix warm), and is compared with `llm`."""
 
 from __future__ import annotations
 
@@ -42,37 +44,62 @@ def _children(pid: int) -> list[int]:
     return kids
 
 
-def embedded(seeds: list[Path] | None = None, **env: str) -> dict[str, Any]:
-    """Serve on the embedded model and extract each seed once, in order."""
+STRATEGIES = ("llm", "hybrid", "nlp")
+
+
+def embedded(
+    seeds: list[Path] | None = None, strategies: tuple[str, ...] = STRATEGIES, **env: str
+) -> dict[str, Any]:
+    """Serve on the embedded model and extract each seed once per strategy, in order."""
     log_path = load_settings().cache_dir / "embedded-server.log"
     port = free_port()
     url = f"http://127.0.0.1:{port}"
     rows = []
     with process([*newsfacts_command(), "serve", "--port", str(port)], f"{url}/readyz",
                  {"NEWSFACTS_LOG_LEVEL": "WARNING", **env}, timeout=900) as pid:  # fmt: skip
-        for seed in seeds or SEEDS:
-            offset = log_path.stat().st_size
-            started = time.perf_counter()
-            r = httpx.post(f"{url}/extract", json={"text": seed.read_text()}, timeout=3600)
-            wall_s = time.perf_counter() - started
-            with log_path.open("rb") as log:
-                log.seek(offset)
-                timing = model_time(log.read().decode("utf-8", "replace"))
-            model_s = (timing["prompt_ms"] + timing["gen_ms"]) / 1000
-            body = r.json()
-            rows.append({
-                "seed": seed.stem,
-                "status": r.status_code,
-                "facts": sum(len(v) for v in body["facts"].values()) if r.status_code == 200 else 0,
-                "wall_s": round(wall_s, 1),
-                "model_s": round(model_s, 1),
-                "ratio": round(wall_s / model_s, 3) if model_s else None,
-                "prompt_tokens": timing["prompt_tokens"],
-                "prompt_tok_s": round(timing["prompt_tokens"] / timing["prompt_ms"] * 1000, 1)
-                if timing["prompt_ms"] else None,
-                "gen_tokens": timing["gen_tokens"],
-                "gen_tok_s": round(timing["gen_tokens"] / timing["gen_ms"] * 1000, 1)
-                if timing["gen_ms"] else None,
-            })  # fmt: skip
+        for strategy in strategies:
+            for seed in seeds or SEEDS:
+                rows.append(_extract(url, log_path, seed, strategy))
         memory = {"service": rss_mb(pid), "model_server": [rss_mb(c) for c in _children(pid)]}
-    return {"rows": rows, "memory": memory, "env": env}
+    return {"rows": rows, "totals": totals(rows), "memory": memory, "env": env}
+
+
+def _extract(url: str, log_path: Path, seed: Path, strategy: str) -> dict[str, Any]:
+    offset = log_path.stat().st_size
+    started = time.perf_counter()
+    r = httpx.post(
+        f"{url}/extract", json={"text": seed.read_text(), "strategy": strategy}, timeout=3600
+    )
+    wall_s = time.perf_counter() - started
+    with log_path.open("rb") as log:
+        log.seek(offset)
+        timing = model_time(log.read().decode("utf-8", "replace"))
+    model_s = (timing["prompt_ms"] + timing["gen_ms"]) / 1000
+    body = r.json()
+    return {
+        "strategy": strategy,
+        "seed": seed.stem,
+        "status": r.status_code,
+        "facts": sum(len(v) for v in body["facts"].values()) if r.status_code == 200 else 0,
+        "wall_s": round(wall_s, 1),
+        "model_s": round(model_s, 1),
+        "ratio": round(wall_s / model_s, 3) if model_s else None,
+        "prompt_tokens": timing["prompt_tokens"],
+        "prompt_tok_s": round(timing["prompt_tokens"] / timing["prompt_ms"] * 1000, 1)
+        if timing["prompt_ms"] else None,
+        "gen_tokens": timing["gen_tokens"],
+        "gen_tok_s": round(timing["gen_tokens"] / timing["gen_ms"] * 1000, 1)
+        if timing["gen_ms"] else None,
+    }  # fmt: skip
+
+
+def totals(rows: list[dict[str, Any]]) -> dict[str, dict[str, float | None]]:
+    """Per strategy: wall time over all seeds and its ratio to the `llm` strategy's."""
+    wall: dict[str, float] = {}
+    for row in rows:
+        wall[row["strategy"]] = wall.get(row["strategy"], 0.0) + row["wall_s"]
+    base = wall.get("llm")
+    return {
+        name: {"wall_s": round(s, 1), "vs_llm": round(s / base, 3) if base else None}
+        for name, s in wall.items()
+    }

@@ -128,7 +128,7 @@ class FakeLLM:
             return StreamingResponse(
                 _trickled(payload, reply.trickle_s), media_type="application/json"
             )
-        return JSONResponse(completion)
+        return JSONResponse(completion, headers=reply.headers)
 
     def _completion(self, body: dict[str, Any], reply: Reply) -> dict[str, Any]:
         """The chat.completion object for a scripted tool call (or prose) reply."""

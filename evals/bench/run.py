@@ -92,14 +92,16 @@ def print_results(results: dict[str, Any], console: Console | None = None) -> No
     if "embedded" in results:
         table = _table(
             "embedded model: /extract wall time vs the model server's own time",
-            ["seed", "status", "facts", "wall s", "model s", "ratio", "prompt tok",
-             "prompt tok/s", "gen tok", "gen tok/s"],
+            ["strategy", "seed", "status", "facts", "wall s", "model s", "ratio",
+             "prompt tok", "prompt tok/s", "gen tok", "gen tok/s"],
         )  # fmt: skip
         for row in results["embedded"]["rows"]:
-            table.add_row(*(str(row[k]) for k in (
-                "seed", "status", "facts", "wall_s", "model_s", "ratio", "prompt_tokens",
-                "prompt_tok_s", "gen_tokens", "gen_tok_s")))  # fmt: skip
+            table.add_row(*(str(row.get(k)) for k in (
+                "strategy", "seed", "status", "facts", "wall_s", "model_s", "ratio",
+                "prompt_tokens", "prompt_tok_s", "gen_tokens", "gen_tok_s")))  # fmt: skip
         console.print(table)
+        for name, total in results["embedded"].get("totals", {}).items():
+            console.print(f"  {name}: {total['wall_s']} s over the seeds, {total['vs_llm']}x llm")
     if "ci_eval" in results:
         c = results["ci_eval"]
         console.print(

@@ -110,7 +110,7 @@ def _unrealised(token: Token) -> bool:
             c.dep_ == "aux" and c.lower_ in MODALS for c in token.children
         ):
             return True
-        if token.head is token:
+        if token.head.i == token.i:
             break
         token = token.head
     return False
@@ -122,7 +122,7 @@ def _talks_word(token: Token) -> bool:
 
 def _clause(token: Token) -> Token:
     """The verb heading the token's clause (itself, when it is one; the root at worst)."""
-    while token.pos_ not in ("VERB", "AUX") and token.head is not token:
+    while token.pos_ not in ("VERB", "AUX") and token.head.i != token.i:
         token = token.head
     return token
 

@@ -151,7 +151,7 @@ def _main_subject(token: Token) -> bool:
     """Whether a name is the subject of its sentence's main verb, directly or through the
     title it stands beside ("presidential adviser Mykhailo Podolyak said")."""
     for _ in range(3):
-        if token.dep_ in ("appos", "compound") and token.head is not token:
+        if token.dep_ in ("appos", "compound") and token.head.i != token.i:
             token = token.head
     return token.dep_ in SUBJECT_DEPS and token.head.dep_ == "ROOT"
 

@@ -76,7 +76,7 @@ def _hit_verb(token: Token) -> bool:
 def _antecedent(token: Token) -> Token | None:
     """The noun a relative pronoun stands for ("a theater that ... had been hit")."""
     head = token.head
-    while head.dep_ in _HEAD_DEPS and head.head is not head:
+    while head.dep_ in _HEAD_DEPS and head.head.i != head.i:
         if head.dep_ == "relcl":
             return head.head
         head = head.head
@@ -174,7 +174,7 @@ def _denied_by(word: Token) -> str | None:
         if _lemma(head) in _DENY:
             subjects = [t for t in head.children if t.dep_ == "nsubj"]
             return _actor(subjects[0].subtree) if subjects else None
-        if head.head is head:
+        if head.head.i == head.i:
             break
     return None
 

@@ -1,8 +1,9 @@
 """Facts from candidates and the model's labels: numbers, attacks, talks, speakers, kinds.
 
 Every number is the candidate's own value and every evidence span the candidate's own
-text; a label that points at no mark, or an attack target the sentence does not contain,
-is left out rather than trusted.
+text. Where the candidate's own words say what the model was asked (a number "were
+killed", a target "maternity hospital", a "second round"), the words win; a speaker the
+article never names is left out rather than trusted.
 """
 
 from __future__ import annotations
@@ -102,8 +103,8 @@ def target_type(target: str) -> str | None:
 def _place(
     name: str | None, sentence: str, places: dict[str, str], guess: bool = True
 ) -> str | None:
-    """A place the article names: the model's, when it is one; else (if `guess`) the first
-    place the sentence names."""
+    """A place the article names: `name`, when it is one of them; else (if `guess`) the
+    first place the sentence names."""
     if name and normalize(name) in places:
         return places[normalize(name)]
     if not guess:
