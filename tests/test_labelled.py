@@ -105,3 +105,9 @@ def test_merge_attacks_by_target(targets: list[str], kept: list[str]) -> None:
 
     attacks = [Attack(evidence=t, target=t, target_type=target_type(t) or "other") for t in targets]
     assert [a.target for a in merge_attacks(attacks)] == kept
+
+
+def test_a_place_is_matched_as_a_word_not_inside_another(nlp: Any) -> None:
+    text = "Russia denied it.\n\nRussian missiles struck homes overnight."
+    [attack] = _facts(nlp, text, []).attacks
+    assert attack.location is None  # "Russia" is not the place of "Russian missiles"

@@ -110,7 +110,11 @@ def _place(
     if not guess:
         return None
     norm = normalize(sentence)
-    found = [(norm.find(key), place) for key, place in places.items() if key in norm]
+    found = [
+        (m.start(), place)
+        for key, place in places.items()
+        if (m := re.search(rf"\b{re.escape(key)}\b", norm))  # "Russia", not in "Russian"
+    ]
     return min(found)[1] if found else None
 
 
