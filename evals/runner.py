@@ -96,6 +96,10 @@ def _cassette(mode: Mode, recording: Recording, article_id: str, root: Path) -> 
     if mode is Mode.REPLAY and not path.is_file():
         raise StaleCassetteError(stale_message(recording, path))
     path.parent.mkdir(parents=True, exist_ok=True)
+    if mode is Mode.RECORD:
+        # A recording starts clean: vcrpy's "all" mode would keep old interactions that
+        # no request matches any more (a candidate a finder no longer finds).
+        path.unlink(missing_ok=True)
     seeded = False
     base = recording.base and cassette_path(recording.base.name, article_id, root)
     if mode is Mode.RECORD and base and not path.is_file() and base.is_file():

@@ -57,6 +57,21 @@ def test_a_replay_reports_the_llm_time_recorded(
         assert meta.latency_ms == recorded
 
 
+def test_a_re_recording_keeps_no_interaction_nobody_asks_for(
+    fake_llm: FakeLLM, tmp_path: Path
+) -> None:
+    fake_llm.default = tool_call(FACTS_004)
+    record(fake_llm, tmp_path)
+    path = cassette_path(PROMPT, CASES[0].article_id, tmp_path)
+    cassette = json.loads(path.read_text())
+    stale = json.loads(json.dumps(cassette["interactions"][0]))
+    stale["request"]["body"]["json"]["messages"][-1]["content"] = "a request no longer made"
+    cassette["interactions"].append(stale)
+    path.write_text(json.dumps(cassette))
+    record(fake_llm, tmp_path)
+    assert len(json.loads(path.read_text())["interactions"]) == 1
+
+
 def test_cassettes_hold_readable_json_and_no_secrets(fake_llm: FakeLLM, tmp_path: Path) -> None:
     fake_llm.default = tool_call(FACTS_004)
     record(fake_llm, tmp_path)

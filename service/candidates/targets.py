@@ -4,7 +4,7 @@ school", "attacks on hospitals", "a building damaged by shelling", "X came under
 The attack words are general news usage (lemmas), the patterns are English syntax. Words
 a disaster shares with an attack ("the quake struck", "homes were damaged") count only in
 a sentence that names no natural hazard. (Asked per target whether the text reports it
-attacked, the embedded 1.5B said yes to 23 of 24 candidates, earthquake damage included:
+attacked, the embedded 1.5B said yes to 24 of 25 candidates, earthquake damage included:
 the parse decides, the model is not asked; evals/README.md has the figures.)
 """
 
