@@ -111,3 +111,23 @@ def test_a_place_is_matched_as_a_word_not_inside_another(nlp: Any) -> None:
     text = "Russia denied it.\n\nRussian missiles struck homes overnight."
     [attack] = _facts(nlp, text, []).attacks
     assert attack.location is None  # "Russia" is not the place of "Russian missiles"
+
+
+@pytest.mark.parametrize(
+    ("text", "name"),
+    [
+        ("Officials at Unilever said the plant would close.", "Unilever"),
+        ("The midfielder left Arsenal last year, the club said.", "Arsenal"),
+        ("The group posted the video on Telegram on Sunday.", "Telegram"),
+    ],
+)
+def test_a_lone_word_read_as_an_organisation_is_no_person(
+    nlp: Any, text: str, name: str
+) -> None:
+    from schemas.labels import NameKind
+
+    article = read(text, nlp, HYBRID_STEPS)
+    index = next(i for i, e in enumerate(article.entities) if e.name == name)
+    assert article.entities[index].label == "organizations"
+    facts = build_facts(article, Labels(names={index: NameKind.person}))
+    assert [o.name for o in facts.organizations] == [name] and facts.people == []

@@ -202,6 +202,10 @@ def build_facts(article: Article, labels: Labels) -> NewsFacts:
         kind = labels.names.get(i)
         if kind is NameKind.not_a_name:
             continue
+        # News introduces a person by full name: a lone word spaCy reads as an organisation
+        # ("Twitter", a club, a brand) is not made a person by the model's label.
+        if kind is NameKind.person and entity.label == "organizations":
+            kind = None
         if kind is not None:
             entity.label = KIND_OF_NAME[kind]  # type: ignore[assignment]
         lists[entity.label].append(entity_fact(article, entity))
