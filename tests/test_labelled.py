@@ -121,9 +121,7 @@ def test_a_place_is_matched_as_a_word_not_inside_another(nlp: Any) -> None:
         ("The group posted the video on Telegram on Sunday.", "Telegram"),
     ],
 )
-def test_a_lone_word_read_as_an_organisation_is_no_person(
-    nlp: Any, text: str, name: str
-) -> None:
+def test_a_lone_word_read_as_an_organisation_is_no_person(nlp: Any, text: str, name: str) -> None:
     from schemas.labels import NameKind
 
     article = read(text, nlp, HYBRID_STEPS)
