@@ -200,6 +200,36 @@ def bench(
     print_results(run(names, other_build=other_build))
 
 
+gold_app = typer.Typer(help="Gold sets: hand-labelled facts for your own articles.")
+app.add_typer(gold_app, name="gold")
+
+
+@gold_app.command("check")
+def gold_check(
+    gold_dir: Annotated[Path, typer.Argument(help="A folder of <id>.yaml gold files.")],
+    articles: Annotated[
+        Path | None,
+        typer.Option(help="Where the <id>.txt articles are (default: beside the gold)."),
+    ] = None,
+) -> None:
+    """Validate a gold set: schema, verbatim evidence and quotes, stated numbers, repeats."""
+    from evals.gold_check import check_dir
+
+    if not gold_dir.is_dir():
+        typer.echo(f"error: no such folder: {gold_dir}", err=True)
+        raise typer.Exit(2)
+    count, problems = check_dir(gold_dir, articles)
+    for problem in problems:
+        typer.echo(str(problem))
+    if not count:
+        typer.echo(f"error: no <id>.yaml gold in {gold_dir}", err=True)
+        raise typer.Exit(2)
+    if problems:
+        typer.echo(f"{len(problems)} problems in {count} gold files", err=True)
+        raise typer.Exit(1)
+    typer.echo(f"ok: {count} gold files")
+
+
 eval_app = typer.Typer(help="Score prompts and models against the gold facts.")
 app.add_typer(eval_app, name="eval")
 

@@ -1,0 +1,152 @@
+"""`newsfacts gold check DIR`: validate a gold set before it scores anything.
+
+Each problem is one `file:line: message` line: a YAML that does not parse or is not UTF-8,
+an article file missing, a fact list missing, a fact that breaks the schema (unknown
+field, a value outside its enumeration), evidence or quote text that is not the article's
+own words, a number the evidence does not state, and a fact given twice.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import ValidationError
+
+from schemas.facts import FACT_LISTS, NewsFacts
+from service.extraction.grounding import align, stated_numbers
+from service.numbers import is_stated
+
+_ENTITY_LISTS = ("people", "organizations", "locations")
+_ONE = frozenset({"a", "an", "one", "single", "lone"})
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One thing wrong with a gold file, where it is."""
+
+    path: Path
+    line: int
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.path}:{self.line}: {self.message}"
+
+
+def _read_text(path: Path, problems: list[Problem]) -> str | None:
+    try:
+        return path.read_bytes().decode("utf-8")
+    except FileNotFoundError:
+        problems.append(Problem(path, 0, "file missing"))
+    except UnicodeDecodeError as exc:
+        problems.append(Problem(path, 0, f"not UTF-8 (byte {exc.start}: {exc.reason})"))
+    return None
+
+
+def _fact_lines(root: yaml.Node) -> dict[str, list[int]]:
+    """The 1-based line of every fact, by list, from the YAML node tree."""
+    lines: dict[str, list[int]] = {}
+    if not isinstance(root, yaml.MappingNode):
+        return lines
+    for key, value in root.value:
+        if key.value == "facts" and isinstance(value, yaml.MappingNode):
+            for list_key, items in value.value:
+                if isinstance(items, yaml.SequenceNode):
+                    lines[list_key.value] = [n.start_mark.line + 1 for n in items.value]
+    return lines
+
+
+def _identity(list_name: str, fact: dict[str, Any]) -> Any:
+    """What makes two facts of a list the same fact (a name for entities, else every
+    field but the evidence)."""
+    if list_name in _ENTITY_LISTS:
+        return str(fact.get("name", "")).casefold()
+    return tuple(sorted((k, repr(v)) for k, v in fact.items() if k not in ("evidence", "aliases")))
+
+
+def _states(value: float, evidence: str) -> bool:
+    """Whether the evidence states the number; "a toddler" states one."""
+    words = set(evidence.casefold().split())
+    return is_stated(value, evidence) or (value == 1 and bool(words & _ONE))
+
+
+def check_file(path: Path, articles_dir: Path) -> list[Problem]:
+    """Every problem of one gold YAML (against its article in `articles_dir`)."""
+    problems: list[Problem] = []
+    source = _read_text(path, problems)
+    if source is None:
+        return problems
+    try:
+        root = yaml.compose(source)
+        data = yaml.safe_load(source)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        line = mark.line + 1 if mark is not None else 0
+        problems.append(Problem(path, line, f"YAML does not parse: {getattr(exc, 'problem', exc)}"))
+        return problems
+    if not isinstance(data, dict) or not isinstance(data.get("facts"), dict):
+        problems.append(Problem(path, 1, "not a gold case: needs article_id and facts"))
+        return problems
+    article_id = data.get("article_id") or path.stem
+    if article_id != path.stem:
+        problems.append(Problem(path, 1, f"article_id {article_id!r} is not the file's name"))
+    text = _read_text(articles_dir / f"{article_id}.txt", problems)
+    lines = _fact_lines(root) if root is not None else {}
+    raw = data["facts"]
+    for list_name in FACT_LISTS:
+        if list_name not in raw:
+            problems.append(Problem(path, 1, f"fact list missing: {list_name} (write [] if none)"))
+    for list_name, facts in raw.items():
+        if list_name not in FACT_LISTS:
+            problems.append(Problem(path, 1, f"unknown fact list: {list_name}"))
+            continue
+        seen: dict[Any, int] = {}
+        for i, fact in enumerate(facts or []):
+            line = lines.get(list_name, [])[i] if i < len(lines.get(list_name, [])) else 1
+            where = f"{list_name}[{i}]"
+            if not isinstance(fact, dict):
+                problems.append(Problem(path, line, f"{where}: not a mapping of fields"))
+                continue
+            problems += _check_fact(path, line, where, list_name, fact, text)
+            key = _identity(list_name, fact)
+            if key in seen:
+                problems.append(Problem(path, line, f"{where}: repeats {list_name}[{seen[key]}]"))
+            seen.setdefault(key, i)
+    return problems
+
+
+def _check_fact(
+    path: Path, line: int, where: str, list_name: str, fact: dict[str, Any], text: str | None
+) -> list[Problem]:
+    problems: list[Problem] = []
+    fields = {k: v for k, v in fact.items() if k != "aliases"}
+    try:
+        model = NewsFacts.model_validate({list_name: [fields]})
+    except ValidationError as exc:
+        for error in exc.errors():
+            loc = ".".join(str(p) for p in error["loc"][2:]) or "fact"
+            problems.append(Problem(path, line, f"{where}.{loc}: {error['msg']}"))
+        return problems
+    if text is None:
+        return problems
+    parsed = getattr(model, list_name)[0]
+    evidence = parsed.evidence
+    if evidence not in text:
+        problems.append(Problem(path, line, f"{where}: evidence not in the article: {evidence!r}"))
+    elif any(not _states(v, evidence) for v in stated_numbers(parsed)):
+        numbers = ", ".join(f"{v:g}" for v in stated_numbers(parsed))
+        problems.append(Problem(path, line, f"{where}: the evidence does not state {numbers}"))
+    if list_name == "quotes" and align(parsed.text, text)[2] not in ("exact", "normalized"):
+        problems.append(Problem(path, line, f"{where}: quote text not in the article"))
+    return problems
+
+
+def check_dir(gold_dir: Path, articles_dir: Path | None = None) -> tuple[int, list[Problem]]:
+    """(number of gold files, every problem) for a folder of <id>.yaml gold files."""
+    files = sorted(gold_dir.glob("*.yaml"))
+    problems: list[Problem] = []
+    for path in files:
+        problems += check_file(path, articles_dir or gold_dir)
+    return len(files), problems
