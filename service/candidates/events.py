@@ -84,8 +84,9 @@ def _format(sentence: Span) -> str | None:
     return next((name for name, words in FORMATS.items() if words.search(sentence.text)), None)
 
 
-def _venue(sentence: Span) -> str | None:
-    """Where the talks were held: a place the sentence puts them in or at ("met in Doha")."""
+def _venue(sentence: Span, words: list[Token]) -> str | None:
+    """Where the talks were held: a place the sentence puts in or at the clause of one of
+    its talks words ("met in Doha")."""
     for ent in sentence.ents:
         prep = ent.root.head
         if (
@@ -97,7 +98,7 @@ def _venue(sentence: Span) -> str | None:
         # where the talks were: in the clause of a talks word ("met ... in Doha", "held
         # talks in Doha"), not of another verb ("attacks on cities in Ukraine continue")
         clause = _clause(prep)
-        if any(_clause(t).i == clause.i for t in sentence if _talks_word(t)):
+        if any(_clause(t).i == clause.i for t in words):
             return ent.text
     return None
 
@@ -114,10 +115,6 @@ def _unrealised(token: Token) -> bool:
             break
         token = token.head
     return False
-
-
-def _talks_word(token: Token) -> bool:
-    return token.pos_ in TRIGGER_POS and token.lemma_.lower() in TRIGGERS["talks"]
 
 
 def _clause(token: Token) -> Token:
@@ -138,7 +135,7 @@ def find_events(article: Article) -> None:
             if words and not all(_unrealised(t) for t in words):
                 article.events.append(
                     EventCandidate(
-                        kind, sentence.start_char, sentence.end_char,
-                        round=_round(sentence), format=_format(sentence), venue=_venue(sentence),
+                        kind, sentence.start_char, sentence.end_char, round=_round(sentence),
+                        format=_format(sentence), venue=_venue(sentence, words),
                     )
                 )  # fmt: skip
