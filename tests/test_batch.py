@@ -5,10 +5,12 @@ from __future__ import annotations
 import asyncio
 import json
 import subprocess
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 import pytest
+from pydantic import BaseModel
 
 from evals.bench.fake_llm import FakeLLM, http_error, tool_call
 from service.api.batch import Article, finished_ids, read_articles, run_batch
@@ -112,11 +114,14 @@ class BreaksOn:
         self.inner, self.marker, self.model_name = inner, marker, inner.model_name
 
     async def extract(
-        self, messages: list[dict[str, str]], response_model: type[T]
+        self,
+        messages: list[dict[str, str]],
+        response_model: type[T],
+        offered: Sequence[type[BaseModel]] = (),
     ) -> LLMResult[T]:
         if any(self.marker in m["content"] for m in messages):
             raise RuntimeError("a bug in our code")
-        return await self.inner.extract(messages, response_model)
+        return await self.inner.extract(messages, response_model, offered)
 
     async def ping(self) -> bool:
         return await self.inner.ping()

@@ -90,3 +90,45 @@ def test_embedded_totals_compare_each_strategy_with_llm() -> None:
         "nlp": {"wall_s": 0.2, "vs_llm": 0.001},
     }
     assert totals([{"strategy": "hybrid", "wall_s": 5.0}])["hybrid"]["vs_llm"] is None
+
+
+def test_machine_limits_bound_tokens_by_bandwidth_and_flops() -> None:
+    from evals.bench.speed_bench import FLOPS_PER_TOKEN, limits
+
+    lim = limits(model_bytes=2 * 10**9)
+    assert lim["memory_gb_s"] > 0 and lim["sgemm_gflop_s"] > 0
+    # generation reads every weight once per token; prompt eval does the model's flops
+    assert lim["gen_tok_s_bound"] == pytest.approx(lim["memory_gb_s"] / 2, abs=0.1)
+    assert lim["prompt_tok_s_bound"] == pytest.approx(
+        lim["sgemm_gflop_s"] * 1e9 / FLOPS_PER_TOKEN, abs=0.1
+    )
+
+
+def _row(request: str, wall: float, model: float) -> dict[str, object]:
+    return {"request": request, "wall_s": wall, "model_s": model, "gen_tokens": 100,
+            "gen_tok_s": 10.0, "prompt_tokens": 500, "prompt_tok_s": 50.0}  # fmt: skip
+
+
+def test_speed_table_shows_both_sides_and_the_limits() -> None:
+    from rich.console import Console
+
+    from evals.bench.run import print_results
+
+    side = {
+        "prompt": "hybrid_labels@v3", "ready_s": 30.0, "first_004_s": 20.0, "warm_004_s": 18.0,
+        "first_vs_warm": 1.11, "gold_set_s": 120.0, "gold_set_model_s": 110.0,
+        "rows": [_row("first", 20.0, 19.0), _row("gold set", 120.0, 110.0),
+                 _row("warm", 18.0, 17.0)],
+    }  # fmt: skip
+    speed = {
+        "sides": {"baseline": {**side, "prompt": "hybrid_labels@v2"}, "new": side},
+        "ratios": {"warm_004_s": 0.4},
+        "limits": {"memory_gb_s": 20.0, "sgemm_gflop_s": 200.0, "model_gb": 1.117,
+                   "gen_tok_s_bound": 17.9, "prompt_tok_s_bound": 64.9},
+    }  # fmt: skip
+    console = Console(record=True, width=200)
+    print_results({"speed": speed}, console)
+    text = console.export_text()
+    assert "hybrid_labels@v2" in text and "hybrid_labels@v3" in text
+    assert "110.0 (1.091x)" in text  # the gold set's wall time over llama.cpp's own
+    assert "at most 17.9 generated tok/s" in text and "'warm_004_s': 0.4" in text

@@ -8,6 +8,7 @@ and watches the service restart it and serve the next request.
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import signal
 import subprocess
@@ -45,6 +46,9 @@ def wait_for(predicate: object, timeout: float, what: str) -> None:
     pytest.fail(f"timed out after {timeout:g} s waiting for {what}")
 
 
+SERVICE_LOGS: list[Path] = []  # the module service's log, once it is ready
+
+
 @pytest.fixture(scope="module")
 def service(
     tmp_path_factory: pytest.TempPathFactory,
@@ -65,6 +69,7 @@ def service(
             return False
 
     wait_for(ready, 600, "the service and its embedded model to be ready")
+    SERVICE_LOGS.append(Path(log.name))
     yield proc, url
     proc.send_signal(signal.SIGTERM)
     proc.wait(timeout=60)
@@ -87,6 +92,16 @@ def test_extracts_real_facts_from_seed_004(service: tuple[subprocess.Popen[bytes
     assert body["meta"]["usage"]["prompt_tokens"] > 0
     assert body["meta"]["usage"]["completion_tokens"] > 0
     assert body["meta"]["model"] == "qwen2.5-coder-1.5b-instruct"
+
+
+def test_the_service_is_ready_only_after_warming_the_model_up(
+    service: tuple[subprocess.Popen[bytes], str],
+) -> None:
+    entries = [json.loads(line) for line in SERVICE_LOGS[-1].read_text().splitlines()
+               if line.startswith("{")]  # fmt: skip
+    [ready] = [e for e in entries if e.get("msg") == "ready"]
+    # the hybrid's shared prefix was evaluated by one call before /readyz said ready
+    assert isinstance(ready["warm_up_s"], float) and ready["warm_up_s"] > 0, ready
 
 
 # Short, so the request after the restart costs little more than the system prompt.

@@ -129,3 +129,23 @@ def test_a_lone_word_read_as_an_organisation_is_no_person(nlp: Any, text: str, n
     assert article.entities[index].label == "organizations"
     facts = build_facts(article, Labels(names={index: NameKind.person}))
     assert [o.name for o in facts.organizations] == [name] and facts.people == []
+
+
+@pytest.mark.parametrize(
+    ("answer", "speaker"),
+    [
+        ("Chinese President Xi Jinping", "Xi Jinping"),  # the article's own name for them
+        ("Xi Jinping", "Xi Jinping"),
+        ("Red Cross", "Red Cross"),  # no person named: the answer as given
+    ],
+)
+def test_a_speaker_answer_is_the_person_it_names(nlp: Any, answer: str, speaker: str) -> None:
+    text = (
+        "The Red Cross is sending tents.\n\n"
+        'Chinese President Xi Jinping has ordered an "all-out" effort to save lives.'
+    )
+    article = read(text, nlp, HYBRID_STEPS)
+    [quote] = article.quotes
+    assert quote.speaker is None  # "ordered" is no verb of saying: the model is asked
+    facts = build_facts(article, Labels(speakers={0: answer}))
+    assert [q.speaker for q in facts.quotes] == [speaker]

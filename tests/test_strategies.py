@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from evals.bench.fake_llm import FakeLLM, tool_call
+from evals.bench.fake_llm import FakeLLM, http_error, tool_call
 from schemas.api import ExtractRequest
 from service.extraction.pipeline import Pipeline
 from service.llm.backend import NoLLM
@@ -65,18 +65,22 @@ def test_hybrid_builds_facts_from_candidates_and_labels(fake_llm: FakeLLM) -> No
     # Every evidence span is the article's own text, found exactly.
     assert {g.match for g in response.grounding} == {"exact"}
     assert response.meta.strategy == "hybrid"
-    assert response.meta.prompt == "hybrid_labels@v2"
+    assert response.meta.prompt == "hybrid_labels@v3"
     assert response.meta.attempts == 2
-    # Every call opens with the same instructions and article, so the prefix is reused,
-    # and the calls of one task differ only in their item line.
+    # Every call sends the same instructions and the same four tools (the article is not
+    # sent), so a server that keeps its evaluated prefix evaluates them once; the calls
+    # differ only in the task's line and the item.
     systems = [r["messages"][0]["content"] for r in fake_llm.requests]
-    assert len(set(systems)) == 1 and "Nobody came" in systems[0]
-    tools = [r["tools"][0]["function"]["name"] for r in fake_llm.requests]
-    assert tools == ["NumberAnswer", "NumberAnswer"]
+    assert len(set(systems)) == 1 and "Nobody came" not in systems[0]
+    for r in fake_llm.requests:
+        assert [t["function"]["name"] for t in r["tools"]] == [
+            "TalksAnswer", "SpeakerAnswer", "NameAnswer", "NumberAnswer"
+        ]  # fmt: skip
+        assert r["tool_choice"]["function"]["name"] == "NumberAnswer"
     first, second = (r["messages"][1]["content"] for r in fake_llm.requests[:2])
-    assert first.endswith("Item: At least [[14]] people were killed and some 2,500 residents "
-                          "were evacuated.")  # fmt: skip
-    assert first.rpartition("Item:")[0] == second.rpartition("Item:")[0]
+    assert first.endswith("<item>At least [[14]] people were killed and some 2,500 residents "
+                          "were evacuated.</item>")  # fmt: skip
+    assert first.rpartition("<item>")[0] == second.rpartition("<item>")[0]
 
 
 def test_the_none_label_is_the_one_the_words_do_not_outrank(fake_llm: FakeLLM) -> None:
@@ -97,7 +101,7 @@ def test_the_none_label_is_the_one_the_words_do_not_outrank(fake_llm: FakeLLM) -
     ("strategy", "prompt", "code"),
     [
         ("hybrid", "news_facts@v2", "unknown_prompt"),
-        ("llm", "hybrid_labels@v2", "unknown_prompt"),
+        ("llm", "hybrid_labels@v3", "unknown_prompt"),
         ("nlp", "news_facts@v2", "invalid_request"),
     ],
 )
@@ -168,3 +172,34 @@ def test_a_people_label_on_a_number_that_counts_no_people_is_a_figure(
     request = ExtractRequest(text=text, strategy="hybrid")
     facts = asyncio.run(_pipeline(fake_llm).extract(request)).facts
     assert len(getattr(facts, list_name)) == 1, facts
+
+
+def test_warm_up_is_one_small_labelling_call_with_the_shared_prefix(fake_llm: FakeLLM) -> None:
+    fake_llm.queue(
+        tool_call({"counts": "people hurt", "label": "injured"}),
+        tool_call({"counts": "people were killed", "label": "killed"}),
+        tool_call({"counts": "residents", "label": "evacuated"}),
+    )
+    pipeline = _pipeline(fake_llm, strategy="hybrid")
+
+    async def warm_then_extract() -> float | None:
+        seconds = await pipeline.warm_up()
+        await pipeline.extract(ExtractRequest(text=STORY, strategy="hybrid"))
+        return seconds
+
+    seconds = asyncio.run(warm_then_extract())
+    assert seconds is not None and seconds >= 0
+    warm, real = fake_llm.requests[:2]
+    # the same system message and tools as every labelling call of any article
+    assert warm["messages"][0] == real["messages"][0]
+    assert warm["tools"] == real["tools"]
+    assert len(fake_llm.requests) == 3
+
+
+def test_a_failed_warm_up_is_logged_not_raised(
+    fake_llm: FakeLLM, caplog: pytest.LogCaptureFixture
+) -> None:
+    fake_llm.queue(*[http_error(500)] * 5)
+    pipeline = _pipeline(fake_llm, strategy="hybrid", llm_transport_retries=1)
+    assert asyncio.run(pipeline.warm_up()) is None
+    assert "warm-up call failed" in caplog.text

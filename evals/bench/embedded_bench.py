@@ -80,6 +80,7 @@ def _extract(url: str, log_path: Path, seed: Path, strategy: str) -> dict[str, A
         "strategy": strategy,
         "seed": seed.stem,
         "status": r.status_code,
+        "prompt": body["meta"]["prompt"] if r.status_code == 200 else None,
         "facts": sum(len(v) for v in body["facts"].values()) if r.status_code == 200 else 0,
         "wall_s": round(wall_s, 1),
         "model_s": round(model_s, 1),

@@ -62,6 +62,15 @@ def http_error(status: int, headers: dict[str, str] | None = None, body: Any = N
     return Reply(status=status, headers=headers or {}, body=body or {"error": {"message": "boom"}})
 
 
+def asked_tool(body: dict[str, Any]) -> str:
+    """The tool a request asks for: its tool_choice, else its first tool."""
+    choice = body.get("tool_choice")
+    if isinstance(choice, dict) and choice.get("function", {}).get("name"):
+        return str(choice["function"]["name"])
+    tools = body.get("tools") or [{}]
+    return str(tools[0].get("function", {}).get("name", ""))
+
+
 class FakeLLM:
     """The fake server's state: scripted replies and the requests it received."""
 
@@ -99,8 +108,7 @@ class FakeLLM:
         with self._lock:
             if self.script:
                 return self.script.popleft()
-        tools = body.get("tools") or [{}]
-        return self.by_tool.get(tools[0].get("function", {}).get("name", ""), self.default)
+        return self.by_tool.get(asked_tool(body), self.default)
 
     async def _models(self, request: Request) -> Response:
         return JSONResponse({"object": "list", "data": [{"id": self.model, "object": "model"}]})
@@ -132,7 +140,7 @@ class FakeLLM:
 
     def _completion(self, body: dict[str, Any], reply: Reply) -> dict[str, Any]:
         """The chat.completion object for a scripted tool call (or prose) reply."""
-        name = body["tools"][0]["function"]["name"] if body.get("tools") else "tool"
+        name = asked_tool(body) if body.get("tools") else "tool"
         arguments = (
             reply.arguments if isinstance(reply.arguments, str) else json.dumps(reply.arguments)
         )

@@ -14,7 +14,7 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
-from evals.bench import ci_eval_bench, embedded_bench, levers, service_bench
+from evals.bench import ci_eval_bench, embedded_bench, levers, service_bench, speed_bench
 from evals.bench.harness import RESULTS_PATH
 
 BENCHMARKS: dict[str, Callable[[], dict[str, Any]]] = {
@@ -24,6 +24,7 @@ BENCHMARKS: dict[str, Callable[[], dict[str, Any]]] = {
     "ci_eval": ci_eval_bench.ci_eval,
     "embedded": embedded_bench.embedded,  # minutes per seed on 2 cores
     "levers": levers.levers,  # about 3 minutes per server variant
+    "speed": speed_bench.speed,  # a few minutes per side
 }
 
 
@@ -37,11 +38,15 @@ def machine() -> dict[str, Any]:
 
 
 def run(
-    names: list[str], path: Path = RESULTS_PATH, other_build: Path | None = None
+    names: list[str],
+    path: Path = RESULTS_PATH,
+    other_build: Path | None = None,
+    baseline: Path | None = None,
 ) -> dict[str, Any]:
     """Run the named benchmarks and merge their figures into the results file.
 
-    `other_build` (a directory holding a `llama_cpp` package) adds a levers variant."""
+    `other_build` (a directory holding a `llama_cpp` package) adds a levers variant;
+    `baseline` (another checkout) a side to the speed benchmark."""
     results: dict[str, Any] = json.loads(path.read_text()) if path.is_file() else {}
     results["machine"] = machine()
     benchmarks = dict(BENCHMARKS)
@@ -50,6 +55,8 @@ def run(
         benchmarks["levers"] = functools.partial(
             levers.levers, {**levers.VARIANTS, f"build in {other_build}": variant}
         )
+    if baseline is not None:
+        benchmarks["speed"] = functools.partial(speed_bench.speed, baseline)
     for name in names:
         started = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
         results[name] = {"run_at": started, **benchmarks[name]()}
@@ -102,6 +109,8 @@ def print_results(results: dict[str, Any], console: Console | None = None) -> No
         console.print(table)
         for name, total in results["embedded"].get("totals", {}).items():
             console.print(f"  {name}: {total['wall_s']} s over the seeds, {total['vs_llm']}x llm")
+    if "speed" in results:
+        _print_speed(results["speed"], console)
     if "ci_eval" in results:
         c = results["ci_eval"]
         console.print(
@@ -130,3 +139,34 @@ def print_results(results: dict[str, Any], console: Console | None = None) -> No
             f"{s['memory_before']['rss_mb']} -> {s['memory_after']['rss_mb']} MiB "
             f"(peak {s['memory_after']['peak_rss_mb']}); healthy after: {s['still_healthy']}"
         )
+
+
+def _print_speed(speed: dict[str, Any], console: Console) -> None:
+    table = _table(
+        "embedded speed: default pipeline, fresh `serve` per side",
+        ["side", "prompt", "ready s", "first 004 s", "warm 004 s", "first/warm",
+         "gold set s", "model s", "gen tok/s", "prompt tok/s"],
+    )  # fmt: skip
+    for name, s in speed["sides"].items():
+        gold = [r for r in s["rows"] if r["request"] == "gold set"]
+        gen = sum(r["gen_tokens"] for r in gold) / max(
+            sum(r["gen_tokens"] / r["gen_tok_s"] for r in gold if r["gen_tok_s"]), 1e-9
+        )
+        prompt = sum(r["prompt_tokens"] for r in gold) / max(
+            sum(r["prompt_tokens"] / r["prompt_tok_s"] for r in gold if r["prompt_tok_s"]), 1e-9
+        )
+        table.add_row(
+            name, s["prompt"], str(s["ready_s"]), str(s["first_004_s"]), str(s["warm_004_s"]),
+            str(s["first_vs_warm"]), str(s["gold_set_s"]),
+            f"{s['gold_set_model_s']} ({s['gold_set_s'] / s['gold_set_model_s']:.3f}x)",
+            f"{gen:.1f}", f"{prompt:.1f}",
+        )  # fmt: skip
+    console.print(table)
+    if "ratios" in speed:
+        console.print(f"  new / baseline: {speed['ratios']}")
+    lim = speed["limits"]
+    console.print(
+        f"  machine: {lim['memory_gb_s']} GB/s memory copy -> at most {lim['gen_tok_s_bound']} "
+        f"generated tok/s for {lim['model_gb']} GB of weights; {lim['sgemm_gflop_s']} GFLOP/s "
+        f"sgemm -> at most {lim['prompt_tok_s_bound']} prompt tok/s"
+    )

@@ -169,8 +169,16 @@ def create_app(settings: Settings | None = None, llm: StructuredLLM | None = Non
         async with open_backend(settings) as backend:
             app.state.backend = backend
             app.state.pipeline = Pipeline(backend.llm, settings)
+            warm_s = None
+            if settings.embedded and settings.strategy == "hybrid" and settings.embedded_warm_up:
+                warm_s = await app.state.pipeline.warm_up()
             log.info(
-                "ready", extra={"model": backend.llm.model_name, "embedded": settings.embedded}
+                "ready",
+                extra={
+                    "model": backend.llm.model_name,
+                    "embedded": settings.embedded,
+                    "warm_up_s": None if warm_s is None else round(warm_s, 1),
+                },
             )
             yield
 

@@ -194,6 +194,20 @@ def _attack_fact(article: Article, target: TargetCandidate, places: dict[str, st
     )  # fmt: skip
 
 
+def _person_named(answer: str | None, article: Article) -> str | None:
+    """The person the model's speaker answer names, by the article's own name for them
+    ("Chinese President Xi Jinping" -> "Xi Jinping"); the answer as given otherwise."""
+    if not answer:
+        return answer
+    named = [
+        e.name
+        for e in article.entities
+        if e.label == "people"
+        and any(re.search(rf"\b{re.escape(n)}\b", answer) for n in (e.name, *e.aliases))
+    ]
+    return named[0] if len(named) == 1 else answer
+
+
 def build_facts(article: Article, labels: Labels) -> NewsFacts:
     """The article's facts: entities (kinds corrected by the model), labelled numbers,
     attacks on the targets found, talks from talks sentences, quotes with their speakers."""
@@ -246,7 +260,7 @@ def build_facts(article: Article, labels: Labels) -> NewsFacts:
     lists["negotiations"] = merge_talks(lists["negotiations"])
 
     for i, quote in enumerate(article.quotes):
-        speaker = quote.speaker or labels.speakers.get(i)
+        speaker = quote.speaker or _person_named(labels.speakers.get(i), article)
         if speaker and _in(speaker, article.text):
             lists["quotes"].append(quote_fact(article, quote, speaker))
     return NewsFacts.model_validate(lists)

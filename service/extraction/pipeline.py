@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import logging
 import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -20,13 +21,22 @@ from schemas.api import (
 )
 from schemas.facts import SCHEMA_NAME, SCHEMA_VERSION, NewsFacts
 from service.candidates.nlp import load_pipeline
-from service.errors import DeadlineExceeded, InvalidInput, Saturated, TextTooLong, UnknownPrompt
+from service.errors import (
+    DeadlineExceeded,
+    InvalidInput,
+    LLMError,
+    Saturated,
+    TextTooLong,
+    UnknownPrompt,
+)
 from service.extraction.chunking import merge_facts, split_text
 from service.extraction.grounding import CHECK_EXPLANATIONS, drop_ungrounded, ground, iter_facts
-from service.extraction.strategies import extract_hybrid, extract_nlp
+from service.extraction.strategies import extract_hybrid, extract_nlp, warm_up_hybrid
 from service.llm.protocol import LLMResult, StructuredLLM
 from service.prompts import PromptTemplate, fenced, load_prompt
 from service.settings import Settings
+
+log = logging.getLogger(__name__)
 
 HYBRID_PROMPT_PREFIX = "hybrid_"
 # The `lists` recall passes: one LLM call per group, each group's lists kept from its call.
@@ -66,6 +76,21 @@ class Pipeline:
         self.nlp = load_pipeline(settings.spacy_model)  # once per process (cached)
         self._slots = asyncio.Semaphore(settings.max_inflight)
         self._waiting = 0
+
+    async def warm_up(self) -> float | None:
+        """Have the model server evaluate the hybrid prompt's shared prefix now, not in the
+        first request; the seconds it took, or None when it failed (logged, not raised:
+        the first request then pays for it)."""
+        started = time.perf_counter()
+        try:
+            async with self._admitted():
+                await warm_up_hybrid(self.llm, load_prompt(self.settings.hybrid_prompt))
+        except LLMError as exc:
+            log.warning(
+                "warm-up call failed; the first request pays for it", extra={"error": str(exc)}
+            )
+            return None
+        return time.perf_counter() - started
 
     @asynccontextmanager
     async def _admitted(self) -> AsyncIterator[None]:

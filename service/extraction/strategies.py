@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import asyncio
 
+from pydantic import BaseModel
 from spacy.language import Language
 
 from schemas.api import Usage
 from schemas.facts import NewsFacts
+from schemas.labels import NumberAnswer
 from service.candidates.article import Article, Step
 from service.candidates.events import find_events
 from service.candidates.names import find_names
@@ -22,7 +24,7 @@ from service.candidates.quotes import find_quotes
 from service.candidates.targets import find_targets
 from service.extraction.assemble import entity_facts
 from service.extraction.labelled import build_facts
-from service.extraction.tasks import Labels, pieces, plan
+from service.extraction.tasks import TOOLS, Labels, pieces, plan
 from service.llm.protocol import LLMResult, StructuredLLM
 from service.prompts import PromptTemplate, fenced
 
@@ -50,6 +52,16 @@ async def extract_nlp(text: str, nlp: Language) -> NewsFacts:
     return entity_facts(article)
 
 
+WARM_UP_ITEM = "[[3]] people were hurt."
+
+
+async def warm_up_hybrid(llm: StructuredLLM, prompt: PromptTemplate) -> LLMResult[BaseModel]:
+    """One small labelling call, so that the server has evaluated the prefix every call
+    shares (instructions and tools) before the first article arrives."""
+    rendered = prompt.render(text="", task="numbers", item=WARM_UP_ITEM)
+    return await llm.extract(rendered.messages, NumberAnswer, TOOLS)
+
+
 async def extract_hybrid(
     text: str,
     nlp: Language,
@@ -67,7 +79,7 @@ async def extract_hybrid(
             rendered = prompt.render(
                 text=fenced(text[lo:hi].strip()), task=task.name, item=fenced(task.item)
             )
-            result = await llm.extract(rendered.messages, task.model)
+            result = await llm.extract(rendered.messages, task.model, TOOLS)
             usage, attempts = usage + result.usage, attempts + result.attempts
             task.apply(result.value, labels)
     return LLMResult(value=build_facts(article, labels), usage=usage, attempts=attempts)

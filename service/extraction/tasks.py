@@ -25,9 +25,13 @@ from schemas.labels import (
     TalksAnswer,
     TalksItem,
 )
-from service.candidates.article import Article, Entity
+from service.candidates.article import Article, Entity, QuoteCandidate
 
 CONTEXT_CHARS = 100  # of a candidate's sentence, each side of it
+# Every call offers all four tools, in this order (see StructuredLLM.extract's `offered`).
+# The order matters to the 1.5B: with TalksAnswer last it answered null to every talks
+# sentence of seed 004; first, as v2's single tool did.
+TOOLS: tuple[type[BaseModel], ...] = (TalksAnswer, SpeakerAnswer, NameAnswer, NumberAnswer)
 _PARAGRAPH_END = re.compile(r"\n")
 
 
@@ -75,11 +79,18 @@ def pieces(text: str, max_chars: int) -> list[tuple[int, int]]:
     return [r for r in ranges if text[r[0] : r[1]].strip()]
 
 
-def in_context(article: Article, start: int, end: int) -> str:
-    """The candidate in its sentence, marked [[like this]], cut to a window around it."""
+def in_context(article: Article, start: int, end: int, before: int = 0) -> str:
+    """The candidate in its sentence, marked [[like this]], cut to a window around it;
+    with `before`, that many whole sentences before it too."""
     sentence = article.sentence_of(start)
     lo = max(sentence.start_char, start - CONTEXT_CHARS)
     hi = min(max(sentence.end_char, end), end + CONTEXT_CHARS)
+    first = sentence
+    for _ in range(before):
+        if first.start == 0:
+            break
+        first = article.doc[first.start - 1].sent
+        lo = first.start_char
     text = article.text
     return " ".join(f"{text[lo:start]}[[{text[start:end]}]]{text[end:hi]}".split())
 
@@ -92,6 +103,18 @@ def doubtful(entity: Entity) -> bool:
     if entity.label == "organizations" and entity.name.isupper():
         return False  # acronyms: DW, NATO, UNHCR
     return not entity.role and not entity.aliases
+
+
+def names_speaker(article: Article, quote: QuoteCandidate) -> bool:
+    """Whether the quote's sentence names a person or organisation outside the quote."""
+    sentence = article.sentence_of(quote.open_at)
+    inside = (quote.open_at, quote.close_at if quote.close_at is not None else quote.end)
+    return any(
+        sentence.start_char <= s < sentence.end_char and not inside[0] <= s <= inside[1]
+        for e in article.entities
+        if e.label in ("people", "organizations")
+        for s, _ in e.mentions
+    )
 
 
 def plan(article: Article, lo: int, hi: int) -> Iterator[Task]:
@@ -107,7 +130,10 @@ def plan(article: Article, lo: int, hi: int) -> Iterator[Task]:
             yield Task("names", item, i, NameAnswer, lambda a: a.kind)
     for i, q in enumerate(article.quotes):
         if lo <= q.open_at < hi and not q.speaker:
-            item = in_context(article, q.open_at, q.evidence_end)
+            # a quote whose sentence names nobody was often said by whoever the sentence
+            # before names ("X said. “…”")
+            before = 0 if names_speaker(article, q) else 1
+            item = in_context(article, q.open_at, q.evidence_end, before=before)
             yield Task("speakers", item, i, SpeakerAnswer, lambda a: a.speaker)
     for i, e in enumerate(article.events):
         if lo <= e.start < hi:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import TypeVar
@@ -25,7 +25,10 @@ class NoLLM:
     model_name = "none"
 
     async def extract(
-        self, messages: list[dict[str, str]], response_model: type[T]
+        self,
+        messages: list[dict[str, str]],
+        response_model: type[T],
+        offered: Sequence[type[BaseModel]] = (),
     ) -> LLMResult[T]:
         """Refuse: there is no model to ask."""
         raise LLMUnavailable(

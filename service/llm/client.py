@@ -13,6 +13,7 @@ import asyncio
 import functools
 import logging
 import random
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
@@ -125,6 +126,12 @@ def _prepared(response_model: type[T]) -> type[T]:
     return response_schema(response_model)
 
 
+@functools.cache
+def _tool(response_model: type[BaseModel]) -> dict[str, Any]:
+    """The tool instructor sends for `response_model`."""
+    return {"type": "function", "function": _prepared(response_model).openai_schema}
+
+
 def _mark_truncation(response: Any, max_tokens: int | None) -> None:
     """Say `length` when the completion used its whole cap, whatever the server reported.
 
@@ -194,12 +201,19 @@ class OpenAIStructuredLLM:
         raise AssertionError("unreachable")  # pragma: no cover
 
     async def extract(
-        self, messages: list[dict[str, str]], response_model: type[T]
+        self,
+        messages: list[dict[str, str]],
+        response_model: type[T],
+        offered: Sequence[type[BaseModel]] = (),
     ) -> LLMResult[T]:
-        """Ask for `response_model` as a tool call; map every failure to an LLMError."""
+        """Ask for `response_model` as a tool call (the tools `offered` shown beside it);
+        map every failure to an LLMError."""
         meter = _Meter(budget=self.settings.token_budget)
+        tools = [_tool(m) for m in offered]
 
         async def create(**kwargs: Any) -> Any:
+            if tools:  # instructor sent the answer's own tool; tool_choice still names it
+                kwargs["tools"] = tools
             return await self._create(meter, **kwargs)
 
         hooks = Hooks()

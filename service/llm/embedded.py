@@ -73,7 +73,8 @@ async def http_ok(host: str, port: int, path: str, timeout: float = 2.0) -> bool
 
 
 class EmbeddedServer:
-    """One llama-cpp-python server process, kept alive until `stop()`."""
+    """One embedded model server process (`service.llm.model_server`), kept alive until
+    `stop()`."""
 
     def __init__(self, settings: Settings, model_path: Path) -> None:
         self.settings = settings
@@ -100,7 +101,7 @@ class EmbeddedServer:
         """The server's command line."""
         threads = self.settings.embedded_threads or os.cpu_count() or 2
         return [
-            sys.executable, "-m", "llama_cpp.server",
+            sys.executable, "-m", "service.llm.model_server",
             "--model", str(self.model_path),
             "--model_alias", self.settings.llm_model,
             "--host", self.host,
@@ -108,9 +109,6 @@ class EmbeddedServer:
             "--n_ctx", str(self.settings.embedded_ctx),
             "--n_threads", str(threads),
             "--n_threads_batch", str(threads),
-            # The server keeps logits for every context position by default
-            # (n_ctx x 152k vocab floats: 7.6 GB RSS at 12k context); we never use them.
-            "--logits_all", "False",
         ]  # fmt: skip
 
     async def _spawn(self) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Generic, Protocol, TypeVar
 
@@ -27,9 +28,17 @@ class StructuredLLM(Protocol):
     model_name: str
 
     async def extract(
-        self, messages: list[dict[str, str]], response_model: type[T]
+        self,
+        messages: list[dict[str, str]],
+        response_model: type[T],
+        offered: Sequence[type[BaseModel]] = (),
     ) -> LLMResult[T]:
-        """Return `response_model` parsed from the model's answer, or raise an LLMError."""
+        """Return `response_model` parsed from the model's answer, or raise an LLMError.
+
+        `offered`: every tool to show the model, the answer's own among them, in a fixed
+        order; calls for different answers then send one prompt prefix, which a server that
+        keeps its evaluated prefix (llama.cpp) does not evaluate again.
+        """
         ...
 
     async def ping(self) -> bool:

@@ -1,0 +1,91 @@
+"""The embedded model's speed, a baseline checkout and this one side by side in one run.
+
+Each side is `newsfacts serve` on the embedded model with its own default pipeline, started
+fresh: the time until it is ready, seed 004 as the first request, then every seed in order
+(the full gold set live), seed 004 last again (a warm request). Beside them the machine's
+own limits, measured here: memory bandwidth (what bounds generation: every generated token
+reads all the weights) and matrix-multiply throughput (what bounds prompt evaluation).
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from evals.bench.embedded_bench import SEEDS, _extract
+from evals.bench.harness import ROOT, process, rss_mb
+from service.llm.embedded import free_port, resolve_model_path
+from service.settings import load_settings
+
+SEED_004 = next(s for s in SEEDS if s.stem.startswith("004"))
+# Qwen2.5-1.5B: about 1.54e9 weights, two floating-point operations each per token.
+FLOPS_PER_TOKEN = 2 * 1.54e9
+
+
+def side(root: Path) -> dict[str, Any]:
+    """Start `serve` from a checkout's own environment and time the requests above."""
+    log_path = load_settings().cache_dir / "embedded-server.log"
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    command = [str(root / ".venv" / "bin" / "newsfacts"), "serve", "--port", str(port)]
+    started = time.perf_counter()
+    with process(command, f"{url}/readyz", {"NEWSFACTS_LOG_LEVEL": "WARNING"}, 900) as pid:
+        ready_s = time.perf_counter() - started
+        rows = [{"request": "first", **_extract(url, log_path, SEED_004, "hybrid")}]
+        rows += [{"request": "gold set", **_extract(url, log_path, s, "hybrid")} for s in SEEDS]
+        rows.append({"request": "warm", **_extract(url, log_path, SEED_004, "hybrid")})
+        memory = rss_mb(pid)
+    first, warm = rows[0], rows[-1]
+    gold = [r for r in rows if r["request"] == "gold set"]
+    return {
+        "root": str(root),
+        "prompt": first["prompt"],
+        "ready_s": round(ready_s, 1),
+        "first_004_s": first["wall_s"],
+        "warm_004_s": warm["wall_s"],
+        "first_vs_warm": round(first["wall_s"] / warm["wall_s"], 2),
+        "gold_set_s": round(sum(r["wall_s"] for r in gold), 1),
+        "gold_set_model_s": round(sum(r["model_s"] for r in gold), 1),
+        "rows": rows,
+        "service_memory": memory,
+    }
+
+
+def limits(model_bytes: int) -> dict[str, float]:
+    """This machine's bounds for the model: memory bandwidth and matmul throughput."""
+    a = np.ones(256 * 2**20 // 8)  # 256 MiB
+    best = min(_timed(lambda: np.copyto(np.empty_like(a), a)) for _ in range(5))
+    bandwidth = 2 * a.nbytes / best / 1e9  # read + write
+    m = np.ones((2048, 2048), dtype=np.float32)
+    best = min(_timed(lambda: m @ m) for _ in range(5))
+    gflops = 2 * 2048**3 / best / 1e9
+    return {
+        "memory_gb_s": round(bandwidth, 1),
+        "sgemm_gflop_s": round(gflops, 1),
+        "model_gb": round(model_bytes / 1e9, 3),
+        "gen_tok_s_bound": round(bandwidth * 1e9 / model_bytes, 1),
+        "prompt_tok_s_bound": round(gflops * 1e9 / FLOPS_PER_TOKEN, 1),
+    }
+
+
+def _timed(fn: Any) -> float:
+    started = time.perf_counter()
+    fn()
+    return time.perf_counter() - started
+
+
+def speed(baseline: Path | None = None) -> dict[str, Any]:
+    """Both sides (the baseline first, when given) and the machine's limits."""
+    sides = {"new": side(ROOT)} if baseline is None else {
+        "baseline": side(baseline), "new": side(ROOT)}  # fmt: skip
+    result: dict[str, Any] = {"sides": sides}
+    result["limits"] = limits(resolve_model_path(load_settings()).stat().st_size)
+    if baseline is not None:
+        b, n = sides["baseline"], sides["new"]
+        result["ratios"] = {
+            key: round(n[key] / b[key], 3) for key in ("first_004_s", "warm_004_s", "gold_set_s")
+        }
+    return result
