@@ -96,9 +96,9 @@ def test_machine_limits_bound_tokens_by_bandwidth_and_flops() -> None:
     from evals.bench.speed_bench import FLOPS_PER_TOKEN, limits
 
     lim = limits(model_bytes=2 * 10**9)
-    assert lim["memory_gb_s"] > 0 and lim["sgemm_gflop_s"] > 0
+    assert lim["memory_read_gb_s"] > 0 and lim["sgemm_gflop_s"] > 0
     # generation reads every weight once per token; prompt eval does the model's flops
-    assert lim["gen_tok_s_bound"] == pytest.approx(lim["memory_gb_s"] / 2, abs=0.1)
+    assert lim["gen_tok_s_bound"] == pytest.approx(lim["memory_read_gb_s"] / 2, abs=0.1)
     assert lim["prompt_tok_s_bound"] == pytest.approx(
         lim["sgemm_gflop_s"] * 1e9 / FLOPS_PER_TOKEN, abs=0.1
     )
@@ -123,7 +123,7 @@ def test_speed_table_shows_both_sides_and_the_limits() -> None:
     speed = {
         "sides": {"baseline": {**side, "prompt": "hybrid_labels@v2"}, "new": side},
         "ratios": {"warm_004_s": 0.4},
-        "limits": {"memory_gb_s": 20.0, "sgemm_gflop_s": 200.0, "model_gb": 1.117,
+        "limits": {"memory_read_gb_s": 20.0, "sgemm_gflop_s": 200.0, "model_gb": 1.117,
                    "gen_tok_s_bound": 17.9, "prompt_tok_s_bound": 64.9},
     }  # fmt: skip
     console = Console(record=True, width=200)

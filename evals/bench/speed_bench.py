@@ -9,7 +9,9 @@ reads all the weights) and matrix-multiply throughput (what bounds prompt evalua
 
 from __future__ import annotations
 
+import os
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -54,16 +56,19 @@ def side(root: Path) -> dict[str, Any]:
     }
 
 
-def limits(model_bytes: int) -> dict[str, float]:
-    """This machine's bounds for the model: memory bandwidth and matmul throughput."""
-    a = np.ones(256 * 2**20 // 8)  # 256 MiB
-    best = min(_timed(lambda: np.copyto(np.empty_like(a), a)) for _ in range(5))
-    bandwidth = 2 * a.nbytes / best / 1e9  # read + write
+def limits(model_bytes: int, threads: int = os.cpu_count() or 2) -> dict[str, float]:
+    """This machine's bounds for the model: memory read bandwidth (every core reading its
+    share of 1 GiB, as llama.cpp's threads read the weights) and matmul throughput."""
+    a = np.ones(2**30 // 8)
+    shares = np.array_split(a, threads)
+    with ThreadPoolExecutor(threads) as pool:  # numpy's sum releases the GIL
+        best = min(_timed(lambda: list(pool.map(np.sum, shares))) for _ in range(5))
+    bandwidth = a.nbytes / best / 1e9
     m = np.ones((2048, 2048), dtype=np.float32)
     best = min(_timed(lambda: m @ m) for _ in range(5))
     gflops = 2 * 2048**3 / best / 1e9
     return {
-        "memory_gb_s": round(bandwidth, 1),
+        "memory_read_gb_s": round(bandwidth, 1),
         "sgemm_gflop_s": round(gflops, 1),
         "model_gb": round(model_bytes / 1e9, 3),
         "gen_tok_s_bound": round(bandwidth * 1e9 / model_bytes, 1),
