@@ -62,7 +62,10 @@ def test_names_speaker(nlp: Any, text: str, named: bool) -> None:
 def test_a_quote_whose_sentence_names_nobody_is_shown_with_the_sentence_before(
     nlp: Any,
 ) -> None:
-    text = 'The minister Ana Lusk visited the town on Monday.\n\n"We will rebuild," the statement read.'
+    text = (
+        'The minister Ana Lusk visited the town on Monday.\n\n"We will rebuild," the '
+        "statement read."
+    )
     article = read(text, nlp, HYBRID_STEPS)
     [task] = [t for t in plan(article, 0, len(text)) if t.name == "speakers"]
     assert task.item == (
