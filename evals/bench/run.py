@@ -167,6 +167,6 @@ def _print_speed(speed: dict[str, Any], console: Console) -> None:
     lim = speed["limits"]
     console.print(
         f"  machine: {lim['memory_read_gb_s']} GB/s memory read -> at most "
-        f"{lim['gen_tok_s_bound']} generated tok/s for {lim['model_gb']} GB of weights; {lim['sgemm_gflop_s']} GFLOP/s "
-        f"sgemm -> at most {lim['prompt_tok_s_bound']} prompt tok/s"
+        f"{lim['gen_tok_s_bound']} generated tok/s for {lim['model_gb']} GB of weights; "
+        f"{lim['sgemm_gflop_s']} GFLOP/s sgemm -> at most {lim['prompt_tok_s_bound']} prompt tok/s"
     )
