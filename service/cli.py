@@ -9,8 +9,10 @@ from typing import Annotated, Any, cast, get_args
 
 import typer
 import uvicorn
+import yaml
 
 from schemas.api import ExtractRequest, ExtractResponse, RecallPasses, Strategy, UngroundedPolicy
+from schemas.facts import FACT_LISTS
 from service.api.batch import BatchSummary, pending, read_articles, run_batch
 from service.errors import NewsfactsError
 from service.extraction.pipeline import Pipeline
@@ -210,6 +212,60 @@ def bench(
     print_results(run(names, other_build=other_build, baseline=baseline))
 
 
+@app.command()
+def label(
+    articles: Annotated[list[Path], typer.Argument(help="Article .txt files to draft gold for.")],
+    out: Annotated[Path, typer.Option(help="The dataset folder: <id>.txt and <id>.yaml.")],
+    force: Annotated[bool, typer.Option(help="Overwrite a gold YAML already there.")] = False,
+) -> None:
+    """Draft gold facts for your own articles from the pipeline's answer, to correct by hand."""
+    from evals.labelling import draft_yaml
+    from service.extraction.strategies import NLP_STEPS, read
+
+    missing = [str(a) for a in articles if not a.is_file()]
+    if missing:
+        typer.echo(f"error: no such file: {', '.join(missing)}", err=True)
+        raise typer.Exit(2)
+    todo = [a for a in articles if force or not (out / f"{a.stem}.yaml").exists()]
+    for kept in sorted(set(articles) - set(todo)):
+        typer.echo(f"{kept}: {out / (kept.stem + '.yaml')} exists (corrections are kept; --force "
+                   "to draft again)")  # fmt: skip
+    if not todo:
+        return
+    settings = _settings()
+    configure_logging("WARNING" if settings.log_level.upper() == "INFO" else settings.log_level)
+    out.mkdir(parents=True, exist_ok=True)
+
+    async def go() -> int:
+        failed = 0
+        async with open_backend(settings) as backend:
+            pipeline = Pipeline(backend.llm, settings)
+            for path in todo:
+                try:
+                    text = path.read_text(encoding="utf-8")
+                    response = await pipeline.extract(ExtractRequest(text=text))
+                except (NewsfactsError, UnicodeDecodeError) as exc:
+                    failed += 1
+                    why = exc.message if isinstance(exc, NewsfactsError) else "not UTF-8 text"
+                    typer.echo(f"{path}: not drafted: {why}", err=True)
+                    continue
+                article = await asyncio.to_thread(read, text, pipeline.nlp, NLP_STEPS)
+                (out / f"{path.stem}.txt").write_text(text, encoding="utf-8")
+                draft = draft_yaml(path.stem, str(path), response, article)
+                (out / f"{path.stem}.yaml").write_text(draft, encoding="utf-8")
+                facts = sum(len(getattr(response.facts, n)) for n in FACT_LISTS)
+                typer.echo(f"{path}: {facts} draft facts -> {out / (path.stem + '.yaml')}")
+        return failed
+
+    try:
+        failed = asyncio.run(go())
+    except NewsfactsError as exc:
+        typer.echo(f"error [{exc.code}]: {exc.message}", err=True)
+        raise typer.Exit(1) from None
+    if failed:
+        raise typer.Exit(1)
+
+
 gold_app = typer.Typer(help="Gold sets: hand-labelled facts for your own articles.")
 app.add_typer(gold_app, name="gold")
 
@@ -238,6 +294,45 @@ def gold_check(
         typer.echo(f"{len(problems)} problems in {count} gold files", err=True)
         raise typer.Exit(1)
     typer.echo(f"ok: {count} gold files")
+
+
+@gold_app.command("diff")
+def gold_diff(
+    draft: Annotated[Path, typer.Argument(help="The drafts, as `newsfacts label` wrote them.")],
+    corrected: Annotated[Path, typer.Argument(help="The same articles' corrected gold.")],
+    articles: Annotated[
+        Path | None,
+        typer.Option(help="Where the <id>.txt articles are (default: beside the corrected gold)."),
+    ] = None,
+) -> None:
+    """How much of each draft survived correction: facts kept, deleted or changed, added."""
+    from evals.labelling import correction
+
+    pairs = [(d, corrected / d.name) for d in sorted(draft.glob("*.yaml"))]
+    pairs = [(d, c) for d, c in pairs if c.is_file() and c.resolve() != d.resolve()]
+    if not pairs:
+        typer.echo(f"error: no <id>.yaml in both {draft} and {corrected}", err=True)
+        raise typer.Exit(2)
+    total = None
+    for d, c in pairs:
+        try:
+            fixed = correction(d, c, articles or corrected)
+        except (OSError, ValueError, KeyError, yaml.YAMLError) as exc:
+            typer.echo(f"{c}: cannot be read ({exc}); run `newsfacts gold check`", err=True)
+            raise typer.Exit(1) from None
+        t = fixed.total
+        total = t if total is None else total + t
+        typer.echo(f"{fixed.article_id}: kept {t.tp}, deleted or changed {t.fp}, added {t.fn}")
+        for name, counts in fixed.counts.items():
+            if counts.fp or counts.fn:
+                typer.echo(f"  {name}: kept {counts.tp}, deleted or changed {counts.fp}, "
+                           f"added {counts.fn}")  # fmt: skip
+    assert total is not None
+    typer.echo(
+        f"all: {total.tp} of {total.tp + total.fp} draft facts kept "
+        f"(precision {total.precision:.2f}), {total.tp} of {total.tp + total.fn} gold facts "
+        f"drafted (recall {total.recall:.2f}), F1 {total.f1:.2f}"
+    )
 
 
 eval_app = typer.Typer(help="Score prompts and models against the gold facts.")
