@@ -507,6 +507,30 @@ def eval_run(
         typer.echo(f"baseline: {path}")
 
 
+@eval_app.command("history")
+def eval_history(
+    runs: Annotated[Path | None, typer.Option(help="Folder of run reports.")] = None,
+) -> None:
+    """Every saved run (evals/runs/ by default), newest first: prompt, dataset, scores, cost."""
+    from rich.console import Console
+    from rich.table import Table
+
+    from evals.history import history
+
+    rows, skipped = history(runs) if runs else history()
+    table = Table(title=f"eval runs in {runs or 'evals/runs'}")
+    for column in ("created", "prompt", "strategy", "model", "dataset", "policy", "mode",
+                   "micro-F1", "macro-F1", "tokens", "LLM s"):  # fmt: skip
+        table.add_column(column)
+    for r in rows:
+        table.add_row(r.created[:16].replace("T", " "), r.prompt, r.strategy, r.model, r.dataset,
+                      r.policy, r.mode, f"{r.micro_f1:.3f}", f"{r.macro_f1:.3f}", f"{r.tokens:,}",
+                      f"{r.llm_s:.1f}")  # fmt: skip
+    Console(width=200).print(table)
+    for name in skipped:
+        typer.echo(f"skipped {name}: not an eval run report", err=True)
+
+
 @eval_app.command("compare")
 def eval_compare(
     a: Annotated[

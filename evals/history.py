@@ -1,0 +1,55 @@
+"""The run index: every saved eval run with its prompt, model, dataset, scores and cost,
+newest first, so the path of a prompt's history is one table."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+from evals.report import RUNS_DIR
+
+
+@dataclass(frozen=True)
+class RunRow:
+    """One saved run, as the index lists it."""
+
+    created: str
+    prompt: str
+    strategy: str
+    model: str
+    dataset: str
+    policy: str  # the grounding policy, and the recall passes when there were any
+    mode: str
+    micro_f1: float
+    macro_f1: float
+    tokens: int
+    llm_s: float
+    path: Path
+
+
+def history(runs_dir: Path = RUNS_DIR) -> tuple[list[RunRow], list[str]]:
+    """Every run report in `runs_dir`, newest first, and the files that are not one."""
+    rows: list[RunRow] = []
+    skipped: list[str] = []
+    for path in sorted(runs_dir.glob("*.json")):
+        try:
+            report = json.loads(path.read_text(encoding="utf-8"))
+            summary = report["summary"]
+            variant = report.get("variant") or ""
+            rows.append(RunRow(
+                created=report["created"], prompt=report.get("prompt") or "-",
+                strategy=report.get("strategy") or "llm", model=report["model"],
+                dataset=variant.removeprefix("dataset-") if variant.startswith("dataset-")
+                else "seeds" + (f" ({variant})" if variant else ""),
+                policy=(report.get("ungrounded") or "flag")
+                + ("" if report.get("passes") in (None, "none") else f"+{report['passes']}"),
+                mode=report.get("mode", "?"), micro_f1=summary["micro_f1"],
+                macro_f1=summary["macro_f1"],
+                tokens=summary["tokens"]["prompt"] + summary["tokens"]["completion"],
+                llm_s=summary["latency_ms"] / 1000, path=path,
+            ))  # fmt: skip
+        except (OSError, ValueError, KeyError, TypeError):
+            skipped.append(path.name)
+    rows.sort(key=lambda r: r.created, reverse=True)
+    return rows, skipped

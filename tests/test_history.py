@@ -1,0 +1,46 @@
+"""The run index: every saved run, newest first, with its dataset and policy named."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from evals.history import history
+from tests.conftest import child_env
+from tests.test_cli import NEWSFACTS
+
+
+def _report(path: Path, created: str, **fields: object) -> None:
+    summary = {"micro_f1": 0.5, "macro_f1": 0.4, "tokens": {"prompt": 100, "completion": 20},
+               "latency_ms": 2500.0}  # fmt: skip
+    report = {"prompt": "p@v1", "model": "m", "mode": "record", "strategy": "hybrid",
+              "ungrounded": "drop", "passes": "none", "variant": "", "created": created,
+              "summary": summary, "cases": []}  # fmt: skip
+    path.write_text(json.dumps({**report, **fields}), encoding="utf-8")
+
+
+def test_history_lists_every_run_newest_first(tmp_path: Path) -> None:
+    _report(tmp_path / "a.json", "2026-01-01T00:00:00+00:00")
+    _report(tmp_path / "b.json", "2026-03-01T00:00:00+00:00", variant="dataset-quakes",
+            passes="lists", prompt="p@v2")  # fmt: skip
+    _report(tmp_path / "c.json", "2026-02-01T00:00:00+00:00", variant="joined")
+    (tmp_path / "notes.json").write_text("[1, 2]", encoding="utf-8")
+    rows, skipped = history(tmp_path)
+    assert [(r.prompt, r.dataset, r.policy) for r in rows] == [
+        ("p@v2", "quakes", "drop+lists"),
+        ("p@v1", "seeds (joined)", "drop"),
+        ("p@v1", "seeds", "drop"),
+    ]
+    assert (rows[0].tokens, rows[0].llm_s) == (120, 2.5)
+    assert skipped == ["notes.json"]
+
+
+def test_the_committed_runs_are_all_listed() -> None:
+    import subprocess
+
+    r = subprocess.run([NEWSFACTS, "eval", "history"], capture_output=True, text=True,
+                       env=child_env(), timeout=60)  # fmt: skip
+    assert r.returncode == 0, r.stderr
+    assert "hybrid_labels@v3" in r.stdout and "skipped" not in r.stderr
+    rows, skipped = history()
+    assert rows and not skipped
