@@ -19,14 +19,7 @@ from starlette.testclient import TestClient
 from schemas.labels import NameAnswer, NumberAnswer
 from service.llm.client import _tool
 from service.llm.embedded import resolve_model_path
-from service.llm.model_server import (
-    REPEAT_PENALTY,
-    CheckedGrammar,
-    Model,
-    create_app,
-    greedy_processor,
-    penalized,
-)
+from service.llm.model_server import CheckedGrammar, Model, create_app, penalized
 from service.settings import load_settings
 
 
@@ -120,25 +113,11 @@ def test_checked_grammar_gives_llama_cpp_pythons_greedy_answer(model: Any, item:
     prompt = llama.tokenize(prompt_text.prompt.encode(), add_bos=False, special=True)
     gbnf = llama_grammar.json_schema_to_gbnf(json.dumps(tool["function"]["parameters"]))
     answers = []
-    for checked in (False, True):
+    for checked in (False, True):  # llama-cpp-python's grammar chain, then ours
         llama.reset()
-        tokens: list[int] = []
-        grammar = CheckedGrammar(llama, gbnf) if checked else None
-        if grammar is not None:
-            stream = llama.generate(
-                prompt, temp=0.0, logits_processor=[greedy_processor(grammar, tokens)]
-            )
-        else:
-            chain = llama_grammar.LlamaGrammar.from_string(gbnf, verbose=False)
-            stream = llama.generate(prompt, temp=0.0, repeat_penalty=REPEAT_PENALTY, grammar=chain)
-        for token in stream:
-            if llama_cpp.llama_vocab_is_eog(served.vocab, token) or len(tokens) > 40:
-                break
-            if grammar is not None:
-                grammar.accept(token)
-            tokens.append(token)
-        answers.append(tokens)
-        if grammar is not None:
-            assert grammar.full_masks <= 4  # the first token and the end, mostly
-    assert answers[0] == answers[1]
-    json.loads(llama.detokenize(answers[1]).decode())
+        answers.append(served.decode(prompt, 40, gbnf, 0.0, checked=checked))
+    chain, ours = answers
+    assert chain.finish == ours.finish == "stop"
+    assert ours.tokens == chain.tokens
+    assert ours.full_masks <= 4  # the first token and the end, mostly
+    json.loads(llama.detokenize(ours.tokens).decode())

@@ -59,12 +59,13 @@ def embedded(
                  {"NEWSFACTS_LOG_LEVEL": "WARNING", **env}, timeout=900) as pid:  # fmt: skip
         for strategy in strategies:
             for seed in seeds or SEEDS:
-                rows.append(_extract(url, log_path, seed, strategy))
+                rows.append(extract_timed(url, log_path, seed, strategy))
         memory = {"service": rss_mb(pid), "model_server": [rss_mb(c) for c in _children(pid)]}
     return {"rows": rows, "totals": totals(rows), "memory": memory, "env": env}
 
 
-def _extract(url: str, log_path: Path, seed: Path, strategy: str) -> dict[str, Any]:
+def extract_timed(url: str, log_path: Path, seed: Path, strategy: str) -> dict[str, Any]:
+    """One /extract of a seed: wall time, the model server's own time from its log, tokens."""
     offset = log_path.stat().st_size
     started = time.perf_counter()
     r = httpx.post(

@@ -17,7 +17,7 @@ from typing import Any
 
 import numpy as np
 
-from evals.bench.embedded_bench import SEEDS, _extract
+from evals.bench.embedded_bench import SEEDS, extract_timed
 from evals.bench.harness import ROOT, process, rss_mb
 from service.llm.embedded import free_port, resolve_model_path
 from service.settings import load_settings
@@ -36,9 +36,12 @@ def side(root: Path) -> dict[str, Any]:
     started = time.perf_counter()
     with process(command, f"{url}/readyz", {"NEWSFACTS_LOG_LEVEL": "WARNING"}, 900) as pid:
         ready_s = time.perf_counter() - started
-        rows = [{"request": "first", **_extract(url, log_path, SEED_004, "hybrid")}]
-        rows += [{"request": "gold set", **_extract(url, log_path, s, "hybrid")} for s in SEEDS]
-        rows.append({"request": "warm", **_extract(url, log_path, SEED_004, "hybrid")})
+
+        def timed(request: str, seed: Path) -> dict[str, Any]:
+            return {"request": request, **extract_timed(url, log_path, seed, "hybrid")}
+
+        rows = [timed("first", SEED_004), *(timed("gold set", s) for s in SEEDS)]
+        rows.append(timed("warm", SEED_004))
         memory = rss_mb(pid)
     first, warm = rows[0], rows[-1]
     gold = [r for r in rows if r["request"] == "gold set"]

@@ -25,6 +25,7 @@ import sys
 import time
 import uuid
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
 import llama_cpp
@@ -113,6 +114,15 @@ def greedy_processor(
     return choose
 
 
+@dataclass
+class Decoded:
+    """One answer's tokens, why it ended, and how often the grammar masked the vocabulary."""
+
+    tokens: list[int] = field(default_factory=list)
+    finish: str = "stop"  # or "length"
+    full_masks: int = 0
+
+
 class Model:
     """One loaded model, its chat template, and one request at a time."""
 
@@ -154,35 +164,47 @@ class Model:
             gbnf = llama_grammar.json_schema_to_gbnf(json.dumps(tool["function"]["parameters"]))
         temperature = float(body.get("temperature", 0.2))
         llama_cpp.llama_perf_context_reset(self.llama.ctx)
-        generated, finish = self._generate(prompt, limit, gbnf, temperature)
+        decoded = self.decode(prompt, limit, gbnf, temperature)
         llama_cpp.llama_perf_context_print(self.llama.ctx)
-        text = self.llama.detokenize(generated).decode("utf-8", errors="ignore")
-        return self._response(text, tool, finish, len(prompt), len(generated))
+        text = self.llama.detokenize(decoded.tokens).decode("utf-8", errors="ignore")
+        return self._response(text, tool, decoded.finish, len(prompt), len(decoded.tokens))
 
-    def _generate(
-        self, prompt: list[int], limit: int, gbnf: str | None, temperature: float
-    ) -> tuple[list[int], str]:
-        generated: list[int] = []
-        grammar = CheckedGrammar(self.llama, gbnf) if gbnf and temperature <= 0 else None
+    def decode(
+        self,
+        prompt: list[int],
+        limit: int,
+        gbnf: str | None,
+        temperature: float,
+        checked: bool = True,
+    ) -> Decoded:
+        """The answer's tokens: greedy with the grammar asked after sampling (`checked`),
+        else through llama-cpp-python's own grammar chain (always when sampling)."""
+        decoded = Decoded()
+        grammar = None
+        if gbnf and temperature <= 0 and checked:
+            grammar = CheckedGrammar(self.llama, gbnf)
         options: dict[str, Any]
         if grammar is not None:
-            options = {"temp": 0.0, "logits_processor": [greedy_processor(grammar, generated)]}
-        else:  # sampling (or no tool): llama-cpp-python's own chain, grammar and all
+            processor = greedy_processor(grammar, decoded.tokens)
+            options = {"temp": 0.0, "logits_processor": [processor]}
+        else:  # llama-cpp-python's own chain, grammar and all
             chain = llama_grammar.LlamaGrammar.from_string(gbnf, verbose=False) if gbnf else None
             options = {"temp": temperature, "repeat_penalty": REPEAT_PENALTY, "grammar": chain}
         try:
             for token in self.llama.generate(prompt, **options):
                 if llama_cpp.llama_vocab_is_eog(self.vocab, token):
-                    return generated, "stop"
+                    break
                 if grammar is not None:
                     grammar.accept(token)
-                generated.append(token)
-                if len(generated) >= limit:
-                    return generated, "length"
+                decoded.tokens.append(token)
+                if len(decoded.tokens) >= limit:
+                    decoded.finish = "length"
+                    break
         finally:
             if grammar is not None:
+                decoded.full_masks = grammar.full_masks
                 grammar.close()
-        return generated, "stop"  # pragma: no cover - generate() only ends by our returns
+        return decoded
 
     def _response(
         self, text: str, tool: dict[str, Any] | None, finish: str, n_prompt: int, n_gen: int
