@@ -8,16 +8,17 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
-from evals.gold import ROOT
+from evals.datasets import SEEDS
 from schemas.api import RecallPasses, Strategy, UngroundedPolicy
 
-BASELINE_PATH = ROOT / "evals" / "baseline.json"
+BASELINE_PATH = SEEDS.baseline_path
 DEFAULT_TOLERANCE = 0.01
 
 
 class Baseline(BaseModel):
     """What a replayed eval must still reach: micro-F1 - tolerance, no more failed cases."""
 
+    dataset: str = Field(default=SEEDS.name, description="Dataset the run scored.")
     prompt: str = Field(description="Prompt whose cassettes the gate replays, name@version.")
     strategy: Strategy = Field(default="llm", description="Extraction strategy of the run.")
     model: str = Field(description="Model the cassettes were recorded from.")
@@ -33,11 +34,15 @@ def load_baseline(path: Path = BASELINE_PATH) -> Baseline:
     return Baseline.model_validate_json(path.read_text())
 
 
-def baseline_from_report(report: dict[str, Any], tolerance: float | None = None) -> Baseline:
-    """The baseline a run report sets; the tolerance carries over unless one is given."""
+def baseline_from_report(
+    report: dict[str, Any], tolerance: float | None = None, path: Path = BASELINE_PATH
+) -> Baseline:
+    """The baseline a run report sets; the tolerance of the one at `path` carries over
+    unless one is given."""
     if tolerance is None:
-        tolerance = load_baseline().tolerance if BASELINE_PATH.is_file() else DEFAULT_TOLERANCE
+        tolerance = load_baseline(path).tolerance if path.is_file() else DEFAULT_TOLERANCE
     return Baseline(
+        dataset=report.get("dataset", SEEDS.name),
         prompt=report["prompt"],
         strategy=report.get("strategy", "llm"),
         model=report["model"],

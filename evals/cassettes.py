@@ -161,6 +161,7 @@ class Recording:
     prompt: str
     passes: RecallPasses = "none"
     reask: bool = False
+    dataset_option: str = ""  # " --dataset DIR" for a dataset other than the seeds
 
     @property
     def name(self) -> str:
@@ -170,7 +171,11 @@ class Recording:
     @property
     def base(self) -> Recording | None:
         """The recording whose calls this one begins with (a re-ask follows a plain answer)."""
-        return Recording(self.prompt, self.passes) if self.reask else None
+        return (
+            Recording(self.prompt, self.passes, dataset_option=self.dataset_option)
+            if self.reask
+            else None
+        )
 
     @property
     def command(self) -> str:
@@ -179,6 +184,7 @@ class Recording:
             RECORD_COMMAND.format(prompt=self.prompt)
             + (f" --passes {self.passes}" if self.passes != "none" else "")
             + (" --ungrounded reask" if self.reask else "")
+            + self.dataset_option
         )
 
 

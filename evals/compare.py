@@ -7,6 +7,7 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
+from evals.datasets import SEEDS
 from evals.report import counts_of, report_name
 from schemas.facts import FACT_LISTS
 
@@ -19,8 +20,21 @@ def _spurious(case: dict[str, Any], list_name: str) -> list[str]:
     return [m["label"] for m in case["lists"][list_name]["spurious"]]
 
 
+class DifferentDatasetsError(ValueError):
+    """Two runs of different datasets: their scores are of different articles."""
+
+
 def compare_reports(a: dict[str, Any], b: dict[str, Any]) -> dict[str, Any]:
-    """What B gained and lost against A, list by list and gold fact by gold fact."""
+    """What B gained and lost against A, list by list and gold fact by gold fact.
+
+    Runs of two datasets are refused: DifferentDatasetsError.
+    """
+    named = a.get("dataset", SEEDS.name), b.get("dataset", SEEDS.name)
+    if named[0] != named[1]:
+        raise DifferentDatasetsError(
+            f"A is a run of dataset {named[0]!r}, B of {named[1]!r}: their scores are of "
+            "different articles; compare two runs of one dataset"
+        )
     per_list = {}
     for name in FACT_LISTS:
         ca, cb = counts_of(a, name), counts_of(b, name)

@@ -37,11 +37,16 @@ def history(runs_dir: Path = RUNS_DIR) -> tuple[list[RunRow], list[str]]:
             report = json.loads(path.read_text(encoding="utf-8"))
             summary = report["summary"]
             variant = report.get("variant") or ""
+            named = report.get("dataset") or (
+                variant.removeprefix("dataset-").split("-")[0]
+                if variant.startswith("dataset-")
+                else "seeds"
+            )
+            variant = "" if variant.startswith("dataset-") else variant
             rows.append(RunRow(
                 created=report["created"], prompt=report.get("prompt") or "-",
                 strategy=report.get("strategy") or "llm", model=report["model"],
-                dataset=variant.removeprefix("dataset-") if variant.startswith("dataset-")
-                else "seeds" + (f" ({variant})" if variant else ""),
+                dataset=named + (f" ({variant})" if variant else ""),
                 policy=(report.get("ungrounded") or "flag")
                 + ("" if report.get("passes") in (None, "none") else f"+{report['passes']}"),
                 mode=report.get("mode", "?"), micro_f1=summary["micro_f1"],

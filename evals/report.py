@@ -12,7 +12,7 @@ from pydantic import BaseModel
 from rich.console import Console
 from rich.table import Table
 
-from evals.gold import ROOT
+from evals.datasets import SEEDS, Dataset
 from evals.runner import EvalRun
 from evals.scoring import CaseOutcome, Counts, evaluate_case, summarize
 from schemas.facts import FACT_LISTS
@@ -21,8 +21,8 @@ from service.api.html_view import segments
 from service.extraction.grounding import align
 from service.settings import Settings
 
-RUNS_DIR = ROOT / "evals" / "runs"  # recorded runs, committed: the prompt-iteration path
-REPORTS_DIR = ROOT / "evals" / "reports"  # replays and live runs, not committed
+RUNS_DIR = SEEDS.runs_dir  # recorded runs, committed: the prompt-iteration path
+REPORTS_DIR = SEEDS.reports_dir  # replays and live runs, not committed
 _templates = jinja2.Environment(
     loader=jinja2.FileSystemLoader([Path(__file__).parent / "templates", VIEW_TEMPLATES_DIR]),
     autoescape=True,
@@ -95,6 +95,7 @@ def run_json(run: EvalRun) -> dict[str, Any]:
         "ungrounded": run.ungrounded,
         "passes": run.passes,
         "variant": run.variant,
+        "dataset": run.dataset,
         "created": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         "wall_s": round(run.wall_s, 2),
         "summary": {
@@ -193,7 +194,7 @@ def write_json(report: dict[str, Any], path: Path) -> Path:
 
 def report_name(report: dict[str, Any]) -> str:
     """File name (without suffix) of a run: prompt, passes and policy when not the defaults,
-    model, and the variant (joined) if any."""
+    model, the dataset when not the seeds, and the variant (joined, articles) if any."""
     policy = report.get("ungrounded", "flag")
     passes = report.get("passes", "none")
     prompt = (
@@ -201,26 +202,38 @@ def report_name(report: dict[str, Any]) -> str:
         + (f"+{passes}" if passes != "none" else "")
         + (f"+{policy}" if policy != "flag" else "")
     )
-    variant = f"--{report['variant']}" if report.get("variant") else ""
-    return f"{prompt}--{report['model']}{variant}".replace("/", "_")
+    dataset = report.get("dataset", SEEDS.name)
+    parts = [f"dataset-{dataset}"] if dataset != SEEDS.name else []
+    parts += [report["variant"]] if report.get("variant") else []
+    suffix = "--" + "-".join(parts) if parts else ""
+    return f"{prompt}--{report['model']}{suffix}".replace("/", "_")
 
 
-def strategy_run(strategy: str, settings: Settings) -> str:
+def strategy_run(strategy: str, settings: Settings, dataset: Dataset = SEEDS) -> str:
     """The recorded run a strategy name stands for in `compare`: its default prompt (the
-    nlp strategy has none) under the default grounding policy, on the default model."""
+    nlp strategy has none) under the default grounding policy, on the default model, in
+    the dataset's runs."""
     prompt = {"nlp": "nlp", "llm": settings.default_prompt, "hybrid": settings.hybrid_prompt}
     model = settings.spacy_model if strategy == "nlp" else settings.llm_model
     policy = f"+{settings.ungrounded}" if settings.ungrounded != "flag" else ""
-    return str(RUNS_DIR / f"{prompt[strategy]}{policy}--{model}.json")
+    name = report_name({"prompt": prompt[strategy] + policy, "model": model,
+                        "dataset": dataset.name})  # fmt: skip
+    return str(dataset.runs_dir / f"{name}.json")
 
 
-def load_report(ref: str) -> dict[str, Any]:
-    """A saved report by path, or by prompt ref: the recorded run in evals/runs/."""
+def load_report(ref: str, dataset: Dataset = SEEDS) -> dict[str, Any]:
+    """A saved report by path, or by prompt ref: the recorded run in the dataset's runs."""
     path = Path(ref)
+    runs = dataset.runs_dir
     if path.suffix != ".json":
-        # prompt--model.json, not prompt--model--joined.json
-        matches = [p for p in sorted(RUNS_DIR.glob(f"{ref}--*.json")) if p.stem.count("--") == 1]
-        path = matches[0] if len(matches) == 1 else RUNS_DIR / f"{ref}.json"
+        # prompt--model[--dataset-X].json, not prompt--model--joined.json
+        wanted = report_name({"prompt": ref, "model": "*", "dataset": dataset.name})
+        matches = [
+            p
+            for p in sorted(runs.glob(f"{wanted}.json"))
+            if p.stem.count("--") == wanted.count("--")
+        ]
+        path = matches[0] if len(matches) == 1 else runs / f"{ref}.json"
     return dict(json.loads(path.read_text(encoding="utf-8")))
 
 

@@ -11,7 +11,6 @@ from enum import StrEnum
 from pathlib import Path
 
 from evals.cassettes import (
-    CASSETTES_DIR,
     CannotOverwriteExistingCassetteException,
     Recording,
     StaleCassetteError,
@@ -20,6 +19,7 @@ from evals.cassettes import (
     recorded_ms,
     stale_message,
 )
+from evals.datasets import SEEDS, Dataset
 from evals.gold import GoldCase
 from evals.scoring import CaseOutcome
 from schemas.api import ExtractRequest, RecallPasses, Strategy, UngroundedPolicy
@@ -53,6 +53,7 @@ class EvalRun:
     ungrounded: UngroundedPolicy = "flag"
     passes: RecallPasses = "none"
     variant: str = ""  # "joined": the seeds as one long article
+    dataset: str = SEEDS.name
     outcomes: list[CaseOutcome] = field(default_factory=list)  # the model's answers as given
     wall_s: float = 0.0
 
@@ -120,19 +121,22 @@ async def run_gold(
     settings: Settings,
     prompt: str | None,
     mode: Mode = Mode.LIVE,
-    cassettes_dir: Path = CASSETTES_DIR,
+    cassettes_dir: Path | None = None,
     on_case: Callable[[CaseOutcome], None] | None = None,
     ungrounded: UngroundedPolicy | None = None,
     passes: RecallPasses | None = None,
+    dataset: Dataset = SEEDS,
 ) -> EvalRun:
     """Extract every case with the pipeline; a failing case becomes a failure row.
 
-    A replay that misses its cassette raises StaleCassetteError naming the record command.
+    Cassettes are the dataset's own unless `cassettes_dir` says otherwise. A replay that
+    misses its cassette raises StaleCassetteError naming the record command.
     """
+    cassettes_dir = cassettes_dir or dataset.cassettes_dir
     replaying = replay_settings(settings)
     if mode is Mode.REPLAY:
         settings = replaying
-    run, recording = _new_run(prompt, settings, mode, ungrounded, passes)
+    run, recording = _new_run(prompt, settings, mode, ungrounded, passes, dataset)
     policy, mode = run.ungrounded, run.mode
     started = time.perf_counter()
     if mode is Mode.RECORD_MISSING:
@@ -167,6 +171,7 @@ async def run_samples(
     on_case: Callable[[CaseOutcome], None] | None = None,
     ungrounded: UngroundedPolicy | None = None,
     passes: RecallPasses | None = None,
+    dataset: Dataset = SEEDS,
 ) -> list[EvalRun]:
     """The gold set run live `samples` times through one backend.
 
@@ -175,13 +180,15 @@ async def run_samples(
     seed, so runs that each started one would sample the same answers).
     """
     # Settled before the model starts: an unknown prompt fails at once.
-    planned = [_new_run(prompt, settings, Mode.LIVE, ungrounded, passes) for _ in range(samples)]
+    planned = [
+        _new_run(prompt, settings, Mode.LIVE, ungrounded, passes, dataset) for _ in range(samples)
+    ]
     async with open_backend(settings) as backend:
         pipeline = Pipeline(backend.llm, settings)
         for run, recording in planned:
             started = time.perf_counter()
             run.outcomes = await _each_case(pipeline, cases, run.ungrounded, recording,
-                                            Mode.LIVE, CASSETTES_DIR, on_case)  # fmt: skip
+                                            Mode.LIVE, dataset.cassettes_dir, on_case)  # fmt: skip
             run.wall_s = time.perf_counter() - started
     return [run for run, _ in planned]
 
@@ -192,6 +199,7 @@ def _new_run(
     mode: Mode,
     ungrounded: UngroundedPolicy | None,
     passes: RecallPasses | None,
+    dataset: Dataset,
 ) -> tuple[EvalRun, Recording]:
     """An empty run with its policy and passes settled, and the recording it reads or writes."""
     policy = ungrounded or settings.ungrounded
@@ -199,14 +207,14 @@ def _new_run(
     strategy = settings.strategy
     if strategy == "nlp":  # no model, nothing recorded: every mode runs it live
         run = EvalRun(prompt="nlp", model=settings.spacy_model, mode=Mode.LIVE,
-                      ungrounded=policy, strategy="nlp")  # fmt: skip
+                      ungrounded=policy, strategy="nlp", dataset=dataset.name)  # fmt: skip
         return run, Recording("nlp")
     prompt = prompt or settings.strategy_prompt or settings.default_prompt
     load_prompt(prompt)  # an unknown prompt fails here, before any case runs
     run = EvalRun(prompt=prompt, model=settings.llm_model, mode=mode, ungrounded=policy,
-                  passes=passes, strategy=strategy)  # fmt: skip
+                  passes=passes, strategy=strategy, dataset=dataset.name)  # fmt: skip
     # Passes and reask change what is sent: each combination has its own cassettes.
-    return run, Recording(prompt, passes, reask=policy == "reask")
+    return run, Recording(prompt, passes, reask=policy == "reask", dataset_option=dataset.option)
 
 
 async def _run_cases(

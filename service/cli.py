@@ -31,6 +31,32 @@ def _settings() -> Settings:
         raise typer.Exit(2) from None
 
 
+def _dataset(path: Path | None) -> Any:
+    """The dataset `--dataset` names (the seeds without one); exit 2 when there is none."""
+    from evals.datasets import DatasetError, load_dataset
+
+    try:
+        return load_dataset(path)
+    except DatasetError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(2) from None
+
+
+def _cases(dataset: Any) -> list[Any]:
+    """A dataset's gold cases; a file that cannot be read is named, exit 2."""
+    from evals.datasets import DatasetError
+
+    try:
+        cases = dataset.cases()
+    except DatasetError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(2) from None
+    if not cases:
+        typer.echo(f"error: no gold cases in {dataset.source}", err=True)
+        raise typer.Exit(2)
+    return list(cases)
+
+
 @app.command()
 def serve(
     host: Annotated[str | None, typer.Option(help="Bind address [NEWSFACTS_HOST].")] = None,
@@ -391,8 +417,9 @@ def eval_run(
     dataset: Annotated[
         Path | None,
         typer.Option(
-            help="A folder of <id>.txt articles with <id>.yaml gold beside them, instead of "
-            "the seeds; the report's name says which."
+            help="Your own dataset instead of the seeds: a folder of <id>.txt articles with "
+            "<id>.yaml gold beside them, or a .jsonl of {id, text, gold} lines. Its "
+            "cassettes, runs and baseline are its own."
         ),
     ] = None,
 ) -> None:
@@ -402,10 +429,8 @@ def eval_run(
     from rich.progress import Progress
 
     from evals.cassettes import StaleCassetteError
-    from evals.gold import joined_case, load_gold
+    from evals.gold import joined_case
     from evals.report import (
-        REPORTS_DIR,
-        RUNS_DIR,
         print_table,
         report_name,
         run_json,
@@ -442,14 +467,8 @@ def eval_run(
         typer.echo("error: --article picks a subset; it cannot be joined or set the baseline",
                    err=True)  # fmt: skip
         raise typer.Exit(2)
-    if dataset is not None and (joined or set_baseline):
-        typer.echo("error: --dataset cannot be joined or set the baseline (it holds the seeds)",
-                   err=True)  # fmt: skip
-        raise typer.Exit(2)
-    gold = load_gold(dataset, dataset) if dataset is not None else load_gold()
-    if not gold:
-        typer.echo(f"error: no <id>.yaml gold in {dataset}", err=True)
-        raise typer.Exit(2)
+    data = _dataset(dataset)
+    gold = _cases(data)
     cases = [joined_case(gold)] if joined else gold
     if article:
         cases = [c for c in cases if c.article_id.startswith(tuple(article))]
@@ -463,18 +482,18 @@ def eval_run(
         if article
         else ""
     )
-    if dataset is not None:
-        variant = "-".join(filter(None, [f"dataset-{dataset.name}", variant]))
     with Progress(disable=mode is Mode.REPLAY, transient=True) as progress:
         task = progress.add_task(f"{mode} {prompt}", total=len(cases) * samples)
         advance = lambda _: progress.advance(task)  # noqa: E731
         try:
             if samples > 1:
                 runs = asyncio.run(run_samples(cases, settings, prompt, samples, advance,
-                                               ungrounded=policy, passes=recall))  # fmt: skip
+                                               ungrounded=policy, passes=recall,
+                                               dataset=data))  # fmt: skip
             else:
                 runs = [asyncio.run(run_gold(cases, settings, prompt, mode, on_case=advance,
-                                             ungrounded=policy, passes=recall))]  # fmt: skip
+                                             ungrounded=policy, passes=recall,
+                                             dataset=data))]  # fmt: skip
         except StaleCassetteError as exc:
             typer.echo(f"error: {exc}", err=True)
             raise typer.Exit(1) from None
@@ -489,13 +508,14 @@ def eval_run(
         reports = [run_json(r) for r in runs]
         result = stability(reports)
         print_stability(result)
-        path = (out or REPORTS_DIR) / f"{report_name(reports[0])}--samples{samples}.json"
+        path = (out or data.reports_dir) / f"{report_name(reports[0])}--samples{samples}.json"
         typer.echo(f"report: {write_json(result, path)}")
         return
     [run] = runs
     report = run_json(run)
     print_table(report)
-    directory = out or (RUNS_DIR if mode in (Mode.RECORD, Mode.RECORD_MISSING) else REPORTS_DIR)
+    recorded = mode in (Mode.RECORD, Mode.RECORD_MISSING)
+    directory = out or (data.runs_dir if recorded else data.reports_dir)
     name = report_name(report)
     json_path = write_json(report, directory / f"{name}.json")
     html_path = write_html(report, run.scored(), directory / f"{name}.html")
@@ -503,22 +523,28 @@ def eval_run(
     if set_baseline:
         from evals.baseline import baseline_from_report, save_baseline
 
-        path = save_baseline(baseline_from_report(report))
-        typer.echo(f"baseline: {path}")
+        path = save_baseline(
+            baseline_from_report(report, path=data.baseline_path), data.baseline_path
+        )
+        typer.echo(f"baseline: {path} (micro-F1 {report['summary']['micro_f1']:.4f})")
 
 
 @eval_app.command("history")
 def eval_history(
     runs: Annotated[Path | None, typer.Option(help="Folder of run reports.")] = None,
+    dataset: Annotated[
+        Path | None, typer.Option(help="The dataset whose recorded runs to list.")
+    ] = None,
 ) -> None:
-    """Every saved run (evals/runs/ by default), newest first: prompt, dataset, scores, cost."""
+    """Every recorded run (of the seeds unless --dataset), newest first: prompt, scores, cost."""
     from rich.console import Console
     from rich.table import Table
 
     from evals.history import history
 
-    rows, skipped = history(runs) if runs else history()
-    table = Table(title=f"eval runs in {runs or 'evals/runs'}")
+    folder = runs or _dataset(dataset).runs_dir
+    rows, skipped = history(folder)
+    table = Table(title=f"eval runs in {folder}")
     for column in ("created", "prompt", "strategy", "model", "dataset", "policy", "mode",
                    "micro-F1", "macro-F1", "tokens", "LLM s"):  # fmt: skip
         table.add_column(column)
@@ -541,16 +567,25 @@ def eval_compare(
         ),
     ],
     b: Annotated[str, typer.Argument(help="Run B: as A.")],
+    dataset: Annotated[
+        Path | None,
+        typer.Option(help="The dataset whose recorded runs a prompt or strategy name means."),
+    ] = None,
 ) -> None:
     """Show two runs side by side: per list, per fact gained and lost, and the cost of each."""
-    from evals.compare import compare_reports, print_comparison
+    from evals.compare import DifferentDatasetsError, compare_reports, print_comparison
     from evals.report import load_report, strategy_run
 
     settings = _settings()
-    refs = [strategy_run(x, settings) if x in ("nlp", "llm", "hybrid") else x for x in (a, b)]
+    data = _dataset(dataset)
+    refs = [strategy_run(x, settings, data) if x in ("nlp", "llm", "hybrid") else x for x in (a, b)]
     try:
-        reports = load_report(refs[0]), load_report(refs[1])
+        reports = load_report(refs[0], data), load_report(refs[1], data)
     except FileNotFoundError as exc:
         typer.echo(f"error: no such report: {exc.filename}", err=True)
         raise typer.Exit(1) from None
-    print_comparison(compare_reports(*reports))
+    try:
+        print_comparison(compare_reports(*reports))
+    except DifferentDatasetsError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(2) from None

@@ -8,13 +8,14 @@ from __future__ import annotations
 
 import asyncio
 import json
-import time
 from collections.abc import Callable
 from typing import Any
 
 import pytest
 
 from evals.baseline import load_baseline
+from evals.datasets import Dataset, gated_datasets
+from evals.gate import replay_gate
 from evals.gold import GoldCase, joined_case, load_gold
 from evals.report import RUNS_DIR, run_json
 from evals.runner import Mode, run_gold
@@ -27,31 +28,14 @@ BASELINE = load_baseline()
 LLM_PROMPT = "news_facts@v2"  # the llm strategy's measured variants below
 
 
-def test_replayed_eval_holds_the_baseline() -> None:
-    settings = make_settings(llm_model=BASELINE.model, strategy=BASELINE.strategy)
-    started = time.perf_counter()
-    run = asyncio.run(
-        run_gold(
-            load_gold(),
-            settings,
-            BASELINE.prompt,
-            Mode.REPLAY,
-            ungrounded=BASELINE.ungrounded,
-            passes=BASELINE.passes,
-        )
-    )
-    report = run_json(run)
-    report["replay_wall_s"] = round(time.perf_counter() - started, 2)
-    EVAL_REPORTS.append(report)  # printed in the terminal summary
-    errors = [case["error"] for case in report["cases"] if case["error"] is not None]
-    assert len(errors) <= BASELINE.failed_cases, errors
-    floor = BASELINE.micro_f1 - BASELINE.tolerance
-    micro = report["summary"]["micro_f1"]
-    if micro < floor:
-        pytest.fail(
-            f"micro-F1 {micro:.4f} fell below the baseline {BASELINE.micro_f1:.4f} "
-            f"minus tolerance {BASELINE.tolerance} for {BASELINE.prompt}"
-        )
+@pytest.mark.parametrize("dataset", gated_datasets(), ids=lambda d: d.name)
+def test_replayed_eval_holds_the_baseline(dataset: Dataset) -> None:
+    """Each gated dataset (the seeds, and any under evals/datasets/ with a baseline) replays
+    from its own cassettes to at least its own baseline."""
+    result = asyncio.run(replay_gate(dataset, make_settings()))
+    EVAL_REPORTS.append(result.report)  # printed in the terminal summary
+    if not result.passed:
+        pytest.fail("; ".join(result.failures))
 
 
 def _recorded(name: str) -> dict[str, Any]:
