@@ -8,6 +8,8 @@ own words, a number the evidence does not state, and a fact given twice.
 
 from __future__ import annotations
 
+import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -94,17 +96,31 @@ def check_file(path: Path, articles_dir: Path) -> list[Problem]:
         problems.append(Problem(path, 1, f"article_id {article_id!r} is not the file's name"))
     text = _read_text(articles_dir / f"{article_id}.txt", problems)
     lines = _fact_lines(root) if root is not None else {}
-    raw = data["facts"]
+    return problems + check_facts(path, data["facts"], text, lambda name, i: _line(lines, name, i))
+
+
+def _line(lines: dict[str, list[int]], list_name: str, i: int) -> int:
+    found = lines.get(list_name, [])
+    return found[i] if i < len(found) else 1
+
+
+def check_facts(
+    path: Path, raw: dict[str, Any], text: str | None, line_of: Callable[[str, int], int]
+) -> list[Problem]:
+    """Every problem of one case's fact lists (`line_of(list, index)` says where a fact is)."""
+    problems: list[Problem] = []
     for list_name in FACT_LISTS:
         if list_name not in raw:
-            problems.append(Problem(path, 1, f"fact list missing: {list_name} (write [] if none)"))
+            problems.append(
+                Problem(path, line_of("", 0), f"fact list missing: {list_name} (write [] if none)")
+            )
     for list_name, facts in raw.items():
         if list_name not in FACT_LISTS:
-            problems.append(Problem(path, 1, f"unknown fact list: {list_name}"))
+            problems.append(Problem(path, line_of("", 0), f"unknown fact list: {list_name}"))
             continue
         seen: dict[Any, int] = {}
         for i, fact in enumerate(facts or []):
-            line = lines.get(list_name, [])[i] if i < len(lines.get(list_name, [])) else 1
+            line = line_of(list_name, i)
             where = f"{list_name}[{i}]"
             if not isinstance(fact, dict):
                 problems.append(Problem(path, line, f"{where}: not a mapping of fields"))
@@ -115,6 +131,38 @@ def check_file(path: Path, articles_dir: Path) -> list[Problem]:
                 problems.append(Problem(path, line, f"{where}: repeats {list_name}[{seen[key]}]"))
             seen.setdefault(key, i)
     return problems
+
+
+def check_jsonl(path: Path) -> tuple[int, list[Problem]]:
+    """(number of cases, every problem) for a JSONL dataset of {id, text, gold} lines."""
+    problems: list[Problem] = []
+    source = _read_text(path, problems)
+    if source is None:
+        return 0, problems
+    count = 0
+    seen: dict[str, int] = {}
+    for number, line in enumerate(source.splitlines(), start=1):
+        if not line.strip():
+            continue
+        count += 1
+        try:
+            row = json.loads(line)
+        except ValueError as exc:
+            problems.append(Problem(path, number, f"not JSON: {exc}"))
+            continue
+        if not isinstance(row, dict) or not {"id", "text", "gold"} <= set(row):
+            problems.append(Problem(path, number, "a line needs id, text and gold"))
+            continue
+        if not isinstance(row["gold"], dict) or not isinstance(row["text"], str):
+            problems.append(Problem(path, number, "gold must be the fact lists, text a string"))
+            continue
+        if row["id"] in seen:
+            problems.append(
+                Problem(path, number, f"id {row['id']!r} repeats line {seen[row['id']]}")
+            )
+        seen.setdefault(row["id"], number)
+        problems += check_facts(path, row["gold"], row["text"], lambda _list, _i, n=number: n)
+    return count, problems
 
 
 def _check_fact(
@@ -144,7 +192,10 @@ def _check_fact(
 
 
 def check_dir(gold_dir: Path, articles_dir: Path | None = None) -> tuple[int, list[Problem]]:
-    """(number of gold files, every problem) for a folder of <id>.yaml gold files."""
+    """(number of gold files, every problem) for a folder of <id>.yaml gold files, or for a
+    JSONL dataset when `gold_dir` is a .jsonl file."""
+    if gold_dir.suffix == ".jsonl" and gold_dir.is_file():
+        return check_jsonl(gold_dir)
     files = sorted(gold_dir.glob("*.yaml"))
     problems: list[Problem] = []
     for path in files:

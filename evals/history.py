@@ -37,12 +37,7 @@ def history(runs_dir: Path = RUNS_DIR) -> tuple[list[RunRow], list[str]]:
             report = json.loads(path.read_text(encoding="utf-8"))
             summary = report["summary"]
             variant = report.get("variant") or ""
-            named = report.get("dataset") or (
-                variant.removeprefix("dataset-").split("-")[0]
-                if variant.startswith("dataset-")
-                else "seeds"
-            )
-            variant = "" if variant.startswith("dataset-") else variant
+            named = report.get("dataset") or "seeds"  # runs before datasets were all seeds
             rows.append(RunRow(
                 created=report["created"], prompt=report.get("prompt") or "-",
                 strategy=report.get("strategy") or "llm", model=report["model"],

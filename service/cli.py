@@ -298,7 +298,9 @@ app.add_typer(gold_app, name="gold")
 
 @gold_app.command("check")
 def gold_check(
-    gold_dir: Annotated[Path, typer.Argument(help="A folder of <id>.yaml gold files.")],
+    gold_dir: Annotated[
+        Path, typer.Argument(help="A folder of <id>.yaml gold files, or a .jsonl dataset.")
+    ],
     articles: Annotated[
         Path | None,
         typer.Option(help="Where the <id>.txt articles are (default: beside the gold)."),
@@ -307,8 +309,8 @@ def gold_check(
     """Validate a gold set: schema, verbatim evidence and quotes, stated numbers, repeats."""
     from evals.gold_check import check_dir
 
-    if not gold_dir.is_dir():
-        typer.echo(f"error: no such folder: {gold_dir}", err=True)
+    if not gold_dir.is_dir() and not (gold_dir.suffix == ".jsonl" and gold_dir.is_file()):
+        typer.echo(f"error: no such folder or .jsonl file: {gold_dir}", err=True)
         raise typer.Exit(2)
     count, problems = check_dir(gold_dir, articles)
     for problem in problems:
@@ -527,6 +529,44 @@ def eval_run(
             baseline_from_report(report, path=data.baseline_path), data.baseline_path
         )
         typer.echo(f"baseline: {path} (micro-F1 {report['summary']['micro_f1']:.4f})")
+
+
+@eval_app.command("gate")
+def eval_gate(
+    dataset: Annotated[
+        Path | None, typer.Option(help="Your dataset (default: the seeds, as CI holds them).")
+    ] = None,
+) -> None:
+    """Replay the dataset's cassettes and hold its baseline: exit 1 when the run falls short."""
+    from evals.cassettes import StaleCassetteError
+    from evals.datasets import DatasetError
+    from evals.gate import replay_gate
+    from evals.report import print_table
+
+    data = _dataset(dataset)
+    if not data.baseline_path.is_file():
+        typer.echo(
+            f"error: no baseline at {data.baseline_path}; set one with "
+            f"`uv run newsfacts eval --record{data.option} --set-baseline`",
+            err=True,
+        )
+        raise typer.Exit(2)
+    configure_logging("ERROR")
+    try:
+        result = asyncio.run(replay_gate(data, _settings()))
+    except (DatasetError, StaleCassetteError) as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(2 if isinstance(exc, DatasetError) else 1) from None
+    print_table(result.report)
+    for failure in result.failures:
+        typer.echo(f"gate failed: {failure}", err=True)
+    if not result.passed:
+        raise typer.Exit(1)
+    b = result.baseline
+    typer.echo(
+        f"gate passed: {data.name} micro-F1 {result.report['summary']['micro_f1']:.4f} "
+        f">= {b.micro_f1:.4f} - {b.tolerance} ({b.prompt}, {b.model})"
+    )
 
 
 @eval_app.command("history")

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
+from typing import Any
 
 import pytest
+import yaml
 from typer.testing import CliRunner
 
 from evals.gold_check import check_dir
@@ -147,3 +150,44 @@ def test_the_seeds_gold_is_clean() -> None:
 
     count, problems = check_dir(GOLD_DIR, SEEDS_DIR)
     assert count == 3 and problems == []
+
+
+def _jsonl_row(lists: dict[str, str], **fields: Any) -> str:
+    """One JSONL line: the YAML gold's facts (parsed) as `gold`, the article as `text`."""
+    facts = yaml.safe_load(_gold(lists))["facts"]
+    return json.dumps({"id": "floods", "text": ARTICLE, "gold": facts} | fields)
+
+
+@pytest.mark.parametrize(
+    ("lines", "expected"),
+    [
+        ([_jsonl_row(GOOD)], []),
+        (
+            ["{oops"],
+            [
+                "2: not JSON: Expecting property name enclosed in double quotes: "
+                "line 1 column 2 (char 1)"
+            ],
+        ),
+        ([json.dumps({"id": "a", "text": ARTICLE})], ["2: a line needs id, text and gold"]),
+        ([_jsonl_row(GOOD), _jsonl_row(GOOD)], ["3: id 'floods' repeats line 2"]),
+        (
+            [
+                _jsonl_row(
+                    {**GOOD, "locations": "    - {name: Sindh, kind: region, evidence: Punjab}"}
+                )
+            ],
+            ["2: locations[0]: evidence not in the article: 'Punjab'"],
+        ),
+        ([_jsonl_row(GOOD, gold=[])], ["2: gold must be the fact lists, text a string"]),
+    ],
+    ids=["good", "not-json", "no-gold", "repeated-id", "evidence", "gold-not-lists"],
+)
+def test_a_jsonl_dataset_is_checked_line_by_line(
+    tmp_path: Path, lines: list[str], expected: list[str]
+) -> None:
+    path = tmp_path / "set.jsonl"
+    path.write_text("\n" + "\n".join(lines) + "\n", encoding="utf-8")  # line 1 is blank
+    count, problems = check_dir(path)
+    assert count == len(lines)
+    assert [str(p).removeprefix(f"{path}:") for p in problems] == expected

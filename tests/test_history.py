@@ -21,13 +21,13 @@ def _report(path: Path, created: str, **fields: object) -> None:
 
 def test_history_lists_every_run_newest_first(tmp_path: Path) -> None:
     _report(tmp_path / "a.json", "2026-01-01T00:00:00+00:00")
-    _report(tmp_path / "b.json", "2026-03-01T00:00:00+00:00", variant="dataset-quakes",
+    _report(tmp_path / "b.json", "2026-03-01T00:00:00+00:00", dataset="quakes", variant="004",
             passes="lists", prompt="p@v2")  # fmt: skip
     _report(tmp_path / "c.json", "2026-02-01T00:00:00+00:00", variant="joined")
     (tmp_path / "notes.json").write_text("[1, 2]", encoding="utf-8")
     rows, skipped = history(tmp_path)
     assert [(r.prompt, r.dataset, r.policy) for r in rows] == [
-        ("p@v2", "quakes", "drop+lists"),
+        ("p@v2", "quakes (004)", "drop+lists"),
         ("p@v1", "seeds (joined)", "drop"),
         ("p@v1", "seeds", "drop"),
     ]

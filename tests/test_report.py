@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from rich.console import Console
 
-from evals.compare import compare_reports, print_comparison
+from evals.compare import DifferentDatasetsError, compare_reports, print_comparison
 from evals.gold import GOLD_DIR, load_case
 from evals.report import print_table, report_name, run_json, write_html
 from evals.runner import EvalRun, Mode
@@ -62,6 +62,13 @@ def test_compare_shows_gained_and_lost_facts() -> None:
     assert "- Mykhailo Podolyak" in out.getvalue()
 
 
+def test_compare_refuses_runs_of_two_datasets() -> None:
+    a, _ = make_report(CASE.facts, "p@v1")
+    b, _ = make_report(CASE.facts, "p@v1")
+    with pytest.raises(DifferentDatasetsError, match="'seeds', B of 'desk'"):
+        compare_reports(a, {**b, "dataset": "desk"})
+
+
 @pytest.mark.parametrize(
     ("fields", "name"),
     [
@@ -72,8 +79,10 @@ def test_compare_shows_gained_and_lost_facts() -> None:
             {"passes": "lists", "ungrounded": "reask", "variant": "joined"},
             "p@v1+lists+reask--m--joined",
         ),
+        ({"dataset": "seeds", "variant": "004"}, "p@v1--m--004"),
+        ({"dataset": "desk", "variant": "004"}, "p@v1--m--dataset-desk-004"),
     ],
-    ids=["plain", "policy", "passes", "all"],
+    ids=["plain", "policy", "passes", "all", "seeds-subset", "own-dataset-subset"],
 )
 def test_report_names_say_what_was_run(fields: dict[str, str], name: str) -> None:
     assert report_name({"prompt": "p@v1", "model": "m", **fields}) == name
