@@ -7,7 +7,15 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
+import jinja2
+
 from evals.report import RUNS_DIR
+
+_templates = jinja2.Environment(
+    loader=jinja2.FileSystemLoader(Path(__file__).parent / "templates"),
+    autoescape=True,
+    undefined=jinja2.StrictUndefined,
+)
 
 
 @dataclass(frozen=True)
@@ -53,3 +61,17 @@ def history(runs_dir: Path = RUNS_DIR) -> tuple[list[RunRow], list[str]]:
             skipped.append(path.name)
     rows.sort(key=lambda r: r.created, reverse=True)
     return rows, skipped
+
+
+def write_index(runs_dir: Path = RUNS_DIR) -> Path:
+    """`runs_dir/index.html`: the history as one page, each run linked to its HTML report."""
+    rows, _ = history(runs_dir)
+    listed = [
+        {**vars(r), "html": r.path.with_suffix(".html").name
+         if r.path.with_suffix(".html").is_file() else ""}
+        for r in rows
+    ]  # fmt: skip
+    page = _templates.get_template("index.html.j2").render(rows=listed, title=runs_dir.name)
+    path = runs_dir / "index.html"
+    path.write_text(page, encoding="utf-8")
+    return path

@@ -522,6 +522,10 @@ def eval_run(
     json_path = write_json(report, directory / f"{name}.json")
     html_path = write_html(report, run.scored(), directory / f"{name}.html")
     typer.echo(f"report: {json_path}  {html_path}")
+    if directory == data.runs_dir:
+        from evals.history import write_index
+
+        typer.echo(f"run index: {write_index(directory)}")
     if set_baseline:
         from evals.baseline import baseline_from_report, save_baseline
 
@@ -575,6 +579,9 @@ def eval_history(
     dataset: Annotated[
         Path | None, typer.Option(help="The dataset whose recorded runs to list.")
     ] = None,
+    html: Annotated[
+        bool, typer.Option(help="Also write the list as index.html in the runs folder.")
+    ] = False,
 ) -> None:
     """Every recorded run (of the seeds unless --dataset), newest first: prompt, scores, cost."""
     from rich.console import Console
@@ -595,6 +602,10 @@ def eval_history(
     Console(width=200).print(table)
     for name in skipped:
         typer.echo(f"skipped {name}: not an eval run report", err=True)
+    if html:
+        from evals.history import write_index
+
+        typer.echo(f"run index: {write_index(folder)}")
 
 
 @eval_app.command("compare")

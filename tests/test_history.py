@@ -5,7 +5,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from evals.history import history
+from evals.history import history, write_index
+from evals.report import RUNS_DIR
 from tests.conftest import child_env
 from tests.test_cli import NEWSFACTS
 
@@ -44,3 +45,19 @@ def test_the_committed_runs_are_all_listed() -> None:
     assert "hybrid_labels@v3" in r.stdout and "skipped" not in r.stderr
     rows, skipped = history()
     assert rows and not skipped
+
+
+def test_the_index_page_links_each_run_to_its_report(tmp_path: Path) -> None:
+    _report(tmp_path / "a.json", "2026-01-01T00:00:00+00:00", prompt="p@<v1>")
+    (tmp_path / "a.html").write_text("<html></html>", encoding="utf-8")
+    _report(tmp_path / "b.json", "2026-03-01T00:00:00+00:00", prompt="p@v2")
+    page = write_index(tmp_path).read_text(encoding="utf-8")
+    assert page.index("p@v2") < page.index("p@&lt;v1&gt;")  # newest first, escaped
+    assert '<a href="a.html">' in page and 'href="b.html"' not in page  # b has no page
+
+
+def test_the_committed_index_lists_every_committed_run() -> None:
+    page = (RUNS_DIR / "index.html").read_text(encoding="utf-8")
+    rows, _ = history()
+    assert page.count("<tr><td>") == len(rows)
+    assert all(f'href="{r.path.with_suffix(".html").name}"' in page for r in rows)
