@@ -77,7 +77,8 @@ def print_comparison(cmp: dict[str, Any], console: Console | None = None) -> Non
     """The comparison as terminal tables."""
     console = console or Console()
     a, b = cmp["cost"]["a"], cmp["cost"]["b"]
-    table = Table(title=f"A = {a['run']}   B = {b['run']}")
+    console.print(f"A = {a['run']}\nB = {b['run']}")
+    table = Table()
     for column in ("list", "P A", "P B", "R A", "R B", "F1 A", "F1 B", "ΔF1"):
         table.add_column(column, justify="left" if column == "list" else "right")
     for name, row in cmp["per_list"].items():
