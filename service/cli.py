@@ -72,7 +72,7 @@ def serve(
         host=host or settings.host,
         port=settings.port if port is None else port,
         log_config=None,
-        timeout_graceful_shutdown=10,
+        timeout_graceful_shutdown=round(settings.shutdown_grace_s),
         access_log=False,  # the app logs one JSON line per request, with its request id
     )
 

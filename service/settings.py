@@ -12,6 +12,12 @@ from service.errors import ConfigError
 from service.llm.model_files import QWEN_1_5B, BundledName
 
 
+# (in flight, waiting): the embedded model answers one call at a time on the local CPU; a
+# remote endpoint (OpenAI, vLLM) serves many at once, and a load balancer spreads more.
+EMBEDDED_LIMITS = (4, 32)
+REMOTE_LIMITS = (64, 512)
+
+
 class Settings(BaseSettings):
     """Service configuration; the only place the environment is read."""
 
@@ -73,12 +79,27 @@ class Settings(BaseSettings):
         default=None, description="When set, /extract requires 'Authorization: Bearer <token>'."
     )
     max_text_chars: int = Field(default=100_000, gt=0, description="Longer texts get 413.")
-    max_inflight: int = Field(default=4, ge=1, description="LLM calls in flight at once.")
-    max_queue: int = Field(default=32, ge=0, description="Requests waiting; more get 503.")
+    max_inflight: int = Field(
+        default=EMBEDDED_LIMITS[0],
+        ge=1,
+        description="Extractions in flight at once (default: 4 on the embedded model, 64 on "
+        "a remote endpoint, which serves calls in parallel).",
+    )
+    max_queue: int = Field(
+        default=EMBEDDED_LIMITS[1],
+        ge=0,
+        description="Requests waiting; more get 503 (default: 32 embedded, 512 remote).",
+    )
     max_batch_items: int = Field(
         default=16, ge=1, description="Articles one POST /extract/batch may carry; more get 413."
     )
     request_timeout_s: float = Field(default=1800.0, gt=0, description="Deadline; then 504.")
+    shutdown_grace_s: float = Field(
+        default=30.0,
+        ge=0,
+        description="On SIGTERM, how long requests in flight may take to finish (no new "
+        "connection is accepted meanwhile, so a load balancer sends them elsewhere).",
+    )
     default_prompt: str = Field(default="news_facts@v2", description="Prompt as name@version.")
     chunk_chars: int = Field(
         default=5000,
@@ -136,6 +157,15 @@ class Settings(BaseSettings):
         # Reports and cassettes are named by llm_model: serving the 0.5B must not read 1.5B.
         if self.embedded and "llm_model" not in self.model_fields_set:
             self.llm_model = self.embedded_model
+        return self
+
+    @model_validator(mode="after")
+    def _limits_follow_the_backend(self) -> Settings:
+        inflight, queue = EMBEDDED_LIMITS if self.embedded else REMOTE_LIMITS
+        if "max_inflight" not in self.model_fields_set:
+            self.max_inflight = inflight
+        if "max_queue" not in self.model_fields_set:
+            self.max_queue = queue
         return self
 
     @property

@@ -74,6 +74,18 @@ def pytest_terminal_summary(terminalreporter: Any) -> None:
         terminalreporter.write_line(f"replay wall time {report['replay_wall_s']} s")
 
 
+def wait_for(predicate: Callable[[], object], timeout: float, what: str) -> None:
+    """Poll predicate() until true, failing the test after timeout seconds."""
+    import time
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return
+        time.sleep(0.1)
+    pytest.fail(f"timed out after {timeout:g} s waiting for {what}")
+
+
 def child_env(**extra: str) -> dict[str, str]:
     """The environment for a child process: ours without NEWSFACTS_*, plus `extra`."""
     import os

@@ -22,7 +22,7 @@ import httpx2
 import pytest
 
 from service.llm.embedded import free_port
-from tests.conftest import SEED_004, child_env
+from tests.conftest import SEED_004, child_env, wait_for
 
 NEWSFACTS = str(Path(sys.executable).parent / "newsfacts")
 pytestmark = [pytest.mark.embedded, pytest.mark.timeout(1500)]
@@ -34,16 +34,6 @@ def children(pid: int) -> set[int]:
     for task in Path(f"/proc/{pid}/task").iterdir():
         found |= {int(c) for c in (task / "children").read_text().split()}
     return found
-
-
-def wait_for(predicate: object, timeout: float, what: str) -> None:
-    """Poll predicate() until true, failing the test after timeout seconds."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():  # type: ignore[operator]
-            return
-        time.sleep(0.5)
-    pytest.fail(f"timed out after {timeout:g} s waiting for {what}")
 
 
 SERVICE_LOGS: list[Path] = []  # the module service's log, once it is ready

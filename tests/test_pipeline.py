@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import copy
 import json
+import time
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import pytest
 
 from evals.bench.fake_llm import FakeLLM, tool_call
-from tests.conftest import FACTS_004, SEED_004, SEEDS
+from tests.conftest import FACTS_004, SEED_004, SEEDS, wait_for
 
 INVENTED = {"evidence": "Kyiv was surrounded by 40,000 troops", "value": 40000, "what": "troops"}
 MISCOUNTED = {"evidence": "Twenty-two civilians were killed", "count": 20, "outcome": "killed"}
@@ -201,3 +202,40 @@ def test_no_recall_passes_is_one_call(fake_llm: FakeLLM, start_service: Any) -> 
     r = start_service().post("/extract", json={"text": SEED_004})
     assert r.json()["meta"]["recall_passes"] == "none"
     assert len(fake_llm.requests) == 1
+
+
+def test_default_limits_on_a_remote_backend_admit_64_concurrent_calls(
+    fake_llm: FakeLLM, start_service: Any
+) -> None:
+    """Issue 15's measure: 64 calls at once to a remote backend answering in 1 s all get 200
+    with the default settings (the embedded limits, 4 + 32, refused 28 of them)."""
+    fake_llm.default = tool_call(FACTS_004, delay_s=1.0)
+    client = start_service(strategy="llm")
+    with ThreadPoolExecutor(max_workers=64) as pool:
+        responses = list(
+            pool.map(lambda _: client.post("/extract", json={"text": SEED_004}), range(64))
+        )
+    assert [r.status_code for r in responses] == [200] * 64
+
+
+def test_readyz_reports_the_load_and_turns_503_when_saturated(
+    fake_llm: FakeLLM, start_service: Any
+) -> None:
+    fake_llm.default = tool_call(FACTS_004, delay_s=1.5)
+    client = start_service(strategy="llm", max_inflight=1, max_queue=1)
+    idle = client.get("/readyz").json()
+    assert (idle["backend"], idle["running"], idle["waiting"], idle["saturated"]) == (
+        "remote",
+        0,
+        0,
+        False,
+    )
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        busy = [pool.submit(client.post, "/extract", json={"text": SEED_004}) for _ in range(2)]
+        wait_for(lambda: len(fake_llm.requests) == 1, 10, "the first call to reach the LLM")
+        time.sleep(0.2)  # the second request is queued behind it
+        full = client.get("/readyz")
+        assert full.status_code == 503 and full.json()["error"]["code"] == "saturated"
+        assert int(full.headers["retry-after"]) >= 1
+        assert [f.result().status_code for f in busy] == [200, 200]
+    assert client.get("/readyz").json()["saturated"] is False

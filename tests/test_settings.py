@@ -79,3 +79,23 @@ def test_bad_values_name_the_variable_to_fix(
         monkeypatch.setenv(key, value)
     with pytest.raises(ConfigError, match=mentions):
         load_settings()
+
+
+@pytest.mark.parametrize(
+    ("env", "limits"),
+    [
+        ({}, (4, 32)),  # the embedded model: one call at a time on this CPU
+        ({"NEWSFACTS_LLM_BASE_URL": "https://api.openai.com/v1"}, (64, 512)),
+        ({"NEWSFACTS_LLM_BASE_URL": "http://vllm:8000/v1", "NEWSFACTS_MAX_QUEUE": "8"}, (64, 8)),
+        ({"NEWSFACTS_MAX_INFLIGHT": "1"}, (1, 32)),
+    ],
+    ids=["embedded", "remote", "remote-queue-set", "embedded-inflight-set"],
+)
+def test_load_limits_follow_the_backend_unless_set(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, env: dict[str, str], limits: tuple[int, int]
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    for key, value in env.items():
+        monkeypatch.setenv(key, value)
+    settings = load_settings()
+    assert (settings.max_inflight, settings.max_queue) == limits

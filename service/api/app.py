@@ -313,15 +313,27 @@ def create_app(settings: Settings | None = None, llm: StructuredLLM | None = Non
 
     @app.get(
         "/readyz",
-        summary="Readiness: the LLM backend answers",
-        responses={503: {"model": ErrorResponse, "description": "LLM backend unreachable."}},
+        summary="Readiness: the LLM backend answers and the queue has room",
+        responses={
+            503: {
+                "model": ErrorResponse,
+                "description": "LLM backend unreachable (llm_unavailable), or every slot "
+                "busy and the queue full (saturated): a load balancer sends elsewhere.",
+            }
+        },
     )
     async def readyz(request: Request) -> Any:
-        """200 when the LLM backend answers, else 503."""
+        """200 with the load (running, waiting, limits) when the backend answers and a new
+        request would be admitted; else 503."""
         pipeline: Pipeline = request.app.state.pipeline
-        if await pipeline.llm.ping():
-            return {"status": "ready", "model": pipeline.llm.model_name}
-        return error_response(503, "llm_unavailable", "the LLM backend does not answer", 5)
+        if not await pipeline.llm.ping():
+            return error_response(503, "llm_unavailable", "the LLM backend does not answer", 5)
+        load = pipeline.load
+        if load["saturated"]:
+            message = f"{load['running']} extractions running and {load['waiting']} waiting"
+            return error_response(503, "saturated", message, 5)
+        backend = "embedded" if pipeline.settings.embedded else "remote"
+        return {"status": "ready", "model": pipeline.llm.model_name, "backend": backend, **load}
 
     @app.get("/schema", summary="JSON Schema of the facts")
     async def schema() -> dict[str, Any]:

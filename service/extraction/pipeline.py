@@ -76,6 +76,19 @@ class Pipeline:
         self.nlp = load_pipeline(settings.spacy_model)  # once per process (cached)
         self._slots = asyncio.Semaphore(settings.max_inflight)
         self._waiting = 0
+        self._running = 0
+
+    @property
+    def load(self) -> dict[str, int | bool]:
+        """What a load balancer's readiness check needs: extractions running and waiting,
+        the limits, and whether a new request would be refused (saturated)."""
+        return {
+            "running": self._running,
+            "waiting": self._waiting,
+            "max_inflight": self.settings.max_inflight,
+            "max_queue": self.settings.max_queue,
+            "saturated": self._slots.locked() and self._waiting >= self.settings.max_queue,
+        }
 
     async def warm_up(self) -> float | None:
         """Have the model server evaluate the hybrid prompt's shared prefix now, not in the
@@ -106,9 +119,11 @@ class Pipeline:
             await self._slots.acquire()
         finally:
             self._waiting -= 1
+        self._running += 1
         try:
             yield
         finally:
+            self._running -= 1
             self._slots.release()
 
     def check(self, request: ExtractRequest) -> tuple[Strategy, PromptTemplate | None]:

@@ -1,0 +1,113 @@
+"""The deployment files, validated as far as a machine without a Docker engine or a cluster
+allows: they parse, every setting they name exists, their probes are the service's routes,
+the image runs the command the tests run, and the compose balancer proxies as the tested
+nginx recipe does."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from service.api.app import create_app
+from service.settings import Settings
+from tests.conftest import ROOT, make_settings
+
+DEPLOY = ROOT / "service" / "deploy"
+SERVE = ["uv", "run", "--no-sync", "newsfacts", "serve"]  # what tests/test_replicas.py runs
+DOCKER_INSTRUCTIONS = {"FROM", "RUN", "COPY", "WORKDIR", "ENV", "EXPOSE", "HEALTHCHECK",
+                       "STOPSIGNAL", "CMD", "ARG", "LABEL", "USER"}  # fmt: skip
+
+
+def _dockerfile() -> list[tuple[str, str]]:
+    """(instruction, arguments) of each Dockerfile line, continuations joined."""
+    text = (DEPLOY / "Dockerfile").read_text(encoding="utf-8").replace("\\\n", " ")
+    lines = [line.strip() for line in text.splitlines()]
+    return [tuple(line.split(None, 1)) for line in lines if line and not line.startswith("#")]  # type: ignore[misc]
+
+
+def _k8s() -> list[dict[str, Any]]:
+    return list(yaml.safe_load_all((DEPLOY / "k8s.yaml").read_text(encoding="utf-8")))
+
+
+def _pod() -> dict[str, Any]:
+    """The newsfacts Deployment's pod spec."""
+    [deployment] = [d for d in _k8s() if d["kind"] == "Deployment" and
+                    d["metadata"]["name"] == "newsfacts"]  # fmt: skip
+    return dict(deployment["spec"]["template"]["spec"])
+
+
+def _compose() -> dict[str, Any]:
+    return dict(yaml.safe_load((DEPLOY / "compose.yaml").read_text(encoding="utf-8")))
+
+
+def _location(conf: str) -> str:
+    """The `location / { ... }` block, whitespace-normalised."""
+    found = re.search(r"location / \{(.*?)\n\s*\}", conf, re.S)
+    assert found, "no location / block"
+    return " ".join(found.group(1).split())
+
+
+def test_the_image_runs_the_command_the_tests_run() -> None:
+    steps = _dockerfile()
+    assert {name for name, _ in steps} <= DOCKER_INSTRUCTIONS
+    [cmd] = [json.loads(args) for name, args in steps if name == "CMD"]
+    assert cmd == SERVE
+    assert any(name == "RUN" and "uv sync --frozen" in args for name, args in steps)
+    [check] = [args for name, args in steps if name == "HEALTHCHECK"]
+    assert "/readyz" in check
+    [container] = _pod()["containers"]
+    assert container["command"] == SERVE
+
+
+def _named_settings() -> dict[str, str]:
+    """Every NEWSFACTS_* variable the deployment files set, with the file that sets it."""
+    found: dict[str, str] = {}
+    for path in DEPLOY.iterdir():
+        for name in re.findall(r"\bNEWSFACTS_[A-Z0-9_]+", path.read_text(encoding="utf-8")):
+            found.setdefault(name, path.name)
+    return found
+
+
+@pytest.mark.parametrize("variable", sorted(_named_settings()))
+def test_every_setting_the_files_name_exists(variable: str) -> None:
+    field = variable.removeprefix("NEWSFACTS_").lower()
+    assert field in Settings.model_fields, f"{_named_settings()[variable]} sets {variable}"
+
+
+def test_the_probes_are_the_service_routes() -> None:
+    paths = {getattr(r, "path", "") for r in create_app(make_settings()).routes}
+    [container] = _pod()["containers"]
+    probes = {container[p]["httpGet"]["path"] for p in ("readinessProbe", "livenessProbe")}
+    assert probes == {"/readyz", "/healthz"} and probes <= paths
+    env = {e["name"]: e["value"] for e in container["env"]}
+    assert _pod()["terminationGracePeriodSeconds"] > float(env["NEWSFACTS_SHUTDOWN_GRACE_S"]) + 5
+
+
+def test_compose_balances_as_the_tested_recipe_does() -> None:
+    compose = _compose()
+    assert {"vllm", "newsfacts-1", "newsfacts-2", "nginx"} <= set(compose["services"])
+    replica = compose["services"]["newsfacts-1"]
+    assert replica["environment"]["NEWSFACTS_LLM_BASE_URL"] == "http://vllm:8000/v1"
+    assert "--enable-prefix-caching" in compose["services"]["vllm"]["command"]
+    balancer = compose["configs"]["balancer"]["content"].replace("$$", "$")
+    recipe = (DEPLOY / "nginx.conf").read_text(encoding="utf-8")
+    assert _location(balancer) == _location(recipe)
+    upstreams = re.findall(r"server (newsfacts-\d+):8000", balancer)
+    assert upstreams == [n for n in compose["services"] if n.startswith("newsfacts-")]
+
+
+def test_the_nginx_recipe_is_valid(tmp_path: Path) -> None:
+    import subprocess
+
+    from tests.test_replicas import _nginx
+
+    (tmp_path / "nginx.conf").write_text((DEPLOY / "nginx.conf").read_text(encoding="utf-8"))
+    r = subprocess.run([_nginx(), "-t", "-c", str(tmp_path / "nginx.conf"), "-p", str(tmp_path)],
+                       capture_output=True, text=True, timeout=30)  # fmt: skip
+    assert r.returncode == 0, r.stderr
+    assert "syntax is ok" in r.stderr
