@@ -153,6 +153,14 @@ def batch(
     ],
     out: Annotated[Path, typer.Option(help="JSONL output; articles already done are skipped.")],
     concurrency: Annotated[int, typer.Option(min=1, help="Articles extracted at once.")] = 1,
+    via: Annotated[
+        str,
+        typer.Option(
+            help="local: call the LLM as articles go (default). batch-api: send every call "
+            "through the provider's batch engine (OpenAI's Batch API: half the price), poll, "
+            "and run the answers through the same pipeline; a killed run resumes its batch."
+        ),
+    ] = "local",
 ) -> None:
     """Extract many articles, one JSON line each; resumable, failures recorded, not fatal."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
@@ -165,8 +173,33 @@ def batch(
     settings = settings.model_copy(update={"max_queue": max(settings.max_queue, concurrency)})
     configure_logging("WARNING" if settings.log_level.upper() == "INFO" else settings.log_level)
     articles = list(read_articles(source))
+    if via not in ("local", "batch-api"):
+        typer.echo("error: --via is local or batch-api", err=True)
+        raise typer.Exit(2)
+
+    async def through_batch_api(progress: Progress) -> BatchSummary:
+        from service.bulk.batch_api import run_via_batch_api
+        from service.llm.client import OpenAIBatchProvider
+
+        task = progress.add_task("extracting", total=len(pending(articles, out)))
+        polled = progress.add_task("batch", total=None, visible=False)
+
+        def on_status(s: Any) -> None:
+            progress.update(polled, visible=True, total=s.total or None, completed=s.completed,
+                            description=f"batch {s.id} {s.status}")  # fmt: skip
+
+        provider = OpenAIBatchProvider(settings)
+        try:
+            return await run_via_batch_api(
+                articles, out, settings, provider, concurrency=max(concurrency, 8),
+                on_item=lambda _: progress.advance(task), on_status=on_status,
+            )  # fmt: skip
+        finally:
+            await provider.close()
 
     async def go(progress: Progress) -> BatchSummary:
+        if via == "batch-api":
+            return await through_batch_api(progress)
         todo = len(pending(articles, out))
         if not todo:  # all done already: no need to start the model
             return BatchSummary(skipped=len(articles))

@@ -11,7 +11,6 @@ from schemas.api import RecallPasses, Strategy, UngroundedPolicy
 from service.errors import ConfigError
 from service.llm.model_files import QWEN_1_5B, BundledName
 
-
 # (in flight, waiting): the embedded model answers one call at a time on the local CPU; a
 # remote endpoint (OpenAI, vLLM) serves many at once, and a load balancer spreads more.
 EMBEDDED_LIMITS = (4, 32)
@@ -94,6 +93,15 @@ class Settings(BaseSettings):
         default=16, ge=1, description="Articles one POST /extract/batch may carry; more get 413."
     )
     request_timeout_s: float = Field(default=1800.0, gt=0, description="Deadline; then 504.")
+    batch_poll_s: float = Field(
+        default=30.0, gt=0, description="`batch --via batch-api`: seconds between polls."
+    )
+    batch_max_rounds: int = Field(
+        default=4,
+        ge=1,
+        description="`batch --via batch-api`: batches a run may submit (a re-ask or a "
+        "dependent call needs another); articles still waiting after them fail.",
+    )
     shutdown_grace_s: float = Field(
         default=30.0,
         ge=0,

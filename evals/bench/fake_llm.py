@@ -19,6 +19,8 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
 
+from evals.bench.fake_batches import FakeBatches
+
 
 @dataclass
 class Reply:
@@ -92,10 +94,12 @@ class FakeLLM:
         # (host, port) of the connection each request came over: one client, one port.
         self.peers: list[tuple[str, int]] = []
         self._lock = threading.Lock()
+        self.batches = FakeBatches(self.answer)
         self.app = Starlette(
             routes=[
                 Route("/v1/chat/completions", self._chat, methods=["POST"]),
                 Route("/v1/models", self._models, methods=["GET"]),
+                *self.batches.routes(),
             ]
         )
 
@@ -109,6 +113,16 @@ class FakeLLM:
             if self.script:
                 return self.script.popleft()
         return self.by_tool.get(asked_tool(body), self.default)
+
+    def answer(self, body: dict[str, Any]) -> tuple[int, Any]:
+        """What the fake answers a request, as (status, JSON body), with no delay: a batch
+        line is answered as the live call would be."""
+        if self.keep:
+            self.requests.append(body)
+        reply = self._next(body)
+        if reply.status != 200 or reply.body is not None:
+            return reply.status, reply.body
+        return 200, self._completion(body, reply)
 
     async def _models(self, request: Request) -> Response:
         return JSONResponse({"object": "list", "data": [{"id": self.model, "object": "model"}]})

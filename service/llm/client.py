@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import json
 import logging
 import random
 from collections.abc import Sequence
@@ -27,7 +28,7 @@ from tenacity import AsyncRetrying, RetryCallState, retry_if_exception, stop_aft
 
 from schemas.api import Usage
 from service.errors import LLMError, LLMInvalidOutput, LLMTimeout, LLMUnavailable
-from service.llm.protocol import LLMResult
+from service.llm.protocol import BatchStatus, LLMResult
 from service.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -251,6 +252,58 @@ class OpenAIStructuredLLM:
         await self._client.close()
 
 
+class OpenAIBatchProvider:
+    """`BatchProvider` over an OpenAI-compatible `/v1/files` + `/v1/batches` API."""
+
+    def __init__(self, settings: Settings) -> None:
+        key = settings.llm_api_key.get_secret_value() if settings.llm_api_key else None
+        self._client = openai.AsyncOpenAI(
+            base_url=settings.llm_base_url,
+            api_key=key or "not-needed",
+            timeout=120.0,
+            max_retries=settings.llm_transport_retries,  # the SDK's own backoff, 429 included
+        )
+
+    async def submit(self, lines: list[dict[str, Any]]) -> str:
+        """Upload the lines as a batch JSONL file and create a 24 h batch over it."""
+        payload = "".join(json.dumps(line, ensure_ascii=False) + "\n" for line in lines)
+        try:
+            uploaded = await self._client.files.create(
+                file=("newsfacts-batch.jsonl", payload.encode("utf-8")), purpose="batch"
+            )
+            batch = await self._client.batches.create(
+                input_file_id=uploaded.id, endpoint="/v1/chat/completions", completion_window="24h"
+            )
+        except openai.OpenAIError as exc:
+            raise _map_error(exc) from exc
+        return batch.id
+
+    async def status(self, batch_id: str) -> BatchStatus:
+        """The batch as the provider reports it."""
+        try:
+            batch = await self._client.batches.retrieve(batch_id)
+        except openai.OpenAIError as exc:
+            raise _map_error(exc) from exc
+        counts = batch.request_counts
+        return BatchStatus(
+            id=batch.id, status=batch.status, total=counts.total if counts else 0,
+            completed=counts.completed if counts else 0, failed=counts.failed if counts else 0,
+            output_file_id=batch.output_file_id, error_file_id=batch.error_file_id,
+        )  # fmt: skip
+
+    async def download(self, file_id: str) -> str:
+        """A result file's text."""
+        try:
+            content = await self._client.files.content(file_id)
+        except openai.OpenAIError as exc:
+            raise _map_error(exc) from exc
+        return content.text
+
+    async def close(self) -> None:
+        """Release the HTTP connection pool."""
+        await self._client.close()
+
+
 def _root_cause(exc: BaseException) -> BaseException:
     """The transport error (or our own) behind instructor's wrapping, if there is one."""
     seen: BaseException | None = exc
@@ -259,6 +312,14 @@ def _root_cause(exc: BaseException) -> BaseException:
             return seen
         seen = seen.__cause__ or seen.__context__
     return exc
+
+
+def _error_message(body: object) -> str:
+    """The message of an OpenAI-style error body (`{"error": {"message": ...}}`), shortened;
+    "" when there is none."""
+    error = body.get("error", body) if isinstance(body, dict) else None
+    message = error.get("message") if isinstance(error, dict) else None
+    return " ".join(str(message).split())[:200] if message else ""
 
 
 def _map_error(exc: BaseException) -> LLMError:
@@ -271,7 +332,11 @@ def _map_error(exc: BaseException) -> LLMError:
     if isinstance(cause, openai.APIConnectionError):
         return LLMUnavailable(f"the LLM could not be reached: {cause}")
     if isinstance(cause, openai.APIStatusError):
-        return LLMUnavailable(f"the LLM answered HTTP {cause.status_code} after retries")
+        said = _error_message(cause.body)
+        return LLMUnavailable(
+            f"the LLM answered HTTP {cause.status_code} after retries"
+            + (f": {said}" if said else "")
+        )
     if isinstance(cause, IncompleteOutputException):
         return LLMInvalidOutput("the LLM's output was cut off at max_tokens before it finished")
     if isinstance(exc, InstructorRetryException):

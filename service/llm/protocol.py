@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Generic, Protocol, TypeVar
+from typing import Any, Generic, Protocol, TypeVar
 
 from pydantic import BaseModel
 
@@ -43,6 +43,39 @@ class StructuredLLM(Protocol):
 
     async def ping(self) -> bool:
         """True when the backend answers."""
+        ...
+
+    async def close(self) -> None:
+        """Release resources."""
+        ...
+
+
+@dataclass(frozen=True)
+class BatchStatus:
+    """Where a provider's batch stands."""
+
+    id: str
+    status: str  # validating, in_progress, finalizing, completed, failed, expired, cancelled
+    total: int = 0
+    completed: int = 0
+    failed: int = 0
+    output_file_id: str | None = None
+    error_file_id: str | None = None
+
+
+class BatchProvider(Protocol):
+    """A provider's batch engine: submit request lines, see how the batch stands, download."""
+
+    async def submit(self, lines: list[dict[str, Any]]) -> str:
+        """Upload the lines as a JSONL file and create a batch over it; its id."""
+        ...
+
+    async def status(self, batch_id: str) -> BatchStatus:
+        """The batch as it stands now."""
+        ...
+
+    async def download(self, file_id: str) -> str:
+        """A result file's text (JSONL)."""
         ...
 
     async def close(self) -> None:

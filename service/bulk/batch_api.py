@@ -1,0 +1,231 @@
+"""`newsfacts batch --via batch-api`: every LLM call of a batch of articles sent through a
+provider's batch engine (OpenAI's Batch API: half the price, its own rate limits), the
+answers run through the same pipeline, validation, grounding and output rows as a live run.
+
+Rounds: the articles run against the answer desk, which collects the calls it cannot
+answer yet; those go up as one batch JSONL; the results come down and the held articles
+run again (a re-ask or a dependent call makes another, smaller round). Resumable: the batch
+ids and every answer downloaded are kept beside the output (`<out>.batch.json`,
+`<out>.answers.jsonl`), so a killed run polls its batch again instead of submitting anew.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from schemas.api import BatchItemResult, ErrorDetail, Usage
+from service.api.batch import Article, BatchSummary, extract_item, pending
+from service.bulk.desk import Answer, AnswerDesk, serving
+from service.errors import ConfigError
+from service.extraction.pipeline import Pipeline
+from service.llm.client import OpenAIStructuredLLM
+from service.llm.protocol import BatchProvider, BatchStatus
+from service.settings import Settings
+
+log = logging.getLogger("newsfacts")
+TERMINAL = frozenset({"completed", "failed", "expired", "cancelled"})
+ENDPOINT = "/v1/chat/completions"
+
+
+@dataclass
+class _State:
+    """The batches submitted for one output file, and whether their answers are down."""
+
+    path: Path
+    batches: list[dict[str, Any]] = field(default_factory=list)
+
+    @classmethod
+    def load(cls, path: Path) -> _State:
+        if not path.is_file():
+            return cls(path)
+        return cls(path, json.loads(path.read_text(encoding="utf-8"))["batches"])
+
+    def save(self) -> None:
+        self.path.write_text(json.dumps({"batches": self.batches}, indent=1) + "\n")
+
+
+def _answers_of(text: str, status: BatchStatus) -> dict[str, Answer]:
+    """The answers in a downloaded output or error file, by custom_id."""
+    found: dict[str, Answer] = {}
+    for line in text.splitlines():
+        if not line.strip():
+            continue
+        row = json.loads(line)
+        response, error = row.get("response") or {}, row.get("error")
+        if response.get("body") is not None and response.get("status_code"):
+            found[row["custom_id"]] = Answer(int(response["status_code"]), response["body"])
+        else:
+            message = (error or {}).get("message") or f"the batch item failed ({status.status})"
+            found[row["custom_id"]] = Answer(502, {"error": {"message": message}})
+    return found
+
+
+async def _collect(
+    provider: BatchProvider,
+    batch: dict[str, Any],
+    settings: Settings,
+    on_status: Callable[[BatchStatus], None] | None,
+) -> dict[str, Answer]:
+    """Poll a batch until it ends, then every answer it holds; a request it never answered
+    (the batch expired, failed or was cancelled) gets an error answer: a failed row."""
+    while True:
+        status = await provider.status(batch["id"])
+        if on_status is not None:
+            on_status(status)
+        if status.status in TERMINAL:
+            break
+        await asyncio.sleep(settings.batch_poll_s)
+    answers: dict[str, Answer] = {}
+    for file_id in (status.output_file_id, status.error_file_id):
+        if file_id:
+            answers |= _answers_of(await provider.download(file_id), status)
+    for key in batch["keys"]:
+        if key not in answers:
+            message = f"batch {status.id} ended {status.status} before answering this call"
+            answers[key] = Answer(504, {"error": {"message": message}})
+    return answers
+
+
+def _read_answers(path: Path) -> dict[str, Answer]:
+    if not path.is_file():
+        return {}
+    answers = {}
+    for line in path.read_text(encoding="utf-8").splitlines():
+        if line.strip():
+            row = json.loads(line)
+            answers[row["key"]] = Answer(row["status_code"], row["body"])
+    return answers
+
+
+def _keep(path: Path, answers: dict[str, Answer]) -> None:
+    with path.open("a", encoding="utf-8") as sink:
+        for key, a in answers.items():
+            sink.write(
+                json.dumps({"key": key, "status_code": a.status_code, "body": a.body}) + "\n"
+            )
+
+
+def side_files(out: Path) -> tuple[Path, Path]:
+    """Where a batch-API run of `out` keeps its batch ids and its downloaded answers."""
+    return out.with_name(out.stem + ".batch.json"), out.with_name(out.stem + ".answers.jsonl")
+
+
+async def run_via_batch_api(
+    articles: list[Article],
+    out: Path,
+    settings: Settings,
+    provider: BatchProvider,
+    concurrency: int = 8,
+    on_item: Callable[[BatchItemResult], None] | None = None,
+    on_status: Callable[[BatchStatus], None] | None = None,
+) -> BatchSummary:
+    """Extract every article not already done in `out` through the provider's batch engine,
+    one output line per article as in a live batch run."""
+    if settings.embedded:
+        raise ConfigError(
+            "--via batch-api needs a provider's endpoint: set NEWSFACTS_LLM_BASE_URL (and "
+            "NEWSFACTS_LLM_API_KEY) to one with a batch API, e.g. https://api.openai.com/v1"
+        )
+    started = time.perf_counter()
+    state_path, answers_path = side_files(out)
+    state = _State.load(state_path)
+    desk = AnswerDesk(answers=_read_answers(answers_path))
+    for batch in state.batches:  # a killed run's batch: poll it, do not submit it again
+        if not batch["downloaded"]:
+            await _download(provider, batch, state, desk, answers_path, settings, on_status)
+    todo = pending(articles, out)
+    summary = BatchSummary(skipped=len(articles) - len(todo))
+    # The desk answers at once: no transport retries, no queue to wait in.
+    local = settings.model_copy(update={"llm_transport_retries": 0,
+                                        "max_inflight": concurrency, "max_queue": 0})  # fmt: skip
+    out.parent.mkdir(parents=True, exist_ok=True)
+    for round_number in range(1, settings.batch_max_rounds + 2):
+        last = round_number > settings.batch_max_rounds
+        async with serving(desk) as url:
+            todo = await _round(todo, out, url, local, desk, summary, concurrency, on_item, last)
+        if not todo:
+            break
+        keys = list(desk.asked)
+        lines = [{"custom_id": k, "method": "POST", "url": ENDPOINT, "body": desk.asked[k]}
+                 for k in keys]  # fmt: skip
+        batch = {"id": await provider.submit(lines), "round": round_number, "keys": keys,
+                 "downloaded": False}  # fmt: skip
+        log.warning("batch submitted", extra={"batch": batch["id"], "requests": len(lines)})
+        state.batches.append(batch)
+        state.save()
+        desk.asked.clear()
+        await _download(provider, batch, state, desk, answers_path, settings, on_status)
+    summary.wall_s = time.perf_counter() - started
+    return summary
+
+
+async def _download(
+    provider: BatchProvider,
+    batch: dict[str, Any],
+    state: _State,
+    desk: AnswerDesk,
+    answers_path: Path,
+    settings: Settings,
+    on_status: Callable[[BatchStatus], None] | None,
+) -> None:
+    answers = await _collect(provider, batch, settings, on_status)
+    _keep(answers_path, answers)
+    desk.answers |= answers
+    batch["downloaded"] = True
+    state.save()
+
+
+async def _round(
+    todo: list[Article],
+    out: Path,
+    url: str,
+    settings: Settings,
+    desk: AnswerDesk,
+    summary: BatchSummary,
+    concurrency: int,
+    on_item: Callable[[BatchItemResult], None] | None,
+    last: bool,
+) -> list[Article]:
+    """Run the articles against the desk; write the ones it answered in full, return the
+    ones held for the next batch (on the last round they become failed rows instead)."""
+    lanes = asyncio.Semaphore(concurrency)
+    held: list[Article] = []
+    with out.open("a", encoding="utf-8") as sink:
+
+        async def one(slot: int, article: Article) -> None:
+            async with lanes:
+                llm = OpenAIStructuredLLM(settings, f"{url}/a/{slot}/v1", api_key=None)
+                try:
+                    item = await extract_item(Pipeline(llm, settings), article.body,
+                                              request_id=f"batch:{article.id}")  # fmt: skip
+                finally:
+                    await llm.close()
+            if str(slot) in desk.held:
+                if not last:
+                    held.append(article)
+                    return
+                message = f"calls still unanswered after {settings.batch_max_rounds} batches"
+                item = BatchItemResult(
+                    status=502, usage=Usage(), latency_ms=0.0,
+                    error=ErrorDetail(code="llm_unavailable", message=message,
+                                      request_id=f"batch:{article.id}"),
+                )  # fmt: skip
+            row = {"id": article.id, "source": article.source, "ok": item.error is None,
+                   **item.model_dump(mode="json")}  # fmt: skip
+            sink.write(json.dumps(row, ensure_ascii=False) + "\n")
+            sink.flush()
+            summary.add(item)
+            if on_item is not None:
+                on_item(item)
+
+        desk.held.clear()
+        await asyncio.gather(*(one(i, a) for i, a in enumerate(todo)))
+    order = {a.id: i for i, a in enumerate(todo)}
+    return sorted(held, key=lambda a: order[a.id])
