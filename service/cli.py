@@ -235,7 +235,7 @@ def bench(
         list[str] | None,
         typer.Option(
             help="Run only these: overhead, concurrency, soak, ci_eval, embedded, levers, "
-            "speed (repeatable)."
+            "speed, replicas (repeatable)."
         ),
     ] = None,
     other_build: Annotated[

@@ -104,10 +104,10 @@ def test_compose_balances_as_the_tested_recipe_does() -> None:
 def test_the_nginx_recipe_is_valid(tmp_path: Path) -> None:
     import subprocess
 
-    from tests.test_replicas import _nginx
+    from evals.bench.balancer import nginx_binary
 
     (tmp_path / "nginx.conf").write_text((DEPLOY / "nginx.conf").read_text(encoding="utf-8"))
-    r = subprocess.run([_nginx(), "-t", "-c", str(tmp_path / "nginx.conf"), "-p", str(tmp_path)],
-                       capture_output=True, text=True, timeout=30)  # fmt: skip
+    args = [nginx_binary(), "-t", "-c", str(tmp_path / "nginx.conf"), "-p", str(tmp_path)]
+    r = subprocess.run(args, capture_output=True, text=True, timeout=30)
     assert r.returncode == 0, r.stderr
     assert "syntax is ok" in r.stderr

@@ -5,8 +5,7 @@ exactly one answer. A replica told to stop finishes what it is doing first."""
 
 from __future__ import annotations
 
-import re
-import shutil
+import contextlib
 import signal
 import subprocess
 from collections.abc import Callable, Iterator
@@ -17,21 +16,13 @@ from typing import Any
 import httpx2
 import pytest
 
+from evals.bench.balancer import nginx
 from evals.bench.fake_llm import FakeLLM, tool_call
 from evals.bench.servers import free_port
-from tests.conftest import FACTS_004, ROOT, SEED_004, child_env, wait_for
+from tests.conftest import FACTS_004, SEED_004, child_env, wait_for
 from tests.test_cli import NEWSFACTS
 
-RECIPE = ROOT / "service" / "deploy" / "nginx.conf"
 ARTICLES = [f"{SEED_004}\n\n(Copy {i} of the dispatch.)" for i in range(40)]
-
-
-def _nginx() -> str:
-    found = shutil.which("nginx") or shutil.which("nginx", path="/usr/sbin:/sbin")
-    if found is None:
-        pytest.fail("nginx is not installed: .ci/run installs Debian's nginx-light "
-                    "(apt-get install nginx-light)")  # fmt: skip
-    return found
 
 
 def _ready(url: str) -> bool:
@@ -71,36 +62,8 @@ def replica(fake_llm: FakeLLM, tmp_path: Path) -> Iterator[Callable[..., tuple[A
 @pytest.fixture
 def balancer(tmp_path: Path) -> Iterator[Callable[[list[str]], str]]:
     """Run the committed nginx recipe in front of the given replica URLs; its URL."""
-    running: list[subprocess.Popen[bytes]] = []
-
-    def start(upstreams: list[str]) -> str:
-        port = free_port()
-        servers = "".join(
-            f"        server {u.removeprefix('http://')} max_fails=1 fail_timeout=5s;\n"
-            for u in upstreams
-        )
-        conf = RECIPE.read_text(encoding="utf-8")
-        conf, listens = re.subn(r"listen 127\.0\.0\.1:\d+;", f"listen 127.0.0.1:{port};", conf)
-        conf, ups = re.subn(r"(        server 127\.0\.0\.1:\d+ [^\n]*\n)+", servers, conf)
-        assert (listens, ups) == (1, 1), "the recipe's listen and server lines moved"
-        prefix = tmp_path / "nginx"
-        prefix.mkdir()
-        (prefix / "nginx.conf").write_text(conf, encoding="utf-8")
-        log = (tmp_path / "nginx.log").open("wb")
-        process = subprocess.Popen(
-            [_nginx(), "-c", str(prefix / "nginx.conf"), "-p", str(prefix), "-g", "daemon off;"],
-            stdout=log, stderr=subprocess.STDOUT,
-        )  # fmt: skip
-        running.append(process)
-        url = f"http://127.0.0.1:{port}"
-        wait_for(lambda: _ready(url) or process.poll() is not None, 20, "nginx")
-        assert process.poll() is None, (tmp_path / "nginx.log").read_text()
-        return url
-
-    yield start
-    for process in running:
-        process.terminate()
-        process.wait(10)
+    with contextlib.ExitStack() as stack:
+        yield lambda upstreams: stack.enter_context(nginx(upstreams, tmp_path / "nginx.log"))
 
 
 def _served(log: Path) -> list[str]:

@@ -95,7 +95,9 @@ def service(llm_url: str, **env: str) -> Iterator[tuple[str, int]]:
     """`newsfacts serve` as its own process against llm_url; yields (base URL, pid)."""
     port = free_port()
     url = f"http://127.0.0.1:{port}"
-    settings = {"NEWSFACTS_LLM_BASE_URL": llm_url, "NEWSFACTS_LOG_LEVEL": "WARNING", **env}
+    # The fake answers every call with one article's facts: the llm strategy's one call.
+    settings = {"NEWSFACTS_LLM_BASE_URL": llm_url, "NEWSFACTS_LOG_LEVEL": "WARNING",
+                "NEWSFACTS_STRATEGY": "llm", **env}  # fmt: skip
     args = [*newsfacts_command(), "serve", "--port", str(port)]
     with process(args, f"{url}/healthz", settings) as pid:
         yield url, pid

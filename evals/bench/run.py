@@ -14,7 +14,14 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
-from evals.bench import ci_eval_bench, embedded_bench, levers, service_bench, speed_bench
+from evals.bench import (
+    ci_eval_bench,
+    embedded_bench,
+    levers,
+    replica_bench,
+    service_bench,
+    speed_bench,
+)
 from evals.bench.harness import RESULTS_PATH
 
 BENCHMARKS: dict[str, Callable[[], dict[str, Any]]] = {
@@ -25,6 +32,7 @@ BENCHMARKS: dict[str, Callable[[], dict[str, Any]]] = {
     "embedded": embedded_bench.embedded,  # minutes per seed on 2 cores
     "levers": levers.levers,  # about 3 minutes per server variant
     "speed": speed_bench.speed,  # a few minutes per side
+    "replicas": replica_bench.replicas,  # needs nginx (apt-get install nginx-light)
 }
 
 
@@ -95,6 +103,25 @@ def print_results(results: dict[str, Any], console: Console | None = None) -> No
         console.print(
             f"concurrency: {c['calls']} concurrent /extract, LLM answering after "
             f"{c['llm_delay_s']:g} s: wall {c['wall_s']:.2f} s, statuses {c['statuses']}"
+            + (f" (with the embedded limits 4 + 32: {c['with_embedded_limits']['statuses']})"
+               if "with_embedded_limits" in c else "")
+        )  # fmt: skip
+    if "replicas" in results:
+        r = results["replicas"]
+        table = _table(
+            f"replicas behind nginx: {r['requests']} /extract at concurrency "
+            f"{r['concurrency']}, fake LLM answering after {r['llm_delay_s']:g} s",
+            ["setup", "req/s", "p50", "p99", "statuses"],
+        )
+        for name in ("one_replica", "two_replicas_nginx", "failover"):
+            d = r[name]
+            table.add_row(name, f"{d['rps']:.0f}", f"{d['p50_ms']:.0f} ms", f"{d['p99_ms']:.0f} ms",
+                          str(d["statuses"]))  # fmt: skip
+        console.print(table)
+        f = r["failover"]
+        console.print(
+            f"failover: one replica SIGKILLed after {f['killed_after']} answers; every "
+            f"request answered once with its own id: {f['answered_once']}"
         )
     if "embedded" in results:
         table = _table(

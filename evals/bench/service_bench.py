@@ -83,9 +83,16 @@ def concurrency(calls: int = 64, llm_delay_s: float = 1.0) -> dict[str, Any]:
             await run_load(extract_caller(client), 4, 4)  # connections and imports warm
             return (await run_load(extract_caller(client), calls, calls)).figures()
 
-    with fake_llm(llm_delay_s) as llm_url, service(llm_url, **WIDE_OPEN) as (url, pid):
-        figures = asyncio.run(burst(url))
-        return {"calls": calls, "llm_delay_s": llm_delay_s, **figures, "memory": rss_mb(pid)}
+    # Default settings: a remote backend's limits (64 + 512). The embedded model's (4 + 32),
+    # which remote backends had before, for comparison.
+    with fake_llm(llm_delay_s) as llm_url:
+        with service(llm_url) as (url, pid):
+            figures = asyncio.run(burst(url))
+            memory = rss_mb(pid)
+        with service(llm_url, NEWSFACTS_MAX_INFLIGHT="4", NEWSFACTS_MAX_QUEUE="32") as (url, _):
+            embedded_limits = asyncio.run(burst(url))
+    return {"calls": calls, "llm_delay_s": llm_delay_s, **figures, "memory": memory,
+            "with_embedded_limits": embedded_limits}  # fmt: skip
 
 
 BAD_BODIES: list[tuple[dict[str, Any] | bytes, str]] = [
