@@ -170,3 +170,22 @@ def test_the_embedded_model_has_no_batch_api(tmp_path: Path) -> None:
                        timeout=60)  # fmt: skip
     assert r.returncode == 1 and "NEWSFACTS_LLM_BASE_URL" in r.stderr
     assert "Traceback" not in r.stderr
+
+
+def test_a_reask_is_one_more_smaller_batch(fake_llm: FakeLLM, tmp_path: Path) -> None:
+    """The answer a re-ask needs depends on the first answer: it goes up in a second batch,
+    and the row is what a live re-ask gives (two attempts, both answers' tokens)."""
+    from tests.test_pipeline import _with_bad_facts
+
+    fake_llm.queue(tool_call(_with_bad_facts(), usage=(1000, 400)),
+                   tool_call(FACTS_004, usage=(1500, 300)))  # fmt: skip
+    folder = _articles(tmp_path / "in", 1)
+    r = _batch(fake_llm, str(folder), "--out", str(tmp_path / "bulk.jsonl"), "--via=batch-api",
+               NEWSFACTS_UNGROUNDED="reask")  # fmt: skip
+    assert r.returncode == 0, r.stderr
+    assert fake_llm.batches.created == ["batch_1", "batch_2"]
+    [row] = _rows(tmp_path / "bulk.jsonl").values()
+    meta = row["result"]["meta"]
+    assert meta["attempts"] == 2
+    assert meta["usage"] == {"prompt_tokens": 2500, "completion_tokens": 700}
+    assert row["result"]["facts"]["figures"] == []
