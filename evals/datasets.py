@@ -9,7 +9,6 @@ file's in the folder of its name beside it), so two datasets never mix.
 from __future__ import annotations
 
 import contextlib
-import json
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,6 +17,7 @@ import yaml
 from pydantic import ValidationError
 
 from evals.gold import GOLD_DIR, ROOT, SEEDS_DIR, GoldCase, load_case, parse_gold
+from service.jsonl import json_lines
 
 SEEDS_NAME = "seeds"
 DATASETS_DIR = ROOT / "evals" / "datasets"  # committed datasets beside the seeds, CI-gated
@@ -126,14 +126,10 @@ def _jsonl_cases(path: Path) -> Iterator[GoldCase]:
     with _named(path):
         lines = path.read_text(encoding="utf-8").splitlines()
     seen: set[str] = set()
-    for number, line in enumerate(lines, start=1):
-        if not line.strip():
-            continue
+    for number, row, error in json_lines(lines):
         where = f"{path}:{number}"
-        try:
-            row = json.loads(line)
-        except ValueError as exc:
-            raise DatasetError(f"{where}: not JSON: {exc}") from None
+        if error is not None:
+            raise DatasetError(f"{where}: not JSON: {error}")
         if not isinstance(row, dict) or not {"id", "text", "gold"} <= set(row):
             raise DatasetError(f"{where}: a line needs id, text and gold")
         if row["id"] in seen:

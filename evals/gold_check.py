@@ -8,7 +8,6 @@ own words, a number the evidence does not state, and a fact given twice.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,6 +18,7 @@ from pydantic import ValidationError
 
 from schemas.facts import FACT_LISTS, NewsFacts
 from service.extraction.grounding import align, stated_numbers
+from service.jsonl import json_lines
 from service.numbers import is_stated
 
 _ENTITY_LISTS = ("people", "organizations", "locations")
@@ -141,14 +141,10 @@ def check_jsonl(path: Path) -> tuple[int, list[Problem]]:
         return 0, problems
     count = 0
     seen: dict[str, int] = {}
-    for number, line in enumerate(source.splitlines(), start=1):
-        if not line.strip():
-            continue
+    for number, row, error in json_lines(source.splitlines()):
         count += 1
-        try:
-            row = json.loads(line)
-        except ValueError as exc:
-            problems.append(Problem(path, number, f"not JSON: {exc}"))
+        if error is not None:
+            problems.append(Problem(path, number, f"not JSON: {error}"))
             continue
         if not isinstance(row, dict) or not {"id", "text", "gold"} <= set(row):
             problems.append(Problem(path, number, "a line needs id, text and gold"))

@@ -22,6 +22,7 @@ from service.errors import (
     validation_problems,
 )
 from service.extraction.pipeline import Pipeline
+from service.jsonl import json_lines
 
 log = logging.getLogger("newsfacts")
 
@@ -46,14 +47,10 @@ def read_articles(source: Path) -> Iterator[Article]:
             yield Article(path.stem, str(path), {"text": path.read_text(encoding="utf-8")})
         return
     with source.open(encoding="utf-8") as lines:
-        for number, line in enumerate(lines, start=1):
-            if not line.strip():
-                continue
+        for number, body, error in json_lines(lines):
             where = f"{source}:{number}"
-            try:
-                body = json.loads(line)
-            except ValueError as exc:
-                yield Article(str(number), where, {"_error": f"line is not JSON: {exc}"})
+            if error is not None:
+                yield Article(str(number), where, {"_error": f"line is not JSON: {error}"})
                 continue
             if not isinstance(body, dict):
                 yield Article(str(number), where, {"_error": "line is not a JSON object"})
