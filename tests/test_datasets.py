@@ -139,3 +139,19 @@ def test_eval_gate_without_a_baseline_says_how_to_set_one(tmp_path: Path) -> Non
     r = subprocess.run([NEWSFACTS, "eval", "gate", "--dataset", str(desk)], capture_output=True,
                        text=True, timeout=60)  # fmt: skip
     assert r.returncode == 2 and "--record --dataset" in r.stderr and "--set-baseline" in r.stderr
+
+
+def test_a_jsonl_dataset_records_and_gates_in_its_own_folder(fake_llm: Any, tmp_path: Path) -> None:
+    from evals.bench.fake_llm import tool_call
+    from tests.conftest import FACTS_004, SEED_004
+
+    fake_llm.default = tool_call(FACTS_004)
+    gold = {name: FACTS_004.get(name, []) for name in FACT_LISTS}
+    path = _jsonl(tmp_path / "wire.jsonl", {"id": "kyiv", "text": SEED_004, "gold": gold})
+    r = run_cli(fake_llm, "eval", "--dataset", str(path), "--record", "--set-baseline")
+    assert r.returncode == 0, r.stderr
+    home = tmp_path / "wire"
+    assert [p.name for p in (home / "cassettes").rglob("*.json")] == ["kyiv.json"]
+    assert json.loads((home / "baseline.json").read_text())["dataset"] == "wire"
+    r = run_cli(fake_llm, "eval", "gate", "--dataset", str(path))
+    assert r.returncode == 0 and "gate passed: wire" in r.stdout
