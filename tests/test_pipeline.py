@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import copy
 import json
-import time
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
@@ -233,7 +232,8 @@ def test_readyz_reports_the_load_and_turns_503_when_saturated(
     with ThreadPoolExecutor(max_workers=2) as pool:
         busy = [pool.submit(client.post, "/extract", json={"text": SEED_004}) for _ in range(2)]
         wait_for(lambda: len(fake_llm.requests) == 1, 10, "the first call to reach the LLM")
-        time.sleep(0.2)  # the second request is queued behind it
+        # the second request queues behind it: from then on, a new one would be refused
+        wait_for(lambda: client.get("/readyz").status_code == 503, 5, "readyz to say saturated")
         full = client.get("/readyz")
         assert full.status_code == 503 and full.json()["error"]["code"] == "saturated"
         assert int(full.headers["retry-after"]) >= 1

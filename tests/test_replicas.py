@@ -8,6 +8,7 @@ from __future__ import annotations
 import contextlib
 import signal
 import subprocess
+import threading
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -87,15 +88,17 @@ def test_a_replica_killed_mid_batch_loses_no_article(
     _, second_url, second_log = replica()
     url = balancer([first_url, second_url])
     answered: list[int] = []
+    lock = threading.Lock()
 
     def extract(i: int) -> httpx2.Response:
         with httpx2.Client(base_url=url, timeout=60) as client:
             r = client.post(
                 "/extract", json={"text": ARTICLES[i]}, headers={"X-Request-ID": f"a{i}"}
             )
-        answered.append(i)
-        if len(answered) == 10:
-            first.send_signal(signal.SIGKILL)  # mid-batch, with requests in flight on it
+        with lock:
+            answered.append(i)
+            if len(answered) == 10:
+                first.send_signal(signal.SIGKILL)  # mid-batch, with requests in flight on it
         return r
 
     with ThreadPoolExecutor(max_workers=8) as pool:

@@ -25,6 +25,7 @@ from service.api.batch import Article, BatchSummary, extract_item, pending
 from service.bulk.desk import Answer, AnswerDesk, serving
 from service.errors import ConfigError
 from service.extraction.pipeline import Pipeline
+from service.jsonl import json_lines
 from service.llm.client import OpenAIStructuredLLM
 from service.llm.protocol import BatchProvider, BatchStatus
 from service.settings import Settings
@@ -48,7 +49,10 @@ class _State:
         return cls(path, json.loads(path.read_text(encoding="utf-8"))["batches"])
 
     def save(self) -> None:
-        self.path.write_text(json.dumps({"batches": self.batches}, indent=1) + "\n")
+        # Written aside and renamed: a run killed mid-write leaves the old state, not half.
+        aside = self.path.with_suffix(".tmp")
+        aside.write_text(json.dumps({"batches": self.batches}, indent=1) + "\n")
+        aside.replace(self.path)
 
 
 def _answers_of(text: str, status: BatchStatus) -> dict[str, Answer]:
@@ -97,9 +101,8 @@ def _read_answers(path: Path) -> dict[str, Answer]:
     if not path.is_file():
         return {}
     answers = {}
-    for line in path.read_text(encoding="utf-8").splitlines():
-        if line.strip():
-            row = json.loads(line)
+    for _, row, error in json_lines(path.read_text(encoding="utf-8").splitlines()):
+        if error is None:  # a line cut off when a run was killed: its batch is fetched again
             answers[row["key"]] = Answer(row["status_code"], row["body"])
     return answers
 
