@@ -161,6 +161,13 @@ def batch(
             "and run the answers through the same pipeline; a killed run resumes its batch."
         ),
     ] = "local",
+    batch_id: Annotated[
+        str | None,
+        typer.Option(
+            help="batch-api: also take the answers of this batch (one submitted by a run "
+            "whose OUT.batch.json is lost, or elsewhere) instead of paying for them again."
+        ),
+    ] = None,
 ) -> None:
     """Extract many articles, one JSON line each; resumable, failures recorded, not fatal."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
@@ -175,6 +182,9 @@ def batch(
     articles = list(read_articles(source))
     if via not in ("local", "batch-api"):
         typer.echo("error: --via is local or batch-api", err=True)
+        raise typer.Exit(2)
+    if batch_id is not None and via != "batch-api":
+        typer.echo("error: --batch-id goes with --via batch-api", err=True)
         raise typer.Exit(2)
 
     async def through_batch_api(progress: Progress) -> BatchSummary:
@@ -193,6 +203,7 @@ def batch(
             return await run_via_batch_api(
                 articles, out, settings, provider, concurrency=max(concurrency, 8),
                 on_item=lambda _: progress.advance(task), on_status=on_status,
+                batch_id=batch_id,
             )  # fmt: skip
         finally:
             await provider.close()

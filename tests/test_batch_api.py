@@ -15,7 +15,7 @@ from pydantic import BaseModel
 
 from evals.bench.fake_llm import FakeLLM, http_error, tool_call
 from schemas.facts import NewsFacts
-from service.bulk.batch_api import side_files
+from service.bulk.batch_api import side_files as side_files_of
 from service.bulk.desk import request_key, stand_in
 from service.bulk.placeholder import minimal_instance
 from service.extraction.tasks import TOOLS
@@ -122,14 +122,17 @@ def test_hybrid_articles_send_every_labelling_call_in_one_batch(
     assert _rows(tmp_path / "bulk.jsonl") == _rows(tmp_path / "live.jsonl")
 
 
+@pytest.mark.parametrize("side_files", ["kept", "lost"])
 def test_a_killed_run_resumes_its_batch_instead_of_submitting_another(
-    fake_llm: FakeLLM, tmp_path: Path
+    fake_llm: FakeLLM, tmp_path: Path, side_files: str
 ) -> None:
+    """Started again, a killed run polls the batch it had submitted: found in its side files,
+    or, when those are lost, named with --batch-id."""
     fake_llm.default = tool_call(FACTS_004)
     fake_llm.batches.delay_s = 3.0
     folder = _articles(tmp_path / "in", 20)
     out = tmp_path / "bulk.jsonl"
-    state, _ = side_files(out)
+    state, _ = side_files_of(out)
     environment = child_env(NEWSFACTS_LLM_BASE_URL=fake_llm.url, NEWSFACTS_STRATEGY="llm",  # type: ignore[attr-defined]
                             NEWSFACTS_BATCH_POLL_S="0.1")  # fmt: skip
     first = subprocess.Popen([NEWSFACTS, "batch", str(folder), "--out", str(out), "--via",
@@ -139,7 +142,12 @@ def test_a_killed_run_resumes_its_batch_instead_of_submitting_another(
     first.send_signal(signal.SIGKILL)
     first.wait(10)
     assert fake_llm.batches.created == ["batch_1"]
-    again = _batch(fake_llm, str(folder), "--out", str(out), "--via", "batch-api")
+    resume: list[str] = []
+    if side_files == "lost":
+        for path in side_files_of(out):
+            path.unlink(missing_ok=True)
+        resume = ["--batch-id", "batch_1"]
+    again = _batch(fake_llm, str(folder), "--out", str(out), "--via", "batch-api", *resume)
     assert again.returncode == 0, again.stderr
     assert fake_llm.batches.created == ["batch_1"]  # polled, not submitted again
     rows = _rows(out)

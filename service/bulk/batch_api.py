@@ -128,9 +128,13 @@ async def run_via_batch_api(
     concurrency: int = 8,
     on_item: Callable[[BatchItemResult], None] | None = None,
     on_status: Callable[[BatchStatus], None] | None = None,
+    batch_id: str | None = None,
 ) -> BatchSummary:
     """Extract every article not already done in `out` through the provider's batch engine,
-    one output line per article as in a live batch run."""
+    one output line per article as in a live batch run.
+
+    `batch_id`: a batch this run's side files do not know (submitted by a run whose side
+    files are lost, or on another machine): its answers are fetched and used first."""
     if settings.embedded:
         raise ConfigError(
             "--via batch-api needs a provider's endpoint: set NEWSFACTS_LLM_BASE_URL (and "
@@ -140,6 +144,8 @@ async def run_via_batch_api(
     state_path, answers_path = side_files(out)
     state = _State.load(state_path)
     desk = AnswerDesk(answers=_read_answers(answers_path))
+    if batch_id is not None and batch_id not in {b["id"] for b in state.batches}:
+        state.batches.append({"id": batch_id, "round": 0, "keys": [], "downloaded": False})
     for batch in state.batches:  # a killed run's batch: poll it, do not submit it again
         if not batch["downloaded"]:
             await _download(provider, batch, state, desk, answers_path, settings, on_status)
