@@ -111,3 +111,30 @@ def test_the_nginx_recipe_is_valid(tmp_path: Path) -> None:
     r = subprocess.run(args, capture_output=True, text=True, timeout=30)
     assert r.returncode == 0, r.stderr
     assert "syntax is ok" in r.stderr
+
+
+def _names(requirements: list[str]) -> set[str]:
+    """Distribution names of requirement strings, normalised (PEP 503)."""
+    return {re.sub(r"[-_.]+", "-", re.split(r"[<>=\[ ;]", r)[0]).lower() for r in requirements}
+
+
+def test_the_product_imports_no_development_only_package() -> None:
+    """The image installs without the dev group (`uv sync --frozen --no-dev`): nothing the
+    service or the eval harness imports may come from it (vcrpy, once, did)."""
+    import importlib.metadata
+    import tomllib
+
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
+    dev_only = _names(project["dependency-groups"]["dev"]) - _names(
+        project["project"]["dependencies"]
+    )
+    owners = importlib.metadata.packages_distributions()  # import name -> distributions
+    found = []
+    code = [*ROOT.glob("service/**/*.py"), *ROOT.glob("evals/**/*.py"), *ROOT.glob("schemas/*.py")]
+    for path in code:
+        for name in re.findall(
+            r"^\s*(?:from|import) (\w+)", path.read_text(encoding="utf-8"), re.M
+        ):
+            if _names(owners.get(name, [])) & dev_only:
+                found.append(f"{path.relative_to(ROOT)}: {name}")
+    assert {"pytest", "ruff"} <= dev_only and not found, found
