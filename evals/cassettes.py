@@ -18,10 +18,10 @@ from typing import Any
 import vcr
 from vcr.errors import CannotOverwriteExistingCassetteException
 
-from evals.gold import ROOT
+from evals.datasets import SEEDS, shown
 from schemas.api import RecallPasses
 
-CASSETTES_DIR = ROOT / "tests" / "cassettes"
+CASSETTES_DIR = SEEDS.cassettes_dir
 RECORD_COMMAND = "uv run newsfacts eval --record --prompt {prompt}"
 SECRET = re.compile(r"sk-[A-Za-z0-9_\-]{8,}")
 SECRET_HEADERS = ("authorization", "api-key", "x-api-key", "openai-organization", "cookie",
@@ -192,7 +192,7 @@ def stale_message(recording: Recording, path: Path) -> str:
     """What to do about a request the cassette does not hold."""
     command = recording.command
     return (
-        f"{path.relative_to(ROOT) if path.is_relative_to(ROOT) else path} has no recorded "
+        f"{shown(path)} has no recorded "
         "answer for this request (the prompt, schema, model or temperature changed, or it "
         f"was never recorded); re-record with: {command}"
     )

@@ -46,7 +46,7 @@ class Dataset:
     @property
     def option(self) -> str:
         """The `--dataset` option that names it on the command line ("" for the seeds)."""
-        return "" if self.source is None else f" --dataset {_shown(self.source)}"
+        return "" if self.source is None else f" --dataset {shown(self.source)}"
 
     def cases(self) -> list[GoldCase]:
         """Every gold case, sorted by article id; DatasetError names a file that fails."""
@@ -67,7 +67,8 @@ SEEDS = Dataset(
 )
 
 
-def _shown(path: Path) -> str:
+def shown(path: Path) -> str:
+    """A path as a message should show it: relative to the repository when inside it."""
     inside = path.is_absolute() and path.is_relative_to(ROOT)
     return str(path.relative_to(ROOT)) if inside else str(path)
 

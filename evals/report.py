@@ -215,9 +215,8 @@ def strategy_run(strategy: str, settings: Settings, dataset: Dataset = SEEDS) ->
     the dataset's runs."""
     prompt = {"nlp": "nlp", "llm": settings.default_prompt, "hybrid": settings.hybrid_prompt}
     model = settings.spacy_model if strategy == "nlp" else settings.llm_model
-    policy = f"+{settings.ungrounded}" if settings.ungrounded != "flag" else ""
-    name = report_name({"prompt": prompt[strategy] + policy, "model": model,
-                        "dataset": dataset.name})  # fmt: skip
+    name = report_name({"prompt": prompt[strategy], "ungrounded": settings.ungrounded,
+                        "model": model, "dataset": dataset.name})  # fmt: skip
     return str(dataset.runs_dir / f"{name}.json")
 
 
