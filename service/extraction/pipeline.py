@@ -87,8 +87,12 @@ class Pipeline:
             "waiting": self._waiting,
             "max_inflight": self.settings.max_inflight,
             "max_queue": self.settings.max_queue,
-            "saturated": self._slots.locked() and self._waiting >= self.settings.max_queue,
+            "saturated": self._full(),
         }
+
+    def _full(self) -> bool:
+        """Every slot busy and the wait queue full: a new request is refused."""
+        return self._slots.locked() and self._waiting >= self.settings.max_queue
 
     async def warm_up(self) -> float | None:
         """Have the model server evaluate the hybrid prompt's shared prefix now, not in the
@@ -108,7 +112,7 @@ class Pipeline:
     @asynccontextmanager
     async def _admitted(self) -> AsyncIterator[None]:
         """Hold one LLM slot; refuse at once when the wait queue is full."""
-        if self._slots.locked() and self._waiting >= self.settings.max_queue:
+        if self._full():
             raise Saturated(
                 f"{self.settings.max_inflight} extractions running and "
                 f"{self._waiting} waiting; retry later",
