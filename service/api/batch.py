@@ -10,7 +10,7 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TextIO
 
 from pydantic import ValidationError
 
@@ -104,18 +104,20 @@ async def extract_item(
             request = parse_request(request)
         response = await pipeline.extract(request)
     except NewsfactsError as exc:
-        return _failed(exc.status, exc.code, exc.message, request_id, started, exc.spent)
+        return failed_item(exc.status, exc.code, exc.message, request_id, started, exc.spent)
     except Exception:
         log.exception("unexpected error in a batch article", extra={"article": request_id})
-        return _failed(500, "internal_error", INTERNAL_ERROR_MESSAGE, request_id, started, Usage())
+        return failed_item(500, "internal_error", INTERNAL_ERROR_MESSAGE, request_id, started,
+                           Usage())  # fmt: skip
     return BatchItemResult(
         status=200, result=response, usage=response.meta.usage, latency_ms=response.meta.latency_ms
     )
 
 
-def _failed(
+def failed_item(
     status: int, code: str, message: str, request_id: str, started: float, spent: Usage
 ) -> BatchItemResult:
+    """An article's failure as its batch entry: the error shape, its tokens, its time."""
     return BatchItemResult(
         status=status,
         error=ErrorDetail(code=code, message=message, request_id=request_id),
@@ -145,6 +147,24 @@ class BatchSummary:
             self.errors[item.error.code] = self.errors.get(item.error.code, 0) + 1
 
 
+def write_row(
+    sink: TextIO,
+    article: Article,
+    item: BatchItemResult,
+    summary: BatchSummary,
+    on_item: Callable[[BatchItemResult], None] | None,
+) -> None:
+    """Append an article's output line, flushed (a killed run keeps every finished line),
+    and count it."""
+    row = {"id": article.id, "source": article.source, "ok": item.error is None,
+           **item.model_dump(mode="json")}  # fmt: skip
+    sink.write(json.dumps(row, ensure_ascii=False) + "\n")
+    sink.flush()
+    summary.add(item)
+    if on_item is not None:
+        on_item(item)
+
+
 async def run_batch(
     pipeline: Pipeline,
     articles: list[Article],
@@ -164,13 +184,7 @@ async def run_batch(
         async def one(article: Article) -> None:
             async with lanes:
                 item = await extract_item(pipeline, article.body, request_id=f"batch:{article.id}")
-            row = {"id": article.id, "source": article.source, "ok": item.error is None,
-                   **item.model_dump(mode="json")}  # fmt: skip
-            sink.write(json.dumps(row, ensure_ascii=False) + "\n")
-            sink.flush()  # a killed run keeps every finished line
-            summary.add(item)
-            if on_item is not None:
-                on_item(item)
+            write_row(sink, article, item, summary, on_item)
 
         await asyncio.gather(*(one(a) for a in todo))
     summary.wall_s = time.perf_counter() - started

@@ -20,8 +20,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from schemas.api import BatchItemResult, ErrorDetail, Usage
-from service.api.batch import Article, BatchSummary, extract_item, pending
+from schemas.api import BatchItemResult, Usage
+from service.api.batch import (
+    Article,
+    BatchSummary,
+    extract_item,
+    failed_item,
+    pending,
+    write_row,
+)
 from service.bulk.desk import Answer, AnswerDesk, serving
 from service.errors import ConfigError
 from service.extraction.pipeline import Pipeline
@@ -58,10 +65,9 @@ class _State:
 def _answers_of(text: str, status: BatchStatus) -> dict[str, Answer]:
     """The answers in a downloaded output or error file, by custom_id."""
     found: dict[str, Answer] = {}
-    for line in text.splitlines():
-        if not line.strip():
-            continue
-        row = json.loads(line)
+    for _, row, bad in json_lines(text.splitlines()):
+        if bad is not None:
+            raise bad  # the provider's own file: not ours to repair
         response, error = row.get("response") or {}, row.get("error")
         if response.get("body") is not None and response.get("status_code"):
             found[row["custom_id"]] = Answer(int(response["status_code"]), response["body"])
@@ -145,7 +151,7 @@ async def run_via_batch_api(
     state = _State.load(state_path)
     desk = AnswerDesk(answers=_read_answers(answers_path))
     if batch_id is not None and batch_id not in {b["id"] for b in state.batches}:
-        state.batches.append({"id": batch_id, "round": 0, "keys": [], "downloaded": False})
+        state.batches.append({"id": batch_id, "keys": [], "downloaded": False})
     for batch in state.batches:  # a killed run's batch: poll it, do not submit it again
         if not batch["downloaded"]:
             await _download(provider, batch, state, desk, answers_path, settings, on_status)
@@ -164,8 +170,7 @@ async def run_via_batch_api(
         keys = list(desk.asked)
         lines = [{"custom_id": k, "method": "POST", "url": ENDPOINT, "body": desk.asked[k]}
                  for k in keys]  # fmt: skip
-        batch = {"id": await provider.submit(lines), "round": round_number, "keys": keys,
-                 "downloaded": False}  # fmt: skip
+        batch = {"id": await provider.submit(lines), "keys": keys, "downloaded": False}
         log.warning("batch submitted", extra={"batch": batch["id"], "requests": len(lines)})
         state.batches.append(batch)
         state.save()
@@ -205,36 +210,24 @@ async def _round(
     """Run the articles against the desk; write the ones it answered in full, return the
     ones held for the next batch (on the last round they become failed rows instead)."""
     lanes = asyncio.Semaphore(concurrency)
-    held: list[Article] = []
     with out.open("a", encoding="utf-8") as sink:
 
         async def one(slot: int, article: Article) -> None:
+            request_id = f"batch:{article.id}"
             async with lanes:
                 llm = OpenAIStructuredLLM(settings, f"{url}/a/{slot}/v1", api_key=None)
                 try:
-                    item = await extract_item(Pipeline(llm, settings), article.body,
-                                              request_id=f"batch:{article.id}")  # fmt: skip
+                    item = await extract_item(Pipeline(llm, settings), article.body, request_id)
                 finally:
                     await llm.close()
             if str(slot) in desk.held:
                 if not last:
-                    held.append(article)
-                    return
+                    return  # run again once the next batch has answered
                 message = f"calls still unanswered after {settings.batch_max_rounds} batches"
-                item = BatchItemResult(
-                    status=502, usage=Usage(), latency_ms=0.0,
-                    error=ErrorDetail(code="llm_unavailable", message=message,
-                                      request_id=f"batch:{article.id}"),
-                )  # fmt: skip
-            row = {"id": article.id, "source": article.source, "ok": item.error is None,
-                   **item.model_dump(mode="json")}  # fmt: skip
-            sink.write(json.dumps(row, ensure_ascii=False) + "\n")
-            sink.flush()
-            summary.add(item)
-            if on_item is not None:
-                on_item(item)
+                item = failed_item(502, "llm_unavailable", message, request_id,
+                                   time.perf_counter(), Usage())  # fmt: skip
+            write_row(sink, article, item, summary, on_item)
 
         desk.held.clear()
         await asyncio.gather(*(one(i, a) for i, a in enumerate(todo)))
-    order = {a.id: i for i, a in enumerate(todo)}
-    return sorted(held, key=lambda a: order[a.id])
+    return [] if last else [a for i, a in enumerate(todo) if str(i) in desk.held]
