@@ -17,6 +17,7 @@ import yaml
 from pydantic import ValidationError
 
 from evals.gold import GOLD_DIR, ROOT, SEEDS_DIR, GoldCase, load_case, parse_gold
+from evals.gold_check import row_problem
 from service.jsonl import json_lines
 
 SEEDS_NAME = "seeds"
@@ -131,8 +132,9 @@ def _jsonl_cases(path: Path) -> Iterator[GoldCase]:
         where = f"{path}:{number}"
         if error is not None:
             raise DatasetError(f"{where}: not JSON: {error}")
-        if not isinstance(row, dict) or not {"id", "text", "gold"} <= set(row):
-            raise DatasetError(f"{where}: a line needs id, text and gold")
+        shape = row_problem(row)
+        if shape is not None:
+            raise DatasetError(f"{where}: {shape}")
         if row["id"] in seen:
             raise DatasetError(f"{where}: id {row['id']!r} given twice")
         seen.add(row["id"])

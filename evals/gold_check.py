@@ -133,6 +133,15 @@ def check_facts(
     return problems
 
 
+def row_problem(row: Any) -> str | None:
+    """What is wrong with the shape of a JSONL dataset line, or None."""
+    if not isinstance(row, dict) or not {"id", "text", "gold"} <= set(row):
+        return "a line needs id, text and gold"
+    if not isinstance(row["gold"], dict) or not isinstance(row["text"], str):
+        return "gold must be the fact lists, text a string"
+    return None
+
+
 def check_jsonl(path: Path) -> tuple[int, list[Problem]]:
     """(number of cases, every problem) for a JSONL dataset of {id, text, gold} lines."""
     problems: list[Problem] = []
@@ -146,11 +155,9 @@ def check_jsonl(path: Path) -> tuple[int, list[Problem]]:
         if error is not None:
             problems.append(Problem(path, number, f"not JSON: {error}"))
             continue
-        if not isinstance(row, dict) or not {"id", "text", "gold"} <= set(row):
-            problems.append(Problem(path, number, "a line needs id, text and gold"))
-            continue
-        if not isinstance(row["gold"], dict) or not isinstance(row["text"], str):
-            problems.append(Problem(path, number, "gold must be the fact lists, text a string"))
+        shape = row_problem(row)
+        if shape is not None:
+            problems.append(Problem(path, number, shape))
             continue
         if row["id"] in seen:
             problems.append(
