@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Annotated, Any, cast, get_args
 
@@ -31,26 +33,30 @@ def _settings() -> Settings:
         raise typer.Exit(2) from None
 
 
-def _dataset(path: Path | None) -> Any:
-    """The dataset `--dataset` names (the seeds without one); exit 2 when there is none."""
-    from evals.datasets import DatasetError, load_dataset
+@contextlib.contextmanager
+def _dataset_errors() -> Iterator[None]:
+    """A dataset that cannot be read: its message (file and line), exit 2, no traceback."""
+    from evals.datasets import DatasetError
 
     try:
-        return load_dataset(path)
+        yield
     except DatasetError as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(2) from None
+
+
+def _dataset(path: Path | None) -> Any:
+    """The dataset `--dataset` names (the seeds without one); exit 2 when there is none."""
+    from evals.datasets import load_dataset
+
+    with _dataset_errors():
+        return load_dataset(path)
 
 
 def _cases(dataset: Any) -> list[Any]:
     """A dataset's gold cases; a file that cannot be read is named, exit 2."""
-    from evals.datasets import DatasetError
-
-    try:
+    with _dataset_errors():
         cases = dataset.cases()
-    except DatasetError as exc:
-        typer.echo(f"error: {exc}", err=True)
-        raise typer.Exit(2) from None
     if not cases:
         typer.echo(f"error: no gold cases in {dataset.source}", err=True)
         raise typer.Exit(2)
@@ -587,7 +593,6 @@ def eval_gate(
 ) -> None:
     """Replay the dataset's cassettes and hold its baseline: exit 1 when the run falls short."""
     from evals.cassettes import StaleCassetteError
-    from evals.datasets import DatasetError
     from evals.gate import replay_gate
     from evals.report import print_table
 
@@ -601,10 +606,11 @@ def eval_gate(
         raise typer.Exit(2)
     configure_logging("ERROR")
     try:
-        result = asyncio.run(replay_gate(data, _settings()))
-    except (DatasetError, StaleCassetteError) as exc:
+        with _dataset_errors():
+            result = asyncio.run(replay_gate(data, _settings()))
+    except StaleCassetteError as exc:
         typer.echo(f"error: {exc}", err=True)
-        raise typer.Exit(2 if isinstance(exc, DatasetError) else 1) from None
+        raise typer.Exit(1) from None
     print_table(result.report)
     for failure in result.failures:
         typer.echo(f"gate failed: {failure}", err=True)
