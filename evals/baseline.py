@@ -1,4 +1,4 @@
-"""The committed eval baseline that CI holds: prompt, model, micro-F1 and its tolerance."""
+"""The committed eval baseline that CI holds: prompt, model, fact and field F1, tolerance."""
 
 from __future__ import annotations
 
@@ -16,7 +16,8 @@ DEFAULT_TOLERANCE = 0.01
 
 
 class Baseline(BaseModel):
-    """What a replayed eval must still reach: micro-F1 - tolerance, no more failed cases."""
+    """What a replayed eval must still reach: micro-F1 and field F1, each less the
+    tolerance, and no more failed cases."""
 
     dataset: str = Field(default=SEEDS.name, description="Dataset the run scored.")
     prompt: str = Field(description="Prompt whose cassettes the gate replays, name@version.")
@@ -25,6 +26,7 @@ class Baseline(BaseModel):
     passes: RecallPasses = Field(default="none", description="Recall passes of the recording.")
     ungrounded: UngroundedPolicy = Field(default="flag", description="Grounding policy.")
     micro_f1: float = Field(ge=0, le=1)
+    field_f1: float = Field(ge=0, le=1, description="Field F1 on matched facts.")
     tolerance: float = Field(default=DEFAULT_TOLERANCE, ge=0, le=0.05)
     failed_cases: int = Field(default=0, ge=0, description="Cases that failed when recorded.")
 
@@ -49,6 +51,7 @@ def baseline_from_report(
         passes=report.get("passes", "none"),
         ungrounded=report.get("ungrounded", "flag"),
         micro_f1=round(report["summary"]["micro_f1"], 4),
+        field_f1=round(report["summary"]["field_f1"], 4),
         tolerance=tolerance,
         failed_cases=sum(case["error"] is not None for case in report["cases"]),
     )

@@ -57,11 +57,11 @@ async def replay_gate(dataset: Dataset, settings: Settings) -> GateResult:
             f"{len(errors)} cases failed, the baseline allows {baseline.failed_cases}: "
             + "; ".join(errors)
         )
-    floor = baseline.micro_f1 - baseline.tolerance
-    micro = report["summary"]["micro_f1"]
-    if micro < floor:
-        failures.append(
-            f"micro-F1 {micro:.4f} fell below the baseline {baseline.micro_f1:.4f} minus "
-            f"tolerance {baseline.tolerance} for {baseline.prompt} on {dataset.name}"
-        )
+    for label, key in (("micro-F1", "micro_f1"), ("field F1", "field_f1")):
+        held, now = getattr(baseline, key), report["summary"][key]
+        if now < held - baseline.tolerance:
+            failures.append(
+                f"{label} {now:.4f} fell below the baseline {held:.4f} minus "
+                f"tolerance {baseline.tolerance} for {baseline.prompt} on {dataset.name}"
+            )
     return GateResult(dataset, baseline, report, tuple(failures))

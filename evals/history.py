@@ -30,6 +30,7 @@ class RunRow:
     policy: str  # the grounding policy, and the recall passes when there were any
     mode: str
     micro_f1: float
+    field_f1: float | None  # None: a run scored before fields were
     macro_f1: float
     tokens: int
     llm_s: float
@@ -53,7 +54,7 @@ def history(runs_dir: Path = RUNS_DIR) -> tuple[list[RunRow], list[str]]:
                 policy=(report.get("ungrounded") or "flag")
                 + ("" if report.get("passes") in (None, "none") else f"+{report['passes']}"),
                 mode=report.get("mode", "?"), micro_f1=summary["micro_f1"],
-                macro_f1=summary["macro_f1"],
+                field_f1=summary.get("field_f1"), macro_f1=summary["macro_f1"],
                 tokens=summary["tokens"]["prompt"] + summary["tokens"]["completion"],
                 llm_s=summary["latency_ms"] / 1000, path=path,
             ))  # fmt: skip

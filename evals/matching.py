@@ -1,9 +1,12 @@
-"""One-to-one matching of predicted facts to gold facts, list by list.
+"""One-to-one matching of predicted facts to gold facts, list by list, and their fields.
 
 Each list has a key rule (from the product contract); a pair that passes it gets a score
-in (0, 1], plus a small bonus for agreeing attributes so ties go to the better pair. The
+in (0, 1], plus a small bonus for agreeing fields so ties go to the better pair. The
 assignment maximises the total score (Hungarian algorithm, scipy), so each predicted fact
-matches at most one gold fact and vice versa.
+matches at most one gold fact and vice versa. On each matched pair every non-key field
+gets a verdict (`FieldVerdict`): agreement is strict (a fragment of a role, another
+country or another period disagrees) but names the gold gives aliases for, acronyms and
+case, punctuation or a leading "the" do not count against a value.
 """
 
 from __future__ import annotations
@@ -11,7 +14,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 from pydantic import BaseModel
@@ -25,10 +28,11 @@ from service.numbers import same_number
 
 NAME_THRESHOLD = 0.85
 QUOTE_OVERLAP = 0.6
-ATTRIBUTE_BONUS = 0.01
+FIELD_BONUS = 0.01
+FieldVerdict = Literal["agree", "disagree", "missed", "spurious"]
 
-# Attributes compared on matched pairs (the key fields of each list are left out).
-ATTRIBUTES: dict[str, tuple[str, ...]] = {
+# Fields compared on matched pairs (the key fields of each list are left out).
+FIELDS: dict[str, tuple[str, ...]] = {
     "people": ("role", "affiliation"),
     "organizations": ("kind",),
     "locations": ("kind", "country"),
@@ -163,33 +167,64 @@ KEY_RULES: dict[str, Callable[[Any, Any, GoldCase], float]] = {
 }
 
 
-def attribute_agrees(gold: Any, pred: Any, case: GoldCase) -> bool:
-    """Whether one attribute value agrees (numbers, enums, names with aliases, lists)."""
+_STOP = frozenset({"the", "of", "for", "and", "on", "in", "to", "a", "an", "s"})
+
+
+def _acronym(words: list[str]) -> str:
+    return "".join(w[0] for w in words if w not in _STOP)
+
+
+def names_agree(gold: str, pred: str, case: GoldCase) -> bool:
+    """Two names or short texts for the same thing: equal once normalised, near-equal to
+    the gold or one of its aliases (fuzzy >= NAME_THRESHOLD over the whole string, so a
+    fragment fails), or one the acronym of the other ("UN" / "United Nations")."""
+    if name_similarity(pred, case.names_of(gold)) >= NAME_THRESHOLD:
+        return True
+    g = [w for w in normalize_name(gold).split() if w != "the"]
+    p = [w for w in normalize_name(pred).split() if w != "the"]
+    if g == p:
+        return True
+    return (len(p) == 1 and len(g) > 1 and p[0] == _acronym(g)) or (
+        len(g) == 1 and len(p) > 1 and g[0] == _acronym(p)
+    )
+
+
+def field_agrees(gold: Any, pred: Any, case: GoldCase) -> bool:
+    """Whether a predicted field value says what the gold one says (numbers, enums, names
+    with aliases, lists item for item)."""
     if isinstance(gold, bool) or isinstance(pred, bool):
         return gold is pred
     if isinstance(gold, int | float):
         return isinstance(pred, int | float) and same_number(float(gold), float(pred))
     if isinstance(gold, list):
-        return all(any(attribute_agrees(g, p, case) for p in pred or []) for g in gold)
-    if isinstance(gold, str):
-        if not isinstance(pred, str):
-            return False
-        return (
-            name_similarity(pred, case.names_of(gold)) >= NAME_THRESHOLD
-            or text_similarity(gold, pred) >= NAME_THRESHOLD
+        pred = pred or []
+        return all(any(field_agrees(g, p, case) for p in pred) for g in gold) and all(
+            any(field_agrees(g, p, case) for g in gold) for p in pred
         )
+    if isinstance(gold, str):
+        return isinstance(pred, str) and names_agree(gold, pred, case)
     return bool(gold == pred)
 
 
-def compare_attributes(
+def stated(value: Any) -> bool:
+    """Whether a field says something: not null, not an empty list, not a False flag."""
+    return value not in (None, [], False, "unknown")
+
+
+def compare_fields(
     list_name: str, gold: BaseModel, pred: BaseModel, case: GoldCase
-) -> dict[str, bool]:
-    """Per attribute the gold fact states: does the prediction agree?"""
-    return {
-        attr: attribute_agrees(getattr(gold, attr), getattr(pred, attr), case)
-        for attr in ATTRIBUTES[list_name]
-        if getattr(gold, attr) not in (None, [])
-    }
+) -> dict[str, FieldVerdict]:
+    """Per field either side states: agree, disagree, missed (gold only) or spurious."""
+    verdicts: dict[str, FieldVerdict] = {}
+    for name in FIELDS[list_name]:
+        g, p = getattr(gold, name), getattr(pred, name)
+        if stated(g) and stated(p):
+            verdicts[name] = "agree" if field_agrees(g, p, case) else "disagree"
+        elif stated(g):
+            verdicts[name] = "missed"
+        elif stated(p):
+            verdicts[name] = "spurious"
+    return verdicts
 
 
 @dataclass(frozen=True)
@@ -199,7 +234,7 @@ class Pair:
     gold: int
     pred: int
     score: float
-    attributes: dict[str, bool]
+    fields: dict[str, FieldVerdict]
 
 
 @dataclass(frozen=True)
@@ -220,17 +255,17 @@ def match_list(list_name: str, gold: list[Any], pred: list[Any], case: GoldCase)
     pairs: list[Pair] = []
     if gold and pred:
         scores = np.zeros((len(gold), len(pred)))
-        attrs: dict[tuple[int, int], dict[str, bool]] = {}
+        verdicts: dict[tuple[int, int], dict[str, FieldVerdict]] = {}
         for i, g in enumerate(gold):
             for j, p in enumerate(pred):
                 key = rule(g, p, case)
                 if key > 0:
-                    attrs[i, j] = compare_attributes(list_name, g, p, case)
-                    agreed = sum(attrs[i, j].values()) / max(len(attrs[i, j]), 1)
-                    scores[i, j] = key + ATTRIBUTE_BONUS * agreed
+                    verdicts[i, j] = compare_fields(list_name, g, p, case)
+                    agreed = sum(v == "agree" for v in verdicts[i, j].values())
+                    scores[i, j] = key + FIELD_BONUS * agreed / max(len(verdicts[i, j]), 1)
         rows, cols = linear_sum_assignment(scores, maximize=True)
         pairs = [
-            Pair(int(i), int(j), float(scores[i, j]), attrs[i, j])
+            Pair(int(i), int(j), float(scores[i, j]), verdicts[i, j])
             for i, j in zip(rows, cols, strict=True)
             if scores[i, j] > 0
         ]

@@ -63,7 +63,7 @@ def _case_json(o: CaseOutcome) -> dict[str, Any]:
             "matched": [
                 {"gold_index": x.gold, "label": fact_label(name, g[x.gold]),
                  "gold": g[x.gold].model_dump(), "pred": p[x.pred].model_dump(),
-                 "attributes": x.attributes}
+                 "fields": x.fields}
                 for x in m.pairs
             ],
             "missed": [{"gold_index": i, "label": fact_label(name, g[i]), "gold": g[i].model_dump()}
@@ -103,10 +103,14 @@ def run_json(run: EvalRun) -> dict[str, Any]:
             "micro_f1": round(s.micro.f1, 4),
             "macro_f1": round(s.macro_f1, 4),
             "per_list": {name: c.as_dict() for name, c in s.per_list.items()},
-            "attributes": {
-                f"{lst}.{attr}": {"accuracy": _rate(r.rate), "n": r.total}
-                for (lst, attr), r in sorted(s.attributes.items())
+            "field": s.field_micro.as_dict(),
+            "field_f1": round(s.field_micro.f1, 4),
+            "slot": s.slots.as_dict(),
+            "slot_f1": round(s.slots.f1, 4),
+            "fields_per_list": {
+                name: fields_of_list(s.fields, name).as_dict() for name in FACT_LISTS
             },
+            "fields": {f"{lst}.{name}": c.as_dict() for (lst, name), c in s.fields.items()},
             "grounding_rate": _rate(s.grounding.rate),
             "match_levels": s.match_levels,
             "failed_checks": s.failed_checks,
@@ -125,6 +129,11 @@ def run_json(run: EvalRun) -> dict[str, Any]:
     }
 
 
+def fields_of_list(fields: dict[tuple[str, str], Counts], list_name: str) -> Counts:
+    """One list's field counts, pooled over its fields."""
+    return sum((c for (lst, _), c in fields.items() if lst == list_name), Counts())
+
+
 def _fmt(value: float | None) -> str:
     return "—" if value is None else f"{value:.2f}"
 
@@ -134,18 +143,20 @@ def print_table(report: dict[str, Any], console: Console | None = None) -> None:
     console = console or Console()
     s = report["summary"]
     table = Table(title=f"{report['prompt']} · {report['model']} · {report['mode']}")
-    for column in ("list", "gold", "pred", "P", "R", "F1"):
+    for column in ("list", "gold", "pred", "P", "R", "F1", "fields P", "fields R", "fields F1"):
         table.add_column(column, justify="left" if column == "list" else "right")
+    empty = Counts().as_dict()
     for name in FACT_LISTS:
-        c = s["per_list"][name]
-        table.add_row(name, str(c["tp"] + c["fn"]), str(c["tp"] + c["fp"]),
-                      _fmt(c["precision"]), _fmt(c["recall"]), _fmt(c["f1"]))  # fmt: skip
-    m = s["micro"]
-    table.add_row("micro (all facts)", str(m["tp"] + m["fn"]), str(m["tp"] + m["fp"]),
-                  _fmt(m["precision"]), _fmt(m["recall"]), _fmt(m["f1"]), style="bold")  # fmt: skip
+        c, f = s["per_list"][name], s.get("fields_per_list", {}).get(name, empty)
+        table.add_row(name, *_row(c), *_rates(f))
+    m, f = s["micro"], s.get("field", empty)
+    table.add_row("micro (all facts)", *_row(m), *_rates(f), style="bold")
     console.print(table)
+    if "fields" in s:
+        console.print(_field_line(s["fields"]))
     console.print(
-        f"micro-F1 {s['micro_f1']:.3f} · macro-F1 {s['macro_f1']:.3f} · "
+        f"micro-F1 {s['micro_f1']:.3f} · field F1 {s.get('field_f1', 0):.3f} · "
+        f"slot F1 {s.get('slot_f1', 0):.3f} · macro-F1 {s['macro_f1']:.3f} · "
         f"grounding {_fmt(s['grounding_rate'])} · unsupported numbers "
         f"{_fmt(s['unsupported_number_rate'])} · schema-valid {_fmt(s['schema_valid_rate'])} · "
         f"tokens {s['tokens']['prompt']}+{s['tokens']['completion']} · "
@@ -164,6 +175,21 @@ def print_table(report: dict[str, Any], console: Console | None = None) -> None:
     for case in report["cases"]:
         if case["error"]:
             console.print(f"[red]{case['article_id']} failed: {case['error']}[/red]")
+
+
+def _rates(c: dict[str, Any]) -> tuple[str, str, str]:
+    return _fmt(c["precision"]), _fmt(c["recall"]), _fmt(c["f1"])
+
+
+def _row(c: dict[str, Any]) -> tuple[str, ...]:
+    return str(c["tp"] + c["fn"]), str(c["tp"] + c["fp"]), *_rates(c)
+
+
+def _field_line(fields: dict[str, dict[str, Any]]) -> str:
+    """Each field's F1 with its right / gold-stated count, e.g. 'casualties.period 0.50 (2/4)'."""
+    return "fields: " + " · ".join(
+        f"{key} {c['f1']:.2f} ({c['tp']}/{c['tp'] + c['fn']})" for key, c in fields.items()
+    )
 
 
 def write_html(report: dict[str, Any], outcomes: list[CaseOutcome], path: Path) -> Path:
@@ -240,3 +266,9 @@ def counts_of(report: dict[str, Any], list_name: str) -> Counts:
     """A list's pooled counts from a saved report."""
     c = report["summary"]["per_list"][list_name]
     return Counts(c["tp"], c["fp"], c["fn"])
+
+
+def field_counts_of(report: dict[str, Any], list_name: str) -> Counts:
+    """A list's pooled field counts from a saved report (none in reports before fields)."""
+    c = report["summary"].get("fields_per_list", {}).get(list_name)
+    return Counts(c["tp"], c["fp"], c["fn"]) if c else Counts()

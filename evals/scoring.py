@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from functools import cached_property
 
 from evals.gold import GoldCase
-from evals.matching import ListMatch, match_facts
+from evals.matching import FIELDS, FieldVerdict, ListMatch, match_facts, stated
 from schemas.api import Grounding, Meta, Usage
 from schemas.facts import FACT_LISTS, NewsFacts
 from service.extraction.grounding import CHECKS, drop_ungrounded, ground
@@ -127,14 +127,35 @@ class CaseOutcome:
             total = total + self.counts(name)
         return total
 
-    def attributes(self) -> dict[tuple[str, str], Ratio]:
-        """Per (list, attribute): how many matched pairs agree with the gold value."""
-        out: dict[tuple[str, str], Ratio] = {}
+    def fields(self) -> dict[tuple[str, str], Counts]:
+        """Per (list, field), on matched facts: agreeing fields are true positives; a
+        disagreeing one costs precision and recall; gold-only is missed, prediction-only
+        spurious."""
+        out: dict[tuple[str, str], Counts] = {}
         for name, m in self.matches.items():
             for pair in m.pairs:
-                for attr, ok in pair.attributes.items():
-                    out[name, attr] = out.get((name, attr), Ratio()) + Ratio(int(ok), 1)
+                for field_name, verdict in pair.fields.items():
+                    key = (name, field_name)
+                    out[key] = out.get(key, Counts()) + VERDICT_COUNTS[verdict]
         return out
+
+    def field_counts(self) -> Counts:
+        """Field counts over every matched fact of the case."""
+        return sum(self.fields().values(), Counts())
+
+    def slots(self) -> Counts:
+        """Facts x fields: each fact is one slot for its key and one per stated field; a
+        matched fact's key slot is a hit and its fields count as in `fields`; a missed or
+        spurious fact loses every slot it has."""
+        total = self.field_counts()
+        gold, pred = self.case.facts, self.predicted or NewsFacts()
+        for name, m in self.matches.items():
+            total = total + Counts(tp=len(m.pairs))
+            for i in m.missed:
+                total = total + Counts(fn=_slot_count(name, getattr(gold, name)[i]))
+            for j in m.spurious:
+                total = total + Counts(fp=_slot_count(name, getattr(pred, name)[j]))
+        return total
 
     @cached_property
     def grounded(self) -> list[Grounding]:
@@ -168,6 +189,18 @@ class CaseOutcome:
         return Ratio(len(missing), len(values))
 
 
+VERDICT_COUNTS: dict[FieldVerdict, Counts] = {
+    "agree": Counts(tp=1),
+    "disagree": Counts(fp=1, fn=1),
+    "missed": Counts(fn=1),
+    "spurious": Counts(fp=1),
+}
+
+
+def _slot_count(list_name: str, fact: object) -> int:
+    return 1 + sum(stated(getattr(fact, f)) for f in FIELDS[list_name])
+
+
 def list_f1(list_name: str) -> Callable[[CaseOutcome], EvalScore]:
     """Evaluator: F1 of one fact list, with what was matched, missed and spurious."""
 
@@ -184,6 +217,21 @@ def overall_f1(outcome: CaseOutcome) -> EvalScore:
     c = outcome.overall()
     return EvalScore(
         "f1", c.f1, f"P {c.precision:.2f} R {c.recall:.2f} over {c.tp + c.fn} gold facts"
+    )
+
+
+def field_f1(outcome: CaseOutcome) -> EvalScore:
+    """Evaluator: F1 of the fields of the facts that matched a gold fact."""
+    c = outcome.field_counts()
+    reason = f"{c.tp} fields right, {c.fn} gold fields not given right, {c.fp} wrong or extra"
+    return EvalScore("field_f1", None if c.empty else c.f1, reason)
+
+
+def slot_f1(outcome: CaseOutcome) -> EvalScore:
+    """Evaluator: F1 over facts x fields, missed and spurious facts included."""
+    c = outcome.slots()
+    return EvalScore(
+        "slot_f1", c.f1, f"P {c.precision:.2f} R {c.recall:.2f} over {c.tp + c.fn} gold slots"
     )
 
 
@@ -207,6 +255,8 @@ def unsupported_number_rate(outcome: CaseOutcome) -> EvalScore:
 
 EVALUATORS: list[Callable[[CaseOutcome], EvalScore]] = [
     overall_f1,
+    field_f1,
+    slot_f1,
     *(list_f1(name) for name in FACT_LISTS),
     grounding_rate,
     unsupported_number_rate,
@@ -226,7 +276,9 @@ class RunSummary:
     per_list: dict[str, Counts]
     micro: Counts
     macro_f1: float
-    attributes: dict[tuple[str, str], Ratio]
+    fields: dict[tuple[str, str], Counts]  # per (list, field), on matched facts
+    field_micro: Counts
+    slots: Counts
     grounding: Ratio
     unsupported_numbers: Ratio
     schema_valid: Ratio
@@ -241,7 +293,8 @@ class RunSummary:
 def summarize(outcomes: list[CaseOutcome]) -> RunSummary:
     """Pool the counts of every case: micro-F1 (headline), macro-F1 over lists, rates."""
     per_list = {name: Counts() for name in FACT_LISTS}
-    attributes: dict[tuple[str, str], Ratio] = {}
+    fields: dict[tuple[str, str], Counts] = {}
+    slots = Counts()
     grounding, numbers, valid = Ratio(), Ratio(), Ratio()
     levels = dict.fromkeys(("exact", "normalized", "fuzzy", "none"), 0)
     checks = dict.fromkeys(CHECKS, 0)
@@ -251,8 +304,9 @@ def summarize(outcomes: list[CaseOutcome]) -> RunSummary:
     for o in outcomes:
         for name in FACT_LISTS:
             per_list[name] = per_list[name] + o.counts(name)
-        for key, ratio in o.attributes().items():
-            attributes[key] = attributes.get(key, Ratio()) + ratio
+        for key, counts in o.fields().items():
+            fields[key] = fields.get(key, Counts()) + counts
+        slots = slots + o.slots()
         grounding = grounding + o.grounding()
         for entry in o.grounded:
             levels[entry.match] += 1
@@ -273,7 +327,9 @@ def summarize(outcomes: list[CaseOutcome]) -> RunSummary:
         per_list=per_list,
         micro=micro,
         macro_f1=sum(scored) / len(scored) if scored else 0.0,
-        attributes=attributes,
+        fields=dict(sorted(fields.items())),
+        field_micro=sum(fields.values(), Counts()),
+        slots=slots,
         grounding=grounding,
         unsupported_numbers=numbers,
         schema_valid=valid,

@@ -582,7 +582,10 @@ def eval_run(
         path = save_baseline(
             baseline_from_report(report, path=data.baseline_path), data.baseline_path
         )
-        typer.echo(f"baseline: {path} (micro-F1 {report['summary']['micro_f1']:.4f})")
+        typer.echo(
+            f"baseline: {path} (micro-F1 {report['summary']['micro_f1']:.4f}, "
+            f"field F1 {report['summary']['field_f1']:.4f})"
+        )
 
 
 @eval_app.command("gate")
@@ -619,7 +622,9 @@ def eval_gate(
     b = result.baseline
     typer.echo(
         f"gate passed: {data.name} micro-F1 {result.report['summary']['micro_f1']:.4f} "
-        f">= {b.micro_f1:.4f} - {b.tolerance} ({b.prompt}, {b.model})"
+        f">= {b.micro_f1:.4f} - {b.tolerance}, field F1 "
+        f"{result.report['summary']['field_f1']:.4f} >= {b.field_f1:.4f} - {b.tolerance} "
+        f"({b.prompt}, {b.model})"
     )
 
 
@@ -643,11 +648,13 @@ def eval_history(
     rows, skipped = history(folder)
     table = Table(title=f"eval runs in {folder}")
     for column in ("created", "prompt", "strategy", "model", "dataset", "policy", "mode",
-                   "micro-F1", "macro-F1", "tokens", "LLM s"):  # fmt: skip
+                   "micro-F1", "field F1", "macro-F1", "tokens", "LLM s"):  # fmt: skip
         table.add_column(column)
     for r in rows:
+        field_f1 = "—" if r.field_f1 is None else f"{r.field_f1:.3f}"
         table.add_row(r.created[:16].replace("T", " "), r.prompt, r.strategy, r.model, r.dataset,
-                      r.policy, r.mode, f"{r.micro_f1:.3f}", f"{r.macro_f1:.3f}", f"{r.tokens:,}",
+                      r.policy, r.mode, f"{r.micro_f1:.3f}", field_f1, f"{r.macro_f1:.3f}",
+                      f"{r.tokens:,}",
                       f"{r.llm_s:.1f}")  # fmt: skip
     Console(width=200).print(table)
     for name in skipped:

@@ -15,7 +15,7 @@ def _report(micro: float, errors: list[str | None]) -> dict[str, Any]:
     return {
         "prompt": "news_facts@v9",
         "model": "m",
-        "summary": {"micro_f1": micro},
+        "summary": {"micro_f1": micro, "field_f1": micro / 2},
         "cases": [{"error": e} for e in errors],
     }
 
@@ -29,17 +29,27 @@ def test_baseline_from_report_counts_failures(
 ) -> None:
     baseline = baseline_from_report(_report(micro, errors), tolerance=0.02)
     assert baseline.micro_f1 == round(micro, 4)
+    assert baseline.field_f1 == round(micro / 2, 4)
     assert baseline.failed_cases == failed
     assert baseline.tolerance == 0.02
 
 
 def test_baseline_round_trips(tmp_path: Path) -> None:
-    path = save_baseline(Baseline(prompt="p@v1", model="m", micro_f1=0.3), tmp_path / "b.json")
-    assert load_baseline(path) == Baseline(prompt="p@v1", model="m", micro_f1=0.3)
+    path = save_baseline(
+        Baseline(prompt="p@v1", model="m", micro_f1=0.3, field_f1=0.2), tmp_path / "b.json"
+    )
+    assert load_baseline(path) == Baseline(prompt="p@v1", model="m", micro_f1=0.3, field_f1=0.2)
 
 
 @pytest.mark.parametrize(
-    "fields", [{"micro_f1": 1.5}, {"micro_f1": 0.3, "tolerance": 0.2}, {"micro_f1": -0.1}]
+    "fields",
+    [
+        {"micro_f1": 1.5, "field_f1": 0.2},
+        {"micro_f1": 0.3, "field_f1": 0.2, "tolerance": 0.2},
+        {"micro_f1": -0.1, "field_f1": 0.2},
+        {"micro_f1": 0.3, "field_f1": 1.2},
+        {"micro_f1": 0.3},
+    ],
 )
 def test_baseline_refuses_out_of_range_terms(fields: dict[str, float]) -> None:
     with pytest.raises(ValidationError):

@@ -27,7 +27,8 @@ def test_gold_against_itself_is_perfect() -> None:
     assert summary.micro.f1 == 1.0 and summary.macro_f1 == 1.0
     assert summary.grounding.rate == 1.0
     assert summary.unsupported_numbers.rate == 0.0
-    assert all(r.hits == r.total for r in summary.attributes.values())
+    assert all(c.fp == c.fn == 0 for c in summary.fields.values())
+    assert summary.field_micro.f1 == 1.0 and summary.slots.f1 == 1.0
 
 
 def test_empty_prediction_has_zero_recall() -> None:
@@ -91,7 +92,7 @@ def test_perturbation_moves_exactly_its_metrics(
         gold_n = len(getattr(CASE.facts, name))
         assert outcome.counts(name) == expected.get(name, Counts(gold_n, 0, 0)), name
     assert outcome.unsupported_numbers().hits == unsupported
-    wrong = {key for key, r in outcome.attributes().items() if r.hits < r.total}
+    wrong = {key for key, c in outcome.fields().items() if c.fp or c.fn}
     assert wrong == ({attribute} if attribute else set())
 
 
@@ -126,3 +127,45 @@ def test_drop_view_removes_exactly_the_failed_facts(
     flag, drop = summary.micro, summary.dropped_micro
     assert drop.tp + drop.fp == flag.tp + flag.fp - 1
     assert drop.precision >= flag.precision
+
+
+def _first_casualty(**fields: Any) -> Callable[[dict[str, Any]], None]:
+    def change(data: dict[str, Any]) -> None:
+        data["casualties"][0].update(fields)
+
+    return change
+
+
+@pytest.mark.parametrize(
+    ("change", "field_counts"),
+    [
+        # gold states reported_by; a prediction that leaves it out misses it
+        (_first_casualty(reported_by=None), Counts(tp=0, fp=0, fn=1)),
+        # another source disagrees: costs precision and recall
+        (_first_casualty(reported_by="Russia's defence ministry"), Counts(tp=0, fp=1, fn=1)),
+        # the acronym of the gold's words agrees
+        (_first_casualty(reported_by="the UN"), Counts(tp=1, fp=0, fn=0)),
+    ],
+    ids=["missed", "disagree", "acronym"],
+)
+def test_field_verdicts_count(
+    change: Callable[[dict[str, Any]], None], field_counts: Counts
+) -> None:
+    gold = CASE.facts.model_dump()
+    gold["casualties"][0]["reported_by"] = "United Nations"
+    case = CASE.__class__(CASE.article_id, CASE.text, NewsFacts.model_validate(gold), CASE.aliases)
+    outcome = CaseOutcome.build(case, perturbed(change))
+    assert outcome.fields()["casualties", "reported_by"] == field_counts
+
+
+def test_spurious_field_costs_precision_and_slots() -> None:
+    outcome = CaseOutcome.build(CASE, perturbed(_first_casualty(count_max=3000)))
+    assert outcome.fields()["casualties", "count_max"] == Counts(tp=0, fp=1, fn=0)
+    assert outcome.slots().fp == 1 and outcome.slots().fn == 0
+
+
+def test_missed_fact_loses_all_its_slots() -> None:
+    dropped = perturbed(lambda d: d["people"].pop(0))
+    gold_person = CASE.facts.people[0]
+    stated = 1 + sum(v is not None for v in (gold_person.role, gold_person.affiliation))
+    assert CaseOutcome.build(CASE, dropped).slots().fn == stated
