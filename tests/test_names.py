@@ -33,7 +33,7 @@ def test_surname_and_title_fold_into_the_full_name(nlp: Any) -> None:
 def test_role_and_affiliation_from_the_words_before_the_name(nlp: Any) -> None:
     ruto = _by_name(read_article(nlp, STORY, find_names))["William Ruto"]
     assert ruto.role == "President"
-    assert ruto.affiliation == "Kenyan"
+    assert ruto.affiliation == "Kenya"  # the nationality as its country
     assert STORY[ruto.start : ruto.end] == "Kenyan President William Ruto"
 
 

@@ -24,6 +24,8 @@ class Entity:
     mentions: list[tuple[int, int]] = field(default_factory=list)
     role: str | None = None
     affiliation: str | None = None
+    kind: str | None = None  # places: city, country, region, site, other
+    country: str | None = None  # places: the country it is in
 
 
 @dataclass
@@ -56,6 +58,12 @@ class NumberCandidate:
     measure: bool = False  # spaCy reads it as a quantity, percentage or sum: never people
     people: bool | None = None  # whether the counted noun names people (None: no noun)
     whole: bool = False  # the M of "N of the M": the whole a part is of, not a casualty
+    reported_by: str | None = None  # the source the sentence attributes it to
+    location: str | None = None  # places and time attached to its clause, as written
+    destination: str | None = None
+    period: str | None = None
+    side: str | None = None  # the country the counted people belong to
+    clause: frozenset[str] = frozenset()  # the labels whose words its clause has (+ "moved")
 
 
 @dataclass
@@ -67,6 +75,7 @@ class TargetCandidate:
     sentence: tuple[int, int]
     attributed_to: str | None = None
     denied_by: str | None = None
+    when: str | None = None  # the time attached to the attack's clause, as written
 
 
 EventKind = Literal["talks"]

@@ -14,6 +14,7 @@ from collections import Counter, defaultdict
 from spacy.tokens import Span, Token
 
 from service.candidates.article import Article, Entity, EntityLabel
+from service.candidates.places import country_of
 
 LABELS: dict[str, EntityLabel] = {
     "PERSON": "people",
@@ -103,26 +104,36 @@ def _appositive(span: Span) -> list[Token]:
     return []
 
 
-def _affiliation(tokens: list[Token], article: Article) -> str | None:
-    """A nationality or place among the role words, as the country the article names."""
+def _entity_of(token: Token) -> Span | None:
+    return next((e for e in token.doc.ents if e.start <= token.i < e.end), None)
+
+
+def _affiliation(tokens: list[Token]) -> str | None:
+    """A nationality or place among the role words, as the country it names ("Ukrainian":
+    Ukraine; through country_converter); a group's name ("Houthi") as written; else an
+    organisation the title names before its head word ("UNHCR spokesman")."""
     for token in tokens:
         if token.ent_type_ in ("NORP", "GPE"):
-            word = _POSSESSIVE.sub("", token.text)
-            for entity in article.entities:
-                if entity.label == "locations" and _same_stem(word, entity.name):
-                    return entity.name
-            return word
+            ent = _entity_of(token)
+            word = _POSSESSIVE.sub("", ent.text if ent is not None else token.text)
+            return country_of(word) or word
+    orgs = [t for t in tokens if t.ent_type_ == "ORG"]
+    if orgs and orgs[-1].i < tokens[-1].i:
+        ent = _entity_of(orgs[0])
+        return _POSSESSIVE.sub("", ent.text) if ent is not None else None
     return None
 
 
-def _same_stem(word: str, name: str) -> bool:
-    """'Ukrainian' and 'Ukraine', 'Russian' and 'Russia': a demonym and its country."""
-    a, b = name_key(word), name_key(name)
-    n = min(len(a), len(b), 5)
-    return " " not in b and n >= 4 and a[:n] == b[:n]
+def _whole_title(tokens: list[Token]) -> list[Token]:
+    """The role words, widened to the whole of a name they begin inside ("… High
+    Commissioner for Refugees Filippo Grandi" is not the role "Refugees")."""
+    ent = _entity_of(tokens[0])
+    if ent is not None and ent.label_ != "PERSON" and ent.start < tokens[0].i:
+        return [*ent[: tokens[0].i - ent.start], *tokens]
+    return tokens
 
 
-def _describe(entity: Entity, spans: list[Span], article: Article) -> None:
+def _describe(entity: Entity, spans: list[Span]) -> None:
     """Role and affiliation of a person from the words around the first mention that has
     them; the evidence becomes that mention with its role words."""
     for span in spans:
@@ -130,14 +141,18 @@ def _describe(entity: Entity, spans: list[Span], article: Article) -> None:
         after = _appositive(span)
         if not left and not after:
             continue
-        words = left or after
-        entity.affiliation = _affiliation(words, article)
+        words = _whole_title(left) if left else after
+        entity.affiliation = _affiliation(words)
         role = [t for t in words if t.ent_type_ not in ("NORP", "GPE") and t.dep_ != "poss"]
         role = [t for t in role if t.pos_ != "DET" and t.text not in ("'s", "\u2019s")]
+        # "UNHCR spokesman": the organisation is the affiliation, "spokesman" the role
+        by_org = not any(t.ent_type_ in ("NORP", "GPE") for t in words)
+        if entity.affiliation is not None and by_org and role and role[-1].ent_type_ != "ORG":
+            role = [t for t in role if t.ent_type_ != "ORG"]
         if role:
             entity.role = " ".join(t.text for t in role)
         if left:
-            entity.start, entity.end = left[0].idx, span.end_char
+            entity.start, entity.end = words[0].idx, span.end_char
         return
 
 
@@ -203,7 +218,7 @@ def find_names(article: Article) -> None:
         entity.mentions.sort()
         if entity.label == "people":
             spans = sorted(spans_of[name_key(entity.name)], key=lambda s: s.start)
-            _describe(entity, spans, article)
+            _describe(entity, spans)
 
 
 def _surname_mentions(article: Article, entities: list[Entity]) -> None:

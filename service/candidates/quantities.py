@@ -47,6 +47,19 @@ CUES: dict[str, frozenset[str]] = {
 }
 
 
+CASUALTY_CUES = frozenset({"killed", "injured", "killed_or_injured", "missing", "rescued"})
+# Words of movement no one label owns ("fled": abroad or not), for the clause test.
+MOVED = frozenset({"flee", "uproot", "shelter", "escape", "homeless", "exodus"})
+
+
+def clause_says(clause: Token) -> frozenset[str]:
+    """What the words of a number's clause say happened to those it counts: the labels
+    whose words are there, and "moved" for a movement word no label owns."""
+    lemmas = {t.lemma_.lower() for t in clause.subtree}
+    said = {label for label, words in CUES.items() if lemmas & words}
+    return frozenset(said | ({"moved"} if lemmas & MOVED else set()))
+
+
 def _is_ordinal(token: Token) -> bool:
     """'first', 'fourth', '21st': spaCy counts ordinal words as like_num."""
     word = token.lower_

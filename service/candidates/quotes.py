@@ -90,7 +90,8 @@ SUBJECT_DEPS = ("nsubj", "nsubjpass")
 CONTINUATION_GAP = 400
 
 
-def _according_to(token: Token) -> bool:
+def according_to(token: Token) -> bool:
+    """Whether the token is the 'according' of 'according to'."""
     return (
         token.lower_ == "according"
         and token.i + 1 < len(token.doc)
@@ -108,15 +109,15 @@ def _cue_tokens(article: Article, lo: int, hi: int, quotes: tuple[Quoted, ...]) 
         if any(q.start <= token.idx < q.end for q in quotes):
             continue
         speech = token.lemma_.lower() in CUE_LEMMAS and token.pos_ in ("VERB", "AUX")
-        if speech or _according_to(token):
+        if speech or according_to(token):
             found.append(token)
     return found
 
 
-def _subject(verb: Token) -> Token | None:
+def subject_of(verb: Token) -> Token | None:
     """The one who speaks: the verb's subject (climbing conjoined verbs), or the object of
     'according to'."""
-    if _according_to(verb):
+    if according_to(verb):
         nxt = verb.doc[verb.i + 1]
         objects = [c for c in nxt.children if c.dep_ == "pobj"]
         return objects[0] if objects else None
@@ -177,10 +178,11 @@ def _last_subject_before(article: Article, offset: int) -> str | None:
     return best[2] if best else None
 
 
-def _speaker(article: Article, subject: Token, quote: Quoted) -> str | None:
-    """Resolve a subject token to the speaker's name."""
+def speaker_of(article: Article, subject: Token, offset: int) -> str | None:
+    """Resolve a speaker's subject token to the fullest name the article gives ("he": the
+    person last named as a subject before `offset`)."""
     if subject.lower_ in PERSONAL_PRONOUNS:
-        return _last_subject_before(article, quote.open_at)
+        return _last_subject_before(article, offset)
     if subject.pos_ == "PRON":
         return None
     entity = article.entity_at(subject.idx)
@@ -217,10 +219,10 @@ def _attribute(article: Article, quote: Quoted, quotes: tuple[Quoted, ...]) -> Q
     candidates = _cue_tokens(article, end_mark, after_end, quotes)
     candidates += list(reversed(_cue_tokens(article, before_start, quote.open_at, quotes)))
     for cue in candidates:
-        subject = _subject(cue)
+        subject = subject_of(cue)
         if subject is None:
             continue
-        found = _speaker(article, subject, quote)
+        found = speaker_of(article, subject, quote.open_at)
         if found is not None:
             candidate.speaker = found
             if cue.idx >= end_mark:  # '"…," he said': the attribution is part of the span

@@ -14,9 +14,13 @@ def entity_fact(article: Article, entity: Entity) -> Person | Organization | Loc
             evidence=evidence, name=entity.name, role=entity.role, affiliation=entity.affiliation
         )
     if entity.label == "organizations":
-        return Organization(evidence=evidence, name=entity.name)
-    kind = {"LOC": "region", "FAC": "site"}.get(entity.spacy_label)
-    return Location(evidence=evidence, name=entity.name, kind=kind)  # type: ignore[arg-type]
+        return Organization(evidence=evidence, name=entity.name, kind=entity.kind)  # type: ignore[arg-type]
+    return Location(
+        evidence=evidence,
+        name=entity.name,
+        kind=entity.kind,
+        country=entity.country,  # type: ignore[arg-type]
+    )
 
 
 def quote_fact(article: Article, quote: QuoteCandidate, speaker: str) -> Quote:

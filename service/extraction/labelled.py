@@ -21,8 +21,10 @@ from schemas.facts import (
     NewsFacts,
 )
 from schemas.labels import NameKind, NumberKind
-from service.candidates.article import Article, NumberCandidate, TargetCandidate
-from service.candidates.quantities import CURRENCIES
+from service.candidates.article import Article, Entity, NumberCandidate, TargetCandidate
+from service.candidates.organizations import describe_organization
+from service.candidates.places import describe_places
+from service.candidates.quantities import CASUALTY_CUES, CURRENCIES
 from service.extraction.assemble import entity_fact, quote_fact
 from service.extraction.grounding import normalize
 from service.extraction.tasks import Labels
@@ -66,25 +68,61 @@ def _number_fact(article: Article, number: NumberCandidate, kind: NumberKind) ->
     evidence = _evidence(article, number.evidence)
     count = int(number.value)
     count_max = int(number.value_max) if number.value_max is not None else None
+    where = {"location": number.location, "period": number.period,
+             "reported_by": number.reported_by}  # fmt: skip
     if kind in CASUALTY_LABELS:
         return "casualties", Casualties(
             evidence=evidence, count=count, count_max=count_max,
             approximate=number.approximate, outcome=kind.name,  # type: ignore[arg-type]
             population=POPULATIONS.get(number.noun_lemma or ""),  # type: ignore[arg-type]
+            side=number.side, **where,
         )  # fmt: skip
     if kind in MOVEMENT_LABELS:
         return "displacement", Displacement(
             evidence=evidence, count=count, count_max=count_max,
             approximate=number.approximate, movement=kind.name,  # type: ignore[arg-type]
+            destination=number.destination, **where,
         )  # fmt: skip
-    if kind is NumberKind.other_figure and number.value == 1 and number.value_max is None:
-        return None  # "one other result", "only one city": a word, not a figure to report
+    single = number.value == 1 and number.value_max is None
+    if kind is NumberKind.other_figure and (single or (number.noun is None and number.value <= 10)):
+        return None  # "only one city", "is one", "the two": words, not figures to report
     if kind in (NumberKind.money, NumberKind.other_figure):
         money = kind is NumberKind.money
         unit = number.unit or ("USD" if money else None)
         what = number.noun or ("money" if money else "quantity")
-        return "figures", Figure(evidence=evidence, value=number.value, unit=unit, what=what)
+        return "figures", Figure(
+            evidence=evidence, value=number.value, unit=unit, what=what,
+            reported_by=number.reported_by,
+        )  # fmt: skip
     return None
+
+
+def read_number(number: NumberCandidate, kind: NumberKind) -> NumberKind:
+    """The label a number gets: the model's, unless the text's words say otherwise. A
+    count is a casualty only when its clause says what harmed those people, and a
+    displacement only when it says they moved; "casualties" only for words that say
+    killed-or-injured; people held, swapped, employed or surveyed are figures."""
+    if kind is NumberKind.not_a_count:
+        return kind
+    if number.cue is not None:
+        return NumberKind[number.cue]  # the words beside the number say what happened
+    if number.unit in CURRENCY_CODES:
+        return NumberKind.money  # "$100 billion" counts no people, whatever the model says
+    if (kind in CASUALTY_LABELS or kind in MOVEMENT_LABELS) and (
+        number.measure or number.people is False or number.whole
+    ):
+        # "30 meters", "5,700 houses", "43 attacks", "150 of the village's 1,800 residents"
+        return NumberKind.other_figure
+    harm = number.clause & CASUALTY_CUES
+    moved = number.clause - CASUALTY_CUES
+    if kind in CASUALTY_LABELS and not harm:
+        return NumberKind.displaced if moved else NumberKind.other_figure
+    if kind in MOVEMENT_LABELS and not moved:
+        return NumberKind.other_figure
+    if kind is NumberKind.killed_or_injured and "killed_or_injured" not in harm:
+        both = {"killed", "injured"} <= harm
+        return kind if both or len(harm) != 1 else NumberKind[next(iter(harm))]
+    return kind
 
 
 def _in(needle: str | None, haystack: str) -> bool:
@@ -190,7 +228,7 @@ def _attack_fact(article: Article, target: TargetCandidate, places: dict[str, st
         evidence=sentence, target=words, target_type=target_type(words) or "other",
         location=_place(None, article.text[target.start : hi], places)
         or _place(None, sentence, places),
-        attributed_to=target.attributed_to, denied_by=target.denied_by,
+        attributed_to=target.attributed_to, denied_by=target.denied_by, when=target.when,
     )  # fmt: skip
 
 
@@ -212,6 +250,7 @@ def build_facts(article: Article, labels: Labels) -> NewsFacts:
     """The article's facts: entities (kinds corrected by the model), labelled numbers,
     attacks on the targets found, talks from talks sentences, quotes with their speakers."""
     lists: dict[str, list[Any]] = {name: [] for name in FACT_LISTS}
+    relabelled: list[Entity] = []
     for i, entity in enumerate(article.entities):
         kind = labels.names.get(i)
         if kind is NameKind.not_a_name:
@@ -220,23 +259,21 @@ def build_facts(article: Article, labels: Labels) -> NewsFacts:
         # ("Twitter", a club, a brand) is not made a person by the model's label.
         if kind is NameKind.person and entity.label == "organizations":
             kind = None
-        if kind is not None:
+        if kind is not None and KIND_OF_NAME[kind] != entity.label:
             entity.label = KIND_OF_NAME[kind]  # type: ignore[assignment]
-        lists[entity.label].append(entity_fact(article, entity))
+            entity.kind = entity.country = None
+            relabelled.append(entity)
+    describe_places(article, [e for e in relabelled if e.label == "locations"])
+    for entity in relabelled:
+        if entity.label == "organizations":
+            describe_organization(entity)
+    for i, entity in enumerate(article.entities):
+        if labels.names.get(i) is not NameKind.not_a_name:
+            lists[entity.label].append(entity_fact(article, entity))
 
     for i, kind in sorted(labels.numbers.items()):
         number = article.numbers[i]
-        # The words beside the number, when they say what happened, outrank the model.
-        if number.cue is not None and kind is not NumberKind.not_a_count:
-            kind = NumberKind[number.cue]
-        elif number.unit in CURRENCY_CODES and kind is not NumberKind.not_a_count:
-            kind = NumberKind.money  # "$100 billion" counts no people, whatever the model says
-        elif (kind in CASUALTY_LABELS or kind in MOVEMENT_LABELS) and (
-            number.measure or number.people is False or number.whole
-        ):
-            # "30 meters", "5,700 houses", "43 attacks", "150 of the village's 1,800 residents"
-            kind = NumberKind.other_figure
-        built = _number_fact(article, number, kind)
+        built = _number_fact(article, number, read_number(number, kind))
         if built is not None:
             lists[built[0]].append(built[1])
 

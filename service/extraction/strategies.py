@@ -16,9 +16,12 @@ from schemas.api import Usage
 from schemas.facts import NewsFacts
 from schemas.labels import NumberAnswer
 from service.candidates.article import Article, Step
+from service.candidates.attribution import attribute
 from service.candidates.events import find_events
 from service.candidates.names import find_names
 from service.candidates.nlp import parse
+from service.candidates.organizations import describe_organizations
+from service.candidates.places import describe_places
 from service.candidates.quantities import find_quantities
 from service.candidates.quotes import find_quotes
 from service.candidates.targets import find_targets
@@ -28,13 +31,16 @@ from service.extraction.tasks import TOOLS, Labels, pieces, plan
 from service.llm.protocol import LLMResult, StructuredLLM
 from service.prompts import PromptTemplate, fenced
 
-NLP_STEPS: tuple[Step, ...] = (find_names, find_quotes)
+NLP_STEPS: tuple[Step, ...] = (find_names, describe_places, describe_organizations, find_quotes)
 HYBRID_STEPS: tuple[Step, ...] = (
     find_names,
+    describe_places,
+    describe_organizations,
     find_quotes,
     find_quantities,
     find_targets,
     find_events,
+    attribute,
 )
 
 

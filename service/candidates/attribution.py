@@ -1,0 +1,159 @@
+"""Who gave a figure, where and when: read from the parse around a number or a target.
+
+`reported_by` is the source the sentence attributes the figure to: the subject of a
+reporting verb that governs the number's clause ("…, the health ministry said"), the
+object of "according to", the agent of "was reported by", or the speaker of the quotation
+the number sits in, as the fullest name the article gives. `location`, `destination`
+and `period` are the places and times attached to the number's clause, as written.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from spacy.tokens import Span, Token
+
+from service.candidates.article import Article, NumberCandidate, TargetCandidate
+from service.candidates.places import country_of
+from service.candidates.quantities import clause_says
+from service.candidates.quotes import CUE_LEMMAS, according_to, speaker_of, subject_of
+
+# Verbs that attribute a figure to a source (lemmas; speech verbs plus reporting ones).
+REPORT_LEMMAS = CUE_LEMMAS | frozenset(
+    {"report", "confirm", "estimate", "count", "record", "put", "cite", "tally", "show"}
+)
+DESTINATION_PREPS = frozenset({"to", "into", "toward", "towards"})
+TIME_PREPS = frozenset(
+    {"since", "in", "over", "during", "within", "on", "between", "from", "by", "until",
+     "after", "before", "throughout", "through"}
+)  # fmt: skip
+PLACE_ENTS = frozenset({"GPE", "LOC", "FAC"})
+MAX_SOURCE_WORDS = 10
+
+
+def _token_at(article: Article, offset: int) -> Token | None:
+    span = article.doc.char_span(offset, offset + 1, alignment_mode="expand")
+    return span[0] if span is not None and len(span) else None
+
+
+def _clause(token: Token) -> Token:
+    """The verb of the clause a token stands in (the sentence root when none is nearer)."""
+    head = token
+    while head.pos_ not in ("VERB", "AUX") and head.head.i != head.i:
+        head = head.head
+    return head
+
+
+def _ancestors(token: Token) -> Iterator[Token]:
+    yield token
+    yield from token.ancestors
+
+
+def _source(article: Article, subject: Token, offset: int) -> str | None:
+    """The source's fullest name; a long clause taken for a subject is no name."""
+    name = speaker_of(article, subject, offset)
+    return name if name is not None and len(name.split()) <= MAX_SOURCE_WORDS else None
+
+
+def reporter(article: Article, token: Token) -> str | None:
+    """The source a sentence attributes the figure at `token` to, or None."""
+    for quote in article.quotes:
+        if quote.start <= token.idx < quote.end and quote.speaker:
+            return quote.speaker
+    sentence = token.sent
+    for word in sentence:
+        if according_to(word):
+            subject = subject_of(word)
+            if subject is not None:
+                return _source(article, subject, token.idx)
+    verbs = [t for t in _ancestors(token) if t.pos_ in ("VERB", "AUX")]
+    verbs += [c for c in sentence.root.children if c.dep_ in ("parataxis", "ccomp")]
+    verbs.append(sentence.root)
+    for verb in verbs:
+        if verb.lemma_.lower() not in REPORT_LEMMAS:
+            continue
+        subject = subject_of(verb)
+        if subject is not None and not (subject.i <= token.i <= max(subject.subtree).i):
+            return _source(article, subject, token.idx)
+    return None
+
+
+def _exclude(article: Article, token: Token) -> set[int]:
+    """Token indices of the sentence's reporting subject: its places are not the figure's."""
+    skip: set[int] = set()
+    for verb in token.sent:
+        if verb.lemma_.lower() in REPORT_LEMMAS or according_to(verb):
+            subject = subject_of(verb)
+            if subject is not None and not any(t.i == token.i for t in subject.subtree):
+                skip |= {t.i for t in subject.subtree}
+    return skip
+
+
+def _ent_spans(root: Token, labels: frozenset[str], skip: set[int]) -> list[Span]:
+    indices = {t.i for t in root.subtree} - skip
+    return [e for e in root.doc.ents if e.label_ in labels and e.start in indices]
+
+
+def _governing_prep(ent: Span) -> Token | None:
+    head = ent.root.head
+    return head if head.dep_ == "prep" and head.i < ent.start else None
+
+
+def _with_prep(ent: Span) -> str:
+    """A time as written with the preposition that governs it ("in the past 24 hours")."""
+    prep = _governing_prep(ent)
+    if prep is not None and prep.lower_ in TIME_PREPS and prep.i == ent.start - 1:
+        return ent.doc[prep.i : ent.end].text
+    return ent.text
+
+
+def places_and_time(article: Article, token: Token) -> tuple[str | None, str | None, str | None]:
+    """The place, destination and time attached to the clause of the token: (location,
+    destination, period), as written."""
+    clause = _clause(token)
+    skip = _exclude(article, token)
+    location = destination = None
+    for ent in _ent_spans(clause, PLACE_ENTS, skip):
+        prep = _governing_prep(ent)
+        if prep is not None and prep.lower_ in DESTINATION_PREPS:
+            destination = destination or ent.text
+        elif location is None:
+            location = ent.text
+    times = _ent_spans(clause, frozenset({"DATE"}), skip)
+    return location, destination, _with_prep(times[0]) if times else None
+
+
+def _side(token: Token) -> str | None:
+    """The country a counted group belongs to ("Ukrainian civilians": Ukraine)."""
+    noun = token.head if token.dep_ in ("nummod", "quantmod") else token
+    for child in noun.children:
+        if child.ent_type_ in ("NORP", "GPE") and child.dep_ in ("amod", "compound", "poss"):
+            return country_of(child.text)
+    return None
+
+
+def attribute_number(article: Article, number: NumberCandidate) -> None:
+    """Fill one number's source, place, destination, time and side from the parse."""
+    token = _token_at(article, number.end - 1)
+    if token is None:
+        return
+    number.reported_by = reporter(article, token)
+    number.location, number.destination, number.period = places_and_time(article, token)
+    number.side = _side(token)
+    number.clause = clause_says(_clause(token))
+
+
+def attribute_target(article: Article, target: TargetCandidate) -> None:
+    """Fill when an attack on one target happened, from its clause's time words."""
+    token = _token_at(article, target.start)
+    if token is not None:
+        target.when = places_and_time(article, token)[2]
+
+
+def attribute(article: Article) -> None:
+    """Finder step: source, place and time of every number and target (needs
+    find_names, find_quotes, find_quantities and find_targets)."""
+    for number in article.numbers:
+        attribute_number(article, number)
+    for target in article.targets:
+        attribute_target(article, target)

