@@ -44,7 +44,8 @@ FIELDS: dict[str, tuple[str, ...]] = {
         "count_max", "approximate", "location", "destination", "period", "reported_by",
     ),
     "attacks": ("target", "location", "when", "attributed_to", "denied_by"),
-    "figures": ("unit", "what", "reported_by"),
+    # a figure's `what` is a free description (like evidence), not a value to agree on
+    "figures": ("unit", "reported_by"),
     "quotes": ("speaker_role",),
 }  # fmt: skip
 
@@ -174,14 +175,19 @@ def _acronym(words: list[str]) -> str:
     return "".join(w[0] for w in words if w not in _STOP)
 
 
+def _words(name: str) -> list[str]:
+    """A name's words without "the"; an acronym written with stops ("U.N.") as one word."""
+    words = [w for w in normalize_name(name).split() if w != "the"]
+    return ["".join(words)] if len(words) > 1 and all(len(w) == 1 for w in words) else words
+
+
 def names_agree(gold: str, pred: str, case: GoldCase) -> bool:
     """Two names or short texts for the same thing: equal once normalised, near-equal to
     the gold or one of its aliases (fuzzy >= NAME_THRESHOLD over the whole string, so a
     fragment fails), or one the acronym of the other ("UN" / "United Nations")."""
     if name_similarity(pred, case.names_of(gold)) >= NAME_THRESHOLD:
         return True
-    g = [w for w in normalize_name(gold).split() if w != "the"]
-    p = [w for w in normalize_name(pred).split() if w != "the"]
+    g, p = _words(gold), _words(pred)
     if g == p:
         return True
     return (len(p) == 1 and len(g) > 1 and p[0] == _acronym(g)) or (

@@ -64,6 +64,7 @@ class NumberCandidate:
     period: str | None = None
     side: str | None = None  # the country the counted people belong to
     clause: frozenset[str] = frozenset()  # the labels whose words its clause has (+ "moved")
+    clause_lemmas: frozenset[str] = frozenset()  # every word of its clause, as lemmas
 
 
 @dataclass
@@ -105,6 +106,7 @@ class Article:
     numbers: list[NumberCandidate] = field(default_factory=list)
     events: list[EventCandidate] = field(default_factory=list)
     targets: list[TargetCandidate] = field(default_factory=list)
+    country: str | None = None  # the country the article names most, when one leads
 
     def sentence_of(self, offset: int) -> Span:
         """The sentence holding a character offset (the last one past the end)."""

@@ -28,6 +28,15 @@ TIME_PREPS = frozenset(
      "after", "before", "throughout", "through"}
 )  # fmt: skip
 PLACE_ENTS = frozenset({"GPE", "LOC", "FAC"})
+# Words that make a time a span a figure covers ("in the past 24 hours", "last year"),
+# not the day it was given on ("on Tuesday").
+SPAN_PREPS = frozenset({"since", "over", "during", "within", "between", "throughout", "through"})
+SPAN_WORDS = frozenset(
+    {"past", "last", "far", "year", "years", "month", "months", "week", "weeks", "hours",
+     "days", "decade", "decades", "period", "war", "conflict"}
+)  # fmt: skip
+# Heads of a subject that name a document or a tally, not who gave the figure.
+DOCUMENT_WORDS = frozenset({"report", "statement", "figure", "figures", "data", "tally", "toll"})
 MAX_SOURCE_WORDS = 10
 
 
@@ -50,7 +59,14 @@ def _ancestors(token: Token) -> Iterator[Token]:
 
 
 def _source(article: Article, subject: Token, offset: int) -> str | None:
-    """The source's fullest name; a long clause taken for a subject is no name."""
+    """The source's fullest name ("a WHO report": WHO); a count, a document that names
+    nobody, or a long clause taken for a subject is no source."""
+    if any(t.like_num or t.lower_ in ("thousands", "hundreds", "dozens") for t in subject.subtree):
+        return None
+    if subject.lemma_.lower() in DOCUMENT_WORDS:
+        named = [c for c in subject.children if c.dep_ in ("compound", "poss", "nmod")]
+        named = [c for c in named if c.ent_type_ in ("ORG", "PERSON", "GPE")]
+        return speaker_of(article, named[0], offset) if named else None
     name = speaker_of(article, subject, offset)
     return name if name is not None and len(name.split()) <= MAX_SOURCE_WORDS else None
 
@@ -107,19 +123,35 @@ def _with_prep(ent: Span) -> str:
     return ent.text
 
 
-def places_and_time(article: Article, token: Token) -> tuple[str | None, str | None, str | None]:
+def _is_span(ent: Span) -> bool:
+    prep = _governing_prep(ent)
+    words = {t.lower_ for t in ent}
+    year = any(t.shape_ == "dddd" for t in ent)
+    return bool((prep is not None and prep.lower_ in SPAN_PREPS) or words & SPAN_WORDS or year)
+
+
+def places_and_time(
+    article: Article, token: Token, spans_only: bool = False
+) -> tuple[str | None, str | None, str | None]:
     """The place, destination and time attached to the clause of the token: (location,
-    destination, period), as written."""
+    destination, period), as written; places the article names as places only, and with
+    `spans_only` a time only when it is a span ("in the past 24 hours", not "on Tuesday")."""
     clause = _clause(token)
     skip = _exclude(article, token)
     location = destination = None
     for ent in _ent_spans(clause, PLACE_ENTS, skip):
+        entity = article.entity_at(ent.start_char)
+        if entity is None or entity.label != "locations":
+            continue
         prep = _governing_prep(ent)
         if prep is not None and prep.lower_ in DESTINATION_PREPS:
             destination = destination or ent.text
         elif location is None:
             location = ent.text
-    times = _ent_spans(clause, frozenset({"DATE"}), skip)
+    times = [
+        t for t in _ent_spans(clause, frozenset({"DATE"}), skip)
+        if any(c.is_alpha for c in t) and (_is_span(t) or not spans_only)
+    ]  # fmt: skip
     return location, destination, _with_prep(times[0]) if times else None
 
 
@@ -138,9 +170,12 @@ def attribute_number(article: Article, number: NumberCandidate) -> None:
     if token is None:
         return
     number.reported_by = reporter(article, token)
-    number.location, number.destination, number.period = places_and_time(article, token)
+    found = places_and_time(article, token, spans_only=True)
+    number.location, number.destination, number.period = found
     number.side = _side(token)
-    number.clause = clause_says(_clause(token))
+    clause = _clause(token)
+    number.clause = clause_says(clause)
+    number.clause_lemmas = frozenset(t.lemma_.lower() for t in clause.subtree)
 
 
 def attribute_target(article: Article, target: TargetCandidate) -> None:

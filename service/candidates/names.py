@@ -14,7 +14,7 @@ from collections import Counter, defaultdict
 from spacy.tokens import Span, Token
 
 from service.candidates.article import Article, Entity, EntityLabel
-from service.candidates.places import country_of
+from service.candidates.places import CITY_WORDS, REGION_WORDS, SITE_WORDS, country_of
 
 LABELS: dict[str, EntityLabel] = {
     "PERSON": "people",
@@ -33,6 +33,7 @@ LOCATIVE_PREPOSITIONS = frozenset(
     {"in", "near", "outside", "inside", "across", "around", "toward", "towards", "into",
      "throughout", "within"}
 )  # fmt: skip
+PLACE_WORDS = CITY_WORDS | REGION_WORDS | SITE_WORDS | {"country", "nation", "place"}
 ROLE_DEPS = {"compound", "amod", "nmod", "npadvmod"}
 
 
@@ -80,6 +81,11 @@ def _role_tokens(span: Span) -> list[Token]:
     i = span.start - 1
     while i >= 0:
         token = doc[i]
+        hyphen = token.text in ("-", "\u2010") and i > 0 and not token.whitespace_ and picked
+        if hyphen and not doc[i - 1].whitespace_ and doc[i - 1].pos_ in ("NOUN", "PROPN"):
+            picked[:0] = [doc[i - 1], token]  # "Director-General": one hyphenated title
+            i -= 2
+            continue
         if (
             token.ent_type_ == "PERSON"
             or token.is_punct
@@ -90,17 +96,33 @@ def _role_tokens(span: Span) -> list[Token]:
             break
         picked.insert(0, token)
         i -= 1
+    # "High Commissioner for Refugees Filippo Grandi", "Secretary of State Antony Blinken":
+    # a capitalised title runs on through its "for" / "of"
+    if picked and i >= 1 and doc[i].lower_ in ("for", "of") and doc[i - 1].is_title:
+        j = i - 1
+        while j >= 0 and doc[j].is_title and doc[j].pos_ in ("NOUN", "PROPN", "ADJ"):
+            j -= 1
+        if doc[j + 1].ent_type_ != "PERSON":
+            picked[:0] = list(doc[j + 1 : i + 1])
     return picked
 
 
 def _appositive(span: Span) -> list[Token]:
-    """An appositive after the name: "Dmytro Kuleba, Ukraine's foreign minister,"."""
+    """An appositive title after the name ("Dmytro Kuleba, Ukraine's foreign minister,"),
+    or before it ("the city's mayor, Vladyslav Atroshenko,")."""
     root = span.root
     for child in root.children:
         if child.dep_ == "appos" and child.i >= span.end and child.i - span.end <= 2:
             words = [t for t in child.subtree if not t.is_punct]
             if 0 < len(words) <= 8:
                 return words
+    head = root.head
+    place = head.lemma_.lower() in PLACE_WORDS  # "the capital, Kyiv,": no title
+    if root.dep_ == "appos" and head.pos_ == "NOUN" and not place and 0 < span.start - head.i <= 8:
+        # "The chief economic adviser to Ukraine's government, Oleg Ustenko,"
+        words = [t for t in head.subtree if t.i < span.start and not t.is_punct]
+        if 0 < len(words) <= 8:
+            return words
     return []
 
 
@@ -113,7 +135,7 @@ def _affiliation(tokens: list[Token]) -> str | None:
     Ukraine; through country_converter); a group's name ("Houthi") as written; else an
     organisation the title names before its head word ("UNHCR spokesman")."""
     for token in tokens:
-        if token.ent_type_ in ("NORP", "GPE"):
+        if token.ent_type_ in ("NORP", "GPE") and token.dep_ not in ("pobj", "dobj", "nsubj"):
             ent = _entity_of(token)
             word = _POSSESSIVE.sub("", ent.text if ent is not None else token.text)
             return country_of(word) or word
@@ -133,27 +155,48 @@ def _whole_title(tokens: list[Token]) -> list[Token]:
     return tokens
 
 
+def _split_of(words: list[Token]) -> tuple[list[Token], str | None]:
+    """An appositive title "director general of the IAEA": the role before the "of", and
+    the organisation after it as the affiliation."""
+    for k, token in enumerate(words):
+        rest = [t for t in words[k + 1 :] if t.pos_ != "DET"]
+        if token.lower_ in ("of", "at", "for") and k and rest and rest[0].ent_type_ == "ORG":
+            ent = _entity_of(rest[0])
+            return words[:k], (ent.text if ent is not None else None)
+    return words, None
+
+
+def _title(words: list[Token], org: str | None) -> tuple[str | None, str | None]:
+    """The role and the affiliation one mention's title words give."""
+    affiliation = _affiliation(words) or org
+    role = [t for t in words if t.ent_type_ not in ("NORP", "GPE") and t.dep_ != "poss"]
+    role = [t for t in role if t.pos_ != "DET" and t.text not in ("'s", "\u2019s")]
+    role = [t for t in role if not _HONORIFIC.match(t.text + " ")]  # "Mr.", "Dr." are no role
+    # "UNHCR spokesman": the organisation is the affiliation, "spokesman" the role
+    by_org = not any(t.ent_type_ in ("NORP", "GPE") for t in words)
+    if affiliation is not None and by_org and role and role[-1].ent_type_ != "ORG":
+        role = [t for t in role if t.ent_type_ != "ORG"]
+    return "".join(t.text + t.whitespace_ for t in role).strip() or None, affiliation
+
+
 def _describe(entity: Entity, spans: list[Span]) -> None:
-    """Role and affiliation of a person from the words around the first mention that has
-    them; the evidence becomes that mention with its role words."""
+    """Role and affiliation of a person, each from the first mention that gives it; the
+    evidence becomes the first mention with title words, with them."""
+    described = False
     for span in spans:
         left = _role_tokens(span)
         after = _appositive(span)
         if not left and not after:
             continue
-        words = _whole_title(left) if left else after
-        entity.affiliation = _affiliation(words)
-        role = [t for t in words if t.ent_type_ not in ("NORP", "GPE") and t.dep_ != "poss"]
-        role = [t for t in role if t.pos_ != "DET" and t.text not in ("'s", "\u2019s")]
-        # "UNHCR spokesman": the organisation is the affiliation, "spokesman" the role
-        by_org = not any(t.ent_type_ in ("NORP", "GPE") for t in words)
-        if entity.affiliation is not None and by_org and role and role[-1].ent_type_ != "ORG":
-            role = [t for t in role if t.ent_type_ != "ORG"]
-        if role:
-            entity.role = " ".join(t.text for t in role)
-        if left:
+        words, org = (_whole_title(left), None) if left else _split_of(after)
+        role, affiliation = _title(words, org)
+        entity.role = entity.role or role
+        entity.affiliation = entity.affiliation or affiliation
+        if left and not described:
             entity.start, entity.end = words[0].idx, span.end_char
-        return
+        described = True
+        if entity.role and entity.affiliation:
+            return
 
 
 def find_names(article: Article) -> None:

@@ -31,7 +31,18 @@ REGION_WORDS = frozenset(
      "prefecture", "department", "territory", "valley", "area", "municipality"}
 )  # fmt: skip
 CITY_WORDS = frozenset(
-    {"city", "town", "village", "capital", "township", "port", "community", "suburb"}
+    {
+        "city",
+        "town",
+        "village",
+        "capital",
+        "township",
+        "port",
+        "community",
+        "suburb",
+        "metropolis",
+        "hamlet",
+    }
 )
 SITE_WORDS = frozenset(
     {"park", "airport", "plant", "base", "camp", "hospital", "school", "market", "mosque",
@@ -223,5 +234,6 @@ def describe_places(article: Article, only: list[Entity] | None = None) -> None:
     )
     ranked = countries.most_common(2)
     main = ranked[0][0] if len(ranked) == 1 or (ranked and ranked[0][1] > ranked[1][1]) else None
+    article.country = main
     for entity in places if only is None else only:
         describe_place(entity, article, set(countries), gaz, main)

@@ -64,6 +64,17 @@ def _evidence(article: Article, span: tuple[int, int]) -> str:
     return article.text[span[0] : span[1]].strip(" ,;:-\u2013\u2014")
 
 
+def _population(number: NumberCandidate) -> str | None:
+    """Who a casualty count counts: the counted noun's population; with no such noun, the
+    one its clause names ("civilian casualties: 780 killed"); else "people" when the noun
+    (or its absence: "17 were killed") says only that they were people."""
+    known = POPULATIONS.get(number.noun_lemma or "")
+    if known is None and (number.noun is None or number.people):
+        named = {POPULATIONS[w] for w in number.clause_lemmas if w in POPULATIONS} - {"people"}
+        known = named.pop() if len(named) == 1 else "people"
+    return known
+
+
 def _number_fact(article: Article, number: NumberCandidate, kind: NumberKind) -> Any:
     evidence = _evidence(article, number.evidence)
     count = int(number.value)
@@ -74,7 +85,7 @@ def _number_fact(article: Article, number: NumberCandidate, kind: NumberKind) ->
         return "casualties", Casualties(
             evidence=evidence, count=count, count_max=count_max,
             approximate=number.approximate, outcome=kind.name,  # type: ignore[arg-type]
-            population=POPULATIONS.get(number.noun_lemma or ""),  # type: ignore[arg-type]
+            population=_population(number),  # type: ignore[arg-type]
             side=number.side, **where,
         )  # fmt: skip
     if kind in MOVEMENT_LABELS:
@@ -171,8 +182,15 @@ def distinct(facts: list[Any], *fields: str) -> list[Any]:
 
     kept: list[Any] = []
     for fact in facts:
-        if not any(same(fact, k) for k in kept):
+        first = next((k for k in kept if same(fact, k)), None)
+        if first is None:
             kept.append(fact)
+            continue
+        # the repeat tells what the first left out ("17 killed", then "at least 17 …, police said")
+        first.approximate = first.approximate or fact.approximate
+        for name in ("location", "period", "reported_by", "side", "destination"):
+            if getattr(first, name, None) is None and getattr(fact, name, None) is not None:
+                setattr(first, name, getattr(fact, name))
     return kept
 
 
