@@ -20,7 +20,24 @@ from service.candidates.quotes import CUE_LEMMAS, according_to, speaker_of, subj
 
 # Verbs that attribute a figure to a source (lemmas; speech verbs plus reporting ones).
 REPORT_LEMMAS = CUE_LEMMAS | frozenset(
-    {"report", "confirm", "estimate", "count", "record", "put", "cite", "tally", "show"}
+    {
+        "report",
+        "confirm",
+        "estimate",
+        "count",
+        "record",
+        "put",
+        "cite",
+        "tally",
+        "show",
+        "reveal",
+        "disclose",
+        "publish",
+        "document",
+        "verify",
+        "register",
+        "find",
+    }
 )
 DESTINATION_PREPS = frozenset({"to", "into", "toward", "towards"})
 TIME_PREPS = frozenset(
@@ -67,8 +84,22 @@ def _source(article: Article, subject: Token, offset: int) -> str | None:
         named = [c for c in subject.children if c.dep_ in ("compound", "poss", "nmod")]
         named = [c for c in named if c.ent_type_ in ("ORG", "PERSON", "GPE")]
         return speaker_of(article, named[0], offset) if named else None
+    subject = _body_before_place(subject)
     name = speaker_of(article, subject, offset)
     return name if name is not None and len(name.split()) <= MAX_SOURCE_WORDS else None
+
+
+def _body_before_place(subject: Token) -> Token:
+    """A parse that makes the place the subject ("the UN office in Geneva, Switzerland
+    said"): the body before "in" is the source; a country alone ("Russia said") stays."""
+    i = subject.i
+    doc = subject.doc
+    while i > subject.sent.start and (doc[i].ent_type_ in PLACE_ENTS or doc[i].text == ","):
+        i -= 1
+    if i < subject.i and doc[i].lower_ in ("in", "at") and i > subject.sent.start:
+        before = doc[i - 1]
+        return before if before.pos_ in ("NOUN", "PROPN") else subject
+    return subject
 
 
 def reporter(article: Article, token: Token) -> str | None:
@@ -101,7 +132,8 @@ def _exclude(article: Article, token: Token) -> set[int]:
         if verb.lemma_.lower() in REPORT_LEMMAS or according_to(verb):
             subject = subject_of(verb)
             if subject is not None and not any(t.i == token.i for t in subject.subtree):
-                skip |= {t.i for t in subject.subtree}
+                body = _body_before_place(subject)
+                skip |= {t.i for t in subject.subtree} | {t.i for t in body.subtree}
     return skip
 
 

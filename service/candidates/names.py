@@ -172,10 +172,7 @@ def _title(words: list[Token], org: str | None) -> tuple[str | None, str | None]
     role = [t for t in words if t.ent_type_ not in ("NORP", "GPE") and t.dep_ != "poss"]
     role = [t for t in role if t.pos_ != "DET" and t.text not in ("'s", "\u2019s")]
     role = [t for t in role if not _HONORIFIC.match(t.text + " ")]  # "Mr.", "Dr." are no role
-    # "UNHCR spokesman": the organisation is the affiliation, "spokesman" the role
-    by_org = not any(t.ent_type_ in ("NORP", "GPE") for t in words)
-    if affiliation is not None and by_org and role and role[-1].ent_type_ != "ORG":
-        role = [t for t in role if t.ent_type_ != "ORG"]
+    # "UNHCR spokesman": the whole title is the role, the organisation also the affiliation
     return "".join(t.text + t.whitespace_ for t in role).strip() or None, affiliation
 
 

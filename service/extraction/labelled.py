@@ -23,7 +23,7 @@ from schemas.facts import (
 from schemas.labels import NameKind, NumberKind
 from service.candidates.article import Article, Entity, NumberCandidate, TargetCandidate
 from service.candidates.organizations import describe_organization
-from service.candidates.places import describe_places
+from service.candidates.places import country_of, describe_places
 from service.candidates.quantities import CASUALTY_CUES, CURRENCIES
 from service.extraction.assemble import entity_fact, quote_fact
 from service.extraction.grounding import normalize
@@ -108,6 +108,20 @@ def _number_fact(article: Article, number: NumberCandidate, kind: NumberKind) ->
     return None
 
 
+ABROAD_WORDS = frozenset({"abroad", "border", "country", "neighbor", "neighbour", "overseas"})
+
+
+def _movement(number: NumberCandidate) -> NumberKind:
+    """The movement a clause's words name: its one movement label, "fled" across a border
+    or to other countries as refugees, any other flight as displacement."""
+    labels = number.clause - CASUALTY_CUES - {"moved"}
+    if len(labels) == 1:
+        return NumberKind[next(iter(labels))]
+    if number.clause_lemmas & ABROAD_WORDS:
+        return NumberKind.fled_abroad
+    return NumberKind.displaced
+
+
 def read_number(number: NumberCandidate, kind: NumberKind) -> NumberKind:
     """The label a number gets: the model's, unless the text's words say otherwise. A
     count is a casualty only when its clause says what harmed those people, and a
@@ -127,7 +141,7 @@ def read_number(number: NumberCandidate, kind: NumberKind) -> NumberKind:
     harm = number.clause & CASUALTY_CUES
     moved = number.clause - CASUALTY_CUES
     if kind in CASUALTY_LABELS and not harm:
-        return NumberKind.displaced if moved else NumberKind.other_figure
+        return _movement(number) if moved else NumberKind.other_figure
     if kind in MOVEMENT_LABELS and not moved:
         return NumberKind.other_figure
     if kind is NumberKind.killed_or_injured and "killed_or_injured" not in harm:
@@ -246,8 +260,16 @@ def _attack_fact(article: Article, target: TargetCandidate, places: dict[str, st
         evidence=sentence, target=words, target_type=target_type(words) or "other",
         location=_place(None, article.text[target.start : hi], places)
         or _place(None, sentence, places),
-        attributed_to=target.attributed_to, denied_by=target.denied_by, when=target.when,
+        attributed_to=_actor(target.attributed_to), denied_by=_actor(target.denied_by),
+        when=target.when,
     )  # fmt: skip
+
+
+def _actor(name: str | None) -> str | None:
+    """An attacker or denier named by a nationality ("Russian") as its country."""
+    if name is None or " " in name:
+        return name
+    return country_of(name) or name
 
 
 def _person_named(answer: str | None, article: Article) -> str | None:
