@@ -149,3 +149,34 @@ def test_a_speaker_answer_is_the_person_it_names(nlp: Any, answer: str, speaker:
     assert quote.speaker is None  # "ordered" is no verb of saying: the model is asked
     facts = build_facts(article, Labels(speakers={0: answer}))
     assert [q.speaker for q in facts.quotes] == [speaker]
+
+
+@pytest.mark.parametrize(
+    ("text", "label", "list_name", "kind"),
+    [
+        # counted without harm: people held, swapped, employed, surveyed are figures
+        ("Rebels and the army swapped 90 prisoners on Sunday.", "casualties", "figures", None),
+        ("The agency employs 300 staff in the region.", "killed", "figures", None),
+        # fled, uprooted: displacement, whatever the model said
+        ("More than 8,000 residents fled the fighting.", "casualties", "displacement",
+         "displaced"),
+        ("About 4,000 people have fled across the border into Chad.", "killed",
+         "displacement", "fled_abroad"),
+        # "casualties" only for words that say killed-or-injured
+        ("Doctors said 14 people were wounded in the blast.", "casualties", "casualties",
+         "injured"),
+        ("The ministry counted 25 casualties after the raid.", "casualties", "casualties",
+         "killed_or_injured"),
+    ],
+    ids=["swapped", "employed", "fled", "fled-abroad", "wounded", "casualties"],
+)  # fmt: skip
+def test_numbers_read_as_news_writes_them(
+    nlp: Any, text: str, label: str, list_name: str, kind: str | None
+) -> None:
+    facts = _facts(nlp, text, [label])
+    found = getattr(facts, list_name)
+    assert len(found) == 1, facts
+    if list_name == "casualties":
+        assert found[0].outcome == kind
+    elif list_name == "displacement":
+        assert found[0].movement == kind

@@ -215,6 +215,7 @@ def describe_place(
         entity.kind, entity.country = "country", entity.name  # its own name, as written
         return
     context = next((c for s in spans if (c := _named_country(s, gaz, named))), None)
+    places = [p for p in places if p.kind == words] or places  # "Borno state": the state
     in_named = [p for p in places if gaz.iso_names.get(p.iso2) in named]
     best = (in_named or places or [None])[0]
     entity.country = context or (gaz.iso_names.get(best.iso2) if best else main)
