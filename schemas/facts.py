@@ -7,9 +7,9 @@ as the tool's parameters, so each description says what a value means and how to
 from __future__ import annotations
 
 import copy
-from typing import Any, Literal
+from typing import Any, Literal, Self
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr
 from pydantic.json_schema import GenerateJsonSchema, JsonSchemaMode
 
 from schemas.compact_schema import CompactJsonSchema
@@ -49,6 +49,20 @@ class Fact(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     evidence: str = Field(description=EVIDENCE_DESCRIPTION)
+    # The character offsets of the span the fact was built from, like langextract's
+    # char_interval: set by whoever built it from the text, never sent to or read from a
+    # model (a private attribute is neither in the JSON schema nor in the JSON).
+    _span: tuple[int, int] | None = PrivateAttr(default=None)
+
+    @property
+    def span(self) -> tuple[int, int] | None:
+        """Where in the article the fact's evidence was read, when it was read there."""
+        return self._span
+
+    def at(self, start: int, end: int) -> Self:
+        """This fact, marked as built from text[start:end] (its evidence)."""
+        self._span = (start, end)
+        return self
 
 
 class Person(Fact):

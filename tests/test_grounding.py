@@ -295,3 +295,34 @@ def test_checks_fail_where_they_should(
     text: str, list_name: str, fact: dict[str, Any], checks: list[str]
 ) -> None:
     assert _checks(list_name, fact, text) == checks
+
+
+TWICE = "Kano said 5 died. Later Kano said 5 died."
+
+
+@pytest.mark.parametrize(
+    ("span", "expected"),
+    [
+        (None, (0, 4, "exact")),  # no span: the first place the evidence is found
+        ((24, 28), (24, 28, "exact")),  # the span it was built from: no search
+        ((1, 5), (0, 4, "exact")),  # a span that no longer holds the evidence: searched
+    ],
+    ids=["searched", "built-from", "stale-span"],
+)
+def test_a_fact_is_grounded_where_it_was_built(
+    span: tuple[int, int] | None, expected: tuple[int, int, str]
+) -> None:
+    from schemas.facts import Location
+
+    fact = Location(evidence="Kano", name="Kano")
+    if span is not None:
+        fact.at(*span)
+    entry = ground(NewsFacts(locations=[fact]), TWICE)[0]
+    assert (entry.start, entry.end, entry.match) == expected
+
+
+def test_a_span_is_no_part_of_the_schema_or_the_json() -> None:
+    from schemas.facts import Location
+
+    fact = Location(evidence="Kano", name="Kano").at(0, 4)
+    assert "span" not in fact.model_dump() and "_span" not in str(Location.model_json_schema())

