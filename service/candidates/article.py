@@ -6,7 +6,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Literal
 
-from spacy.tokens import Doc, Span
+from spacy.tokens import Doc, Span, Token
 
 EntityLabel = Literal["people", "organizations", "locations"]
 
@@ -108,12 +108,15 @@ class Article:
     targets: list[TargetCandidate] = field(default_factory=list)
     country: str | None = None  # the country the article names most, when one leads
 
+    def token_at(self, offset: int) -> Token | None:
+        """The token holding a character offset (None past the end or in whitespace)."""
+        span = self.doc.char_span(offset, offset + 1, alignment_mode="expand")
+        return span[0] if span is not None and len(span) else None
+
     def sentence_of(self, offset: int) -> Span:
         """The sentence holding a character offset (the last one past the end)."""
-        token = self.doc.char_span(offset, offset + 1, alignment_mode="expand")
-        if token is None or len(token) == 0:
-            return list(self.doc.sents)[-1]
-        return token[0].sent
+        token = self.token_at(offset)
+        return list(self.doc.sents)[-1] if token is None else token.sent
 
     def entity_at(self, offset: int) -> Entity | None:
         """The entity (of any kind) whose mention covers this offset."""

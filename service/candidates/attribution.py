@@ -57,11 +57,6 @@ DOCUMENT_WORDS = frozenset({"report", "statement", "figure", "figures", "data", 
 MAX_SOURCE_WORDS = 10
 
 
-def _token_at(article: Article, offset: int) -> Token | None:
-    span = article.doc.char_span(offset, offset + 1, alignment_mode="expand")
-    return span[0] if span is not None and len(span) else None
-
-
 def _clause(token: Token) -> Token:
     """The verb of the clause a token stands in (the sentence root when none is nearer)."""
     head = token
@@ -198,21 +193,20 @@ def _side(token: Token) -> str | None:
 
 def attribute_number(article: Article, number: NumberCandidate) -> None:
     """Fill one number's source, place, destination, time and side from the parse."""
-    token = _token_at(article, number.end - 1)
+    token = article.token_at(number.end - 1)
     if token is None:
         return
     number.reported_by = reporter(article, token)
     found = places_and_time(article, token, spans_only=True)
     number.location, number.destination, number.period = found
     number.side = _side(token)
-    clause = _clause(token)
-    number.clause = clause_says(clause)
-    number.clause_lemmas = frozenset(t.lemma_.lower() for t in clause.subtree)
+    number.clause_lemmas = frozenset(t.lemma_.lower() for t in _clause(token).subtree)
+    number.clause = clause_says(number.clause_lemmas)
 
 
 def attribute_target(article: Article, target: TargetCandidate) -> None:
     """Fill when an attack on one target happened, from its clause's time words."""
-    token = _token_at(article, target.start)
+    token = article.token_at(target.start)
     if token is not None:
         target.when = places_and_time(article, token)[2]
 

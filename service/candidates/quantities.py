@@ -52,10 +52,9 @@ CASUALTY_CUES = frozenset({"killed", "injured", "killed_or_injured", "missing", 
 MOVED = frozenset({"flee", "uproot", "shelter", "escape", "homeless", "exodus"})
 
 
-def clause_says(clause: Token) -> frozenset[str]:
-    """What the words of a number's clause say happened to those it counts: the labels
-    whose words are there, and "moved" for a movement word no label owns."""
-    lemmas = {t.lemma_.lower() for t in clause.subtree}
+def clause_says(lemmas: frozenset[str]) -> frozenset[str]:
+    """What the words (lemmas) of a number's clause say happened to those it counts: the
+    labels whose words are there, and "moved" for a movement word no label owns."""
     said = {label for label, words in CUES.items() if lemmas & words}
     return frozenset(said | ({"moved"} if lemmas & MOVED else set()))
 
