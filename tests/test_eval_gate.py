@@ -7,14 +7,16 @@ printed at the end of the pytest run.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import json
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import pytest
 
-from evals.baseline import load_baseline
-from evals.datasets import Dataset, gated_datasets
+from evals.baseline import load_baseline, save_baseline
+from evals.datasets import SEEDS, Dataset, gated_datasets
 from evals.gate import replay_gate
 from evals.gold import GoldCase, joined_case, load_gold
 from evals.report import RUNS_DIR, run_json
@@ -79,3 +81,19 @@ def test_measured_variants_replay_to_their_recorded_scores(
     assert report["summary"]["per_list"] == recorded["summary"]["per_list"]
     assert report["summary"]["micro_f1"] == recorded["summary"]["micro_f1"]
     assert sum(c["fn"] + c["tp"] for c in report["summary"]["per_list"].values()) == gold_facts
+
+
+@pytest.mark.parametrize(
+    ("raised", "failing"),
+    [("micro_f1", "micro-F1"), ("field_f1", "field F1")],
+)
+def test_the_gate_holds_fact_and_field_f1_each(tmp_path: Path, raised: str, failing: str) -> None:
+    """A baseline above what the replay reaches in either headline fails the gate, saying
+    which."""
+    baseline = BASELINE.model_copy(update={raised: 1.0})
+    path = save_baseline(baseline, tmp_path / "baseline.json")
+    result = asyncio.run(
+        replay_gate(dataclasses.replace(SEEDS, baseline_path=path), make_settings())
+    )
+    assert not result.passed
+    assert len(result.failures) == 1 and result.failures[0].startswith(failing)

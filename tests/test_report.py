@@ -62,6 +62,37 @@ def test_compare_shows_gained_and_lost_facts() -> None:
     assert "- Mykhailo Podolyak" in out.getvalue()
 
 
+def without_a_role() -> NewsFacts:
+    data = CASE.facts.model_dump()
+    data["people"][0]["role"] = None  # Podolyak's "presidential adviser"
+    return NewsFacts.model_validate(data)
+
+
+def test_field_scores_in_json_table_and_html(tmp_path: Path) -> None:
+    report, run = make_report(without_a_role(), "p@v1")
+    s = report["summary"]
+    assert s["fields"]["people.role"]["fn"] == 1 and s["fields"]["people.role"]["fp"] == 0
+    assert s["micro_f1"] == 1.0 and 0 < s["field_f1"] < 1.0 and 0 < s["slot_f1"] < 1.0
+    out = io.StringIO()
+    print_table(report, Console(file=out, width=160))
+    assert f"field F1 {s['field_f1']:.3f}" in out.getvalue()
+    html = write_html(report, run.outcomes, tmp_path / "r.html").read_text()
+    assert "✗role" in html and "people.role" in html
+
+
+def test_compare_shows_fields_gained_and_lost() -> None:
+    a, _ = make_report(CASE.facts, "p@v1")
+    b, _ = make_report(without_a_role(), "p@v2")
+    cmp = compare_reports(a, b)
+    (change,) = cmp["facts"]
+    assert change["fields_lost"] == ["Mykhailo Podolyak: role"] and not change["lost"]
+    assert compare_reports(b, a)["facts"][0]["fields_gained"] == ["Mykhailo Podolyak: role"]
+    assert cmp["per_list"]["people"]["delta_field_f1"] < 0
+    out = io.StringIO()
+    print_comparison(cmp, Console(file=out, width=160))
+    assert "- field Mykhailo Podolyak: role" in out.getvalue()
+
+
 def test_compare_refuses_runs_of_two_datasets() -> None:
     a, _ = make_report(CASE.facts, "p@v1")
     b, _ = make_report(CASE.facts, "p@v1")
