@@ -26,8 +26,15 @@ def _number(nlp: Any, text: str, words: str) -> Any:
         ("A report by the UN agency in Geneva, Switzerland said 300 families fled.", "300",
          "UN agency", None, None),
         ("Some 2,000 houses were destroyed.", "2,000", None, None, None),
+        # the person a description names is the source
+        ("A spokeswoman for the Red Crescent, Amina Saleh, said 12 people drowned.", "12",
+         "Amina Saleh", None, None),
+        # the time of the figure's clause, not of the reporting ("said on Monday")
+        ("Officials said on Monday that 2,300 migrants drowned in 2016 alone.", "2,300",
+         "Officials", None, "in 2016"),
     ],
-    ids=["said-after", "according-to", "subject-before", "body-before-place", "no-source"],
+    ids=["said-after", "according-to", "subject-before", "body-before-place", "no-source",
+         "person-in-description", "clause-time"],
 )  # fmt: skip
 def test_source_place_and_time(
     nlp: Any, text: str, words: str, reported_by: str | None, location: str | None,

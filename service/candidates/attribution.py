@@ -80,6 +80,13 @@ def _source(article: Article, subject: Token, offset: int) -> str | None:
         named = [c for c in named if c.ent_type_ in ("ORG", "PERSON", "GPE")]
         return speaker_of(article, named[0], offset) if named else None
     subject = _body_before_place(subject)
+    # a person the subject names ("a spokeswoman for the Red Cross, Umo Okon"), or the name
+    # after a body's description ("the French news agency AFP")
+    for label, tokens in (("people", subject.subtree), ("organizations", subject.rights)):
+        named = (article.entity_at(t.idx) for t in tokens if t.i != subject.i)
+        found = next((e for e in named if e is not None and e.label == label), None)
+        if found is not None:
+            return found.name
     name = speaker_of(article, subject, offset)
     return name if name is not None and len(name.split()) <= MAX_SOURCE_WORDS else None
 
@@ -137,6 +144,11 @@ def _ent_spans(root: Token, labels: frozenset[str], skip: set[int]) -> list[Span
     return [e for e in root.doc.ents if e.label_ in labels and e.start in indices]
 
 
+def _nearest(ents: list[Span], token: Token) -> list[Span]:
+    """Entities by their distance from the token, nearest first."""
+    return sorted(ents, key=lambda e: min(abs(e.start - token.i), abs(e.end - 1 - token.i)))
+
+
 def _governing_prep(ent: Span) -> Token | None:
     head = ent.root.head
     return head if head.dep_ == "prep" and head.i < ent.start else None
@@ -150,11 +162,17 @@ def _with_prep(ent: Span) -> str:
     return ent.text
 
 
+def _year(ent: Span) -> bool:
+    """Whether a time names a year ("in 2015"; "1000" tagged a date is a count)."""
+    return any(t.shape_ == "dddd" and 1800 <= int(t.text) <= 2100 for t in ent)
+
+
 def _is_span(ent: Span) -> bool:
     prep = _governing_prep(ent)
     words = {t.lower_ for t in ent}
-    year = any(t.shape_ == "dddd" for t in ent)
-    return bool((prep is not None and prep.lower_ in SPAN_PREPS) or words & SPAN_WORDS or year)
+    return bool(
+        (prep is not None and prep.lower_ in SPAN_PREPS) or words & SPAN_WORDS or _year(ent)
+    )
 
 
 def places_and_time(
@@ -166,7 +184,7 @@ def places_and_time(
     clause = _clause(token)
     skip = _exclude(article, token)
     location = destination = None
-    for ent in _ent_spans(clause, PLACE_ENTS, skip):
+    for ent in _nearest(_ent_spans(clause, PLACE_ENTS, skip), token):
         entity = article.entity_at(ent.start_char)
         if entity is None or entity.label != "locations":
             continue
@@ -176,8 +194,8 @@ def places_and_time(
         elif location is None:
             location = ent.text
     times = [
-        t for t in _ent_spans(clause, frozenset({"DATE"}), skip)
-        if any(c.is_alpha for c in t) and (_is_span(t) or not spans_only)
+        t for t in _nearest(_ent_spans(clause, frozenset({"DATE"}), skip), token)
+        if (any(c.is_alpha for c in t) or _year(t)) and (_is_span(t) or not spans_only)
     ]  # fmt: skip
     return location, destination, _with_prep(times[0]) if times else None
 

@@ -85,7 +85,6 @@ KIND_WORDS: tuple[tuple[str, frozenset[str]], ...] = (
         frozenset(
             {
                 "un",
-                "u.n.",
                 "united nations",
                 "unhcr",
                 "unicef",
@@ -209,7 +208,7 @@ _WORD = re.compile(r"[\w.]+")
 
 def organization_kind(name: str) -> str | None:
     """The kind a name's own words give, or None when they give none."""
-    lowered = " ".join(_WORD.findall(name.lower()))
+    lowered = " ".join(_WORD.findall(name.lower())).replace(".", "")  # "U.N." is "un"
     words = set(lowered.split())
     for kind, cues in KIND_WORDS:
         if any((cue in words) if " " not in cue else (cue in lowered) for cue in cues):

