@@ -30,9 +30,12 @@ from tests.conftest import read_article
         ("Water is a lake: boats sank on Lake Victoria in Uganda.", "Lake Victoria", "other",
          None),
         ("Ministers met in Europe.", "Europe", "region", None),
+        # a region spanning countries takes none of them, however often one is named
+        ("Floods hit the Balkans, and Serbia said Serbia needed help.", "Balkans", "region",
+         None),
     ],
     ids=["country", "city", "namesake-libya", "namesake-lebanon", "subdivision",
-         "region-word", "text-country", "water", "continent"],
+         "region-word", "text-country", "water", "continent", "spanning-region"],
 )  # fmt: skip
 def test_kind_and_country(nlp: Any, text: str, name: str, kind: str, country: str | None) -> None:
     article = read_article(nlp, text, find_names, describe_places)

@@ -106,7 +106,6 @@ class Article:
     numbers: list[NumberCandidate] = field(default_factory=list)
     events: list[EventCandidate] = field(default_factory=list)
     targets: list[TargetCandidate] = field(default_factory=list)
-    country: str | None = None  # the country the article names most, when one leads
 
     def token_at(self, offset: int) -> Token | None:
         """The token holding a character offset (None past the end or in whitespace)."""

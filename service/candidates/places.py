@@ -143,6 +143,12 @@ class Gazetteer:
             self._countries[name] = found.pop() if len(found) == 1 else None
         return self._countries[name]
 
+    def namesake(self, places: list[Place], named: set[str]) -> Place | None:
+        """Of places of one name, the first in a country the article names, else the
+        first (the most populous)."""
+        in_named = [p for p in places if self.iso_names.get(p.iso2) in named]
+        return (in_named or places or [None])[0]
+
     def lookup(self, name: str) -> list[Place]:
         """The cities and regions of that name ("Sichuan province": Sichuan), most
         populous first."""
@@ -243,8 +249,7 @@ def _country_entity(token: Token, gaz: Gazetteer, named: set[str]) -> str | None
     country = gaz.country(name)
     if country is not None:
         return country
-    places = gaz.lookup(name)
-    best = ([p for p in places if gaz.iso_names.get(p.iso2) in named] or places or [None])[0]
+    best = gaz.namesake(gaz.lookup(name), named)
     return gaz.iso_names.get(best.iso2) if best else None
 
 
@@ -269,9 +274,11 @@ def describe_place(
         return
     context = next((c for s in spans if (c := _named_country(s, gaz, named))), None)
     places = [p for p in places if p.kind == words] or places  # "Borno state": the state
-    in_named = [p for p in places if gaz.iso_names.get(p.iso2) in named]
-    best = (in_named or places or [None])[0]
-    entity.country = context or (gaz.iso_names.get(best.iso2) if best else main)
+    best = gaz.namesake(places, named)
+    # a town no gazetteer knows is in the article's main country; a LOC ("the Balkans",
+    # "the Sahel") may span several
+    fallback = main if entity.spacy_label == "GPE" else None
+    entity.country = context or (gaz.iso_names.get(best.iso2) if best else fallback)
     spacy_kind = {"LOC": "region", "FAC": "site"}.get(entity.spacy_label)
     entity.kind = words or spacy_kind or (best.kind if best else None)
     if entity.kind is None and context is not None:
@@ -283,11 +290,12 @@ def describe_places(article: Article, only: list[Entity] | None = None) -> None:
     just those places (a name the model said is a place)."""
     gaz = gazetteer()
     places = [e for e in article.entities if e.label == "locations"]
-    countries = Counter(
-        {c: len(e.mentions) for e in places if (c := gaz.country(e.name)) is not None}
-    )
+    countries: Counter[str] = Counter()
+    for entity in places:
+        country = gaz.country(entity.name)
+        if country is not None:
+            countries[country] += len(entity.mentions)
     ranked = countries.most_common(2)
     main = ranked[0][0] if len(ranked) == 1 or (ranked and ranked[0][1] > ranked[1][1]) else None
-    article.country = main
     for entity in places if only is None else only:
         describe_place(entity, article, set(countries), gaz, main)
