@@ -32,9 +32,14 @@ def _number(nlp: Any, text: str, words: str) -> Any:
         # the time of the figure's clause, not of the reporting ("said on Monday")
         ("Officials said on Monday that 2,300 migrants drowned in 2016 alone.", "2,300",
          "Officials", None, "in 2016"),
+        # a span of time no date names
+        ("At least 300 people have died in the fighting so far, the ministry said.", "300",
+         "ministry", None, "in the fighting so far"),
+        ("Some 1,200 homes have burned since the fires began.", "1,200", None, None,
+         "since the fires began"),
     ],
     ids=["said-after", "according-to", "subject-before", "body-before-place", "no-source",
-         "person-in-description", "clause-time"],
+         "person-in-description", "clause-time", "so-far", "since-phrase"],
 )  # fmt: skip
 def test_source_place_and_time(
     nlp: Any, text: str, words: str, reported_by: str | None, location: str | None,

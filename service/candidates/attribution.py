@@ -52,6 +52,8 @@ SPAN_WORDS = frozenset(
     {"past", "last", "far", "year", "years", "month", "months", "week", "weeks", "hours",
      "days", "decade", "decades", "period", "war", "conflict"}
 )  # fmt: skip
+SO_FAR = frozenset({"so far", "to date", "thus far"})
+RUNNING_PREPS = frozenset({"since", "during", "throughout"})  # of time only, unlike "over"
 # Heads of a subject that name a document or a tally, not who gave the figure.
 DOCUMENT_WORDS = frozenset({"report", "statement", "figure", "figures", "data", "tally", "toll"})
 MAX_SOURCE_WORDS = 10
@@ -197,7 +199,32 @@ def places_and_time(
         t for t in _nearest(_ent_spans(clause, frozenset({"DATE"}), skip), token)
         if (any(c.is_alpha for c in t) or _year(t)) and (_is_span(t) or not spans_only)
     ]  # fmt: skip
-    return location, destination, _with_prep(times[0]) if times else None
+    if times:
+        return location, destination, _with_prep(times[0])
+    return location, destination, _running_time(clause, skip) if spans_only else None
+
+
+def _running_time(clause: Token, skip: set[int]) -> str | None:
+    """A span of time no date names: "so far", "to date" with the phrase before it ("in
+    the war so far"), or a "since"/"during" phrase ("since the invasion began")."""
+    tokens = [t for t in clause.subtree if t.i not in skip]
+    doc = clause.doc
+    for t in tokens:
+        pair = doc[t.i : t.i + 2].text.lower()
+        if pair in SO_FAR and t.i + 2 <= clause.sent.end:
+            start = t.i
+            prep = doc[t.i - 1] if t.i > 0 else None
+            if prep is not None and prep.dep_ == "pobj" and prep.head.lower_ == "in":
+                start = prep.head.i  # "in the war so far": the phrase is its span
+            return doc[start : t.i + 2].text
+    for t in tokens:
+        if t.lower_ not in RUNNING_PREPS or t.dep_ not in ("prep", "mark"):
+            continue
+        # "since the start of the war" (a phrase), "since the fires began" (a clause)
+        phrase = list((t if t.dep_ == "prep" else t.head).subtree)
+        if len(phrase) <= MAX_SOURCE_WORDS:
+            return doc[phrase[0].i : phrase[-1].i + 1].text
+    return None
 
 
 def _side(token: Token) -> str | None:
