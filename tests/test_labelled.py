@@ -167,8 +167,13 @@ def test_a_speaker_answer_is_the_person_it_names(nlp: Any, answer: str, speaker:
          "injured"),
         ("The ministry counted 25 casualties after the raid.", "casualties", "casualties",
          "killed_or_injured"),
+        # a noun no list calls people is a casualty when it is what was killed...
+        ("At least 54 recruits were killed in the blast.", "killed", "casualties", "killed"),
+        # ...and a figure when the harm word is about something else
+        ("Officials said 43 attacks on clinics killed doctors.", "killed", "figures", None),
     ],
-    ids=["swapped", "employed", "fled", "fled-abroad", "wounded", "casualties"],
+    ids=["swapped", "employed", "fled", "fled-abroad", "wounded", "casualties", "recruits",
+         "attacks"],
 )  # fmt: skip
 def test_numbers_read_as_news_writes_them(
     nlp: Any, text: str, label: str, list_name: str, kind: str | None

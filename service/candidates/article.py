@@ -65,6 +65,7 @@ class NumberCandidate:
     side: str | None = None  # the country the counted people belong to
     clause: frozenset[str] = frozenset()  # the labels whose words its clause has (+ "moved")
     clause_lemmas: frozenset[str] = frozenset()  # every word of its clause, as lemmas
+    harmed: bool = False  # what it counts is what a harm word was done to ("were killed")
 
 
 @dataclass

@@ -15,7 +15,7 @@ from spacy.tokens import Span, Token
 
 from service.candidates.article import Article, NumberCandidate, TargetCandidate
 from service.candidates.places import country_of
-from service.candidates.quantities import clause_says
+from service.candidates.quantities import HARM_LEMMAS, clause_says
 from service.candidates.quotes import CUE_LEMMAS, according_to, speaker_of, subject_of
 
 # Verbs that attribute a figure to a source (lemmas; speech verbs plus reporting ones).
@@ -227,6 +227,19 @@ def _running_time(clause: Token, skip: set[int]) -> str | None:
     return None
 
 
+def _harmed(token: Token) -> bool:
+    """Whether the counted noun is what a harm word was done to: the passive subject or
+    object of "kill", "injure"… ("54 recruits were killed"), or itself a harm noun ("59
+    deaths", "victims")."""
+    noun = token.head if token.dep_ in ("nummod", "quantmod") else token
+    if noun.lemma_.lower() in HARM_LEMMAS:
+        return True
+    # "were killed", "killed 12 people", "12 people are dead"
+    passive = noun.dep_ in ("nsubjpass", "dobj")
+    patient = passive or (noun.dep_ == "nsubj" and noun.head.pos_ == "ADJ")
+    return patient and noun.head.lemma_.lower() in HARM_LEMMAS
+
+
 def _side(token: Token) -> str | None:
     """The country a counted group belongs to ("Ukrainian civilians": Ukraine)."""
     noun = token.head if token.dep_ in ("nummod", "quantmod") else token
@@ -247,6 +260,7 @@ def attribute_number(article: Article, number: NumberCandidate) -> None:
     number.side = _side(token)
     number.clause_lemmas = frozenset(t.lemma_.lower() for t in _clause(token).subtree)
     number.clause = clause_says(number.clause_lemmas)
+    number.harmed = _harmed(token)
 
 
 def attribute_target(article: Article, target: TargetCandidate) -> None:

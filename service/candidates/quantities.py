@@ -48,6 +48,7 @@ CUES: dict[str, frozenset[str]] = {
 
 
 CASUALTY_CUES = frozenset({"killed", "injured", "killed_or_injured", "missing", "rescued"})
+HARM_LEMMAS = frozenset().union(*(CUES[label] for label in CASUALTY_CUES))
 # Words of movement no one label owns ("fled": abroad or not), for the clause test.
 MOVED = frozenset({"flee", "uproot", "shelter", "escape", "homeless", "exodus"})
 

@@ -140,25 +140,40 @@ def read_number(number: NumberCandidate, kind: NumberKind) -> NumberKind:
     killed-or-injured; people held, swapped, employed or surveyed are figures."""
     if kind is NumberKind.not_a_count:
         return kind
-    if number.cue is not None:
+    agent = number.people is False and not number.harmed  # "43 attacks killed …"
+    if number.cue is not None and not (agent and number.cue in CASUALTY_CUES):
         return NumberKind[number.cue]  # the words beside the number say what happened
     if number.unit in CURRENCY_CODES:
         return NumberKind.money  # "$100 billion" counts no people, whatever the model says
+    harm = number.clause & CASUALTY_CUES
+    moved = number.clause - CASUALTY_CUES
+    # a noun that names no people ("5,700 houses", "43 attacks"), unless it is what the
+    # harm word was done to ("54 recruits … were killed", "59 deaths")
+    unpeopled = number.people is False and not (number.harmed and kind in CASUALTY_LABELS)
     if (kind in CASUALTY_LABELS or kind in MOVEMENT_LABELS) and (
-        number.measure or number.people is False or number.whole
+        number.measure or unpeopled or number.whole
     ):
         # "30 meters", "5,700 houses", "43 attacks", "150 of the village's 1,800 residents"
         return NumberKind.other_figure
-    harm = number.clause & CASUALTY_CUES
-    moved = number.clause - CASUALTY_CUES
+    if kind is NumberKind.other_figure and number.people and harm:
+        # "the dead include … eight attackers", "54 recruits … were killed": people the
+        # clause says were harmed are casualties, whatever the model called the count
+        return _harm(harm)
     if kind in CASUALTY_LABELS and not harm:
         return _movement(number) if moved else NumberKind.other_figure
     if kind in MOVEMENT_LABELS and not moved:
         return NumberKind.other_figure
-    if kind is NumberKind.killed_or_injured and "killed_or_injured" not in harm:
-        both = {"killed", "injured"} <= harm
-        return kind if both or len(harm) != 1 else NumberKind[next(iter(harm))]
+    if kind is NumberKind.killed_or_injured:
+        return _harm(harm)
     return kind
+
+
+def _harm(harm: frozenset[str]) -> NumberKind:
+    """The casualty label a clause's harm words give: "killed or injured" for both or for
+    "casualties"; else its one label; "casualties" when they say several other things."""
+    if "killed_or_injured" in harm or {"killed", "injured"} <= harm or len(harm) != 1:
+        return NumberKind.killed_or_injured
+    return NumberKind[next(iter(harm))]
 
 
 def _in(needle: str | None, haystack: str) -> bool:
