@@ -19,6 +19,11 @@ def _speakers(nlp: Any, text: str) -> list[tuple[str, str | None]]:
 @pytest.mark.parametrize(
     ("text", "expected"),
     [
+        # The name the parse hangs on the organisation in the speaker's title.
+        (
+            "A spokeswoman for the Red Crescent, Amina Saleh, said \u201cwe found twelve.\u201d",
+            [("we found twelve.", "Amina Saleh")],
+        ),
         # Attribution after the quote, name first or verb first.
         (
             "\u201cThe water is still rising,\u201d Maria Santos said on Tuesday.",

@@ -82,13 +82,11 @@ def _source(article: Article, subject: Token, offset: int) -> str | None:
         named = [c for c in named if c.ent_type_ in ("ORG", "PERSON", "GPE")]
         return speaker_of(article, named[0], offset) if named else None
     subject = _body_before_place(subject)
-    # a person the subject names ("a spokeswoman for the Red Cross, Umo Okon"), or the name
-    # after a body's description ("the French news agency AFP")
-    for label, tokens in (("people", subject.subtree), ("organizations", subject.rights)):
-        named = (article.entity_at(t.idx) for t in tokens if t.i != subject.i)
-        found = next((e for e in named if e is not None and e.label == label), None)
-        if found is not None:
-            return found.name
+    # the name after a body's description ("the French news agency AFP")
+    named = (article.entity_at(t.idx) for t in subject.rights)
+    found = next((e for e in named if e is not None and e.label == "organizations"), None)
+    if found is not None:
+        return found.name
     name = speaker_of(article, subject, offset)
     return name if name is not None and len(name.split()) <= MAX_SOURCE_WORDS else None
 

@@ -188,8 +188,10 @@ def speaker_of(article: Article, subject: Token, offset: int) -> str | None:
     entity = article.entity_at(subject.idx)
     if entity is not None and entity.label in ("people", "organizations"):
         return entity.name
-    for child in subject.children:  # "the press secretary, Jen Psaki, wrote"
-        named = article.entity_at(child.idx) if child.dep_ == "appos" else None
+    # "the press secretary, Jen Psaki, wrote"; "a spokeswoman for the Red Cross, Umo Okon,
+    # said" (the parse hangs the name on the organisation)
+    for token in subject.subtree:
+        named = article.entity_at(token.idx) if token.dep_ == "appos" else None
         if named is not None and named.label == "people":
             return named.name
     if subject.pos_ == "PROPN":
