@@ -10,9 +10,13 @@ import pytest
 
 from evals.baseline import load_baseline
 from evals.cassettes import CASSETTES_DIR, Recording
+from evals.datasets import DATASETS_DIR
 from evals.gold import GOLD_DIR
 
-CASSETTES = sorted(CASSETTES_DIR.rglob("*.json"))
+# the seeds' cassettes and every committed dataset's (evals/datasets/*/cassettes/)
+CASSETTES = sorted(CASSETTES_DIR.rglob("*.json")) + sorted(
+    DATASETS_DIR.glob("*/cassettes/*/*.json")
+)
 SECRETS = [
     re.compile(r"sk-(?!REDACTED)[A-Za-z0-9_\-]{8,}"),
     re.compile(r"\"authorization\"", re.I),
