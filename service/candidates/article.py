@@ -126,4 +126,9 @@ class Article:
         return None
 
 
+def entity_span(token: Token) -> Span | None:
+    """The named-entity span spaCy put the token in, if any."""
+    return next((e for e in token.doc.ents if e.start <= token.i < e.end), None)
+
+
 Step = Callable[[Article], None]

@@ -13,7 +13,7 @@ from collections import Counter, defaultdict
 
 from spacy.tokens import Span, Token
 
-from service.candidates.article import Article, Entity, EntityLabel
+from service.candidates.article import Article, Entity, EntityLabel, entity_span
 from service.candidates.places import CITY_WORDS, REGION_WORDS, SITE_WORDS, country_of
 
 LABELS: dict[str, EntityLabel] = {
@@ -126,22 +126,18 @@ def _appositive(span: Span) -> list[Token]:
     return []
 
 
-def _entity_of(token: Token) -> Span | None:
-    return next((e for e in token.doc.ents if e.start <= token.i < e.end), None)
-
-
 def _affiliation(tokens: list[Token]) -> str | None:
     """A nationality or place among the role words, as the country it names ("Ukrainian":
     Ukraine; through country_converter); a group's name ("Houthi") as written; else an
     organisation the title names before its head word ("UNHCR spokesman")."""
     for token in tokens:
         if token.ent_type_ in ("NORP", "GPE") and token.dep_ not in ("pobj", "dobj", "nsubj"):
-            ent = _entity_of(token)
+            ent = entity_span(token)
             word = _POSSESSIVE.sub("", ent.text if ent is not None else token.text)
             return country_of(word) or word
     orgs = [t for t in tokens if t.ent_type_ == "ORG"]
     if orgs and orgs[-1].i < tokens[-1].i:
-        ent = _entity_of(orgs[0])
+        ent = entity_span(orgs[0])
         return _POSSESSIVE.sub("", ent.text) if ent is not None else None
     return None
 
@@ -149,7 +145,7 @@ def _affiliation(tokens: list[Token]) -> str | None:
 def _whole_title(tokens: list[Token]) -> list[Token]:
     """The role words, widened to the whole of a name they begin inside ("… High
     Commissioner for Refugees Filippo Grandi" is not the role "Refugees")."""
-    ent = _entity_of(tokens[0])
+    ent = entity_span(tokens[0])
     if ent is not None and ent.label_ != "PERSON" and ent.start < tokens[0].i:
         return [*ent[: tokens[0].i - ent.start], *tokens]
     return tokens
@@ -161,7 +157,7 @@ def _split_of(words: list[Token]) -> tuple[list[Token], str | None]:
     for k, token in enumerate(words):
         rest = [t for t in words[k + 1 :] if t.pos_ != "DET"]
         if token.lower_ in ("of", "at", "for") and k and rest and rest[0].ent_type_ == "ORG":
-            ent = _entity_of(rest[0])
+            ent = entity_span(rest[0])
             return words[:k], (ent.text if ent is not None else None)
     return words, None
 

@@ -25,7 +25,7 @@ from typing import NamedTuple
 
 from spacy.tokens import Span, Token
 
-from service.candidates.article import Article, Entity
+from service.candidates.article import Article, Entity, entity_span
 
 # Words beside a name that say what kind of place it is (general English).
 REGION_WORDS = frozenset(
@@ -244,7 +244,7 @@ def _named_country(span: Span, gaz: Gazetteer, named: set[str]) -> str | None:
 
 def _country_entity(token: Token, gaz: Gazetteer, named: set[str]) -> str | None:
     """The country a place names or lies in (a namesake in a named country first)."""
-    ent = next((e for e in token.doc.ents if e.start <= token.i < e.end), None)
+    ent = entity_span(token)
     name = ent.text if ent is not None else token.text
     country = gaz.country(name)
     if country is not None:

@@ -199,11 +199,11 @@ def _cue(article: Article, evidence: tuple[int, int], number: Span) -> str | Non
         return None
     if _in_partitive(number):
         return None  # "150 of the village's 1,800 residents were killed": 1,800 is the whole
-    lemmas = {t.lemma_.lower() for t in span if t.i < number.start or t.i >= number.end}
-    found = [label for label, words in CUES.items() if lemmas & words]
-    if "killed" in found and "injured" in found:
+    lemmas = frozenset(t.lemma_.lower() for t in span if t.i < number.start or t.i >= number.end)
+    found = clause_says(lemmas) - {"moved"}
+    if {"killed", "injured"} <= found:
         return "killed_or_injured"
-    return found[0] if len(found) == 1 else None
+    return next(iter(found)) if len(found) == 1 else None
 
 
 def _evidence(
