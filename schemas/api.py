@@ -14,6 +14,9 @@ UngroundedPolicy = Literal["flag", "drop", "reask"]
 RecallPasses = Literal["none", "lists"]
 Strategy = Literal["nlp", "llm", "hybrid"]
 MAX_TITLE_CHARS = 1000
+MAX_URL_CHARS = 2048
+MAX_BATCH_ARTICLES = 256  # the schema's ceiling; NEWSFACTS_MAX_BATCH_ITEMS sets the limit
+PROMPT_REF = r"^[a-z][a-z0-9_]{0,63}@v[0-9]{1,4}$"
 # Whitespace as Python's str.isspace() has it, spelled out: a JSON Schema `\S` is read by
 # ECMAScript rules, which count the separators \x1c-\x1f as text (a fuzzer found it).
 NOT_SPACE = (
@@ -21,6 +24,19 @@ NOT_SPACE = (
     r"\u205f\u3000]"
 )
 _NOT_SPACE = re.compile(NOT_SPACE)
+_SURROGATE = re.compile(r"[\ud800-\udfff]")
+
+
+def no_lone_surrogates(value: str | None) -> str | None:
+    """The value, unless it holds a lone UTF-16 surrogate (JSON's "\\ud800" with no pair),
+    which is no character: it cannot be encoded, hashed or shown."""
+    found = _SURROGATE.search(value) if value else None
+    if found:
+        raise ValueError(
+            f"holds a lone UTF-16 surrogate (U+{ord(found.group()):04X}) at offset "
+            f"{found.start()}; send valid Unicode"
+        )
+    return value
 
 
 class ExtractRequest(BaseModel):
@@ -35,9 +51,12 @@ class ExtractRequest(BaseModel):
     title: str | None = Field(
         default=None, max_length=MAX_TITLE_CHARS, description="The article's headline, if separate."
     )
-    url: str | None = Field(default=None, description="Where the article was published.")
+    url: str | None = Field(
+        default=None, max_length=MAX_URL_CHARS, description="Where the article was published."
+    )
     prompt: str | None = Field(
         default=None,
+        pattern=PROMPT_REF,
         description="Prompt to use as 'name@version'; the service default when omitted.",
         examples=["news_facts@v1"],
     )
@@ -66,6 +85,8 @@ class ExtractRequest(BaseModel):
         if not _NOT_SPACE.search(value):
             raise ValueError("text is empty or only whitespace")
         return value
+
+    _valid_unicode = field_validator("text", "title", "url")(no_lone_surrogates)
 
 
 class Grounding(BaseModel):
@@ -114,6 +135,11 @@ class Meta(BaseModel):
     ungrounded: UngroundedPolicy = Field(default="flag", description="Grounding policy applied.")
     recall_passes: RecallPasses = Field(default="none", description="Recall passes applied.")
     latency_ms: float
+    capped: list[str] = Field(
+        default_factory=list,
+        description="What the request's caps cut (candidates per article, model calls and "
+        "tokens per request), each naming its setting; empty when nothing was cut.",
+    )
 
 
 class DroppedFact(BaseModel):
@@ -168,7 +194,9 @@ class BatchRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     articles: list[ExtractRequest] = Field(
-        description="The articles, each an `/extract` body.", min_length=1
+        description="The articles, each an `/extract` body.",
+        min_length=1,
+        max_length=MAX_BATCH_ARTICLES,
     )
 
 

@@ -72,10 +72,15 @@ def serve(
     from service.api.app import create_app
 
     settings = _settings()
+    host = host or settings.host
+    problem = settings.exposure_problem(host)
+    if problem:
+        typer.echo(f"error: {problem}", err=True)
+        raise typer.Exit(2)
     configure_logging(settings.log_level)
     uvicorn.run(
         create_app(settings),
-        host=host or settings.host,
+        host=host,
         port=settings.port if port is None else port,
         log_config=None,
         timeout_graceful_shutdown=round(settings.shutdown_grace_s),

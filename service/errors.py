@@ -61,6 +61,20 @@ class BatchTooLarge(NewsfactsError):
     code = "batch_too_large"
 
 
+class BodyTooLarge(NewsfactsError):
+    """The request body is larger than the configured limit (refused before it is read)."""
+
+    status = 413
+    code = "body_too_large"
+
+
+class ClientDisconnected(NewsfactsError):
+    """The client hung up before the answer; its work was cancelled (nginx's 499)."""
+
+    status = 499
+    code = "client_closed_request"
+
+
 class UnsupportedMediaType(NewsfactsError):
     """The body is not JSON."""
 

@@ -1,13 +1,17 @@
-"""All configuration, read once from `NEWSFACTS_*` environment variables (or a .env file)."""
+"""All configuration, read once from `NEWSFACTS_*` environment variables, and from the
+.env file NEWSFACTS_ENV_FILE names (none by default: never one found in the working
+directory, which whoever controls that directory could plant)."""
 
 from __future__ import annotations
 
+import ipaddress
+import os
 from pathlib import Path
 
 from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from schemas.api import RecallPasses, Strategy, UngroundedPolicy
+from schemas.api import MAX_BATCH_ARTICLES, RecallPasses, Strategy, UngroundedPolicy
 from service.errors import ConfigError
 from service.llm.model_files import QWEN_1_5B, BundledName
 
@@ -21,7 +25,7 @@ class Settings(BaseSettings):
     """Service configuration; the only place the environment is read."""
 
     model_config = SettingsConfigDict(
-        env_prefix="NEWSFACTS_", env_file=".env", extra="ignore", validate_default=True
+        env_prefix="NEWSFACTS_", env_file=None, extra="ignore", validate_default=True
     )
 
     # LLM backend. With no base URL the embedded llama.cpp server is started.
@@ -46,7 +50,23 @@ class Settings(BaseSettings):
         default=2, ge=0, description="Re-asks after schema-invalid output (instructor)."
     )
     token_budget: int = Field(
-        default=60_000, gt=0, description="Tokens one request may spend over all attempts."
+        default=300_000,
+        gt=0,
+        description="Tokens one request (one article) may spend over all its calls and "
+        "attempts; checked before each call, so the last call may pass it. A seed article "
+        "of 12,650 characters spends about 33,000 on the hybrid strategy.",
+    )
+    max_llm_calls: int = Field(
+        default=250,
+        ge=1,
+        description="Model calls one request (one article) may make, retries and re-asks "
+        "included; the hybrid strategy makes about 2.3 per 1,000 characters of news.",
+    )
+    max_candidates: int = Field(
+        default=500,
+        ge=1,
+        description="Candidates each finder keeps per article (names, quotes, numbers, "
+        "attack targets, talks sentences), the first in reading order.",
     )
 
     # Embedded model (used when llm_base_url is unset).
@@ -77,7 +97,18 @@ class Settings(BaseSettings):
     api_token: SecretStr | None = Field(
         default=None, description="When set, /extract requires 'Authorization: Bearer <token>'."
     )
+    allow_open: bool = Field(
+        default=False,
+        description="Serve on a non-loopback address with no NEWSFACTS_API_TOKEN (only "
+        "behind a proxy that authenticates); without it such a start is refused.",
+    )
     max_text_chars: int = Field(default=100_000, gt=0, description="Longer texts get 413.")
+    max_body_bytes: int = Field(
+        default=16 * 1024 * 1024,
+        gt=0,
+        description="Larger request bodies get 413 before they are read (a full batch of "
+        "100,000-character articles, JSON-escaped, fits in the default).",
+    )
     max_inflight: int = Field(
         default=EMBEDDED_LIMITS[0],
         ge=1,
@@ -90,7 +121,10 @@ class Settings(BaseSettings):
         description="Requests waiting; more get 503 (default: 32 embedded, 512 remote).",
     )
     max_batch_items: int = Field(
-        default=16, ge=1, description="Articles one POST /extract/batch may carry; more get 413."
+        default=16,
+        ge=1,
+        le=MAX_BATCH_ARTICLES,
+        description="Articles one POST /extract/batch may carry; more get 413.",
     )
     request_timeout_s: float = Field(default=1800.0, gt=0, description="Deadline; then 504.")
     batch_poll_s: float = Field(
@@ -176,6 +210,24 @@ class Settings(BaseSettings):
             self.max_queue = queue
         return self
 
+    @model_validator(mode="after")
+    def _no_open_listener(self) -> Settings:
+        problem = self.exposure_problem(self.host)
+        if problem:
+            raise ValueError(problem)
+        return self
+
+    def exposure_problem(self, host: str) -> str | None:
+        """Why serving on `host` is refused (beyond loopback, with no token and no explicit
+        NEWSFACTS_ALLOW_OPEN), or None."""
+        if self.api_token is not None or self.allow_open or is_loopback(host):
+            return None
+        return (
+            f"refusing to listen on {host} without a token: set NEWSFACTS_API_TOKEN (clients "
+            "then send 'Authorization: Bearer <token>'), or NEWSFACTS_ALLOW_OPEN=true when a "
+            "proxy in front authenticates"
+        )
+
     @property
     def strategy_prompt(self) -> str | None:
         """The prompt the configured strategy uses when a request names none."""
@@ -189,14 +241,28 @@ class Settings(BaseSettings):
         return self.llm_base_url is None
 
 
-def load_settings(**overrides: object) -> Settings:
-    """Read settings from the environment, turning validation errors into a fixable message."""
+def is_loopback(host: str) -> bool:
+    """True for an address only this machine reaches (127.0.0.0/8, ::1, localhost)."""
+    if host == "localhost":
+        return True
     try:
-        return Settings(**overrides)  # type: ignore[arg-type]
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Read settings from the environment (and NEWSFACTS_ENV_FILE's file, when set),
+    turning validation errors into a fixable message."""
+    env_file = os.environ.get("NEWSFACTS_ENV_FILE") or None
+    if env_file is not None and not Path(env_file).is_file():
+        raise ConfigError(f"NEWSFACTS_ENV_FILE names {env_file!r}, which is not a file")
+    try:
+        return Settings(_env_file=env_file, **overrides)  # type: ignore[call-arg]
     except ValidationError as exc:
         lines = []
         for err in exc.errors():
-            field = ".".join(str(part) for part in err["loc"])
+            field = ".".join(str(part) for part in err["loc"]) or "HOST"
             env = f"NEWSFACTS_{field.upper()}"
             lines.append(f"{env}: {err['msg']}")
         raise ConfigError(

@@ -118,10 +118,11 @@ class BreaksOn:
         messages: list[dict[str, str]],
         response_model: type[T],
         offered: Sequence[type[BaseModel]] = (),
+        budget: int | None = None,
     ) -> LLMResult[T]:
         if any(self.marker in m["content"] for m in messages):
             raise RuntimeError("a bug in our code")
-        return await self.inner.extract(messages, response_model, offered)
+        return await self.inner.extract(messages, response_model, offered, budget)
 
     async def ping(self) -> bool:
         return await self.inner.ping()

@@ -46,10 +46,48 @@ def test_environment_overrides(
     assert getattr(load_settings(), attr) == expected
 
 
-def test_dotenv_file_is_read(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+def test_a_dotenv_file_is_read_only_when_named(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
     monkeypatch.chdir(tmp_path)
     (tmp_path / ".env").write_text("NEWSFACTS_LLM_MODEL=from-dotenv\n")
+    assert load_settings().llm_model != "from-dotenv"  # one in the working directory: no
+    monkeypatch.setenv("NEWSFACTS_ENV_FILE", str(tmp_path / ".env"))
     assert load_settings().llm_model == "from-dotenv"
+
+
+def test_a_named_dotenv_file_that_is_missing_stops_start_up(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setenv("NEWSFACTS_ENV_FILE", str(tmp_path / "nope.env"))
+    with pytest.raises(ConfigError, match="NEWSFACTS_ENV_FILE"):
+        load_settings()
+
+
+@pytest.mark.parametrize(
+    ("env", "refused"),
+    [
+        ({"NEWSFACTS_HOST": "0.0.0.0"}, True),
+        ({"NEWSFACTS_HOST": "::"}, True),
+        ({"NEWSFACTS_HOST": "10.1.2.3"}, True),
+        ({"NEWSFACTS_HOST": "127.0.0.1"}, False),
+        ({"NEWSFACTS_HOST": "::1"}, False),
+        ({"NEWSFACTS_HOST": "localhost"}, False),
+        ({"NEWSFACTS_HOST": "0.0.0.0", "NEWSFACTS_API_TOKEN": "t0ken-long-enough"}, False),
+        ({"NEWSFACTS_HOST": "0.0.0.0", "NEWSFACTS_ALLOW_OPEN": "true"}, False),
+    ],
+)
+def test_no_open_listener_without_a_token(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, env: dict[str, str], refused: bool
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    for key, value in env.items():
+        monkeypatch.setenv(key, value)
+    if refused:
+        with pytest.raises(ConfigError, match="NEWSFACTS_API_TOKEN"):
+            load_settings()
+    else:
+        assert load_settings().host == env["NEWSFACTS_HOST"]
 
 
 @pytest.mark.parametrize("name", ["NEWSFACTS_LLM_API_KEY", "NEWSFACTS_API_TOKEN"])

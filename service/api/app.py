@@ -3,10 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-import hmac
 import logging
-import time
-import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Annotated, Any
@@ -16,12 +13,10 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.openapi.utils import get_openapi
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from schemas.api import (
     BatchRequest,
     BatchResponse,
-    ErrorDetail,
     ErrorResponse,
     ExtractRequest,
     ExtractResponse,
@@ -29,12 +24,11 @@ from schemas.api import (
 )
 from schemas.facts import NewsFacts
 from service.api.batch import extract_item
+from service.api.guard import Guard, error_response, unless_disconnected
 from service.errors import (
-    INTERNAL_ERROR_MESSAGE,
     BatchTooLarge,
     LLMError,
     NewsfactsError,
-    Unauthorized,
     UnsupportedMediaType,
     validation_problems,
 )
@@ -58,7 +52,8 @@ ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
     status: {"model": ErrorResponse, "description": description}
     for status, description in {
         401: "Missing or invalid bearer token (when NEWSFACTS_API_TOKEN is set).",
-        413: "Text longer than NEWSFACTS_MAX_TEXT_CHARS.",
+        413: "Text longer than NEWSFACTS_MAX_TEXT_CHARS (text_too_long), or a body larger "
+        "than NEWSFACTS_MAX_BODY_BYTES (body_too_large).",
         415: "Body is not application/json.",
         422: "Invalid body, empty text or unknown prompt.",
         502: "The LLM failed after retries: llm_timeout, llm_unavailable or llm_invalid_output.",
@@ -66,69 +61,6 @@ ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
         504: "The request deadline passed.",
     }.items()
 }
-
-
-def error_response(
-    status: int, code: str, message: str, retry_after: float | None = None
-) -> JSONResponse:
-    """The one error shape, with the current request id and Retry-After when given."""
-    body = ErrorResponse(
-        error=ErrorDetail(code=code, message=message, request_id=request_id_var.get())
-    )
-    headers = {"Retry-After": str(max(1, round(retry_after)))} if retry_after else None
-    return JSONResponse(body.model_dump(), status_code=status, headers=headers)
-
-
-class RequestIdMiddleware:
-    """Give each request an id (or keep the client's X-Request-ID) and echo it back."""
-
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        """Set the request id for logs and error bodies, and add it as a response header."""
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        given = dict(scope["headers"]).get(b"x-request-id", b"").decode("latin-1")
-        request_id = given if 0 < len(given) <= 128 and given.isprintable() else uuid.uuid4().hex
-        token = request_id_var.set(request_id)
-        started = time.perf_counter()
-        status = 500
-        logged = False
-
-        def access_line() -> None:
-            # One access line per request: no query string, no body.
-            nonlocal logged
-            logged = True
-            log.info(
-                "request",
-                extra={
-                    "method": scope["method"],
-                    "path": scope["path"],
-                    "status": status,
-                    "duration_ms": round((time.perf_counter() - started) * 1000, 1),
-                },
-            )
-
-        async def send_with_id(message: Message) -> None:
-            nonlocal status
-            if message["type"] == "http.response.start":
-                status = message["status"]
-                message.setdefault("headers", [])
-                message["headers"] = [*message["headers"], (b"x-request-id", request_id.encode())]
-            elif message["type"] == "http.response.body" and not message.get("more_body"):
-                # Written before the last byte goes out, so a client that has its answer
-                # can already read the line (written after, the two raced).
-                access_line()
-            await send(message)
-
-        try:
-            await self.app(scope, receive, send_with_id)
-        finally:
-            if not logged:
-                access_line()
-            request_id_var.reset(token)
 
 
 def _openapi(app: FastAPI, settings: Settings) -> dict[str, Any]:
@@ -199,19 +131,8 @@ def create_app(settings: Settings | None = None, llm: StructuredLLM | None = Non
         summary="Typed, source-grounded facts from news articles.",
         lifespan=lifespan,
     )
-    app.add_middleware(RequestIdMiddleware)
+    app.add_middleware(Guard, settings=settings)
     app.openapi = lambda: _openapi(app, settings)  # type: ignore[method-assign]
-
-    def require_token(
-        authorization: Annotated[str | None, Header(include_in_schema=False)] = None,
-    ) -> None:
-        if settings.api_token is None:
-            return
-        expected = f"Bearer {settings.api_token.get_secret_value()}".encode()
-        if not hmac.compare_digest((authorization or "").encode(), expected):
-            raise Unauthorized(
-                "missing or invalid bearer token; send 'Authorization: Bearer <token>'"
-            )
 
     def require_json(
         content_type: Annotated[str | None, Header(include_in_schema=False)] = None,
@@ -247,22 +168,17 @@ def create_app(settings: Settings | None = None, llm: StructuredLLM | None = Non
         response.headers.update(exc.headers or {})  # e.g. Allow on a 405
         return response
 
-    @app.exception_handler(Exception)
-    async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
-        log.exception("unexpected error")
-        return error_response(500, "internal_error", INTERNAL_ERROR_MESSAGE)
-
     @app.post(
         "/extract",
         response_model=ExtractResponse,
         responses=ERROR_RESPONSES,
-        dependencies=[Depends(require_token), Depends(require_json)],
+        dependencies=[Depends(require_json)],
         summary="Extract grounded facts from one article",
     )
     async def extract(body: ExtractRequest, request: Request) -> ExtractResponse:
         """Extract typed facts with evidence spans from one article."""
         pipeline: Pipeline = request.app.state.pipeline
-        return await pipeline.extract(body)
+        return await unless_disconnected(request, pipeline.extract(body))
 
     @app.post(
         "/extract/batch",
@@ -274,7 +190,7 @@ def create_app(settings: Settings | None = None, llm: StructuredLLM | None = Non
                 "description": "More articles than NEWSFACTS_MAX_BATCH_ITEMS (batch_too_large).",
             },
         },
-        dependencies=[Depends(require_token), Depends(require_json)],
+        dependencies=[Depends(require_json)],
         summary="Extract grounded facts from several articles",
     )
     async def extract_batch(body: BatchRequest, request: Request) -> BatchResponse:
@@ -297,8 +213,11 @@ def create_app(settings: Settings | None = None, llm: StructuredLLM | None = Non
                 exc.message = f"articles[{index}]: {exc.message}"
                 raise
         request_id = request_id_var.get()
-        results = await asyncio.gather(
-            *(extract_item(pipeline, article, request_id) for article in body.articles)
+        results = await unless_disconnected(
+            request,
+            asyncio.gather(
+                *(extract_item(pipeline, article, request_id) for article in body.articles)
+            ),
         )
         return BatchResponse(
             results=results,

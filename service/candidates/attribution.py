@@ -13,7 +13,7 @@ from collections.abc import Iterator
 
 from spacy.tokens import Span, Token
 
-from service.candidates.article import Article, NumberCandidate, TargetCandidate
+from service.candidates.article import Article, NumberCandidate, TargetCandidate, ents_in
 from service.candidates.places import country_of
 from service.candidates.quantities import HARM_LEMMAS, clause_says
 from service.candidates.quotes import CUE_LEMMAS, according_to, speaker_of, subject_of
@@ -141,7 +141,7 @@ def _exclude(article: Article, token: Token) -> set[int]:
 
 def _ent_spans(root: Token, labels: frozenset[str], skip: set[int]) -> list[Span]:
     indices = {t.i for t in root.subtree} - skip
-    return [e for e in root.doc.ents if e.label_ in labels and e.start in indices]
+    return [e for e in ents_in(root.sent) if e.label_ in labels and e.start in indices]
 
 
 def _nearest(ents: list[Span], token: Token) -> list[Span]:

@@ -11,7 +11,7 @@ import re
 
 from spacy.tokens import Span, Token
 
-from service.candidates.article import Article, EventCandidate, EventKind
+from service.candidates.article import Article, EventCandidate, EventKind, ents_in
 
 TRIGGERS: dict[EventKind, frozenset[str]] = {
     "talks": frozenset(
@@ -87,7 +87,7 @@ def _format(sentence: Span) -> str | None:
 def _venue(sentence: Span, words: list[Token]) -> str | None:
     """Where the talks were held: a place the sentence puts in or at the clause of one of
     its talks words ("met in Doha")."""
-    for ent in sentence.ents:
+    for ent in ents_in(sentence):
         prep = ent.root.head
         if (
             ent.label_ not in _PLACE_LABELS
@@ -128,7 +128,7 @@ def find_events(article: Article) -> None:
     """Add an EventCandidate per sentence whose words signal talks held (not only wanted
     or planned) and that names a side, with the round, format and venue its words state."""
     for sentence in article.doc.sents:
-        if not any(e.label_ in PARTY_LABELS for e in sentence.ents):
+        if not any(e.label_ in PARTY_LABELS for e in ents_in(sentence)):
             continue
         for kind, lemmas in TRIGGERS.items():
             words = [t for t in sentence if t.pos_ in TRIGGER_POS and t.lemma_.lower() in lemmas]

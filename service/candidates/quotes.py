@@ -105,8 +105,9 @@ def _cue_tokens(article: Article, lo: int, hi: int, quotes: tuple[Quoted, ...]) 
     if span is None:
         return []
     found = []
+    near = [q for q in quotes if q.start < hi and q.end > lo]
     for token in span:
-        if any(q.start <= token.idx < q.end for q in quotes):
+        if any(q.start <= token.idx < q.end for q in near):
             continue
         speech = token.lemma_.lower() in CUE_LEMMAS and token.pos_ in ("VERB", "AUX")
         if speech or according_to(token):

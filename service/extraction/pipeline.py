@@ -32,6 +32,7 @@ from service.errors import (
 )
 from service.extraction.chunking import merge_facts, split_text
 from service.extraction.grounding import CHECK_EXPLANATIONS, drop_ungrounded, ground, iter_facts
+from service.extraction.limits import Allowance
 from service.extraction.strategies import extract_hybrid, extract_nlp, warm_up_hybrid
 from service.llm.protocol import LLMResult, StructuredLLM
 from service.prompts import PromptTemplate, fenced, load_prompt
@@ -55,6 +56,11 @@ def summed(value: NewsFacts, results: list[LLMResult[NewsFacts]]) -> LLMResult[N
         usage=sum((r.usage for r in results), Usage()),
         attempts=sum(r.attempts for r in results),
     )
+
+
+def nothing() -> LLMResult[NewsFacts]:
+    """No facts, at no cost: what a call a cap refused contributes."""
+    return LLMResult(value=NewsFacts(), usage=Usage(), attempts=0)
 
 
 def article_id(text: str) -> str:
@@ -161,35 +167,26 @@ class Pipeline:
         return strategy, prompt
 
     async def extract(self, request: ExtractRequest) -> ExtractResponse:
-        """Extract, ground and describe the facts of one article."""
+        """Extract, ground and describe the facts of one article, within the request's
+        deadline and caps."""
         strategy, prompt = self.check(request)
         policy = request.ungrounded or self.settings.ungrounded
         passes = request.recall_passes or self.settings.recall_passes
+        allowance = Allowance.of(self.settings)
         started = time.perf_counter()
         try:
-            async with asyncio.timeout(self.settings.request_timeout_s):
-                if prompt is None:  # nlp: no model, so no LLM slot to wait for
-                    facts = await extract_nlp(request.text, self.nlp)
-                    total = LLMResult(value=facts, usage=Usage(), attempts=0)
-                else:
-                    async with self._admitted():
-                        if strategy == "hybrid":
-                            total = await extract_hybrid(
-                                request.text, self.nlp, self.llm, prompt,
-                                self.settings.chunk_chars,
-                            )  # fmt: skip
-                        else:
-                            total = await self._extract_llm(request, prompt, policy, passes)
+            async with asyncio.timeout(self.settings.request_timeout_s), self._admitted():
+                total = await self._facts(request, strategy, prompt, policy, passes, allowance)
+                # Grounding searches the text (fuzzy matching on a long article takes
+                # seconds): off the event loop, and inside the deadline.
+                grounded = await asyncio.to_thread(self._grounded, total.value, request.text,
+                                                   policy)  # fmt: skip
         except TimeoutError:
             raise DeadlineExceeded(
                 f"no answer within the {self.settings.request_timeout_s:g} s request deadline "
                 "(NEWSFACTS_REQUEST_TIMEOUT_S)"
             ) from None
-        facts = total.value
-        grounding = ground(facts, request.text)
-        dropped: list[DroppedFact] = []
-        if policy == "drop":
-            facts, grounding, dropped = drop_ungrounded(facts, grounding)
+        facts, grounding, dropped = grounded
         latency_ms = (time.perf_counter() - started) * 1000
         return ExtractResponse(
             article_id=article_id(request.text),
@@ -208,18 +205,65 @@ class Pipeline:
                 latency_ms=round(latency_ms, 1),
                 ungrounded=policy,
                 recall_passes=passes,
+                capped=allowance.capped,
             ),
         )
 
+    async def _facts(
+        self,
+        request: ExtractRequest,
+        strategy: Strategy,
+        prompt: PromptTemplate | None,
+        policy: str,
+        passes: RecallPasses,
+        allowance: Allowance,
+    ) -> LLMResult[NewsFacts]:
+        """The facts the strategy finds, with what its model calls cost."""
+        if prompt is None:  # nlp: no model call
+            facts = await extract_nlp(request.text, self.nlp, allowance)
+            return LLMResult(value=facts, usage=Usage(), attempts=0)
+        if strategy == "hybrid":
+            return await extract_hybrid(
+                request.text, self.nlp, self.llm, prompt, self.settings.chunk_chars, allowance
+            )
+        return await self._extract_llm(request, prompt, policy, passes, allowance)
+
+    @staticmethod
+    def _grounded(
+        facts: NewsFacts, text: str, policy: str
+    ) -> tuple[NewsFacts, list[Grounding], list[DroppedFact]]:
+        """The facts located in the text; the ungrounded ones dropped when the policy says."""
+        grounding = ground(facts, text)
+        if policy == "drop":
+            return drop_ungrounded(facts, grounding)
+        return facts, grounding, []
+
+    async def _call(
+        self, messages: list[dict[str, str]], allowance: Allowance
+    ) -> LLMResult[NewsFacts] | None:
+        """One extraction call within the request's allowance; None when a cap refused it."""
+        if not allowance.take_call():
+            return None
+        result = await self.llm.extract(messages, NewsFacts, budget=allowance.tokens_left)
+        allowance.spend(result)
+        return result
+
     async def _extract_llm(
-        self, request: ExtractRequest, prompt: PromptTemplate, policy: str, passes: RecallPasses
+        self,
+        request: ExtractRequest,
+        prompt: PromptTemplate,
+        policy: str,
+        passes: RecallPasses,
+        allowance: Allowance,
     ) -> LLMResult[NewsFacts]:
         """The llm strategy: the article in pieces, each extracted whole, the facts merged."""
         lanes = asyncio.Semaphore(self.settings.chunk_concurrency)
 
         async def one(piece: str) -> LLMResult[NewsFacts]:
             async with lanes:
-                return await self._extract_piece(prompt, piece, request.title, policy, passes)
+                return await self._extract_piece(
+                    prompt, piece, request.title, policy, passes, allowance
+                )
 
         pieces = split_text(request.text, self.settings.chunk_chars)
         results = await asyncio.gather(*(one(piece) for piece in pieces))
@@ -232,41 +276,41 @@ class Pipeline:
         title: str | None,
         policy: str,
         passes: RecallPasses,
+        allowance: Allowance,
     ) -> LLMResult[NewsFacts]:
         """The LLM calls for one piece of the article (one, or one per recall pass), and the
         re-ask the policy may add."""
         messages = prompt.render(text=fenced(text), title=fenced(title)).messages
-        first = await self._ask(messages, passes)
+        first = await self._ask(messages, passes, allowance)
         if policy != "reask":
             return first  # the merged facts are grounded once, against the whole text
         grounding = ground(first.value, text)
         if not any(entry.checks for entry in grounding):
             return first
-        again = await self.llm.extract(
-            [*messages, *self._feedback(first.value, grounding)], NewsFacts
-        )
-        return summed(again.value, [first, again])
+        again = await self._call([*messages, *self._feedback(first.value, grounding)], allowance)
+        return first if again is None else summed(again.value, [first, again])
 
     async def _ask(
-        self, messages: list[dict[str, str]], passes: RecallPasses
+        self, messages: list[dict[str, str]], passes: RecallPasses, allowance: Allowance
     ) -> LLMResult[NewsFacts]:
         """One call for every list, or (recall passes) one call per group of lists, merged.
 
         The passes run one after another with the same leading messages, so a server that
-        keeps its evaluated prefix (llama.cpp) reads the article once.
+        keeps its evaluated prefix (llama.cpp) reads the article once. A call a cap
+        refused adds nothing.
         """
         if passes == "none":
-            return await self.llm.extract(messages, NewsFacts)
+            return await self._call(messages, allowance) or nothing()
         recall = load_prompt(self.settings.recall_prompt, blocks=("user",))
-        passes = []
+        answers = []
         for group in PASS_GROUPS:
             [note] = recall.render(lists=group).messages
-            passes.append(await self.llm.extract([*messages, note], NewsFacts))
+            answers.append(await self._call([*messages, note], allowance) or nothing())
         value = NewsFacts.model_validate(
-            {name: getattr(p.value, name) for group, p in zip(PASS_GROUPS, passes, strict=True)
+            {name: getattr(p.value, name) for group, p in zip(PASS_GROUPS, answers, strict=True)
              for name in group}
         )  # fmt: skip
-        return summed(value, passes)
+        return summed(value, answers)
 
     def _feedback(self, facts: NewsFacts, grounding: list[Grounding]) -> list[dict[str, str]]:
         """The model's first answer and a message naming each failed fact and check."""

@@ -27,6 +27,7 @@ from service.candidates.quotes import find_quotes
 from service.candidates.targets import find_targets
 from service.extraction.assemble import entity_facts
 from service.extraction.labelled import build_facts
+from service.extraction.limits import Allowance
 from service.extraction.tasks import TOOLS, Labels, pieces, plan
 from service.llm.protocol import LLMResult, StructuredLLM
 from service.prompts import PromptTemplate, fenced
@@ -52,9 +53,10 @@ def read(text: str, nlp: Language, steps: tuple[Step, ...]) -> Article:
     return article
 
 
-async def extract_nlp(text: str, nlp: Language) -> NewsFacts:
+async def extract_nlp(text: str, nlp: Language, allowance: Allowance) -> NewsFacts:
     """spaCy alone: people, organisations, places, and quotes whose speaker the text names."""
     article = await asyncio.to_thread(read, text, nlp, NLP_STEPS)
+    allowance.cap_candidates(article)
     return entity_facts(article)
 
 
@@ -74,18 +76,29 @@ async def extract_hybrid(
     llm: StructuredLLM,
     prompt: PromptTemplate,
     piece_chars: int,
+    allowance: Allowance,
 ) -> LLMResult[NewsFacts]:
     """spaCy finds the candidates; the LLM labels them, one call per candidate, the
-    article sent in pieces of about `piece_chars` (each call carries its piece)."""
+    article sent in pieces of about `piece_chars` (each call carries its piece).
+
+    A candidate the allowance has no call left for keeps no label: it becomes what its
+    words alone make of it, as when the model answers null.
+    """
     article = await asyncio.to_thread(read, text, nlp, HYBRID_STEPS)
+    allowance.cap_candidates(article)
     labels = Labels()
     usage, attempts = Usage(), 0
     for lo, hi in pieces(text, piece_chars):
         for task in plan(article, lo, hi):
+            if not allowance.take_call():
+                continue
             rendered = prompt.render(
                 text=fenced(text[lo:hi].strip()), task=task.name, item=fenced(task.item)
             )
-            result = await llm.extract(rendered.messages, task.model, TOOLS)
+            result = await llm.extract(
+                rendered.messages, task.model, TOOLS, budget=allowance.tokens_left
+            )
+            allowance.spend(result)
             usage, attempts = usage + result.usage, attempts + result.attempts
             task.apply(result.value, labels)
     return LLMResult(value=build_facts(article, labels), usage=usage, attempts=attempts)

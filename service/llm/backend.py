@@ -29,6 +29,7 @@ class NoLLM:
         messages: list[dict[str, str]],
         response_model: type[T],
         offered: Sequence[type[BaseModel]] = (),
+        budget: int | None = None,
     ) -> LLMResult[T]:
         """Refuse: there is no model to ask."""
         raise LLMUnavailable(

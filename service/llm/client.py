@@ -181,8 +181,9 @@ class OpenAIStructuredLLM:
             with attempt:
                 if meter.usage.total >= meter.budget:
                     raise TokenBudgetExceeded(
-                        f"token budget of {meter.budget} spent after {meter.calls} LLM calls "
-                        "without valid output; raise NEWSFACTS_TOKEN_BUDGET or shorten the text"
+                        f"the request's token budget ({meter.budget} left for this call) was "
+                        f"spent after {meter.calls} LLM calls without valid output; raise "
+                        "NEWSFACTS_TOKEN_BUDGET or shorten the text"
                     )
                 meter.calls += 1
                 # httpx's timeout is per read, so a body that trickles in never trips it;
@@ -206,10 +207,11 @@ class OpenAIStructuredLLM:
         messages: list[dict[str, str]],
         response_model: type[T],
         offered: Sequence[type[BaseModel]] = (),
+        budget: int | None = None,
     ) -> LLMResult[T]:
         """Ask for `response_model` as a tool call (the tools `offered` shown beside it);
         map every failure to an LLMError."""
-        meter = _Meter(budget=self.settings.token_budget)
+        meter = _Meter(budget=self.settings.token_budget if budget is None else budget)
         tools = [_tool(m) for m in offered]
 
         async def create(**kwargs: Any) -> Any:

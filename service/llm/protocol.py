@@ -32,12 +32,15 @@ class StructuredLLM(Protocol):
         messages: list[dict[str, str]],
         response_model: type[T],
         offered: Sequence[type[BaseModel]] = (),
+        budget: int | None = None,
     ) -> LLMResult[T]:
         """Return `response_model` parsed from the model's answer, or raise an LLMError.
 
         `offered`: every tool to show the model, the answer's own among them, in a fixed
         order; calls for different answers then send one prompt prefix, which a server that
-        keeps its evaluated prefix (llama.cpp) does not evaluate again.
+        keeps its evaluated prefix (llama.cpp) does not evaluate again. `budget`: tokens
+        this call's attempts may spend (what the request has left); no further attempt
+        starts past it.
         """
         ...
 
