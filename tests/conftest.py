@@ -9,7 +9,7 @@ from typing import Any
 import httpx2
 import pytest
 
-from evals.bench.fake_llm import FakeLLM
+from evals.bench.fake_llm import FakeLLM, labels
 from evals.bench.servers import serve_in_thread
 from service.api.app import create_app
 from service.settings import Settings
@@ -56,6 +56,7 @@ FACTS_004: dict[str, Any] = {
     ],
 }
 
+HYBRID_ANSWERS = labels()
 
 # Reports of evals replayed during the run (the CI gate), printed in the terminal summary.
 EVAL_REPORTS: list[dict[str, Any]] = []

@@ -14,19 +14,13 @@ from hypothesis import HealthCheck, settings
 from evals.bench.fake_llm import FakeLLM, tool_call
 from evals.bench.servers import serve_in_thread
 from service.api.app import create_app
-from tests.conftest import FACTS_004, make_settings
+from tests.conftest import FACTS_004, HYBRID_ANSWERS, make_settings
 
 EXAMPLES_PER_OPERATION = 300
-HYBRID_ANSWERS = {
-    "NumberAnswer": tool_call({"counts": "people", "label": "killed"}),
-    "NameAnswer": tool_call({"kind": "place"}),
-    "SpeakerAnswer": tool_call({"speaker": "Ana Lusk"}),
-    "TalksAnswer": tool_call({"talks": None}),
-}
 
 
-def _settings(llm_url: str) -> Any:
-    return make_settings(llm_base_url=llm_url, max_text_chars=20_000)
+def _settings(llm_url: str, strategy: str = "llm") -> Any:
+    return make_settings(llm_base_url=llm_url, max_text_chars=20_000, strategy=strategy)
 
 
 # A schema-violating text over the limit is refused with 413 text_too_long (the contract's
@@ -40,14 +34,15 @@ schema = schemathesis.openapi.from_dict(
 )
 
 
-@pytest.fixture(scope="module")
-def service_url() -> Iterator[str]:
-    """The real app on 127.0.0.1, answered by a fake LLM that returns seed 004's facts, and
-    a label for every hybrid task."""
-    fake = FakeLLM(default=tool_call(FACTS_004), by_tool=HYBRID_ANSWERS)
+@pytest.fixture(scope="module", params=["llm", "hybrid"])
+def service_url(request: pytest.FixtureRequest) -> Iterator[str]:
+    """The real app on 127.0.0.1 with the llm or the hybrid strategy as its default,
+    answered by a fake LLM that returns seed 004's facts, and a label for every hybrid
+    task."""
+    fake = FakeLLM(default=tool_call(FACTS_004), by_tool=HYBRID_ANSWERS, keep=False)
     with (
         serve_in_thread(fake.app) as llm_url,
-        serve_in_thread(create_app(_settings(f"{llm_url}/v1"))) as url,
+        serve_in_thread(create_app(_settings(f"{llm_url}/v1", request.param))) as url,
     ):
         yield url
 

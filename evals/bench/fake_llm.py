@@ -11,7 +11,7 @@ import json
 import threading
 from collections import deque
 from collections.abc import AsyncIterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from starlette.applications import Starlette
@@ -62,6 +62,16 @@ def tool_call(arguments: Any, usage: tuple[int, int] = (100, 50), **kw: Any) -> 
 def http_error(status: int, headers: dict[str, str] | None = None, body: Any = None) -> Reply:
     """A reply that is an HTTP error with an OpenAI-style error body."""
     return Reply(status=status, headers=headers or {}, body=body or {"error": {"message": "boom"}})
+
+
+def labels() -> dict[str, Reply]:
+    """A label for every hybrid task, as a model would give it (the fake's `by_tool`)."""
+    return {
+        "NumberAnswer": tool_call({"counts": "people", "label": "killed"}),
+        "NameAnswer": tool_call({"kind": "place"}),
+        "SpeakerAnswer": tool_call({"speaker": "Ana Lusk"}),
+        "TalksAnswer": tool_call({"talks": None}),
+    }
 
 
 def asked_tool(body: dict[str, Any]) -> str:
@@ -191,8 +201,9 @@ class FakeLLM:
 def main() -> None:  # pragma: no cover - a separate process in benchmarks
     """Serve the fake on 127.0.0.1: `python -m evals.bench.fake_llm PORT [DELAY_S]`.
 
-    Every request is answered with seed 004's gold facts after DELAY_S seconds; requests
-    are not kept, so a long run does not grow the fake.
+    Every request is answered with seed 004's gold facts after DELAY_S seconds (a hybrid
+    labelling call with a label); requests are not kept, so a long run does not grow the
+    fake.
     """
     import sys
 
@@ -202,7 +213,9 @@ def main() -> None:  # pragma: no cover - a separate process in benchmarks
 
     facts = load_case(GOLD_DIR / "004_8b1c8c72e30bd7ca.yaml").facts.model_dump(mode="json")
     port, delay = int(sys.argv[1]), float(sys.argv[2]) if len(sys.argv) > 2 else 0.0
-    fake = FakeLLM(default=tool_call(facts, usage=(3500, 900), delay_s=delay), keep=False)
+    default = tool_call(facts, usage=(3500, 900), delay_s=delay)
+    by_tool = {name: replace(reply, delay_s=delay) for name, reply in labels().items()}
+    fake = FakeLLM(default=default, keep=False, by_tool=by_tool)
     uvicorn.run(fake.app, host="127.0.0.1", port=port, log_level="warning", access_log=False)
 
 

@@ -7,6 +7,7 @@ import functools
 import json
 import os
 import platform
+import re
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -17,6 +18,7 @@ from rich.table import Table
 from evals.bench import (
     ci_eval_bench,
     embedded_bench,
+    hostile_bench,
     levers,
     replica_bench,
     service_bench,
@@ -28,6 +30,7 @@ BENCHMARKS: dict[str, Callable[[], dict[str, Any]]] = {
     "overhead": service_bench.overhead,
     "concurrency": service_bench.concurrency,
     "soak": service_bench.soak,
+    "hostile": hostile_bench.hostile,  # about a minute
     "ci_eval": ci_eval_bench.ci_eval,
     "embedded": embedded_bench.embedded,  # minutes per seed on 2 cores
     "levers": levers.levers,  # about 3 minutes per server variant
@@ -158,6 +161,8 @@ def print_results(results: dict[str, Any], console: Console | None = None) -> No
                 str(row["memory"]["rss_mb"]),
             )  # fmt: skip
         console.print(table)
+    if "hostile" in results:
+        _print_hostile(results["hostile"], console)
     if "soak" in results:
         s = results["soak"]
         console.print(
@@ -166,6 +171,23 @@ def print_results(results: dict[str, Any], console: Console | None = None) -> No
             f"{s['memory_before']['rss_mb']} -> {s['memory_after']['rss_mb']} MiB "
             f"(peak {s['memory_after']['peak_rss_mb']}); healthy after: {s['still_healthy']}"
         )
+
+
+def _print_hostile(hostile: dict[str, Any], console: Console) -> None:
+    seed = hostile["seed_004"]
+    table = _table(
+        f"bounded work: {hostile['chars']:,}-character hostile articles, hybrid, fake LLM "
+        f"answering at once (seed 004: {seed['seconds']} s, {seed['model_calls']} calls)",
+        ["article", "status", "seconds", "x seed", "model calls", "slowest /healthz", "capped"],
+    )
+    for kind, row in hostile["articles"].items():
+        table.add_row(
+            kind, str(row["status"]), str(row["seconds"]), str(row["ratio_to_seed"]),
+            str(row["model_calls"]), f"{row['slowest_healthz_ms']} ms",
+            ", ".join(sorted({m for line in row["capped"] or [] for m in
+                              re.findall(r"NEWSFACTS_[A-Z_]+", line)})) or "-",
+        )  # fmt: skip
+    console.print(table)
 
 
 def _print_speed(speed: dict[str, Any], console: Console) -> None:

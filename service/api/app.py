@@ -161,6 +161,8 @@ def create_app(settings: Settings | None = None, llm: StructuredLLM | None = Non
 
     @app.exception_handler(StarletteHTTPException)
     async def _http_errors(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        if isinstance(exc.__cause__, NewsfactsError):  # raised while FastAPI read the body
+            return await _our_errors(request, exc.__cause__)
         if exc.status_code == 400:  # FastAPI's "error parsing the body" (e.g. invalid UTF-8)
             return error_response(422, "invalid_request", f"body is not valid JSON: {exc.detail}")
         code = HTTP_CODES.get(exc.status_code, "http_error")

@@ -8,14 +8,36 @@ from functools import cache
 
 import spacy
 from spacy.language import Language
+from spacy.tokens import Doc
 
 from service.candidates.article import Article
 from service.errors import ConfigError
 
-# Control characters other than tab and newlines carry no text; spaCy tokens would keep
-# them, so they become spaces (same length: every offset still points into the input).
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+# Control characters other than tab and newlines carry no text, and neither do bidi marks,
+# zero-width spaces, word joiners and byte-order marks; spaCy tokens would keep them (and
+# "Kyiv\u2069." is no sentence end), so they become spaces (same length: every offset
+# still points into the input). The joiners some scripts spell with (U+200C, U+200D) stay.
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\u061c\u200b\u200e\u200f\u202a-\u202e"
+                      r"\u2060-\u2069\ufeff]")  # fmt: skip
+# A news sentence ends well within this many tokens; a run with no sentence end for longer
+# (a list of 40,000 numbers) is cut, so work per sentence stays bounded.
+MAX_SENTENCE_TOKENS = 150
 _lock = threading.Lock()
+
+
+@Language.component(
+    "newsfacts_bounded_sentences", assigns=["token.is_sent_start"], requires=["token.text"]
+)
+def bounded_sentences(doc: Doc) -> Doc:
+    """Start a sentence after MAX_SENTENCE_TOKENS tokens with no sentence end or line break;
+    the parser keeps these starts and finds the others."""
+    run = 0
+    for token in doc[:-1]:
+        run = 0 if token.text[-1:] in ".!?" or "\n" in token.text else run + 1
+        if run >= MAX_SENTENCE_TOKENS:
+            doc[token.i + 1].is_sent_start = True
+            run = 0
+    return doc
 
 
 @cache
@@ -31,6 +53,8 @@ def load_pipeline(name: str) -> Language:
             f"or install it, e.g. `uv pip install {name}`"
         ) from None
     nlp.max_length = 2_000_000
+    if "parser" in nlp.pipe_names:
+        nlp.add_pipe("newsfacts_bounded_sentences", before="parser")
     return nlp
 
 
