@@ -15,7 +15,7 @@ import yaml
 
 from schemas.api import ExtractRequest, ExtractResponse, RecallPasses, Strategy, UngroundedPolicy
 from schemas.facts import FACT_LISTS
-from service.api.batch import BatchSummary, pending, read_articles, run_batch
+from service.api.batch import BatchSummary, pending, read_articles, repeated_ids, run_batch
 from service.errors import NewsfactsError
 from service.extraction.pipeline import Pipeline
 from service.llm.backend import open_backend
@@ -191,6 +191,13 @@ def batch(
     settings = settings.model_copy(update={"max_queue": max(settings.max_queue, concurrency)})
     configure_logging("WARNING" if settings.log_level.upper() == "INFO" else settings.log_level)
     articles = list(read_articles(source))
+    repeated = repeated_ids(articles)
+    if repeated:
+        lines = [f"  {id_!r}: {', '.join(where)}" for id_, where in sorted(repeated.items())[:20]]
+        typer.echo(f"error: {len(repeated)} ids are given to more than one article (a resumed "
+                   "run could not tell their rows apart); make them unique:\n"
+                   + "\n".join(lines), err=True)  # fmt: skip
+        raise typer.Exit(2)
     if via not in ("local", "batch-api"):
         typer.echo("error: --via is local or batch-api", err=True)
         raise typer.Exit(2)

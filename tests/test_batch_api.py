@@ -138,7 +138,8 @@ def test_a_killed_run_resumes_its_batch_instead_of_submitting_another(
     first = subprocess.Popen([NEWSFACTS, "batch", str(folder), "--out", str(out), "--via",
                               "batch-api"], env=environment, stdout=subprocess.DEVNULL,
                              stderr=subprocess.DEVNULL)  # fmt: skip
-    wait_for(state.is_file, 60, "the batch to be submitted")
+    wait_for(lambda: state.is_file() and any(b["id"] for b in json.loads(state.read_text())[
+        "batches"]), 60, "the batch to be submitted")  # fmt: skip
     first.send_signal(signal.SIGKILL)
     first.wait(10)
     assert fake_llm.batches.created == ["batch_1"]
@@ -156,19 +157,36 @@ def test_a_killed_run_resumes_its_batch_instead_of_submitting_another(
     assert "skipped 20" in again.stdout and fake_llm.batches.created == ["batch_1"]
 
 
-def test_expired_and_failed_items_are_failed_rows(fake_llm: FakeLLM, tmp_path: Path) -> None:
+def test_expired_and_failed_items_are_sent_again_in_the_next_batch(
+    fake_llm: FakeLLM, tmp_path: Path
+) -> None:
     fake_llm.default = tool_call(FACTS_004)
     fake_llm.queue(http_error(500))  # the batch's first line fails
     fake_llm.batches.expire_after = 4  # the window closes after four lines
     folder = _articles(tmp_path / "in", 6)
     r = _batch(fake_llm, str(folder), "--out", str(tmp_path / "bulk.jsonl"), "--via", "batch-api")
-    assert r.returncode == 1  # some articles failed, as in a live run
-    assert "done 3, failed 3" in r.stdout
-    failed = [row for row in _rows(tmp_path / "bulk.jsonl").values() if not row["ok"]]
-    messages = sorted(row["error"]["message"] for row in failed)
-    assert all(row["error"]["code"] == "llm_unavailable" for row in failed)
-    assert sum("completion window expired" in m for m in messages) == 2
-    assert sum("HTTP 500" in m and "boom" in m for m in messages) == 1
+    assert r.returncode == 0, r.stderr
+    assert "done 6, failed 0" in r.stdout
+    assert fake_llm.batches.created == ["batch_1", "batch_2"]
+    [first, second] = (fake_llm.batches.batches[b] for b in fake_llm.batches.created)
+    assert first["request_counts"]["total"] == 6 and second["request_counts"]["total"] == 3
+    answers = side_files_of(tmp_path / "bulk.jsonl")[1].read_text().splitlines()
+    assert len(answers) == 6  # only the answers that came: none of the failures is kept
+
+
+def test_calls_that_never_get_an_answer_are_failed_rows_after_the_last_round(
+    fake_llm: FakeLLM, tmp_path: Path
+) -> None:
+    fake_llm.default = tool_call(FACTS_004)
+    fake_llm.batches.expire_after = 0  # every batch expires before answering anything
+    folder = _articles(tmp_path / "in", 2)
+    r = _batch(fake_llm, str(folder), "--out", str(tmp_path / "bulk.jsonl"), "--via", "batch-api",
+               NEWSFACTS_BATCH_MAX_ROUNDS="2")  # fmt: skip
+    assert r.returncode == 1
+    assert "done 0, failed 2" in r.stdout
+    assert fake_llm.batches.created == ["batch_1", "batch_2"]
+    rows = _rows(tmp_path / "bulk.jsonl").values()
+    assert all("unanswered after 2 batches" in row["error"]["message"] for row in rows)
 
 
 def test_the_embedded_model_has_no_batch_api(tmp_path: Path) -> None:

@@ -7,6 +7,7 @@ live, the answers in an output file, the failures in an error file.
 
 from __future__ import annotations
 
+import asyncio
 import email.parser
 import email.policy
 import json
@@ -36,6 +37,8 @@ class FakeBatches:
     files: dict[str, bytes] = field(default_factory=dict)
     batches: dict[str, dict[str, Any]] = field(default_factory=dict)
     created: list[str] = field(default_factory=list)  # batch ids, in the order created
+    hang_at: set[str] = field(default_factory=set)  # stages whose requests never answer
+    reached: set[str] = field(default_factory=set)  # stages some request has reached
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     def routes(self) -> list[Route]:
@@ -44,6 +47,7 @@ class FakeBatches:
             Route("/v1/files", self._upload, methods=["POST"]),
             Route("/v1/files/{file_id}/content", self._content, methods=["GET"]),
             Route("/v1/batches", self._create, methods=["POST"]),
+            Route("/v1/batches", self._list, methods=["GET"]),
             Route("/v1/batches/{batch_id}", self._retrieve, methods=["GET"]),
         ]
 
@@ -63,9 +67,11 @@ class FakeBatches:
         purpose = str(parts["purpose"].get_content()).strip()
         with self._lock:
             meta = self._file(upload.get_content(), upload.get_filename() or "upload", purpose)
+        await self._stage("upload")
         return JSONResponse(meta)
 
     async def _content(self, request: Request) -> Response:
+        await self._stage("download")
         content = self.files.get(request.path_params["file_id"])
         if content is None:
             return JSONResponse({"error": {"message": "no such file"}}, status_code=404)
@@ -84,10 +90,25 @@ class FakeBatches:
                 "created_at": int(time.time()), "status": "validating",
                 "request_counts": {"total": len(lines), "completed": 0, "failed": 0},
                 "output_file_id": None, "error_file_id": None, "_ready": time.monotonic()
-                + self.delay_s,
+                + self.delay_s, "metadata": body.get("metadata"),
             }  # fmt: skip
             self.created.append(batch_id)
+        await self._stage("create")
         return JSONResponse(self._public(self.batches[batch_id]))
+
+    async def _list(self, request: Request) -> JSONResponse:
+        """The batches, newest first, as OpenAI lists them (one page)."""
+        data = [self._public(self.batches[b]) for b in reversed(self.created)]
+        return JSONResponse({"object": "list", "data": data, "has_more": False,
+                             "first_id": data[0]["id"] if data else None,
+                             "last_id": data[-1]["id"] if data else None})  # fmt: skip
+
+    async def _stage(self, name: str) -> None:
+        """Mark that a request reached stage `name`; hang there when told to (a test then
+        kills the client at that exact point)."""
+        self.reached.add(name)
+        while name in self.hang_at:
+            await asyncio.sleep(0.05)
 
     def _public(self, batch: dict[str, Any]) -> dict[str, Any]:
         return {k: v for k, v in batch.items() if not k.startswith("_")}
@@ -96,6 +117,7 @@ class FakeBatches:
         batch = self.batches.get(request.path_params["batch_id"])
         if batch is None:
             return JSONResponse({"error": {"message": "no such batch"}}, status_code=404)
+        await self._stage(f"poll-{batch['status']}")
         with self._lock:
             if batch["status"] == "validating":
                 batch["status"] = "in_progress"

@@ -22,6 +22,7 @@ from service.errors import (
     validation_problems,
 )
 from service.extraction.pipeline import Pipeline
+from service.files import claimed, write_atomic
 from service.jsonl import json_lines
 
 log = logging.getLogger("newsfacts")
@@ -40,38 +41,73 @@ def read_articles(source: Path) -> Iterator[Article]:
     """Articles from a folder of `.txt` files (id = file stem) or a JSONL file whose lines are
     `/extract` bodies with an `id` (the line number when absent).
 
-    A line that is not a JSON object still yields an article, so it fails as its own row.
+    A file or line that is not UTF-8, or not a JSON object, still yields an article, so it
+    fails as its own row and the others run.
     """
     if source.is_dir():
         for path in sorted(source.glob("*.txt")):
-            yield Article(path.stem, str(path), {"text": path.read_text(encoding="utf-8")})
+            try:
+                body = {"text": path.read_bytes().decode("utf-8")}
+            except UnicodeDecodeError as exc:
+                body = {"_error": f"file is not UTF-8: {exc}"}
+            yield Article(path.stem, str(path), body)
         return
-    with source.open(encoding="utf-8") as lines:
-        for number, body, error in json_lines(lines):
+    with source.open("rb") as lines:
+        for number, raw in enumerate(lines, start=1):
             where = f"{source}:{number}"
+            try:
+                line = raw.decode("utf-8")
+            except UnicodeDecodeError as exc:
+                yield Article(str(number), where, {"_error": f"line is not UTF-8: {exc}"})
+                continue
+            if not line.strip():
+                continue
+            [(_, body, error)] = json_lines([line])
             if error is not None:
                 yield Article(str(number), where, {"_error": f"line is not JSON: {error}"})
-                continue
-            if not isinstance(body, dict):
+            elif not isinstance(body, dict):
                 yield Article(str(number), where, {"_error": "line is not a JSON object"})
-                continue
-            yield Article(str(body.pop("id", number)), where, body)
+            else:
+                yield Article(str(body.pop("id", number)), where, body)
+
+
+def repeated_ids(articles: list[Article]) -> dict[str, list[str]]:
+    """Ids more than one article carries, with where each came from: a run refuses them,
+    since a resumed run could not tell their rows apart."""
+    where: dict[str, list[str]] = {}
+    for article in articles:
+        where.setdefault(article.id, []).append(article.source)
+    return {id_: sources for id_, sources in where.items() if len(sources) > 1}
 
 
 def finished_ids(out: Path) -> set[str]:
     """Ids the output already holds a successful line for (a resumed run skips them)."""
+    return {str(row["id"]) for row in _finished_rows(out)}
+
+
+def _finished_rows(out: Path) -> list[dict[str, Any]]:
+    """The output's successful rows, the first per id, in order."""
+    if not out.is_file():
+        return []
+    rows: dict[str, dict[str, Any]] = {}
+    with out.open(encoding="utf-8", errors="replace") as lines:
+        for _, row, error in json_lines(lines):
+            if error is None and isinstance(row, dict) and row.get("ok") is True:
+                rows.setdefault(str(row.get("id")), row)
+    return list(rows.values())
+
+
+def keep_finished(out: Path) -> set[str]:
+    """Make the output hold only its successful rows, one per id (its failed rows are run
+    again, a line a kill cut short is dropped), rewritten whole only when it held anything
+    else; the finished ids. A resumed run then appends each id once."""
     if not out.is_file():
         return set()
-    done: set[str] = set()
-    with out.open(encoding="utf-8") as lines:
-        for line in lines:
-            try:
-                row = json.loads(line)
-            except ValueError:
-                continue  # a line cut off when the last run was killed
-            if isinstance(row, dict) and row.get("ok") is True:
-                done.add(str(row.get("id")))
-    return done
+    rows = _finished_rows(out)
+    text = "".join(json.dumps(row, ensure_ascii=False) + "\n" for row in rows)
+    if out.read_bytes() != text.encode("utf-8"):
+        write_atomic(out, text)
+    return {str(row["id"]) for row in rows}
 
 
 def pending(articles: list[Article], out: Path) -> list[Article]:
@@ -175,10 +211,25 @@ async def run_batch(
     """Extract every article not already done in `out`, `concurrency` at a time, appending one
     line per article as it finishes; a failed article is a line with its error, not a stop."""
     started = time.perf_counter()
-    todo = pending(articles, out)
-    summary = BatchSummary(skipped=len(articles) - len(todo))
+    with claimed(out):
+        done = keep_finished(out)
+        todo = [a for a in articles if a.id not in done]
+        summary = BatchSummary(skipped=len(articles) - len(todo))
+        await _extract_into(pipeline, todo, out, concurrency, summary, on_item)
+    summary.wall_s = time.perf_counter() - started
+    return summary
+
+
+async def _extract_into(
+    pipeline: Pipeline,
+    todo: list[Article],
+    out: Path,
+    concurrency: int,
+    summary: BatchSummary,
+    on_item: Callable[[BatchItemResult], None] | None,
+) -> None:
+    """Extract the articles `concurrency` at a time, a line appended as each finishes."""
     lanes = asyncio.Semaphore(concurrency)
-    out.parent.mkdir(parents=True, exist_ok=True)
     with out.open("a", encoding="utf-8") as sink:
 
         async def one(article: Article) -> None:
@@ -187,5 +238,3 @@ async def run_batch(
             write_row(sink, article, item, summary, on_item)
 
         await asyncio.gather(*(one(a) for a in todo))
-    summary.wall_s = time.perf_counter() - started
-    return summary

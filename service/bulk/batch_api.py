@@ -12,6 +12,7 @@ ids and every answer downloaded are kept beside the output (`<out>.batch.json`,
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import json
 import logging
 import time
@@ -26,12 +27,13 @@ from service.api.batch import (
     BatchSummary,
     extract_item,
     failed_item,
-    pending,
+    keep_finished,
     write_row,
 )
 from service.bulk.desk import Answer, AnswerDesk, serving
 from service.errors import ConfigError
 from service.extraction.pipeline import Pipeline
+from service.files import claimed, cut_torn_line, write_atomic
 from service.jsonl import json_lines
 from service.llm.client import OpenAIStructuredLLM
 from service.llm.protocol import BatchProvider, BatchStatus
@@ -56,10 +58,8 @@ class _State:
         return cls(path, json.loads(path.read_text(encoding="utf-8"))["batches"])
 
     def save(self) -> None:
-        # Written aside and renamed: a run killed mid-write leaves the old state, not half.
-        aside = self.path.with_suffix(".tmp")
-        aside.write_text(json.dumps({"batches": self.batches}, indent=1) + "\n")
-        aside.replace(self.path)
+        """Written aside and renamed: a run killed mid-write leaves the old state, not half."""
+        write_atomic(self.path, json.dumps({"batches": self.batches}, indent=1) + "\n")
 
 
 def _answers_of(text: str, status: BatchStatus) -> dict[str, Answer]:
@@ -113,7 +113,14 @@ def _read_answers(path: Path) -> dict[str, Answer]:
     return answers
 
 
+def final(answer: Answer) -> bool:
+    """An answer worth keeping: a result, or a refusal that asking again would not change;
+    an expired, failed or throttled call (5xx, 429) is asked again in the next batch."""
+    return answer.status_code < 500 and answer.status_code != 429
+
+
 def _keep(path: Path, answers: dict[str, Answer]) -> None:
+    cut_torn_line(path)  # a line a killed run left half-written
     with path.open("a", encoding="utf-8") as sink:
         for key, a in answers.items():
             sink.write(
@@ -147,15 +154,34 @@ async def run_via_batch_api(
             "NEWSFACTS_LLM_API_KEY) to one with a batch API, e.g. https://api.openai.com/v1"
         )
     started = time.perf_counter()
+    with claimed(out):
+        return await _run(articles, out, settings, provider, concurrency, on_item, on_status,
+                          batch_id, started)  # fmt: skip
+
+
+async def _run(
+    articles: list[Article],
+    out: Path,
+    settings: Settings,
+    provider: BatchProvider,
+    concurrency: int,
+    on_item: Callable[[BatchItemResult], None] | None,
+    on_status: Callable[[BatchStatus], None] | None,
+    batch_id: str | None,
+    started: float,
+) -> BatchSummary:
+    """run_via_batch_api's work, with the output claimed."""
     state_path, answers_path = side_files(out)
     state = _State.load(state_path)
     desk = AnswerDesk(answers=_read_answers(answers_path))
     if batch_id is not None and batch_id not in {b["id"] for b in state.batches}:
         state.batches.append({"id": batch_id, "keys": [], "downloaded": False})
+    await _recover(provider, state)
     for batch in state.batches:  # a killed run's batch: poll it, do not submit it again
         if not batch["downloaded"]:
             await _download(provider, batch, state, desk, answers_path, settings, on_status)
-    todo = pending(articles, out)
+    done = keep_finished(out)
+    todo = [a for a in articles if a.id not in done]
     summary = BatchSummary(skipped=len(articles) - len(todo))
     # The desk answers at once: no transport retries, no queue to wait in.
     local = settings.model_copy(update={"llm_transport_retries": 0,
@@ -167,17 +193,51 @@ async def run_via_batch_api(
             todo = await _round(todo, out, url, local, desk, summary, concurrency, on_item, last)
         if not todo:
             break
-        keys = list(desk.asked)
-        lines = [{"custom_id": k, "method": "POST", "url": ENDPOINT, "body": desk.asked[k]}
-                 for k in keys]  # fmt: skip
-        batch = {"id": await provider.submit(lines), "keys": keys, "downloaded": False}
-        log.warning("batch submitted", extra={"batch": batch["id"], "requests": len(lines)})
-        state.batches.append(batch)
-        state.save()
+        batch = await _submit(provider, desk, state, out)
         desk.asked.clear()
         await _download(provider, batch, state, desk, answers_path, settings, on_status)
     summary.wall_s = time.perf_counter() - started
     return summary
+
+
+def submission_tag(out: Path, keys: list[str]) -> str:
+    """The name a submission goes up under (the batch's metadata): the same output and calls
+    give the same name, so a run killed before it saved the batch's id finds that batch
+    instead of paying for a second one."""
+    material = json.dumps([str(out.resolve()), sorted(keys)]).encode("utf-8")
+    return "newsfacts-" + hashlib.sha256(material).hexdigest()[:32]
+
+
+async def _submit(
+    provider: BatchProvider, desk: AnswerDesk, state: _State, out: Path
+) -> dict[str, Any]:
+    """Send the calls the desk collected as one batch; its entry is saved before the batch
+    is created (without an id) and again with the id."""
+    keys = list(desk.asked)
+    tag = submission_tag(out, keys)
+    batch: dict[str, Any] = {"id": None, "tag": tag, "keys": keys, "downloaded": False}
+    state.batches.append(batch)
+    state.save()
+    lines = [{"custom_id": k, "method": "POST", "url": ENDPOINT, "body": desk.asked[k]}
+             for k in keys]  # fmt: skip
+    batch["id"] = await provider.submit(lines, tag)
+    state.save()
+    log.warning("batch submitted", extra={"batch": batch["id"], "requests": len(lines)})
+    return batch
+
+
+async def _recover(provider: BatchProvider, state: _State) -> None:
+    """Entries a killed run saved before their batch's id: the batch the provider holds
+    under the entry's tag, or (never created) the entry dropped, its calls asked again."""
+    unsaved = [b for b in state.batches if b["id"] is None]
+    for batch in unsaved:
+        found = await provider.find(batch["tag"])
+        if found is None:
+            state.batches.remove(batch)
+        else:
+            batch["id"] = found
+    if unsaved:
+        state.save()
 
 
 async def _download(
@@ -189,7 +249,8 @@ async def _download(
     settings: Settings,
     on_status: Callable[[BatchStatus], None] | None,
 ) -> None:
-    answers = await _collect(provider, batch, settings, on_status)
+    answers = {k: a for k, a in (await _collect(provider, batch, settings, on_status)).items()
+               if final(a)}  # fmt: skip
     _keep(answers_path, answers)
     desk.answers |= answers
     batch["downloaded"] = True

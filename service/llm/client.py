@@ -34,6 +34,7 @@ from service.settings import Settings
 log = logging.getLogger(__name__)
 T = TypeVar("T", bound=BaseModel)
 MAX_RETRY_AFTER_S = 30.0
+BATCH_TAG = "newsfacts_submission"  # the metadata key a batch is submitted under
 
 
 class TokenBudgetExceeded(LLMInvalidOutput):
@@ -266,19 +267,33 @@ class OpenAIBatchProvider:
             max_retries=settings.llm_transport_retries,  # the SDK's own backoff, 429 included
         )
 
-    async def submit(self, lines: list[dict[str, Any]]) -> str:
-        """Upload the lines as a batch JSONL file and create a 24 h batch over it."""
+    async def submit(self, lines: list[dict[str, Any]], tag: str) -> str:
+        """Upload the lines as a batch JSONL file and create a 24 h batch over it, with
+        `tag` in its metadata."""
         payload = "".join(json.dumps(line, ensure_ascii=False) + "\n" for line in lines)
         try:
             uploaded = await self._client.files.create(
                 file=("newsfacts-batch.jsonl", payload.encode("utf-8")), purpose="batch"
             )
             batch = await self._client.batches.create(
-                input_file_id=uploaded.id, endpoint="/v1/chat/completions", completion_window="24h"
+                input_file_id=uploaded.id,
+                endpoint="/v1/chat/completions",
+                completion_window="24h",
+                metadata={BATCH_TAG: tag},
             )
         except openai.OpenAIError as exc:
             raise _map_error(exc) from exc
         return batch.id
+
+    async def find(self, tag: str) -> str | None:
+        """The newest batch whose metadata carries `tag`, among the provider's recent ones."""
+        try:
+            async for batch in self._client.batches.list(limit=100):
+                if (batch.metadata or {}).get(BATCH_TAG) == tag:
+                    return batch.id
+        except openai.OpenAIError as exc:
+            raise _map_error(exc) from exc
+        return None
 
     async def status(self, batch_id: str) -> BatchStatus:
         """The batch as the provider reports it."""

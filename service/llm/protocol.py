@@ -69,8 +69,13 @@ class BatchStatus:
 class BatchProvider(Protocol):
     """A provider's batch engine: submit request lines, see how the batch stands, download."""
 
-    async def submit(self, lines: list[dict[str, Any]]) -> str:
-        """Upload the lines as a JSONL file and create a batch over it; its id."""
+    async def submit(self, lines: list[dict[str, Any]], tag: str) -> str:
+        """Upload the lines as a JSONL file and create a batch over it, named `tag` in its
+        metadata; its id."""
+        ...
+
+    async def find(self, tag: str) -> str | None:
+        """The id of a batch submitted under `tag`, if the provider holds one."""
         ...
 
     async def status(self, batch_id: str) -> BatchStatus:
