@@ -7,6 +7,7 @@ equivalence test decodes with the real model (marked embedded)."""
 from __future__ import annotations
 
 import json
+import threading
 from collections.abc import Iterator
 from typing import Any
 
@@ -121,3 +122,15 @@ def test_checked_grammar_gives_llama_cpp_pythons_greedy_answer(model: Any, item:
     assert ours.tokens == chain.tokens
     assert ours.full_masks <= 4  # the first token and the end, mostly
     json.loads(llama.detokenize(ours.tokens).decode())
+    llama.reset()
+    gone = threading.Event()
+    gone.set()  # the client hung up: decoding stops at the first token
+    stopped = served.decode(prompt, 40, gbnf, 0.0, stop=gone)
+    assert stopped.finish == "cancelled" and stopped.tokens == []
+
+
+def test_a_full_queue_is_refused_with_retry_after(vocab: llama_cpp.Llama) -> None:
+    with TestClient(create_app(Model(vocab, "tiny"), max_queue=0)) as full:
+        r = full.post("/v1/chat/completions", json={"messages": []})
+    assert r.status_code == 503 and r.headers["retry-after"] == "2"
+    assert "waiting" in r.json()["error"]["message"]

@@ -22,6 +22,7 @@ import asyncio
 import ctypes
 import json
 import sys
+import threading
 import time
 import uuid
 from collections.abc import Callable, Sequence
@@ -139,8 +140,11 @@ class Model:
         )
         self.lock = asyncio.Lock()
 
-    def complete(self, body: dict[str, Any]) -> dict[str, Any]:
-        """One chat completion (a forced tool call when `tool_choice` names a tool)."""
+    def complete(
+        self, body: dict[str, Any], stop: threading.Event | None = None
+    ) -> dict[str, Any]:
+        """One chat completion (a forced tool call when `tool_choice` names a tool);
+        decoding ends early once `stop` is set (the client has gone)."""
         tools = body.get("tools") or None
         choice = body.get("tool_choice")
         tool = None
@@ -164,7 +168,7 @@ class Model:
             gbnf = llama_grammar.json_schema_to_gbnf(json.dumps(tool["function"]["parameters"]))
         temperature = float(body.get("temperature", 0.2))
         llama_cpp.llama_perf_context_reset(self.llama.ctx)
-        decoded = self.decode(prompt, limit, gbnf, temperature)
+        decoded = self.decode(prompt, limit, gbnf, temperature, stop=stop)
         llama_cpp.llama_perf_context_print(self.llama.ctx)
         text = self.llama.detokenize(decoded.tokens).decode("utf-8", errors="ignore")
         return self._response(text, tool, decoded.finish, len(prompt), len(decoded.tokens))
@@ -176,6 +180,7 @@ class Model:
         gbnf: str | None,
         temperature: float,
         checked: bool = True,
+        stop: threading.Event | None = None,
     ) -> Decoded:
         """The answer's tokens: greedy with the grammar asked after sampling (`checked`),
         else through llama-cpp-python's own grammar chain (always when sampling)."""
@@ -193,6 +198,9 @@ class Model:
         try:
             for token in self.llama.generate(prompt, **options):
                 if llama_cpp.llama_vocab_is_eog(self.vocab, token):
+                    break
+                if stop is not None and stop.is_set():
+                    decoded.finish = "cancelled"
                     break
                 if grammar is not None:
                     grammar.accept(token)
@@ -232,8 +240,11 @@ class Model:
         }  # fmt: skip
 
 
-def create_app(model: Model) -> Starlette:
-    """The HTTP layer: the model list and chat completions, one completion at a time."""
+def create_app(model: Model, max_queue: int = 16) -> Starlette:
+    """The HTTP layer: the model list and chat completions, one completion at a time, at
+    most `max_queue` waiting (more get 503 with Retry-After); a completion whose client has
+    hung up is skipped, or stopped at its next token."""
+    waiting = 0
 
     async def models(_: Request) -> JSONResponse:
         return JSONResponse(
@@ -247,12 +258,22 @@ def create_app(model: Model) -> Starlette:
             body = None
         if not isinstance(body, dict) or not isinstance(body.get("messages"), list):
             return _error(400, "the body must be a JSON object with a `messages` list")
-        started = time.perf_counter()
-        async with model.lock:
-            try:
-                answer = await asyncio.to_thread(model.complete, body)
-            except (ValueError, KeyError, TypeError) as exc:
-                return _error(400, f"{type(exc).__name__}: {exc}")
+        nonlocal waiting
+        if waiting >= max_queue:
+            return _error(503, f"{waiting} completions waiting; retry later", retry_after=2)
+        started, stop = time.perf_counter(), threading.Event()
+        watch = asyncio.create_task(_set_on_disconnect(request, stop))
+        waiting += 1
+        try:
+            async with model.lock:
+                waiting -= 1
+                if stop.is_set():
+                    return _error(499, "the client closed the connection")
+                answer = await asyncio.to_thread(model.complete, body, stop)
+        except (ValueError, KeyError, TypeError) as exc:
+            return _error(400, f"{type(exc).__name__}: {exc}")
+        finally:
+            watch.cancel()
         ms = round((time.perf_counter() - started) * 1000)
         return JSONResponse(answer, headers={"openai-processing-ms": str(ms)})
 
@@ -264,9 +285,20 @@ def create_app(model: Model) -> Starlette:
     )
 
 
-def _error(status: int, message: str) -> JSONResponse:
+async def _set_on_disconnect(request: Request, stop: threading.Event) -> None:
+    """Set `stop` when the client hangs up (the body has been read: the next message the
+    server gives is the disconnect)."""
+    while (await request.receive())["type"] != "http.disconnect":
+        pass
+    stop.set()
+
+
+def _error(status: int, message: str, retry_after: int | None = None) -> JSONResponse:
+    headers = {"Retry-After": str(retry_after)} if retry_after else None
     return JSONResponse(
-        {"error": {"message": message, "type": "invalid_request_error"}}, status_code=status
+        {"error": {"message": message, "type": "invalid_request_error"}},
+        status_code=status,
+        headers=headers,
     )
 
 
@@ -280,13 +312,15 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--n_ctx", type=int, default=16384)
     parser.add_argument("--n_threads", type=int, default=2)
     parser.add_argument("--n_threads_batch", type=int, default=2)
+    parser.add_argument("--max_queue", type=int, default=16)
     args = parser.parse_args(argv)
     llama = llama_cpp.Llama(
         model_path=args.model, n_ctx=args.n_ctx, n_threads=args.n_threads,
         n_threads_batch=args.n_threads_batch, logits_all=False, verbose=True,
     )  # fmt: skip
     print(f"model server: {args.model_alias} on {args.host}:{args.port}", file=sys.stderr)
-    uvicorn.run(create_app(Model(llama, args.model_alias)), host=args.host, port=args.port)
+    app = create_app(Model(llama, args.model_alias), max_queue=args.max_queue)
+    uvicorn.run(app, host=args.host, port=args.port)
 
 
 if __name__ == "__main__":
