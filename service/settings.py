@@ -1,6 +1,7 @@
-"""All configuration, read once from `NEWSFACTS_*` environment variables, and from the
-.env file NEWSFACTS_ENV_FILE names (none by default: never one found in the working
-directory, which whoever controls that directory could plant)."""
+"""All configuration, read once from `NEWSFACTS_*` environment variables, from the .env
+file NEWSFACTS_ENV_FILE names (none by default: never one found in the working directory,
+which whoever controls that directory could plant), and from secret files in the folder
+NEWSFACTS_SECRETS_DIR names (`newsfacts_api_token`, `newsfacts_llm_api_key`)."""
 
 from __future__ import annotations
 
@@ -15,6 +16,8 @@ from schemas.api import MAX_BATCH_ARTICLES, RecallPasses, Strategy, UngroundedPo
 from service.errors import ConfigError
 from service.llm.model_files import QWEN_1_5B, BundledName
 
+# Variables that say where settings come from, read by load_settings, not settings.
+LOADER_VARIABLES = ("NEWSFACTS_ENV_FILE", "NEWSFACTS_SECRETS_DIR")
 # (in flight, waiting): the embedded model answers one call at a time on the local CPU; a
 # remote endpoint (OpenAI, vLLM) serves many at once, and a load balancer spreads more.
 EMBEDDED_LIMITS = (4, 32)
@@ -257,8 +260,12 @@ def load_settings(**overrides: object) -> Settings:
     env_file = os.environ.get("NEWSFACTS_ENV_FILE") or None
     if env_file is not None and not Path(env_file).is_file():
         raise ConfigError(f"NEWSFACTS_ENV_FILE names {env_file!r}, which is not a file")
+    # Secrets as files (Docker and Kubernetes mount them so): <dir>/newsfacts_api_token, …
+    secrets_dir = os.environ.get("NEWSFACTS_SECRETS_DIR") or None
+    if secrets_dir is not None and not Path(secrets_dir).is_dir():
+        secrets_dir = None  # no secret mounted: the variables alone decide
     try:
-        return Settings(_env_file=env_file, **overrides)  # type: ignore[call-arg]
+        return Settings(_env_file=env_file, _secrets_dir=secrets_dir, **overrides)  # type: ignore[call-arg]
     except ValidationError as exc:
         lines = []
         for err in exc.errors():
