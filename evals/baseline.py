@@ -10,6 +10,7 @@ from pydantic import BaseModel, Field
 
 from evals.datasets import SEEDS
 from schemas.api import RecallPasses, Strategy, UngroundedPolicy
+from service.files import write_atomic
 
 BASELINE_PATH = SEEDS.baseline_path
 DEFAULT_TOLERANCE = 0.01
@@ -59,5 +60,4 @@ def baseline_from_report(
 
 def save_baseline(baseline: Baseline, path: Path = BASELINE_PATH) -> Path:
     """Write the baseline as indented JSON."""
-    path.write_text(json.dumps(baseline.model_dump(), indent=2) + "\n")
-    return path
+    return write_atomic(path, json.dumps(baseline.model_dump(), indent=2) + "\n")

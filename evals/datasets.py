@@ -9,6 +9,7 @@ file's in the folder of its name beside it), so two datasets never mix.
 from __future__ import annotations
 
 import contextlib
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,6 +22,7 @@ from evals.gold_check import row_problem
 from service.jsonl import json_lines
 
 SEEDS_NAME = "seeds"
+SAFE_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,127}")  # a file name, no path
 DATASETS_DIR = ROOT / "evals" / "datasets"  # committed datasets beside the seeds, CI-gated
 
 
@@ -135,6 +137,11 @@ def _jsonl_cases(path: Path) -> Iterator[GoldCase]:
         shape = row_problem(row)
         if shape is not None:
             raise DatasetError(f"{where}: {shape}")
+        if not SAFE_ID.fullmatch(str(row["id"])):
+            raise DatasetError(
+                f"{where}: id {row['id']!r} is not a plain name (letters, digits, '.', '_', "
+                "'-'; at most 128): ids name the cassette and report files"
+            )
         if row["id"] in seen:
             raise DatasetError(f"{where}: id {row['id']!r} given twice")
         seen.add(row["id"])

@@ -10,6 +10,7 @@ from pathlib import Path
 import jinja2
 
 from evals.report import RUNS_DIR
+from service.files import write_atomic
 
 _templates = jinja2.Environment(
     loader=jinja2.FileSystemLoader(Path(__file__).parent / "templates"),
@@ -73,6 +74,4 @@ def write_index(runs_dir: Path = RUNS_DIR) -> Path:
         for r in rows
     ]  # fmt: skip
     page = _templates.get_template("index.html.j2").render(rows=listed, title=runs_dir.name)
-    path = runs_dir / "index.html"
-    path.write_text(page, encoding="utf-8")
-    return path
+    return write_atomic(runs_dir / "index.html", page)

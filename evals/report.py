@@ -19,6 +19,7 @@ from schemas.facts import FACT_LISTS
 from service.api.html_view import TEMPLATES_DIR as VIEW_TEMPLATES_DIR
 from service.api.html_view import segments
 from service.extraction.grounding import align
+from service.files import write_atomic
 from service.settings import Settings
 
 RUNS_DIR = SEEDS.runs_dir  # recorded runs, committed: the prompt-iteration path
@@ -206,16 +207,12 @@ def write_html(report: dict[str, Any], outcomes: list[CaseOutcome], path: Path) 
     html = _templates.get_template("report.html.j2").render(
         report=report, cases=cases, lists=FACT_LISTS
     )
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(html, encoding="utf-8")
-    return path
+    return write_atomic(path, html)
 
 
 def write_json(report: dict[str, Any], path: Path) -> Path:
     """The report as pretty JSON."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(report, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
-    return path
+    return write_atomic(path, json.dumps(report, indent=1, ensure_ascii=False) + "\n")
 
 
 def report_name(report: dict[str, Any]) -> str:

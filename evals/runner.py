@@ -97,9 +97,12 @@ def _cassette(mode: Mode, recording: Recording, article_id: str, root: Path) -> 
     if mode is Mode.REPLAY and not path.is_file():
         raise StaleCassetteError(stale_message(recording, path))
     path.parent.mkdir(parents=True, exist_ok=True)
+    final = path
     if mode is Mode.RECORD:
-        # A recording starts clean: vcrpy's "all" mode would keep old interactions that
-        # no request matches any more (a candidate a finder no longer finds).
+        # A recording starts clean (vcrpy's "all" mode would keep old interactions that no
+        # request matches any more), beside the old cassette, which it replaces only once
+        # it is whole: a run killed or failed mid-recording keeps the old one.
+        path = path.with_name(f".{path.name}.recording")
         path.unlink(missing_ok=True)
     seeded = False
     base = recording.base and cassette_path(recording.base.name, article_id, root)
@@ -114,6 +117,10 @@ def _cassette(mode: Mode, recording: Recording, article_id: str, root: Path) -> 
         yield tape
         if mode is Mode.REPLAY:
             tape.recorded_ms = recorded_ms(cassette)
+    if path != final:
+        if path.is_file():
+            path.replace(final)
+        tape.path = final
 
 
 async def run_gold(

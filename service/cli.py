@@ -18,6 +18,7 @@ from schemas.facts import FACT_LISTS
 from service.api.batch import BatchSummary, pending, read_articles, repeated_ids, run_batch
 from service.errors import NewsfactsError
 from service.extraction.pipeline import Pipeline
+from service.files import write_atomic
 from service.llm.backend import open_backend
 from service.logs import configure_logging
 from service.settings import Settings, load_settings
@@ -338,9 +339,9 @@ def label(
                     typer.echo(f"{path}: not drafted: {why}", err=True)
                     continue
                 article = await asyncio.to_thread(read, text, pipeline.nlp, NLP_STEPS)
-                (out / f"{path.stem}.txt").write_text(text, encoding="utf-8")
+                write_atomic(out / f"{path.stem}.txt", text)
                 draft = draft_yaml(path.stem, str(path), response, article)
-                (out / f"{path.stem}.yaml").write_text(draft, encoding="utf-8")
+                write_atomic(out / f"{path.stem}.yaml", draft)
                 facts = sum(len(getattr(response.facts, n)) for n in FACT_LISTS)
                 typer.echo(f"{path}: {facts} draft facts -> {out / (path.stem + '.yaml')}")
         return failed

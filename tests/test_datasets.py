@@ -78,8 +78,22 @@ def test_a_jsonl_file_keeps_its_artefacts_in_the_folder_of_its_name(tmp_path: Pa
             [{"id": "a", "text": TEXT, "gold": {"people": []}}],
             "quakes.jsonl:1: not a valid gold case (a: fact lists missing",
         ),
+        ([{"id": "../../x", "text": TEXT, "gold": GOLD}], "id '../../x' is not a plain name"),
+        ([{"id": "/etc/x", "text": TEXT, "gold": GOLD}], "id '/etc/x' is not a plain name"),
+        ([{"id": ".hidden", "text": TEXT, "gold": GOLD}], "id '.hidden' is not a plain name"),
+        ([{"id": "x" * 129, "text": TEXT, "gold": GOLD}], "is not a plain name"),
     ],
-    ids=["not-json", "no-gold", "repeated-id", "schema", "lists-missing"],
+    ids=[
+        "not-json",
+        "no-gold",
+        "repeated-id",
+        "schema",
+        "lists-missing",
+        "parent-path",
+        "absolute-path",
+        "hidden",
+        "too-long",
+    ],
 )
 def test_a_bad_jsonl_line_is_named(tmp_path: Path, rows: list[Any], says: str) -> None:
     data = load_dataset(_jsonl(tmp_path / "quakes.jsonl", *rows))

@@ -10,6 +10,7 @@ import jinja2
 from schemas.api import ExtractResponse
 from schemas.facts import FACT_LISTS
 from service.extraction.grounding import iter_facts
+from service.files import write_atomic
 
 TEMPLATES_DIR = Path(__file__).resolve().parent / "templates"
 _env = jinja2.Environment(
@@ -63,6 +64,4 @@ def render_extraction(response: ExtractResponse, text: str) -> str:
 
 def write_extraction(response: ExtractResponse, text: str, path: Path) -> Path:
     """Write the page for one extraction to path."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(render_extraction(response, text), encoding="utf-8")
-    return path
+    return write_atomic(path, render_extraction(response, text))

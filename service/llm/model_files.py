@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Literal
 
 from service.errors import ConfigError
+from service.files import write_atomic
 
 CHUNK = 8 * 1024 * 1024
 
@@ -113,7 +114,7 @@ def _stamp_path(target: Path) -> Path:
 def _stamp(target: Path, sha256: str) -> None:
     st = target.stat()
     record = {"sha256": sha256, "size": st.st_size, "mtime_ns": st.st_mtime_ns}
-    _stamp_path(target).write_text(json.dumps(record))
+    write_atomic(_stamp_path(target), json.dumps(record))
 
 
 def is_verified(target: Path, sha256: str) -> bool:

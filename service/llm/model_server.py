@@ -140,9 +140,7 @@ class Model:
         )
         self.lock = asyncio.Lock()
 
-    def complete(
-        self, body: dict[str, Any], stop: threading.Event | None = None
-    ) -> dict[str, Any]:
+    def complete(self, body: dict[str, Any], stop: threading.Event | None = None) -> dict[str, Any]:
         """One chat completion (a forced tool call when `tool_choice` names a tool);
         decoding ends early once `stop` is set (the client has gone)."""
         tools = body.get("tools") or None
