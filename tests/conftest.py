@@ -63,10 +63,18 @@ EVAL_REPORTS: list[dict[str, Any]] = []
 
 
 def pytest_terminal_summary(terminalreporter: Any) -> None:
-    """Print the replayed eval's scores (from the CI gate test) at the end of the run."""
+    """Print what did not run and why, and the replayed eval's scores (from the CI gate
+    test), at the end of the run."""
     from rich.console import Console
 
     from evals.report import print_table
+
+    skipped = terminalreporter.stats.get("skipped", [])
+    if skipped:
+        terminalreporter.section("did not run", yellow=True)
+        for report in skipped:
+            reason = report.longrepr[2] if isinstance(report.longrepr, tuple) else report.longrepr
+            terminalreporter.write_line(f"{report.nodeid}: {reason}")
 
     for report in EVAL_REPORTS:
         terminalreporter.section("eval replayed from cassettes")
@@ -148,6 +156,22 @@ def start_service(fake_llm: FakeLLM) -> Iterator[Callable[..., httpx2.Client]]:
             item.close()
         else:
             item.__exit__(None, None, None)
+
+
+@pytest.fixture(scope="session")
+def nginx_path() -> str:
+    """The nginx executable; without one the test does not run, and says so in the summary
+    (under CI, where .ci/run installs it, a missing nginx fails instead)."""
+    import os
+
+    from evals.bench.balancer import NoNginx, nginx_binary
+
+    try:
+        return nginx_binary()
+    except NoNginx as exc:
+        if os.environ.get("CI"):
+            pytest.fail(f"{exc}; under CI a missing nginx fails")
+        pytest.skip(str(exc))
 
 
 @pytest.fixture(scope="session")

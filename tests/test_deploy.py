@@ -103,13 +103,11 @@ def test_compose_balances_as_the_tested_recipe_does() -> None:
     assert upstreams == [n for n in compose["services"] if n.startswith("newsfacts-")]
 
 
-def test_the_nginx_recipe_is_valid(tmp_path: Path) -> None:
+def test_the_nginx_recipe_is_valid(tmp_path: Path, nginx_path: str) -> None:
     import subprocess
 
-    from evals.bench.balancer import nginx_binary
-
     (tmp_path / "nginx.conf").write_text((DEPLOY / "nginx.conf").read_text(encoding="utf-8"))
-    args = [nginx_binary(), "-t", "-c", str(tmp_path / "nginx.conf"), "-p", str(tmp_path)]
+    args = [nginx_path, "-t", "-c", str(tmp_path / "nginx.conf"), "-p", str(tmp_path)]
     r = subprocess.run(args, capture_output=True, text=True, timeout=30)
     assert r.returncode == 0, r.stderr
     assert "syntax is ok" in r.stderr

@@ -61,7 +61,7 @@ def replica(fake_llm: FakeLLM, tmp_path: Path) -> Iterator[Callable[..., tuple[A
 
 
 @pytest.fixture
-def balancer(tmp_path: Path) -> Iterator[Callable[[list[str]], str]]:
+def balancer(tmp_path: Path, nginx_path: str) -> Iterator[Callable[[list[str]], str]]:
     """Run the committed nginx recipe in front of the given replica URLs; its URL."""
     with contextlib.ExitStack() as stack:
         yield lambda upstreams: stack.enter_context(nginx(upstreams, tmp_path / "nginx.log"))
