@@ -13,7 +13,14 @@ import typer
 import uvicorn
 import yaml
 
-from schemas.api import ExtractRequest, ExtractResponse, RecallPasses, Strategy, UngroundedPolicy
+from schemas.api import (
+    BatchItemResult,
+    ExtractRequest,
+    ExtractResponse,
+    RecallPasses,
+    Strategy,
+    UngroundedPolicy,
+)
 from schemas.facts import FACT_LISTS
 from service.api.batch import BatchSummary, pending, read_articles, repeated_ids, run_batch
 from service.errors import NewsfactsError
@@ -21,6 +28,7 @@ from service.extraction.pipeline import Pipeline
 from service.files import write_atomic
 from service.llm.backend import open_backend
 from service.logs import configure_logging
+from service.progress import Step, steps
 from service.settings import Settings, load_settings
 
 app = typer.Typer(help="Typed, source-grounded facts from news articles.", no_args_is_help=True)
@@ -182,8 +190,6 @@ def batch(
     ] = None,
 ) -> None:
     """Extract many articles, one JSON line each; resumable, failures recorded, not fatal."""
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
-
     if not source.exists():
         typer.echo(f"error: no such file or folder: {source}", err=True)
         raise typer.Exit(2)
@@ -206,49 +212,49 @@ def batch(
         typer.echo("error: --batch-id goes with --via batch-api", err=True)
         raise typer.Exit(2)
 
-    async def through_batch_api(progress: Progress) -> BatchSummary:
+    def item_note(item: BatchItemResult) -> str:
+        return "ok" if item.error is None else f"failed ({item.error.code})"
+
+    async def through_batch_api(step: Step) -> BatchSummary:
         from service.bulk.batch_api import run_via_batch_api
         from service.llm.client import OpenAIBatchProvider
 
-        task = progress.add_task("extracting", total=len(pending(articles, out)))
-        polled = progress.add_task("batch", total=None, visible=False)
+        seen: set[str] = set()
 
         def on_status(s: Any) -> None:
-            progress.update(polled, visible=True, total=s.total or None, completed=s.completed,
-                            description=f"batch {s.id} {s.status}")  # fmt: skip
+            if s.status not in seen:  # a line per change, not per poll
+                seen.add(s.status)
+                typer.echo(f"batch {s.id}: {s.status} ({s.completed}/{s.total})", err=True)
 
         provider = OpenAIBatchProvider(settings)
         try:
             return await run_via_batch_api(
                 articles, out, settings, provider, concurrency=max(concurrency, 8),
-                on_item=lambda _: progress.advance(task), on_status=on_status,
+                on_item=lambda item: step(item_note(item)), on_status=on_status,
                 batch_id=batch_id,
             )  # fmt: skip
         finally:
             await provider.close()
 
-    async def go(progress: Progress) -> BatchSummary:
+    async def go(step: Step) -> BatchSummary:
         if via == "batch-api":
-            return await through_batch_api(progress)
-        todo = len(pending(articles, out))
-        if not todo:  # all done already: no need to start the model
-            return BatchSummary(skipped=len(articles))
-        task = progress.add_task("extracting", total=todo)
+            return await through_batch_api(step)
         async with open_backend(settings) as backend:
             pipeline = Pipeline(backend.llm, settings)
-            summary = await run_batch(
-                pipeline, articles, out, concurrency, on_item=lambda _: progress.advance(task)
+            return await run_batch(
+                pipeline, articles, out, concurrency, on_item=lambda item: step(item_note(item))
             )
-        return summary
 
-    columns = (*Progress.get_default_columns()[:1], BarColumn(), MofNCompleteColumn(),
-               TimeElapsedColumn())  # fmt: skip
-    try:
-        with Progress(*columns, transient=True) as progress:
-            summary = asyncio.run(go(progress))
-    except NewsfactsError as exc:
-        typer.echo(f"error [{exc.code}]: {exc.message}", err=True)
-        raise typer.Exit(1) from None
+    todo = len(pending(articles, out))
+    if via == "local" and not todo:  # all done already: no need to start the model
+        summary = BatchSummary(skipped=len(articles))
+    else:
+        try:
+            with steps("extracting", todo) as step:
+                summary = asyncio.run(go(step))
+        except NewsfactsError as exc:
+            typer.echo(f"error [{exc.code}]: {exc.message}", err=True)
+            raise typer.Exit(1) from None
     errors = ", ".join(f"{code} {n}" for code, n in sorted(summary.errors.items()))
     typer.echo(
         f"done {summary.done}, failed {summary.failed}{f' ({errors})' if errors else ''}, "
@@ -301,6 +307,14 @@ def bench(
     print_results(run(names, other_build=other_build, baseline=baseline))
 
 
+def _case_note(outcome: Any) -> str:
+    """A finished eval case in a few words: its id, and its error or facts."""
+    if outcome.error is not None:
+        return f"{outcome.case.article_id}: failed ({outcome.error})"
+    facts = sum(len(getattr(outcome.predicted, n)) for n in FACT_LISTS) if outcome.predicted else 0
+    return f"{outcome.case.article_id}: {facts} facts"
+
+
 @app.command()
 def label(
     articles: Annotated[list[Path], typer.Argument(help="Article .txt files to draft gold for.")],
@@ -324,6 +338,8 @@ def label(
     settings = _settings()
     configure_logging("WARNING" if settings.log_level.upper() == "INFO" else settings.log_level)
     out.mkdir(parents=True, exist_ok=True)
+    backend = "the embedded model (it starts first)" if settings.embedded else settings.llm_base_url
+    typer.echo(f"drafting {len(todo)} articles with {backend}", err=True)
 
     async def go() -> int:
         failed = 0
@@ -491,7 +507,6 @@ def eval_run(
     """Run the gold set (live, --record, or --replay) and print, save and render the scores."""
     if ctx.invoked_subcommand is not None:
         return
-    from rich.progress import Progress
 
     from evals.cassettes import StaleCassetteError
     from evals.gold import joined_case
@@ -547,9 +562,13 @@ def eval_run(
         if article
         else ""
     )
-    with Progress(disable=mode is Mode.REPLAY, transient=True) as progress:
-        task = progress.add_task(f"{mode} {prompt}", total=len(cases) * samples)
-        advance = lambda _: progress.advance(task)  # noqa: E731
+    shown = (
+        contextlib.nullcontext(lambda _: None)  # a replay takes seconds
+        if mode is Mode.REPLAY
+        else steps(f"{mode} {prompt}", len(cases) * samples)
+    )
+    with shown as step:
+        advance = lambda outcome: step(_case_note(outcome))  # noqa: E731
         try:
             if samples > 1:
                 runs = asyncio.run(run_samples(cases, settings, prompt, samples, advance,

@@ -127,6 +127,8 @@ def test_a_line_cut_short_by_a_kill_is_dropped_not_glued_to_the_next(
     again = _run(fake_llm, str(folder), "--out", str(out))
     assert again.returncode == 0, again.stderr
     assert "done 1," in again.stdout
+    # not a terminal: a line per article, so a long run is never silent
+    assert "extracting: 1 to do" in again.stderr and "extracting: 1/1 ok" in again.stderr
     _assert_each_once_and_ok(out, 3)
 
 

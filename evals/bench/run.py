@@ -25,6 +25,8 @@ from evals.bench import (
     speed_bench,
 )
 from evals.bench.harness import RESULTS_PATH
+from service.files import write_atomic
+from service.progress import steps
 
 BENCHMARKS: dict[str, Callable[[], dict[str, Any]]] = {
     "overhead": service_bench.overhead,
@@ -68,10 +70,12 @@ def run(
         )
     if baseline is not None:
         benchmarks["speed"] = functools.partial(speed_bench.speed, baseline)
-    for name in names:
-        started = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
-        results[name] = {"run_at": started, **benchmarks[name]()}
-        path.write_text(json.dumps(results, indent=1) + "\n")
+    with steps("bench", len(names)) as step:
+        for name in names:
+            started = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+            results[name] = {"run_at": started, **benchmarks[name]()}
+            write_atomic(path, json.dumps(results, indent=1) + "\n")
+            step(name)
     return results
 
 
