@@ -239,3 +239,31 @@ def test_readyz_reports_the_load_and_turns_503_when_saturated(
         assert int(full.headers["retry-after"]) >= 1
         assert [f.result().status_code for f in busy] == [200, 200]
     assert client.get("/readyz").json()["saturated"] is False
+
+
+def test_when_one_piece_fails_the_others_are_cancelled() -> None:
+    import asyncio
+
+    from service.extraction.pipeline import all_or_none
+
+    cancelled: list[str] = []
+
+    async def slow(name: str) -> str:
+        try:
+            await asyncio.sleep(30)
+        except asyncio.CancelledError:
+            cancelled.append(name)
+            raise
+        return name
+
+    async def fails() -> str:
+        await asyncio.sleep(0.01)
+        raise RuntimeError("the LLM failed")
+
+    async def go() -> None:
+        with pytest.raises(RuntimeError):
+            await all_or_none([slow("a"), fails(), slow("b")])
+        await asyncio.sleep(0)  # let the cancellations land
+
+    asyncio.run(go())
+    assert sorted(cancelled) == ["a", "b"]

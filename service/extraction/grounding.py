@@ -71,7 +71,9 @@ _TRANSLATE = str.maketrans(
 _SPACE = re.compile(r"\s+")
 
 
-@lru_cache(maxsize=16)  # one article is normalised once, not once per fact
+# One article is normalised once per grounding, not once per fact; the few kept are the
+# articles being grounded now (a 100,000-character one holds about 4 MB of offsets).
+@lru_cache(maxsize=4)
 def normalize_with_map(text: str) -> tuple[str, list[int]]:
     """Casefold, strip accents, unify quotes/dashes, collapse whitespace; map output to input."""
     out: list[str] = []
@@ -94,10 +96,19 @@ def normalize_with_map(text: str) -> tuple[str, list[int]]:
     return "".join(out), index
 
 
-@lru_cache(maxsize=1024)
+SHORT_CHARS = 1000  # names and evidence are kept normalised; whole articles are not
+
+
 def normalize(text: str) -> str:
     """The normalised form used for matching, without the offset map."""
+    if len(text) <= SHORT_CHARS:
+        return _normalize_short(text)
     return _SPACE.sub(" ", normalize_with_map(text)[0]).strip()
+
+
+@lru_cache(maxsize=4096)
+def _normalize_short(text: str) -> str:
+    return _SPACE.sub(" ", normalize_with_map.__wrapped__(text)[0]).strip()
 
 
 def align(evidence: str, text: str) -> tuple[int | None, int | None, str]:

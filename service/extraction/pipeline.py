@@ -6,8 +6,9 @@ import asyncio
 import hashlib
 import logging
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Coroutine
 from contextlib import asynccontextmanager
+from typing import Any, TypeVar
 
 from schemas.api import (
     DroppedFact,
@@ -39,6 +40,7 @@ from service.prompts import PromptTemplate, fenced, load_prompt
 from service.settings import Settings
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 HYBRID_PROMPT_PREFIX = "hybrid_"
 # The `lists` recall passes: one LLM call per group, each group's lists kept from its call.
@@ -61,6 +63,18 @@ def summed(value: NewsFacts, results: list[LLMResult[NewsFacts]]) -> LLMResult[N
 def nothing() -> LLMResult[NewsFacts]:
     """No facts, at no cost: what a call a cap refused contributes."""
     return LLMResult(value=NewsFacts(), usage=Usage(), attempts=0)
+
+
+async def all_or_none(calls: list[Coroutine[Any, Any, T]]) -> list[T]:
+    """Every call's result, run side by side; when one fails, the others are cancelled
+    (asyncio.gather would leave them running for an answer nobody reads)."""
+    tasks = [asyncio.ensure_future(call) for call in calls]
+    try:
+        return list(await asyncio.gather(*tasks))
+    except BaseException:
+        for task in tasks:
+            task.cancel()
+        raise
 
 
 def article_id(text: str) -> str:
@@ -266,7 +280,7 @@ class Pipeline:
                 )
 
         pieces = split_text(request.text, self.settings.chunk_chars)
-        results = await asyncio.gather(*(one(piece) for piece in pieces))
+        results = await all_or_none([one(piece) for piece in pieces])
         return summed(merge_facts([r.value for r in results]), list(results))
 
     async def _extract_piece(
