@@ -57,7 +57,7 @@ async def extract_nlp(text: str, nlp: Language, allowance: Allowance) -> NewsFac
     """spaCy alone: people, organisations, places, and quotes whose speaker the text names."""
     article = await asyncio.to_thread(read, text, nlp, NLP_STEPS)
     allowance.cap_candidates(article)
-    return entity_facts(article)
+    return await asyncio.to_thread(entity_facts, article)
 
 
 WARM_UP_ITEM = "[[3]] people were hurt."
@@ -101,4 +101,5 @@ async def extract_hybrid(
             allowance.spend(result)
             usage, attempts = usage + result.usage, attempts + result.attempts
             task.apply(result.value, labels)
-    return LLMResult(value=build_facts(article, labels), usage=usage, attempts=attempts)
+    facts = await asyncio.to_thread(build_facts, article, labels)  # seconds on a long one
+    return LLMResult(value=facts, usage=usage, attempts=attempts)
