@@ -117,6 +117,16 @@ class Usage(BaseModel):
         )
 
 
+class CallsAtOnce(BaseModel):
+    """The caps on model calls in flight at once."""
+
+    article: int = Field(
+        description="This article's calls (NEWSFACTS_ARTICLE_LLM_CALLS on the hybrid "
+        "strategy, NEWSFACTS_CHUNK_CONCURRENCY pieces on the llm strategy)."
+    )
+    every_request: int = Field(description="Every request's calls together (NEWSFACTS_LLM_CALLS).")
+
+
 class Meta(BaseModel):
     """How a response was produced."""
 
@@ -135,6 +145,9 @@ class Meta(BaseModel):
     ungrounded: UngroundedPolicy = Field(default="flag", description="Grounding policy applied.")
     recall_passes: RecallPasses = Field(default="none", description="Recall passes applied.")
     latency_ms: float
+    calls_at_once: CallsAtOnce | None = Field(
+        default=None, description="The caps on model calls in flight that applied."
+    )
     capped: list[str] = Field(
         default_factory=list,
         description="What the request's caps cut (candidates per article, model calls and "

@@ -22,6 +22,10 @@ LOADER_VARIABLES = ("NEWSFACTS_ENV_FILE", "NEWSFACTS_SECRETS_DIR")
 # remote endpoint (OpenAI, vLLM) serves many at once, and a load balancer spreads more.
 EMBEDDED_LIMITS = (4, 32)
 REMOTE_LIMITS = (64, 512)
+# (calls of one article at once, calls of all requests at once): the embedded server
+# answers one call at a time, so more only queue there; an API answers them side by side.
+EMBEDDED_CALLS = (1, 4)
+REMOTE_CALLS = (16, 256)
 
 
 class Settings(BaseSettings):
@@ -123,6 +127,18 @@ class Settings(BaseSettings):
         ge=0,
         description="Requests waiting; more get 503 (default: 32 embedded, 512 remote).",
     )
+    article_llm_calls: int = Field(
+        default=EMBEDDED_CALLS[0],
+        ge=1,
+        description="Model calls of one article in flight at once (default: 1 on the "
+        "embedded model, 16 on a remote endpoint, which answers them side by side).",
+    )
+    llm_calls: int = Field(
+        default=EMBEDDED_CALLS[1],
+        ge=1,
+        description="Model calls of every request in flight at once (default: 4 embedded, "
+        "256 remote).",
+    )
     max_batch_items: int = Field(
         default=16,
         ge=1,
@@ -211,6 +227,11 @@ class Settings(BaseSettings):
             self.max_inflight = inflight
         if "max_queue" not in self.model_fields_set:
             self.max_queue = queue
+        article_calls, calls = EMBEDDED_CALLS if self.embedded else REMOTE_CALLS
+        if "article_llm_calls" not in self.model_fields_set:
+            self.article_llm_calls = article_calls
+        if "llm_calls" not in self.model_fields_set:
+            self.llm_calls = calls
         return self
 
     @model_validator(mode="after")

@@ -184,7 +184,8 @@ def test_a_request_that_fits_its_caps_says_nothing_was_capped(
 def test_the_token_budget_is_per_request(fake_llm: FakeLLM, start_service: Any) -> None:
     fake_llm.by_tool.update({k: tool_call(v.arguments, usage=(900, 100))
                              for k, v in labels().items()})  # fmt: skip
-    client = start_service(strategy="hybrid", token_budget=3000)
+    # one call at a time: side by side, the calls in flight when the budget runs out finish
+    client = start_service(strategy="hybrid", token_budget=3000, article_llm_calls=1)
     text = " ".join(f"{n} people were killed in Town{n}." for n in range(10, 30))
     response = client.post("/extract", json={"text": text})
     assert response.status_code == 200
@@ -198,7 +199,7 @@ def test_a_client_that_hangs_up_has_its_work_cancelled(
 ) -> None:
     fake_llm.by_tool.update({k: tool_call(v.arguments, delay_s=0.3)
                              for k, v in labels().items()})  # fmt: skip
-    client = start_service(strategy="hybrid")
+    client = start_service(strategy="hybrid", article_llm_calls=2)
     text = " ".join(f"{n} people were killed in Town{n}." for n in range(10, 60))
     base = str(client.base_url)
 

@@ -244,7 +244,7 @@ def test_readyz_reports_the_load_and_turns_503_when_saturated(
 def test_when_one_piece_fails_the_others_are_cancelled() -> None:
     import asyncio
 
-    from service.extraction.pipeline import all_or_none
+    from service.extraction.limits import all_or_none
 
     cancelled: list[str] = []
 

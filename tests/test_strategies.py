@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from evals.bench.fake_llm import FakeLLM, http_error, tool_call
+from evals.bench.fake_llm import FakeLLM, http_error, labels, tool_call
 from schemas.api import ExtractRequest
 from service.extraction.pipeline import Pipeline
 from service.llm.backend import NoLLM
@@ -203,3 +203,47 @@ def test_a_failed_warm_up_is_logged_not_raised(
     pipeline = _pipeline(fake_llm, strategy="hybrid", llm_transport_retries=1)
     assert asyncio.run(pipeline.warm_up()) is None
     assert "warm-up call failed" in caplog.text
+
+
+TALLY = " ".join(f"{n} people were killed in Town{n} on Monday." for n in range(11, 19))
+
+
+@pytest.mark.parametrize(("article_calls", "peak"), [(1, 1), (4, 4)])
+def test_an_articles_calls_run_side_by_side_up_to_its_cap(
+    fake_llm: FakeLLM, start_service: Any, article_calls: int, peak: int
+) -> None:
+    fake_llm.by_tool = {k: tool_call(v.arguments, delay_s=0.2) for k, v in labels().items()}
+    client = start_service(strategy="hybrid", article_llm_calls=article_calls)
+    response = client.post("/extract", json={"text": TALLY})
+    assert response.status_code == 200, response.text
+    assert response.json()["meta"]["attempts"] >= 8
+    assert response.json()["meta"]["calls_at_once"] == {"article": article_calls,
+                                                       "every_request": 256}  # fmt: skip
+    assert fake_llm.peak_in_flight == peak
+
+
+def test_every_requests_calls_together_stay_under_the_global_cap(
+    fake_llm: FakeLLM, start_service: Any
+) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    fake_llm.by_tool = {k: tool_call(v.arguments, delay_s=0.2) for k, v in labels().items()}
+    client = start_service(strategy="hybrid", article_llm_calls=4, llm_calls=3)
+    with ThreadPoolExecutor(3) as pool:
+        statuses = list(pool.map(lambda _: client.post("/extract", json={"text": TALLY})
+                                 .status_code, range(3)))  # fmt: skip
+    assert statuses == [200, 200, 200]
+    assert fake_llm.peak_in_flight == 3
+
+
+def test_the_facts_do_not_depend_on_how_many_calls_ran_at_once(
+    fake_llm: FakeLLM, start_service: Any
+) -> None:
+    # each tool answers after its own delay, so answers come back out of the asking order
+    delays = (0.15, 0.0, 0.1, 0.05)
+    fake_llm.by_tool = {k: tool_call(v.arguments, delay_s=d)
+                        for (k, v), d in zip(labels().items(), delays, strict=True)}  # fmt: skip
+    one = start_service(strategy="hybrid", article_llm_calls=1)
+    many = start_service(strategy="hybrid", article_llm_calls=8)
+    facts = [c.post("/extract", json={"text": TALLY}).json()["facts"] for c in (one, many)]
+    assert facts[0] == facts[1] and facts[0]["casualties"]

@@ -99,6 +99,9 @@ class FakeLLM:
         self.keep = keep
         self.model = model
         self.script: deque[Reply] = deque()
+        # Delayed replies being waited on now, and the most ever at once.
+        self.in_flight = 0
+        self.peak_in_flight = 0
         self.requests: list[dict[str, Any]] = []
         self.headers: list[dict[str, str]] = []
         # (host, port) of the connection each request came over: one client, one port.
@@ -147,7 +150,12 @@ class FakeLLM:
             )
         reply = self._next(body)
         if reply.delay_s:
-            await asyncio.sleep(reply.delay_s)
+            self.in_flight += 1
+            self.peak_in_flight = max(self.peak_in_flight, self.in_flight)
+            try:
+                await asyncio.sleep(reply.delay_s)
+            finally:
+                self.in_flight -= 1
         if reply.status != 200 or reply.body is not None:
             content = reply.body if isinstance(reply.body, str) else json.dumps(reply.body)
             return Response(

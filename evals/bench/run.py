@@ -33,6 +33,7 @@ BENCHMARKS: dict[str, Callable[[], dict[str, Any]]] = {
     "concurrency": service_bench.concurrency,
     "soak": service_bench.soak,
     "hostile": hostile_bench.hostile,  # about a minute
+    "side_by_side": service_bench.side_by_side,  # seed 004's hybrid calls, 1 s each
     "ci_eval": ci_eval_bench.ci_eval,
     "embedded": embedded_bench.embedded,  # minutes per seed on 2 cores
     "levers": levers.levers,  # about 3 minutes per server variant
@@ -165,6 +166,15 @@ def print_results(results: dict[str, Any], console: Console | None = None) -> No
                 str(row["memory"]["rss_mb"]),
             )  # fmt: skip
         console.print(table)
+    if "side_by_side" in results:
+        s = results["side_by_side"]
+        one, default = s["rows"]["one at a time"], s["rows"]["default"]
+        console.print(
+            f"seed 004, hybrid, fake LLM answering in {s['llm_delay_s']:g} s: "
+            f"{one['calls']} calls one at a time {one['seconds']} s, side by side "
+            f"({default['calls_at_once']['article']} at once) {default['seconds']} s "
+            f"({s['ratio']}x)"
+        )
     if "hostile" in results:
         _print_hostile(results["hostile"], console)
     if "soak" in results:

@@ -4,6 +4,7 @@ concurrency against a slow LLM, and a soak for errors and memory."""
 from __future__ import annotations
 
 import asyncio
+import time
 from typing import Any
 
 import httpx2 as httpx
@@ -145,3 +146,26 @@ def soak(requests: int = 1000, concurrency: int = 16) -> dict[str, Any]:
 async def _warm(url: str) -> None:
     async with httpx.AsyncClient(base_url=url, timeout=60) as client:
         await run_load(extract_caller(client), 16, 4)
+
+
+def side_by_side(llm_delay_s: float = 1.0) -> dict[str, Any]:
+    """Seed 004 on the hybrid strategy against a fake answering every call after
+    `llm_delay_s`: its calls one at a time, then side by side at the default cap."""
+    rows = {}
+    with fake_llm(llm_delay_s) as llm_url:
+        for name, env in (("one at a time", {"NEWSFACTS_ARTICLE_LLM_CALLS": "1"}),
+                          ("default", {})):  # fmt: skip
+            with service(llm_url, NEWSFACTS_STRATEGY="hybrid", **env) as (url, _):
+                with httpx.Client(base_url=url, timeout=120) as client:
+                    started = time.perf_counter()
+                    response = client.post("/extract", json={"text": SEED_004})
+                    seconds = time.perf_counter() - started
+                meta = response.json()["meta"]
+                rows[name] = {
+                    "status": response.status_code,
+                    "seconds": round(seconds, 2),
+                    "calls": meta["attempts"],
+                    "calls_at_once": meta["calls_at_once"],
+                }
+    ratio = rows["default"]["seconds"] / rows["one at a time"]["seconds"]
+    return {"llm_delay_s": llm_delay_s, "rows": rows, "ratio": round(ratio, 2)}

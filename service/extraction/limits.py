@@ -6,7 +6,11 @@ client can tell a short answer from a cut one.
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import AsyncIterator, Coroutine
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
+from typing import Any, TypeVar
 
 from schemas.api import Usage
 from service.candidates.article import Article
@@ -14,6 +18,7 @@ from service.llm.protocol import LLMResult
 from service.settings import Settings
 
 CANDIDATE_LISTS = ("entities", "quotes", "numbers", "targets", "events")
+T = TypeVar("T")
 
 
 @dataclass
@@ -79,3 +84,30 @@ class Allowance:
             for reason, count in self.refused.items()
         ]
         return [*self.cut, *calls]
+
+
+@dataclass
+class Lanes:
+    """How many model calls may be in flight at once: this article's, and every
+    request's together (shared by the pipeline)."""
+
+    article: asyncio.Semaphore
+    everyone: asyncio.Semaphore
+
+    @asynccontextmanager
+    async def held(self) -> AsyncIterator[None]:
+        """Hold a lane of both for one call (waiting in arrival order)."""
+        async with self.article, self.everyone:
+            yield
+
+
+async def all_or_none(calls: list[Coroutine[Any, Any, T]]) -> list[T]:
+    """Every call's result, run side by side; when one fails, the others are cancelled
+    (asyncio.gather would leave them running for an answer nobody reads)."""
+    tasks = [asyncio.ensure_future(call) for call in calls]
+    try:
+        return list(await asyncio.gather(*tasks))
+    except BaseException:
+        for task in tasks:
+            task.cancel()
+        raise

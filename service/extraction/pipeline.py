@@ -6,11 +6,11 @@ import asyncio
 import hashlib
 import logging
 import time
-from collections.abc import AsyncIterator, Coroutine
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import Any, TypeVar
 
 from schemas.api import (
+    CallsAtOnce,
     DroppedFact,
     ExtractRequest,
     ExtractResponse,
@@ -33,14 +33,13 @@ from service.errors import (
 )
 from service.extraction.chunking import merge_facts, split_text
 from service.extraction.grounding import CHECK_EXPLANATIONS, drop_ungrounded, ground, iter_facts
-from service.extraction.limits import Allowance
+from service.extraction.limits import Allowance, Lanes, all_or_none
 from service.extraction.strategies import extract_hybrid, extract_nlp, warm_up_hybrid
 from service.llm.protocol import LLMResult, StructuredLLM
 from service.prompts import PromptTemplate, fenced, load_prompt
 from service.settings import Settings
 
 log = logging.getLogger(__name__)
-T = TypeVar("T")
 
 HYBRID_PROMPT_PREFIX = "hybrid_"
 # The `lists` recall passes: one LLM call per group, each group's lists kept from its call.
@@ -65,18 +64,6 @@ def nothing() -> LLMResult[NewsFacts]:
     return LLMResult(value=NewsFacts(), usage=Usage(), attempts=0)
 
 
-async def all_or_none(calls: list[Coroutine[Any, Any, T]]) -> list[T]:
-    """Every call's result, run side by side; when one fails, the others are cancelled
-    (asyncio.gather would leave them running for an answer nobody reads)."""
-    tasks = [asyncio.ensure_future(call) for call in calls]
-    try:
-        return list(await asyncio.gather(*tasks))
-    except BaseException:
-        for task in tasks:
-            task.cancel()
-        raise
-
-
 def article_id(text: str) -> str:
     """A stable id for an article: the first 16 hex digits of its text's sha256."""
     return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
@@ -97,6 +84,7 @@ class Pipeline:
         self.nlp = load_pipeline(settings.spacy_model)  # once per process (cached)
         gazetteer(settings.cache_dir)  # the places' index too, not in the first request
         self._slots = asyncio.Semaphore(settings.max_inflight)
+        self._calls = asyncio.Semaphore(settings.llm_calls)  # every request's, together
         self._waiting = 0
         self._running = 0
 
@@ -220,6 +208,12 @@ class Pipeline:
                 ungrounded=policy,
                 recall_passes=passes,
                 capped=allowance.capped,
+                calls_at_once=CallsAtOnce(
+                    article=self.settings.article_llm_calls
+                    if strategy == "hybrid"
+                    else self.settings.chunk_concurrency,
+                    every_request=self.settings.llm_calls,
+                ),
             ),
         )
 
@@ -237,9 +231,11 @@ class Pipeline:
             facts = await extract_nlp(request.text, self.nlp, allowance)
             return LLMResult(value=facts, usage=Usage(), attempts=0)
         if strategy == "hybrid":
+            lanes = Lanes(asyncio.Semaphore(self.settings.article_llm_calls), self._calls)
             return await extract_hybrid(
-                request.text, self.nlp, self.llm, prompt, self.settings.chunk_chars, allowance
-            )
+                request.text, self.nlp, self.llm, prompt, self.settings.chunk_chars, allowance,
+                lanes,
+            )  # fmt: skip
         return await self._extract_llm(request, prompt, policy, passes, allowance)
 
     @staticmethod
@@ -256,9 +252,10 @@ class Pipeline:
         self, messages: list[dict[str, str]], allowance: Allowance
     ) -> LLMResult[NewsFacts] | None:
         """One extraction call within the request's allowance; None when a cap refused it."""
-        if not allowance.take_call():
-            return None
-        result = await self.llm.extract(messages, NewsFacts, budget=allowance.tokens_left)
+        async with self._calls:
+            if not allowance.take_call():
+                return None
+            result = await self.llm.extract(messages, NewsFacts, budget=allowance.tokens_left)
         allowance.spend(result)
         return result
 

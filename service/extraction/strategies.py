@@ -27,8 +27,8 @@ from service.candidates.quotes import find_quotes
 from service.candidates.targets import find_targets
 from service.extraction.assemble import entity_facts
 from service.extraction.labelled import build_facts
-from service.extraction.limits import Allowance
-from service.extraction.tasks import TOOLS, Labels, pieces, plan
+from service.extraction.limits import Allowance, Lanes, all_or_none
+from service.extraction.tasks import TOOLS, Labels, Task, pieces, plan
 from service.llm.protocol import LLMResult, StructuredLLM
 from service.prompts import PromptTemplate, fenced
 
@@ -77,21 +77,25 @@ async def extract_hybrid(
     prompt: PromptTemplate,
     piece_chars: int,
     allowance: Allowance,
+    lanes: Lanes,
 ) -> LLMResult[NewsFacts]:
     """spaCy finds the candidates; the LLM labels them, one call per candidate, the
     article sent in pieces of about `piece_chars` (each call carries its piece).
 
-    A candidate the allowance has no call left for keeps no label: it becomes what its
-    words alone make of it, as when the model answers null.
+    The calls run side by side as far as the lanes allow, started in the article's order
+    and their answers filed in that order, so the facts do not depend on which answer came
+    first. A candidate the allowance has no call left for keeps no label: it becomes what
+    its words alone make of it, as when the model answers null.
     """
     article = await asyncio.to_thread(read, text, nlp, HYBRID_STEPS)
     allowance.cap_candidates(article)
-    labels = Labels()
-    usage, attempts = Usage(), 0
-    for lo, hi in pieces(text, piece_chars):
-        for task in plan(article, lo, hi):
+    planned = [(lo, hi, task) for lo, hi in pieces(text, piece_chars)
+               for task in plan(article, lo, hi)]  # fmt: skip
+
+    async def ask(lo: int, hi: int, task: Task) -> LLMResult[BaseModel] | None:
+        async with lanes.held():
             if not allowance.take_call():
-                continue
+                return None
             rendered = prompt.render(
                 text=fenced(text[lo:hi].strip()), task=task.name, item=fenced(task.item)
             )
@@ -99,6 +103,13 @@ async def extract_hybrid(
                 rendered.messages, task.model, TOOLS, budget=allowance.tokens_left
             )
             allowance.spend(result)
+            return result
+
+    answers = await all_or_none([ask(*call) for call in planned])
+    labels = Labels()
+    usage, attempts = Usage(), 0
+    for (_, _, task), result in zip(planned, answers, strict=True):
+        if result is not None:
             usage, attempts = usage + result.usage, attempts + result.attempts
             task.apply(result.value, labels)
     facts = await asyncio.to_thread(build_facts, article, labels)  # seconds on a long one

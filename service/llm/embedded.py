@@ -109,9 +109,9 @@ class EmbeddedServer:
             "--n_ctx", str(self.settings.embedded_ctx),
             "--n_threads", str(threads),
             "--n_threads_batch", str(threads),
-            # calls in flight at once: one per admitted request, each piece of the llm
-            # strategy's at once; the server refuses (503, retried) what is beyond them
-            "--max_queue", str(self.settings.max_inflight * self.settings.chunk_concurrency),
+            # every call in flight (NEWSFACTS_LLM_CALLS) and the warm-up may wait there;
+            # the server refuses (503, retried) what is beyond them
+            "--max_queue", str(self.settings.llm_calls + 1),
         ]  # fmt: skip
 
     async def _spawn(self) -> None:
