@@ -270,8 +270,8 @@ def bench(
     only: Annotated[
         list[str] | None,
         typer.Option(
-            help="Run only these: overhead, concurrency, soak, ci_eval, embedded, levers, "
-            "speed, replicas (repeatable)."
+            help="Run only these: overhead, concurrency, soak, hostile, side_by_side, "
+            "decode_together, ci_eval, embedded, levers, speed, replicas (repeatable)."
         ),
     ] = None,
     other_build: Annotated[

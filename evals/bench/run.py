@@ -16,6 +16,7 @@ from rich.console import Console
 from rich.table import Table
 
 from evals.bench import (
+    batched_decode,
     ci_eval_bench,
     embedded_bench,
     hostile_bench,
@@ -34,6 +35,7 @@ BENCHMARKS: dict[str, Callable[[], dict[str, Any]]] = {
     "soak": service_bench.soak,
     "hostile": hostile_bench.hostile,  # about a minute
     "side_by_side": service_bench.side_by_side,  # seed 004's hybrid calls, 1 s each
+    "decode_together": batched_decode.decode_together,  # the embedded model, a minute
     "ci_eval": ci_eval_bench.ci_eval,
     "embedded": embedded_bench.embedded,  # minutes per seed on 2 cores
     "levers": levers.levers,  # about 3 minutes per server variant
@@ -175,6 +177,19 @@ def print_results(results: dict[str, Any], console: Console | None = None) -> No
             f"({default['calls_at_once']['article']} at once) {default['seconds']} s "
             f"({s['ratio']}x)"
         )
+    if "decode_together" in results:
+        table = _table(
+            "embedded model: N labelling calls decoded together vs one by one (llama.cpp batch)",
+            ["calls", "shared prefix", "suffixes", "generated each", "one by one", "together",
+             "ratio", "same answers"],
+        )  # fmt: skip
+        for row in results["decode_together"]["rows"]:
+            table.add_row(
+                str(row["calls"]), str(row["shared_prefix_tokens"]), str(row["suffix_tokens"]),
+                str(row["generated_each"]), f"{row['one_by_one_s']} s", f"{row['together_s']} s",
+                str(row["ratio"]), f"{row['same_answers']}/{row['calls']}",
+            )  # fmt: skip
+        console.print(table)
     if "hostile" in results:
         _print_hostile(results["hostile"], console)
     if "soak" in results:
