@@ -132,3 +132,22 @@ def test_speed_table_shows_both_sides_and_the_limits() -> None:
     assert "hybrid_labels@v2" in text and "hybrid_labels@v3" in text
     assert "110.0 (1.091x)" in text  # the gold set's wall time over llama.cpp's own
     assert "at most 17.9 generated tok/s" in text and "'warm_004_s': 0.4" in text
+
+
+def test_the_committed_figures_of_issue_24_and_25_print() -> None:
+    import io
+    import json
+
+    from rich.console import Console
+
+    from evals.bench.harness import RESULTS_PATH
+    from evals.bench.run import print_results
+
+    results = json.loads(RESULTS_PATH.read_text())
+    names = ("hostile", "side_by_side", "decode_together")
+    out = io.StringIO()
+    print_results({name: results[name] for name in names}, Console(file=out, width=200))
+    text = out.getvalue()
+    assert "bounded work" in text and "NEWSFACTS_MAX_LLM_CALLS" in text
+    assert "side by side (16 at once)" in text
+    assert "decoded together vs one by one" in text
