@@ -271,7 +271,8 @@ def bench(
         list[str] | None,
         typer.Option(
             help="Run only these: overhead, concurrency, soak, hostile, side_by_side, "
-            "decode_together, ci_eval, embedded, levers, speed, replicas (repeatable)."
+            "articles_side_by_side, decode_together, ci_eval, embedded, levers, speed, "
+            "replicas (repeatable)."
         ),
     ] = None,
     other_build: Annotated[

@@ -35,6 +35,7 @@ BENCHMARKS: dict[str, Callable[[], dict[str, Any]]] = {
     "soak": service_bench.soak,
     "hostile": hostile_bench.hostile,  # about a minute
     "side_by_side": service_bench.side_by_side,  # seed 004's hybrid calls, 1 s each
+    "articles_side_by_side": service_bench.articles_side_by_side,  # 12 articles, 5 minutes
     "decode_together": batched_decode.decode_together,  # the embedded model, a minute
     "ci_eval": ci_eval_bench.ci_eval,
     "embedded": embedded_bench.embedded,  # minutes per seed on 2 cores
@@ -177,6 +178,21 @@ def print_results(results: dict[str, Any], console: Console | None = None) -> No
             f"({default['calls_at_once']['article']} at once) {default['seconds']} s "
             f"({s['ratio']}x)"
         )
+    if "articles_side_by_side" in results:
+        a = results["articles_side_by_side"]
+        table = _table(
+            f"hybrid, fake LLM answering each call in {a['llm_delay_s']:g} s: one call at a "
+            f"time vs side by side (total {a['total_s']['one_at_a_time']} s -> "
+            f"{a['total_s']['default']} s, {a['ratio']}x)",
+            ["article", "chars", "calls", "one at a time", "side by side", "ratio", "same facts"],
+        )
+        for row in a["rows"]:
+            table.add_row(
+                row["article"], str(row["chars"]), str(row["calls"]),
+                f"{row['one_at_a_time_s']} s", f"{row['default_s']} s", str(row["ratio"]),
+                str(row["same_facts"]),
+            )  # fmt: skip
+        console.print(table)
     if "decode_together" in results:
         table = _table(
             "embedded model: N labelling calls decoded together vs one by one (llama.cpp batch)",
