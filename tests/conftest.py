@@ -105,12 +105,13 @@ def child_env(**extra: str) -> dict[str, str]:
 
 def make_settings(**overrides: Any) -> Settings:
     """Settings for tests: nothing read from a .env file, fast retries, and the llm
-    strategy (one call, so a fake's scripted answers map to requests one to one) unless a
-    test names another."""
+    strategy with one model call at a time (so a fake's scripted answers map to requests
+    one to one, in order) unless a test names others."""
     values: dict[str, Any] = {
         "llm_retry_backoff_s": 0.0,
         "llm_timeout_s": 5.0,
         "strategy": "llm",
+        "article_llm_calls": 1,
     }
     values.update(overrides)
     return Settings(_env_file=None, **values)  # type: ignore[call-arg]
