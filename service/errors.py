@@ -75,6 +75,13 @@ class ClientDisconnected(NewsfactsError):
     code = "client_closed_request"
 
 
+class OutputBusy(NewsfactsError):
+    """Another run holds the lock on a batch's output file."""
+
+    status = 409
+    code = "output_busy"
+
+
 class UnsupportedMediaType(NewsfactsError):
     """The body is not JSON."""
 

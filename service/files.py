@@ -10,14 +10,7 @@ import os
 from collections.abc import Iterator
 from pathlib import Path
 
-from service.errors import NewsfactsError
-
-
-class OutputBusy(NewsfactsError):
-    """Another run holds the lock on this output."""
-
-    status = 409
-    code = "output_busy"
+from service.errors import OutputBusy
 
 
 def write_atomic(path: Path, content: str | bytes) -> Path:

@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from service.files import OutputBusy, claimed, cut_torn_line, write_atomic
+from service.errors import OutputBusy
+from service.files import claimed, cut_torn_line, write_atomic
 
 
 @pytest.mark.parametrize("old", [None, "old contents\n"], ids=["new", "replaced"])

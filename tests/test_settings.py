@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from service.errors import ConfigError
-from service.settings import load_settings
+from service.settings import Settings, load_settings
 
 SMALL = "qwen2.5-coder-0.5b-instruct"
 
@@ -18,6 +18,14 @@ def test_defaults_use_the_embedded_model(monkeypatch: pytest.MonkeyPatch, tmp_pa
     assert settings.embedded
     assert settings.llm_model == "qwen2.5-coder-1.5b-instruct"
     assert settings.default_prompt == "news_facts@v2"
+
+
+def _load(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, env: dict[str, str]) -> Settings:
+    """Settings loaded in an empty working directory with `env` set."""
+    monkeypatch.chdir(tmp_path)
+    for key, value in env.items():
+        monkeypatch.setenv(key, value)
+    return load_settings()
 
 
 @pytest.mark.parametrize(
@@ -40,10 +48,7 @@ def test_environment_overrides(
     attr: str,
     expected: object,
 ) -> None:
-    monkeypatch.chdir(tmp_path)
-    for key, value in env.items():
-        monkeypatch.setenv(key, value)
-    assert getattr(load_settings(), attr) == expected
+    assert getattr(_load(monkeypatch, tmp_path, env), attr) == expected
 
 
 def test_a_dotenv_file_is_read_only_when_named(
@@ -80,14 +85,11 @@ def test_a_named_dotenv_file_that_is_missing_stops_start_up(
 def test_no_open_listener_without_a_token(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path, env: dict[str, str], refused: bool
 ) -> None:
-    monkeypatch.chdir(tmp_path)
-    for key, value in env.items():
-        monkeypatch.setenv(key, value)
     if refused:
         with pytest.raises(ConfigError, match="NEWSFACTS_API_TOKEN"):
-            load_settings()
+            _load(monkeypatch, tmp_path, env)
     else:
-        assert load_settings().host == env["NEWSFACTS_HOST"]
+        assert _load(monkeypatch, tmp_path, env).host == env["NEWSFACTS_HOST"]
 
 
 @pytest.mark.parametrize("name", ["NEWSFACTS_LLM_API_KEY", "NEWSFACTS_API_TOKEN"])
@@ -112,11 +114,8 @@ def test_secrets_are_hidden(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, nam
 def test_bad_values_name_the_variable_to_fix(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path, env: dict[str, str], mentions: str
 ) -> None:
-    monkeypatch.chdir(tmp_path)
-    for key, value in env.items():
-        monkeypatch.setenv(key, value)
     with pytest.raises(ConfigError, match=mentions):
-        load_settings()
+        _load(monkeypatch, tmp_path, env)
 
 
 @pytest.mark.parametrize(
@@ -132,8 +131,5 @@ def test_bad_values_name_the_variable_to_fix(
 def test_load_limits_follow_the_backend_unless_set(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path, env: dict[str, str], limits: tuple[int, int]
 ) -> None:
-    monkeypatch.chdir(tmp_path)
-    for key, value in env.items():
-        monkeypatch.setenv(key, value)
-    settings = load_settings()
+    settings = _load(monkeypatch, tmp_path, env)
     assert (settings.max_inflight, settings.max_queue) == limits

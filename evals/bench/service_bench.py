@@ -148,25 +148,31 @@ async def _warm(url: str) -> None:
         await run_load(extract_caller(client), 16, 4)
 
 
+SIDES = (("one at a time", {"NEWSFACTS_ARTICLE_LLM_CALLS": "1"}), ("default", {}))
+
+
+def _both_sides(llm_delay_s: float, texts: dict[str, str]) -> dict[str, dict[str, Any]]:
+    """Each text through the hybrid strategy against a fake answering every call after
+    `llm_delay_s`: one call at a time, then side by side at the default cap, one `serve`
+    per side; by side, then by text, what `_timed_extract` saw."""
+    sides: dict[str, dict[str, Any]] = {}
+    with fake_llm(llm_delay_s) as llm_url:
+        for name, env in SIDES:
+            with (
+                service(llm_url, NEWSFACTS_STRATEGY="hybrid", **env) as (url, _),
+                httpx.Client(base_url=url, timeout=600) as client,
+            ):
+                sides[name] = {key: _timed_extract(client, text) for key, text in texts.items()}
+    return sides
+
+
 def side_by_side(llm_delay_s: float = 1.0) -> dict[str, Any]:
     """Seed 004 on the hybrid strategy against a fake answering every call after
     `llm_delay_s`: its calls one at a time, then side by side at the default cap."""
-    rows = {}
-    with fake_llm(llm_delay_s) as llm_url:
-        for name, env in (("one at a time", {"NEWSFACTS_ARTICLE_LLM_CALLS": "1"}),
-                          ("default", {})):  # fmt: skip
-            with service(llm_url, NEWSFACTS_STRATEGY="hybrid", **env) as (url, _):
-                with httpx.Client(base_url=url, timeout=120) as client:
-                    started = time.perf_counter()
-                    response = client.post("/extract", json={"text": SEED_004})
-                    seconds = time.perf_counter() - started
-                meta = response.json()["meta"]
-                rows[name] = {
-                    "status": response.status_code,
-                    "seconds": round(seconds, 2),
-                    "calls": meta["attempts"],
-                    "calls_at_once": meta["calls_at_once"],
-                }
+    sides = _both_sides(llm_delay_s, {"004": SEED_004})
+    rows = {
+        name: {k: v for k, v in side["004"].items() if k != "facts"} for name, side in sides.items()
+    }
     ratio = rows["default"]["seconds"] / rows["one at a time"]["seconds"]
     return {"llm_delay_s": llm_delay_s, "rows": rows, "ratio": round(ratio, 2)}
 
@@ -179,16 +185,7 @@ def articles_side_by_side(llm_delay_s: float = 1.0) -> dict[str, Any]:
     from evals.datasets import DATASETS_DIR, load_dataset
 
     cases = [*load_dataset(None).cases(), *load_dataset(DATASETS_DIR / "other_news").cases()]
-    sides: dict[str, dict[str, Any]] = {}
-    with fake_llm(llm_delay_s) as llm_url:
-        for name, env in (("one at a time", {"NEWSFACTS_ARTICLE_LLM_CALLS": "1"}),
-                          ("default", {})):  # fmt: skip
-            with (
-                service(llm_url, NEWSFACTS_STRATEGY="hybrid", **env) as (url, _),
-                httpx.Client(base_url=url, timeout=600) as client,
-            ):
-                sides[name] = {case.article_id: _timed_extract(client, case.text)
-                               for case in cases}  # fmt: skip
+    sides = _both_sides(llm_delay_s, {case.article_id: case.text for case in cases})
     rows = []
     for case in cases:
         one, default = (sides[side][case.article_id] for side in ("one at a time", "default"))
@@ -205,9 +202,11 @@ def articles_side_by_side(llm_delay_s: float = 1.0) -> dict[str, Any]:
 
 
 def _timed_extract(client: httpx.Client, text: str) -> dict[str, Any]:
+    """One /extract: its status, seconds, model calls, call caps and facts."""
     started = time.perf_counter()
     response = client.post("/extract", json={"text": text})
     seconds = time.perf_counter() - started
     body = response.json()
-    return {"seconds": round(seconds, 2), "calls": body["meta"]["attempts"],
+    return {"status": response.status_code, "seconds": round(seconds, 2),
+            "calls": body["meta"]["attempts"], "calls_at_once": body["meta"]["calls_at_once"],
             "facts": body["facts"]}  # fmt: skip

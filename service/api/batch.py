@@ -97,17 +97,18 @@ def _finished_rows(out: Path) -> list[dict[str, Any]]:
     return list(rows.values())
 
 
-def keep_finished(out: Path) -> set[str]:
-    """Make the output hold only its successful rows, one per id (its failed rows are run
-    again, a line a kill cut short is dropped), rewritten whole only when it held anything
-    else; the finished ids. A resumed run then appends each id once."""
-    if not out.is_file():
-        return set()
+def resume(articles: list[Article], out: Path) -> list[Article]:
+    """The articles a (resumed) run still has to do, with the output made to hold only its
+    successful rows, one per id (its failed rows are run again, a line a kill cut short is
+    dropped), rewritten whole only when it held anything else: each id is then appended
+    once."""
     rows = _finished_rows(out)
-    text = "".join(json.dumps(row, ensure_ascii=False) + "\n" for row in rows)
-    if out.read_bytes() != text.encode("utf-8"):
-        write_atomic(out, text)
-    return {str(row["id"]) for row in rows}
+    if out.is_file():
+        text = "".join(json.dumps(row, ensure_ascii=False) + "\n" for row in rows)
+        if out.read_bytes() != text.encode("utf-8"):
+            write_atomic(out, text)
+    done = {str(row["id"]) for row in rows}
+    return [a for a in articles if a.id not in done]
 
 
 def pending(articles: list[Article], out: Path) -> list[Article]:
@@ -212,8 +213,7 @@ async def run_batch(
     line per article as it finishes; a failed article is a line with its error, not a stop."""
     started = time.perf_counter()
     with claimed(out):
-        done = keep_finished(out)
-        todo = [a for a in articles if a.id not in done]
+        todo = resume(articles, out)
         summary = BatchSummary(skipped=len(articles) - len(todo))
         await _extract_into(pipeline, todo, out, concurrency, summary, on_item)
     summary.wall_s = time.perf_counter() - started

@@ -27,7 +27,7 @@ from service.api.batch import (
     BatchSummary,
     extract_item,
     failed_item,
-    keep_finished,
+    resume,
     write_row,
 )
 from service.bulk.desk import Answer, AnswerDesk, serving
@@ -180,8 +180,7 @@ async def _run(
     for batch in state.batches:  # a killed run's batch: poll it, do not submit it again
         if not batch["downloaded"]:
             await _download(provider, batch, state, desk, answers_path, settings, on_status)
-    done = keep_finished(out)
-    todo = [a for a in articles if a.id not in done]
+    todo = resume(articles, out)
     summary = BatchSummary(skipped=len(articles) - len(todo))
     # The desk answers at once: no transport retries, no queue to wait in.
     local = settings.model_copy(update={"llm_transport_retries": 0,

@@ -7,18 +7,21 @@ client can tell a short answer from a cut one.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Coroutine
+from collections.abc import AsyncIterator, Coroutine, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
+from pydantic import BaseModel
+
 from schemas.api import Usage
 from service.candidates.article import Article
-from service.llm.protocol import LLMResult
+from service.llm.protocol import LLMResult, StructuredLLM
 from service.settings import Settings
 
 CANDIDATE_LISTS = ("entities", "quotes", "numbers", "targets", "events")
 T = TypeVar("T")
+M = TypeVar("M", bound=BaseModel)
 
 
 @dataclass
@@ -58,6 +61,21 @@ class Allowance:
             return True
         self.refused[reason] = self.refused.get(reason, 0) + 1
         return False
+
+    async def call(
+        self,
+        llm: StructuredLLM,
+        messages: list[dict[str, str]],
+        response_model: type[M],
+        offered: Sequence[type[BaseModel]] = (),
+    ) -> LLMResult[M] | None:
+        """One model call within the caps (reserved before, spent after, with what is left
+        of the token budget as its own); None when a cap refused it."""
+        if not self.take_call():
+            return None
+        result = await llm.extract(messages, response_model, offered, budget=self.tokens_left)
+        self.spend(result)
+        return result
 
     def spend(self, result: LLMResult[object]) -> None:
         """Count a finished call: its tokens, and its retries and re-asks beyond the one

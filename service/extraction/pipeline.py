@@ -251,13 +251,10 @@ class Pipeline:
     async def _call(
         self, messages: list[dict[str, str]], allowance: Allowance
     ) -> LLMResult[NewsFacts] | None:
-        """One extraction call within the request's allowance; None when a cap refused it."""
+        """One extraction call within the request's allowance and the calls' global cap;
+        None when a cap refused it."""
         async with self._calls:
-            if not allowance.take_call():
-                return None
-            result = await self.llm.extract(messages, NewsFacts, budget=allowance.tokens_left)
-        allowance.spend(result)
-        return result
+            return await allowance.call(self.llm, messages, NewsFacts)
 
     async def _extract_llm(
         self,

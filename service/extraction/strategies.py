@@ -94,16 +94,10 @@ async def extract_hybrid(
 
     async def ask(lo: int, hi: int, task: Task) -> LLMResult[BaseModel] | None:
         async with lanes.held():
-            if not allowance.take_call():
-                return None
             rendered = prompt.render(
                 text=fenced(text[lo:hi].strip()), task=task.name, item=fenced(task.item)
             )
-            result = await llm.extract(
-                rendered.messages, task.model, TOOLS, budget=allowance.tokens_left
-            )
-            allowance.spend(result)
-            return result
+            return await allowance.call(llm, rendered.messages, task.model, TOOLS)
 
     answers = await all_or_none([ask(*call) for call in planned])
     labels = Labels()
