@@ -271,7 +271,7 @@ def bench(
         list[str] | None,
         typer.Option(
             help="Run only these: overhead, concurrency, soak, hostile, side_by_side, "
-            "articles_side_by_side, decode_together, ci_eval, embedded, levers, speed, "
+            "calls_together_fake, calls_together_embedded, ci_eval, embedded, levers, speed, "
             "replicas (repeatable)."
         ),
     ] = None,

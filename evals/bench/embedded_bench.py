@@ -18,7 +18,8 @@ from service.settings import load_settings
 
 SEEDS = sorted((ROOT / "seeds").glob("*.txt"))
 _TIMING = re.compile(
-    r"^llama_perf_context_print:\s+(prompt eval|eval|total) time =\s+([\d.]+) ms /\s+(\d+)",
+    r"^(?:llama_perf_context_print|slots_perf):\s+(prompt eval|eval|total) time ="
+    r"\s+([\d.]+) ms /\s+(\d+)",
     re.M,
 )
 _PREFIX = {"prompt eval": "prompt", "eval": "gen", "total": "total"}

@@ -16,7 +16,7 @@ from rich.console import Console
 from rich.table import Table
 
 from evals.bench import (
-    batched_decode,
+    calls_together,
     ci_eval_bench,
     embedded_bench,
     hostile_bench,
@@ -35,8 +35,9 @@ BENCHMARKS: dict[str, Callable[[], dict[str, Any]]] = {
     "soak": service_bench.soak,
     "hostile": hostile_bench.hostile,  # about a minute
     "side_by_side": service_bench.side_by_side,  # seed 004's hybrid calls, 1 s each
-    "articles_side_by_side": service_bench.articles_side_by_side,  # 12 articles, 5 minutes
-    "decode_together": batched_decode.decode_together,  # the embedded model, a minute
+    # every article of the seeds and other_news, calls one at a time and at the default
+    "calls_together_fake": calls_together.calls_together_fake,  # 5 minutes
+    "calls_together_embedded": calls_together.calls_together_embedded,  # 15 minutes
     "ci_eval": ci_eval_bench.ci_eval,
     "embedded": embedded_bench.embedded,  # minutes per seed on 2 cores
     "levers": levers.levers,  # about 3 minutes per server variant
@@ -178,34 +179,10 @@ def print_results(results: dict[str, Any], console: Console | None = None) -> No
             f"({default['calls_at_once']['article']} at once) {default['seconds']} s "
             f"({s['ratio']}x)"
         )
-    if "articles_side_by_side" in results:
-        a = results["articles_side_by_side"]
-        table = _table(
-            f"hybrid, fake LLM answering each call in {a['llm_delay_s']:g} s: one call at a "
-            f"time vs side by side (total {a['total_s']['one_at_a_time']} s -> "
-            f"{a['total_s']['default']} s, {a['ratio']}x)",
-            ["article", "chars", "calls", "one at a time", "side by side", "ratio", "same facts"],
-        )
-        for row in a["rows"]:
-            table.add_row(
-                row["article"], str(row["chars"]), str(row["calls"]),
-                f"{row['one_at_a_time_s']} s", f"{row['default_s']} s", str(row["ratio"]),
-                str(row["same_facts"]),
-            )  # fmt: skip
-        console.print(table)
-    if "decode_together" in results:
-        table = _table(
-            "embedded model: N labelling calls decoded together vs one by one (llama.cpp batch)",
-            ["calls", "shared prefix", "suffixes", "generated each", "one by one", "together",
-             "ratio", "same answers"],
-        )  # fmt: skip
-        for row in results["decode_together"]["rows"]:
-            table.add_row(
-                str(row["calls"]), str(row["shared_prefix_tokens"]), str(row["suffix_tokens"]),
-                str(row["generated_each"]), f"{row['one_by_one_s']} s", f"{row['together_s']} s",
-                str(row["ratio"]), f"{row['same_answers']}/{row['calls']}",
-            )  # fmt: skip
-        console.print(table)
+    for name, backend in (("calls_together_fake", "fake LLM answering each call in 1 s"),
+                          ("calls_together_embedded", "embedded model, 2 cores")):  # fmt: skip
+        if name in results:
+            _print_calls_together(results[name], backend, console)
     if "hostile" in results:
         _print_hostile(results["hostile"], console)
     if "soak" in results:
@@ -216,6 +193,32 @@ def print_results(results: dict[str, Any], console: Console | None = None) -> No
             f"{s['memory_before']['rss_mb']} -> {s['memory_after']['rss_mb']} MiB "
             f"(peak {s['memory_after']['peak_rss_mb']}); healthy after: {s['still_healthy']}"
         )
+
+
+def _print_calls_together(r: dict[str, Any], backend: str, console: Console) -> None:
+    """Issue 25's table: per article, calls one at a time against the default."""
+    scores = r["scores"]
+    table = _table(
+        f"hybrid on the {backend}: calls one at a time vs the default "
+        f"({r['calls_at_once']['article']} at once): total {r['total_s']['one_at_a_time']} s "
+        f"-> {r['total_s']['default']} s ({r['ratio']}x), fact F1 "
+        f"{scores['one_at_a_time']['fact_f1']} / {scores['default']['fact_f1']}, field F1 "
+        f"{scores['one_at_a_time']['field_f1']} / {scores['default']['field_f1']}",
+        ["article", "chars", "calls", "one at a time", "default", "ratio", "same facts",
+         "prompt tok/s", "gen tok/s"],
+    )  # fmt: skip
+    for row in r["rows"]:
+        one, default = row.get("model_one_at_a_time") or {}, row.get("model_default") or {}
+        table.add_row(
+            row["article"], str(row["chars"]), str(row["calls"]),
+            f"{row['one_at_a_time_s']} s", f"{row['default_s']} s", str(row["ratio"]),
+            str(row["same_facts"]),
+            f"{one.get('prompt_tok_s', '-')} / {default.get('prompt_tok_s', '-')}",
+            f"{one.get('gen_tok_s', '-')} / {default.get('gen_tok_s', '-')}",
+        )  # fmt: skip
+    console.print(table)
+    if "model_server_memory" in r:
+        console.print(f"model server memory: {r['model_server_memory']}")
 
 
 def _print_hostile(hostile: dict[str, Any], console: Console) -> None:

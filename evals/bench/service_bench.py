@@ -177,30 +177,6 @@ def side_by_side(llm_delay_s: float = 1.0) -> dict[str, Any]:
     return {"llm_delay_s": llm_delay_s, "rows": rows, "ratio": round(ratio, 2)}
 
 
-def articles_side_by_side(llm_delay_s: float = 1.0) -> dict[str, Any]:
-    """Every article of the seeds and of other_news on the hybrid strategy against a fake
-    answering each call after `llm_delay_s`: one call at a time, then side by side at the
-    default cap, one `serve` per side; per article the seconds, the calls, and whether both
-    sides gave the same facts (the answers are filed in the article's order)."""
-    from evals.datasets import DATASETS_DIR, load_dataset
-
-    cases = [*load_dataset(None).cases(), *load_dataset(DATASETS_DIR / "other_news").cases()]
-    sides = _both_sides(llm_delay_s, {case.article_id: case.text for case in cases})
-    rows = []
-    for case in cases:
-        one, default = (sides[side][case.article_id] for side in ("one at a time", "default"))
-        rows.append({
-            "article": case.article_id, "chars": len(case.text), "calls": one["calls"],
-            "one_at_a_time_s": one["seconds"], "default_s": default["seconds"],
-            "ratio": round(default["seconds"] / one["seconds"], 2),
-            "same_facts": one["facts"] == default["facts"],
-        })  # fmt: skip
-    total = {side: round(sum(r[f"{side}_s"] for r in rows), 1)
-             for side in ("one_at_a_time", "default")}  # fmt: skip
-    return {"llm_delay_s": llm_delay_s, "rows": rows, "total_s": total,
-            "ratio": round(total["default"] / total["one_at_a_time"], 2)}  # fmt: skip
-
-
 def _timed_extract(client: httpx.Client, text: str) -> dict[str, Any]:
     """One /extract: its status, seconds, model calls, call caps and facts."""
     started = time.perf_counter()

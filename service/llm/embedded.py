@@ -112,6 +112,7 @@ class EmbeddedServer:
             # every call in flight (NEWSFACTS_LLM_CALLS) and the warm-up may wait there;
             # the server refuses (503, retried) what is beyond them
             "--max_queue", str(self.settings.llm_calls + 1),
+            "--parallel", str(self.settings.embedded_parallel),
         ]  # fmt: skip
 
     async def _spawn(self) -> None:

@@ -1,37 +1,35 @@
-"""The embedded model's OpenAI-compatible server: llama-cpp-python's model, chat template
-and decoding, with the tool's grammar checked after sampling instead of before.
+"""The embedded model's OpenAI-compatible server: llama-cpp-python's chat template and
+tokenizer in front of `Slots`, which decodes concurrent completions together in one
+llama.cpp batch (continuous batching; see `service/llm/slots.py`).
 
-llama-cpp-python's own server applies a tool call's grammar to all 152k vocabulary
-entries at every generated token (about 20-25 ms a token on 2 cores, a quarter of the
-token's time). Greedy decoding needs much less: take the best token, ask the grammar
-about that one token, and mask the whole vocabulary only when the grammar rejects it
-(as llama.cpp's own sampler does). The answer is the same token by token: the best token
-the grammar allows is the best token whenever the grammar allows the best token. A
-sampling temperature above zero goes through llama-cpp-python's own grammar chain.
+A tool's grammar is asked after sampling instead of before: llama-cpp-python's own server
+applies it to all 152k vocabulary entries at every generated token (about 20-25 ms a token
+on 2 cores, a quarter of the token's time). Greedy decoding needs much less: take the best
+token, ask the grammar about that one token, and mask the whole vocabulary only when the
+grammar rejects it (as llama.cpp's own sampler does). The answer is the same token by
+token. A temperature above zero masks with the grammar, then samples with llama-cpp-python's
+default chain (top-k 40, top-p 0.95, min-p 0.05).
 
-Run as `python -m service.llm.model_server --model PATH --port N ...`; it speaks the part
-of the OpenAI API the service uses: `GET /v1/models` and `POST /v1/chat/completions`
-(messages, tools, tool_choice, temperature, max_tokens), and prints llama.cpp's timing
-lines per request, as llama-cpp-python's server does.
+Run as `python -m service.llm.model_server --model PATH --port N --parallel P ...`; it
+speaks the part of the OpenAI API the service uses: `GET /v1/models` and
+`POST /v1/chat/completions` (messages, tools, tool_choice, temperature, max_tokens), prints
+a line per completion, and answers `GET /stats` with the tokens evaluated and their rates.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
-import ctypes
 import json
 import sys
 import threading
 import time
 import uuid
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import llama_cpp
-import numpy as np
-import numpy.typing as npt
 import uvicorn
 from llama_cpp import llama_chat_format, llama_grammar
 from starlette.applications import Starlette
@@ -39,110 +37,40 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
-# llama-cpp-python's chat-completion defaults, kept so that answers stay the same.
-REPEAT_PENALTY = 1.1
-PENALTY_LAST_N = 64
-_TOKEN_DATA = np.dtype([("id", "<i4"), ("logit", "<f4"), ("p", "<f4")], align=True)
-
-
-class CheckedGrammar:
-    """A GBNF grammar asked about the sampled token first, the whole vocabulary second."""
-
-    def __init__(self, model: llama_cpp.Llama, gbnf: str) -> None:
-        vocab = llama_cpp.llama_model_get_vocab(model.model)
-        self._sampler = llama_cpp.llama_sampler_init_grammar(vocab, gbnf.encode(), b"root")
-        if not self._sampler:
-            raise ValueError("the tool's schema gave a grammar llama.cpp does not accept")
-        self._all = np.zeros(model.n_vocab(), dtype=_TOKEN_DATA)
-        self._all["id"] = np.arange(model.n_vocab(), dtype=np.int32)
-        self._one = np.zeros(1, dtype=_TOKEN_DATA)
-        self.full_masks = 0  # how often the sampled token was rejected
-
-    def _apply(self, data: npt.NDArray[Any]) -> None:
-        array = llama_cpp.llama_token_data_array(
-            data=ctypes.cast(data.ctypes.data, llama_cpp.llama_token_data_p),
-            size=len(data), selected=-1, sorted=False,
-        )  # fmt: skip
-        llama_cpp.llama_sampler_apply(self._sampler, ctypes.byref(array))
-
-    def allows(self, token: int) -> bool:
-        """Whether the grammar accepts `token` next."""
-        self._one["id"], self._one["logit"] = token, 0.0
-        self._apply(self._one)
-        return bool(np.isfinite(self._one["logit"][0]))
-
-    def best(self, logits: npt.NDArray[np.float32]) -> int:
-        """The highest-scoring token the grammar accepts next."""
-        token = int(np.argmax(logits))
-        if self.allows(token):
-            return token
-        self.full_masks += 1
-        self._all["logit"] = logits
-        self._apply(self._all)
-        return int(np.argmax(self._all["logit"]))
-
-    def accept(self, token: int) -> None:
-        """Advance the grammar past `token`."""
-        llama_cpp.llama_sampler_accept(self._sampler, token)
-
-    def close(self) -> None:
-        """Free the llama.cpp sampler."""
-        llama_cpp.llama_sampler_free(self._sampler)
-
-
-def penalized(logits: npt.NDArray[np.float32], recent: Sequence[int]) -> npt.NDArray[np.float32]:
-    """llama.cpp's repeat penalty over the last tokens generated in this answer."""
-    seen = np.unique(np.asarray(recent[-PENALTY_LAST_N:], dtype=np.int64))
-    if not len(seen):
-        return logits
-    out = logits.copy()
-    values = out[seen]
-    out[seen] = np.where(values <= 0, values * REPEAT_PENALTY, values / REPEAT_PENALTY)
-    return out
-
-
-def greedy_processor(
-    grammar: CheckedGrammar, generated: list[int]
-) -> Callable[[Any, npt.NDArray[np.float32]], npt.NDArray[np.float32]]:
-    """A llama-cpp-python logits processor that leaves only the grammar's best token."""
-
-    def choose(_input_ids: Any, logits: npt.NDArray[np.float32]) -> npt.NDArray[np.float32]:
-        token = grammar.best(penalized(np.asarray(logits, dtype=np.float32), generated))
-        only = np.full_like(logits, -np.inf)
-        only[token] = 0.0
-        return only
-
-    return choose
+from service.llm.slots import Decoded, Job, Slots
 
 
 @dataclass
-class Decoded:
-    """One answer's tokens, why it ended, and how often the grammar masked the vocabulary."""
+class Call:
+    """One chat completion, ready to decode: its prompt tokens, limit and grammar."""
 
-    tokens: list[int] = field(default_factory=list)
-    finish: str = "stop"  # or "length"
-    full_masks: int = 0
+    prompt: list[int]
+    limit: int
+    gbnf: str | None
+    temperature: float
+    tool: dict[str, Any] | None
 
 
 class Model:
-    """One loaded model, its chat template, and one request at a time."""
+    """The chat template and tokenizer (a vocabulary-only `Llama`) in front of the slots
+    that decode (`Slots`, absent when only the HTTP layer is tested)."""
 
-    def __init__(self, llama: llama_cpp.Llama, name: str) -> None:
+    def __init__(self, llama: llama_cpp.Llama, name: str, slots: Slots | None = None) -> None:
         self.llama = llama
         self.name = name
+        self.slots = slots
+        self.n_ctx = slots.n_ctx if slots is not None else llama.n_ctx()
         eos, bos = llama.token_eos(), llama.token_bos()
-        self.vocab = llama_cpp.llama_model_get_vocab(llama.model)
         self.formatter = llama_chat_format.Jinja2ChatFormatter(
             template=llama.metadata["tokenizer.chat_template"],
             eos_token=llama.detokenize([eos], special=True).decode() if eos != -1 else "",
             bos_token=llama.detokenize([bos], special=True).decode() if bos != -1 else "",
             stop_token_ids=[eos],
         )
-        self.lock = asyncio.Lock()
 
-    def complete(self, body: dict[str, Any], stop: threading.Event | None = None) -> dict[str, Any]:
-        """One chat completion (a forced tool call when `tool_choice` names a tool);
-        decoding ends early once `stop` is set (the client has gone)."""
+    def prepare(self, body: dict[str, Any]) -> Call:
+        """The request's prompt tokens (through the model's chat template), its token limit,
+        and the grammar of the tool `tool_choice` names (ValueError when it cannot run)."""
         tools = body.get("tools") or None
         choice = body.get("tool_choice")
         tool = None
@@ -155,62 +83,53 @@ class Model:
         prompt = self.llama.tokenize(
             formatted.prompt.encode("utf-8"), add_bos=not formatted.added_special, special=True
         )
-        limit = int(body.get("max_tokens") or self.llama.n_ctx() - len(prompt))
-        if len(prompt) + limit > self.llama.n_ctx():
+        limit = int(body.get("max_tokens") or self.n_ctx - len(prompt))
+        if len(prompt) + limit > self.n_ctx:
             raise ValueError(
                 f"{len(prompt)} prompt tokens and max_tokens {limit} exceed the context "
-                f"window of {self.llama.n_ctx()}"
+                f"window of {self.n_ctx}"
             )
         gbnf = None
         if tool is not None:
             gbnf = llama_grammar.json_schema_to_gbnf(json.dumps(tool["function"]["parameters"]))
-        temperature = float(body.get("temperature", 0.2))
-        llama_cpp.llama_perf_context_reset(self.llama.ctx)
-        decoded = self.decode(prompt, limit, gbnf, temperature, stop=stop)
-        llama_cpp.llama_perf_context_print(self.llama.ctx)
-        text = self.llama.detokenize(decoded.tokens).decode("utf-8", errors="ignore")
-        return self._response(text, tool, decoded.finish, len(prompt), len(decoded.tokens))
+        return Call(prompt, limit, gbnf, float(body.get("temperature", 0.2)), tool)
 
-    def decode(
-        self,
-        prompt: list[int],
-        limit: int,
-        gbnf: str | None,
-        temperature: float,
-        checked: bool = True,
-        stop: threading.Event | None = None,
-    ) -> Decoded:
-        """The answer's tokens: greedy with the grammar asked after sampling (`checked`),
-        else through llama-cpp-python's own grammar chain (always when sampling)."""
-        decoded = Decoded()
-        grammar = None
-        if gbnf and temperature <= 0 and checked:
-            grammar = CheckedGrammar(self.llama, gbnf)
-        options: dict[str, Any]
-        if grammar is not None:
-            processor = greedy_processor(grammar, decoded.tokens)
-            options = {"temp": 0.0, "logits_processor": [processor]}
-        else:  # llama-cpp-python's own chain, grammar and all
-            chain = llama_grammar.LlamaGrammar.from_string(gbnf, verbose=False) if gbnf else None
-            options = {"temp": temperature, "repeat_penalty": REPEAT_PENALTY, "grammar": chain}
-        try:
-            for token in self.llama.generate(prompt, **options):
-                if llama_cpp.llama_vocab_is_eog(self.vocab, token):
-                    break
-                if stop is not None and stop.is_set():
-                    decoded.finish = "cancelled"
-                    break
-                if grammar is not None:
-                    grammar.accept(token)
-                decoded.tokens.append(token)
-                if len(decoded.tokens) >= limit:
-                    decoded.finish = "length"
-                    break
-        finally:
-            if grammar is not None:
-                decoded.full_masks = grammar.full_masks
-                grammar.close()
-        return decoded
+    async def decode(self, call: Call, stop: threading.Event) -> Decoded:
+        """The call's answer from the slots, decoded alongside whatever else is running."""
+        if self.slots is None:
+            raise RuntimeError("this model server was started without a model to decode")
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[Decoded] = loop.create_future()
+
+        def done(result: Decoded | BaseException) -> None:
+            def settle() -> None:
+                if future.done():
+                    return
+                if isinstance(result, BaseException):
+                    future.set_exception(result)
+                else:
+                    future.set_result(result)
+
+            loop.call_soon_threadsafe(settle)
+
+        self.slots.submit(Job(call.prompt, call.limit, call.gbnf, call.temperature, stop, done))
+        return await future
+
+    async def complete(self, body: dict[str, Any], stop: threading.Event) -> dict[str, Any]:
+        """One chat completion (a forced tool call when `tool_choice` names a tool); decoding
+        ends early once `stop` is set (the client has gone)."""
+        call = await asyncio.to_thread(self.prepare, body)
+        started = time.perf_counter()
+        decoded = await self.decode(call, stop)
+        print(
+            f"completion: {len(call.prompt)} prompt tokens ({decoded.cached} cached), "
+            f"{time.perf_counter() - started:.2f} s, {decoded.mean_batch} completions a step, "
+            f"{decoded.finish}\n{perf_lines(decoded)}",
+            file=sys.stderr,
+        )
+        text = self.llama.detokenize(decoded.tokens).decode("utf-8", errors="ignore")
+        return self._response(text, call.tool, decoded.finish, len(call.prompt),
+                              len(decoded.tokens))  # fmt: skip
 
     def _response(
         self, text: str, tool: dict[str, Any] | None, finish: str, n_prompt: int, n_gen: int
@@ -238,16 +157,35 @@ class Model:
         }  # fmt: skip
 
 
+def perf_lines(decoded: Decoded) -> str:
+    """A completion's prompt and generation time in llama.cpp's `llama_perf` format (its
+    share of each batch it was decoded in), which the benchmarks read from the log."""
+    return "\n".join(
+        f"slots_perf: {kind:>11} time = {seconds * 1000:10.2f} ms / {count:5d} {unit}"
+        for kind, seconds, count, unit in (
+            ("prompt eval", decoded.prompt_s, decoded.evaluated, "tokens"),
+            ("eval", decoded.generate_s, len(decoded.tokens), "runs"),
+        )
+    )
+
+
 def create_app(model: Model, max_queue: int = 16) -> Starlette:
-    """The HTTP layer: the model list and chat completions, one completion at a time, at
-    most `max_queue` waiting (more get 503 with Retry-After); a completion whose client has
-    hung up is skipped, or stopped at its next token."""
-    waiting = 0
+    """The HTTP layer: the model list, chat completions (decoded together, at most
+    `max_queue` waiting for a sequence; more get 503 with Retry-After) and `/stats`; a
+    completion whose client has hung up is dropped, or stopped at its next token."""
 
     async def models(_: Request) -> JSONResponse:
         return JSONResponse(
             {"object": "list", "data": [{"id": model.name, "object": "model", "owned_by": "me"}]}
         )
+
+    async def stats(_: Request) -> JSONResponse:
+        slots = model.slots
+        if slots is None:
+            return JSONResponse({"parallel": 0})
+        figures = {"parallel": slots.parallel, "n_ctx": slots.n_ctx, "running": len(slots.active),
+                   "waiting": slots.waiting}  # fmt: skip
+        return JSONResponse(figures | slots.stats.as_dict())
 
     async def chat(request: Request) -> JSONResponse:
         try:
@@ -256,22 +194,19 @@ def create_app(model: Model, max_queue: int = 16) -> Starlette:
             body = None
         if not isinstance(body, dict) or not isinstance(body.get("messages"), list):
             return _error(400, "the body must be a JSON object with a `messages` list")
-        nonlocal waiting
+        waiting = model.slots.waiting if model.slots is not None else 0
         if waiting >= max_queue:
             return _error(503, f"{waiting} completions waiting; retry later", retry_after=2)
         started, stop = time.perf_counter(), threading.Event()
         watch = asyncio.create_task(_set_on_disconnect(request, stop))
-        waiting += 1
         try:
-            async with model.lock:
-                waiting -= 1
-                if stop.is_set():
-                    return _error(499, "the client closed the connection")
-                answer = await asyncio.to_thread(model.complete, body, stop)
+            answer = await model.complete(body, stop)
         except (ValueError, KeyError, TypeError) as exc:
             return _error(400, f"{type(exc).__name__}: {exc}")
         finally:
             watch.cancel()
+        if stop.is_set():
+            return _error(499, "the client closed the connection")
         ms = round((time.perf_counter() - started) * 1000)
         return JSONResponse(answer, headers={"openai-processing-ms": str(ms)})
 
@@ -279,6 +214,7 @@ def create_app(model: Model, max_queue: int = 16) -> Starlette:
         routes=[
             Route("/v1/models", models, methods=["GET"]),
             Route("/v1/chat/completions", chat, methods=["POST"]),
+            Route("/stats", stats, methods=["GET"]),
         ]
     )
 
@@ -311,13 +247,16 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--n_threads", type=int, default=2)
     parser.add_argument("--n_threads_batch", type=int, default=2)
     parser.add_argument("--max_queue", type=int, default=16)
+    parser.add_argument("--parallel", type=int, default=1)
     args = parser.parse_args(argv)
-    llama = llama_cpp.Llama(
-        model_path=args.model, n_ctx=args.n_ctx, n_threads=args.n_threads,
-        n_threads_batch=args.n_threads_batch, logits_all=False, verbose=True,
-    )  # fmt: skip
-    print(f"model server: {args.model_alias} on {args.host}:{args.port}", file=sys.stderr)
-    app = create_app(Model(llama, args.model_alias), max_queue=args.max_queue)
+    vocab = llama_cpp.Llama(model_path=args.model, vocab_only=True, verbose=False)
+    slots = Slots(args.model, args.n_ctx, (args.n_threads, args.n_threads_batch), args.parallel)
+    print(
+        f"model server: {args.model_alias} on {args.host}:{args.port}, "
+        f"{args.parallel} sequences decoded together",
+        file=sys.stderr,
+    )
+    app = create_app(Model(vocab, args.model_alias, slots), max_queue=args.max_queue)
     uvicorn.run(app, host=args.host, port=args.port)
 
 
