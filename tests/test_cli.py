@@ -171,3 +171,25 @@ def test_eval_on_a_dataset_folder_names_it_in_the_report(tmp_path: Path) -> None
     body = json.loads(report.read_text(encoding="utf-8"))
     assert [c["article_id"] for c in body["cases"]] == ["a1"]
     assert body["summary"]["per_list"]["quotes"]["tp"] == 1
+
+
+def test_a_command_whose_extra_is_missing_says_how_to_install_it() -> None:
+    import typer
+    from typer.testing import CliRunner
+
+    from service.cli import add_missing
+
+    app = typer.Typer()
+    app.command("serve")(lambda: None)
+    add_missing(app, "eval", "the eval harness needs ['vcr']: pip install 'newsfacts[eval]'")
+    result = CliRunner().invoke(app, ["eval", "--replay", "--dataset", "x"])
+    assert result.exit_code == 2
+    assert "pip install 'newsfacts[eval]'" in result.output
+
+
+def test_the_harness_adds_its_commands_from_its_own_side() -> None:
+    from service.cli import HARNESS, app
+
+    names = {c.name or c.callback.__name__ for c in app.registered_commands if c.callback}
+    names |= {g.name for g in app.registered_groups}
+    assert set(HARNESS) <= names

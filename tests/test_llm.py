@@ -10,12 +10,8 @@ from dataclasses import dataclass
 from typing import Any
 
 import pytest
-from instructor.v2.validation import async_validators
-from instructor.v2.validation.async_validators import async_field_validator
-from pydantic import BaseModel
 
 from evals.bench.fake_llm import FakeLLM, Reply, garbage, http_error, prose, tool_call
-from service.llm.client import _remember_passes
 from tests.conftest import FACTS_004, SEED_004
 from tests.test_app import assert_error_shape
 
@@ -110,41 +106,3 @@ def test_request_deadline_gives_504(fake_llm: FakeLLM, start_service: Any) -> No
         client.post("/extract", json={"text": SEED_004}), 504, "deadline_exceeded"
     )
     assert "NEWSFACTS_REQUEST_TIMEOUT_S" in body["error"]["message"]
-
-
-class _Plain(BaseModel):
-    name: str
-
-
-class _WithAsyncValidator(BaseModel):
-    name: str
-
-    @async_field_validator("name")
-    async def _check(self, value: str) -> None:
-        return None
-
-
-def test_the_async_validator_guard_still_fails_closed_after_it_remembers() -> None:
-    """service.llm.client makes instructor's guard remember models that passed; it must still
-    reject, every time, a model whose async validators instructor would not run."""
-    for _ in range(2):
-        async_validators.reject_async_validators(_Plain)
-        with pytest.raises(ValueError, match="async validators are not supported"):
-            async_validators.reject_async_validators(_WithAsyncValidator)
-    assert hasattr(async_validators.reject_async_validators, "__wrapped_check__")
-
-
-def test_remembered_guard_walks_a_passing_model_once() -> None:
-    walked: list[type[BaseModel]] = []
-
-    def check(model: type[BaseModel]) -> None:
-        walked.append(model)
-        if model is _WithAsyncValidator:
-            raise ValueError("rejected")
-
-    guard = _remember_passes(check)
-    for _ in range(3):
-        guard(_Plain)
-        with pytest.raises(ValueError):
-            guard(_WithAsyncValidator)
-    assert walked == [_Plain, _WithAsyncValidator, _WithAsyncValidator, _WithAsyncValidator]

@@ -20,9 +20,7 @@ from typing import Any, TypeVar
 
 import instructor
 import openai
-from instructor.core.exceptions import IncompleteOutputException, InstructorRetryException
-from instructor.core.hooks import Hooks
-from instructor.v2.core.function_calls import response_schema
+from instructor.core import Hooks, IncompleteOutputException, InstructorRetryException
 from pydantic import BaseModel, ValidationError
 from tenacity import AsyncRetrying, RetryCallState, retry_if_exception, stop_after_attempt
 
@@ -83,49 +81,11 @@ def _retry_after(exc: BaseException | None) -> float | None:
     return None
 
 
-def _remember_passes(check: Any) -> Any:
-    """`check` (instructor's async-validator guard) run once per response model.
-
-    instructor walks the whole response model for async validators three times per call
-    (about 180 nodes for NewsFacts: the largest single cost a call adds, see the README's
-    Performance section). A class's answer never changes, so a model that passed is not
-    walked again; one that fails still raises every time.
-    """
-    passed: dict[int, Any] = {}  # id -> model, kept alive so the id cannot be reused
-
-    @functools.wraps(check)
-    def remembered(response_model: Any) -> None:
-        if id(response_model) in passed:
-            return
-        check(response_model)
-        passed[id(response_model)] = response_model
-
-    remembered.__wrapped_check__ = check  # type: ignore[attr-defined]
-    return remembered
-
-
-def _install_async_validator_guard_once() -> None:
-    # patch.py imported the name; retry.py and response_model.py import it when called.
-    from instructor.v2.core import patch
-    from instructor.v2.validation import async_validators
-
-    check = getattr(async_validators, "reject_async_validators", None)
-    if check is None or hasattr(check, "__wrapped_check__"):
-        return
-    remembered = _remember_passes(check)
-    async_validators.reject_async_validators = remembered
-    if getattr(patch, "reject_async_validators", None) is check:
-        patch.reject_async_validators = remembered
-
-
-_install_async_validator_guard_once()
-
-
 @functools.cache
 def _prepared(response_model: type[T]) -> type[T]:
     """The model wrapped as instructor would wrap it, once: instructor skips the wrapping
     (a new pydantic class per call) for a model that is already a ResponseSchema."""
-    return response_schema(response_model)
+    return instructor.response_schema(response_model)
 
 
 @functools.cache
