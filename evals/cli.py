@@ -10,7 +10,7 @@ import contextlib
 import importlib.util
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, NoReturn
 
 import typer
 import yaml
@@ -20,10 +20,12 @@ from schemas.facts import FACT_LISTS
 from service.cli import cli_settings, passes_choice, policy_choice, strategy_choice
 from service.errors import NewsfactsError
 from service.extraction.pipeline import Pipeline
+from service.extraction.strategies import STRATEGIES
 from service.files import write_atomic
 from service.llm.backend import open_backend
 from service.logs import configure_logging
 from service.progress import steps
+from service.settings import Settings
 
 harness = typer.Typer()
 EXTRA = ("vcr", "scipy")  # the `eval` extra's modules
@@ -250,122 +252,145 @@ eval_app = typer.Typer(help="Score prompts and models against the gold facts.")
 harness.add_typer(eval_app, name="eval")
 
 
+Record = Annotated[bool, typer.Option(help="Run live and (re)write the cassettes.")]
+Replay = Annotated[bool, typer.Option(help="Replay cassettes; no model, no network.")]
+RecordMissing = Annotated[
+    bool, typer.Option(help="Record only the articles with no cassette; replay the rest.")
+]
+Out = Annotated[Path | None, typer.Option(help="Directory for the JSON and HTML report.")]
+Ungrounded = Annotated[
+    str | None, typer.Option(help="Grounding policy: flag, drop or reask [NEWSFACTS_UNGROUNDED].")
+]
+SetBaseline = Annotated[
+    bool, typer.Option(help="Make this run evals/baseline.json, the score CI holds.")
+]
+Samples = Annotated[
+    int,
+    typer.Option(
+        min=1,
+        help="Run the gold set live N times and report, per fact, how often it was "
+        "extracted and the spread of micro-F1 (set NEWSFACTS_LLM_TEMPERATURE above 0).",
+    ),
+]
+Passes = Annotated[
+    str | None, typer.Option(help="Recall passes: none or lists [NEWSFACTS_RECALL_PASSES].")
+]
+StrategyOption = Annotated[
+    str | None, typer.Option(help="Extraction strategy: nlp, llm or hybrid [NEWSFACTS_STRATEGY].")
+]
+Joined = Annotated[
+    bool,
+    typer.Option(
+        help="Score one long article, the seeds joined, against the union of their gold "
+        "facts (extracted in overlapping pieces)."
+    ),
+]
+Articles = Annotated[
+    list[str] | None,
+    typer.Option(
+        help="Run only the gold articles whose id starts with this (repeatable, e.g. "
+        "--article 000 --article 004); the report's name says which."
+    ),
+]
+DatasetOption = Annotated[
+    Path | None,
+    typer.Option(
+        help="Your own dataset instead of the seeds: a folder of <id>.txt articles with "
+        "<id>.yaml gold beside them, or a .jsonl of {id, text, gold} lines. Its "
+        "cassettes, runs and baseline are its own."
+    ),
+]
+
+
+def _refuse(message: str) -> NoReturn:
+    typer.echo(f"error: {message}", err=True)
+    raise typer.Exit(2)
+
+
 @eval_app.callback(invoke_without_command=True)
 def eval_run(
     ctx: typer.Context,
     prompt: Annotated[str | None, typer.Option(help="Prompt as name@version.")] = None,
-    record: Annotated[bool, typer.Option(help="Run live and (re)write the cassettes.")] = False,
-    replay: Annotated[bool, typer.Option(help="Replay cassettes; no model, no network.")] = False,
-    record_missing: Annotated[
-        bool, typer.Option(help="Record only the articles with no cassette; replay the rest.")
-    ] = False,
-    out: Annotated[
-        Path | None, typer.Option(help="Directory for the JSON and HTML report.")
-    ] = None,
-    ungrounded: Annotated[
-        str | None,
-        typer.Option(help="Grounding policy: flag, drop or reask [NEWSFACTS_UNGROUNDED]."),
-    ] = None,
-    set_baseline: Annotated[
-        bool, typer.Option(help="Make this run evals/baseline.json, the score CI holds.")
-    ] = False,
-    samples: Annotated[
-        int,
-        typer.Option(
-            min=1,
-            help="Run the gold set live N times and report, per fact, how often it was "
-            "extracted and the spread of micro-F1 (set NEWSFACTS_LLM_TEMPERATURE above 0).",
-        ),
-    ] = 1,
-    passes: Annotated[
-        str | None,
-        typer.Option(help="Recall passes: none or lists [NEWSFACTS_RECALL_PASSES]."),
-    ] = None,
-    strategy: Annotated[
-        str | None,
-        typer.Option(help="Extraction strategy: nlp, llm or hybrid [NEWSFACTS_STRATEGY]."),
-    ] = None,
-    joined: Annotated[
-        bool,
-        typer.Option(
-            help="Score one long article, the seeds joined, against the union of their gold "
-            "facts (extracted in overlapping pieces)."
-        ),
-    ] = False,
-    article: Annotated[
-        list[str] | None,
-        typer.Option(
-            help="Run only the gold articles whose id starts with this (repeatable, e.g. "
-            "--article 000 --article 004); the report's name says which."
-        ),
-    ] = None,
-    dataset: Annotated[
-        Path | None,
-        typer.Option(
-            help="Your own dataset instead of the seeds: a folder of <id>.txt articles with "
-            "<id>.yaml gold beside them, or a .jsonl of {id, text, gold} lines. Its "
-            "cassettes, runs and baseline are its own."
-        ),
-    ] = None,
+    record: Record = False,
+    replay: Replay = False,
+    record_missing: RecordMissing = False,
+    out: Out = None,
+    ungrounded: Ungrounded = None,
+    set_baseline: SetBaseline = False,
+    samples: Samples = 1,
+    passes: Passes = None,
+    strategy: StrategyOption = None,
+    joined: Joined = False,
+    article: Articles = None,
+    dataset: DatasetOption = None,
 ) -> None:
     """Run the gold set (live, --record, or --replay) and print, save and render the scores."""
     if ctx.invoked_subcommand is not None:
         return
-
-    from evals.cassettes import StaleCassetteError
-    from evals.gold import joined_case
-    from evals.report import (
-        print_table,
-        report_name,
-        run_json,
-        write_html,
-        write_json,
-    )
-    from evals.runner import Mode, run_gold, run_samples
+    from evals.runner import Mode
 
     if record + replay + record_missing > 1:
-        typer.echo("error: choose one of --record, --record-missing and --replay", err=True)
-        raise typer.Exit(2)
+        _refuse("choose one of --record, --record-missing and --replay")
     if samples > 1 and (record or replay or record_missing or set_baseline):
-        typer.echo("error: --samples runs live; it cannot record, replay or set the baseline",
-                   err=True)  # fmt: skip
-        raise typer.Exit(2)
-    policy = policy_choice(ungrounded)
-    recall = passes_choice(passes)
-    settings = cli_settings()
-    if strategy is None and prompt is not None:
-        from service.extraction.pipeline import prompt_strategy
-
-        strategy = prompt_strategy(prompt)  # a prompt names its strategy
-    if strategy is not None:
-        settings = settings.model_copy(update={"strategy": strategy_choice(strategy)})
-    configure_logging("ERROR")
-    prompt = prompt or settings.strategy_prompt
+        _refuse("--samples runs live; it cannot record, replay or set the baseline")
+    if article and (joined or set_baseline):
+        _refuse("--article picks a subset; it cannot be joined or set the baseline")
+    settings = _eval_settings(prompt, strategy)
+    prompt = prompt or STRATEGIES[settings.strategy].default_prompt(settings)
     mode = (
         Mode.RECORD if record
         else Mode.RECORD_MISSING if record_missing
         else Mode.REPLAY if replay
         else Mode.LIVE
     )  # fmt: skip
-    if article and (joined or set_baseline):
-        typer.echo("error: --article picks a subset; it cannot be joined or set the baseline",
-                   err=True)  # fmt: skip
-        raise typer.Exit(2)
     data = _dataset(dataset)
+    cases, variant = _eval_cases(data, joined, article)
+    options = {"ungrounded": policy_choice(ungrounded), "passes": passes_choice(passes),
+               "dataset": data}  # fmt: skip
+    runs = _eval_runs(cases, settings, prompt, mode, samples, options)
+    for each in runs:
+        each.variant = variant
+    if samples > 1:
+        _save_samples(runs, out or data.reports_dir, samples)
+    else:
+        _save_run(runs[0], data, mode, out, set_baseline)
+
+
+def _eval_settings(prompt: str | None, strategy: str | None) -> Settings:
+    """The settings, on the strategy `--strategy` or the prompt names."""
+    settings = cli_settings()
+    if strategy is None and prompt is not None:
+        from service.extraction.strategies import prompt_strategy
+
+        strategy = prompt_strategy(prompt)  # a prompt names its strategy
+    if strategy is not None:
+        settings = settings.model_copy(update={"strategy": strategy_choice(strategy)})
+    configure_logging("ERROR")
+    return settings
+
+
+def _eval_cases(data: Any, joined: bool, article: list[str] | None) -> tuple[list[Any], str]:
+    """The cases to run (the seeds joined, or those --article picks) and the run's variant."""
+    from evals.gold import joined_case
+
     gold = _cases(data)
     cases = [joined_case(gold)] if joined else gold
     if article:
         cases = [c for c in cases if c.article_id.startswith(tuple(article))]
         if not cases:
-            typer.echo(f"error: no gold article id starts with {', '.join(article)}", err=True)
-            raise typer.Exit(2)
-    variant = (
-        "joined"
-        if joined
-        else "+".join(c.article_id.split("_")[0] for c in cases)
-        if article
-        else ""
-    )
+            _refuse(f"no gold article id starts with {', '.join(article)}")
+        return cases, "+".join(c.article_id.split("_")[0] for c in cases)
+    return cases, "joined" if joined else ""
+
+
+def _eval_runs(
+    cases: list[Any], settings: Settings, prompt: str, mode: Any, samples: int,
+    options: dict[str, Any],
+) -> list[Any]:  # fmt: skip
+    """The cases run once (or `samples` times live), a progress line per case."""
+    from evals.cassettes import StaleCassetteError
+    from evals.runner import Mode, run_gold, run_samples
+
     shown = (
         contextlib.nullcontext(lambda _: None)  # a replay takes seconds
         if mode is Mode.REPLAY
@@ -375,31 +400,36 @@ def eval_run(
         advance = lambda outcome: step(_case_note(outcome))  # noqa: E731
         try:
             if samples > 1:
-                runs = asyncio.run(run_samples(cases, settings, prompt, samples, advance,
-                                               ungrounded=policy, passes=recall,
-                                               dataset=data))  # fmt: skip
-            else:
-                runs = [asyncio.run(run_gold(cases, settings, prompt, mode, on_case=advance,
-                                             ungrounded=policy, passes=recall,
-                                             dataset=data))]  # fmt: skip
+                return asyncio.run(run_samples(cases, settings, prompt, samples, advance,
+                                               **options))  # fmt: skip
+            return [asyncio.run(run_gold(cases, settings, prompt, mode, on_case=advance,
+                                         **options))]  # fmt: skip
         except StaleCassetteError as exc:
             typer.echo(f"error: {exc}", err=True)
             raise typer.Exit(1) from None
         except NewsfactsError as exc:
             typer.echo(f"error [{exc.code}]: {exc.message}", err=True)
             raise typer.Exit(1) from None
-    for each in runs:
-        each.variant = variant
-    if samples > 1:
-        from evals.stability import print_stability, stability
 
-        reports = [run_json(r) for r in runs]
-        result = stability(reports)
-        print_stability(result)
-        path = (out or data.reports_dir) / f"{report_name(reports[0])}--samples{samples}.json"
-        typer.echo(f"report: {write_json(result, path)}")
-        return
-    [run] = runs
+
+def _save_samples(runs: list[Any], directory: Path, samples: int) -> None:
+    """Print and save how stable the sampled runs were."""
+    from evals.report import report_name, run_json, write_json
+    from evals.stability import print_stability, stability
+
+    reports = [run_json(r) for r in runs]
+    result = stability(reports)
+    print_stability(result)
+    path = directory / f"{report_name(reports[0])}--samples{samples}.json"
+    typer.echo(f"report: {write_json(result, path)}")
+
+
+def _save_run(run: Any, data: Any, mode: Any, out: Path | None, set_baseline: bool) -> None:
+    """Print the run's table; save its JSON and HTML (a recorded run in the history, with
+    the index), and make it the baseline when asked."""
+    from evals.report import print_table, report_name, run_json, write_html, write_json
+    from evals.runner import Mode
+
     report = run_json(run)
     print_table(report)
     recorded = mode in (Mode.RECORD, Mode.RECORD_MISSING)

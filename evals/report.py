@@ -19,6 +19,7 @@ from schemas.facts import FACT_LISTS
 from service.api.html_view import TEMPLATES_DIR as VIEW_TEMPLATES_DIR
 from service.api.html_view import segments
 from service.extraction.grounding import align
+from service.extraction.strategies import STRATEGIES
 from service.files import write_atomic
 from service.settings import Settings
 
@@ -236,9 +237,9 @@ def strategy_run(strategy: str, settings: Settings, dataset: Dataset = SEEDS) ->
     """The recorded run a strategy name stands for in `compare`: its default prompt (the
     nlp strategy has none) under the default grounding policy, on the default model, in
     the dataset's runs."""
-    prompt = {"nlp": "nlp", "llm": settings.default_prompt, "hybrid": settings.hybrid_prompt}
+    prompt = STRATEGIES[strategy].default_prompt(settings) or "nlp"
     model = settings.spacy_model if strategy == "nlp" else settings.llm_model
-    name = report_name({"prompt": prompt[strategy], "ungrounded": settings.ungrounded,
+    name = report_name({"prompt": prompt, "ungrounded": settings.ungrounded,
                         "model": model, "dataset": dataset.name})  # fmt: skip
     return str(dataset.runs_dir / f"{name}.json")
 

@@ -25,6 +25,7 @@ from evals.scoring import CaseOutcome
 from schemas.api import ExtractRequest, RecallPasses, Strategy, UngroundedPolicy
 from service.errors import NewsfactsError
 from service.extraction.pipeline import Pipeline
+from service.extraction.strategies import STRATEGIES
 from service.llm.backend import open_backend
 from service.prompts import load_prompt
 from service.settings import Settings
@@ -216,7 +217,8 @@ def _new_run(
         run = EvalRun(prompt="nlp", model=settings.spacy_model, mode=Mode.LIVE,
                       ungrounded=policy, strategy="nlp", dataset=dataset.name)  # fmt: skip
         return run, Recording("nlp")
-    prompt = prompt or settings.strategy_prompt or settings.default_prompt
+    prompt = prompt or STRATEGIES[settings.strategy].default_prompt(settings)
+    prompt = prompt or settings.default_prompt  # nlp: runs are named by the llm's prompt
     load_prompt(prompt)  # an unknown prompt fails here, before any case runs
     run = EvalRun(prompt=prompt, model=settings.llm_model, mode=mode, ungrounded=policy,
                   passes=passes, strategy=strategy, dataset=dataset.name)  # fmt: skip

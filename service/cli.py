@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import sys
+from collections.abc import Callable
 from importlib.metadata import entry_points
 from pathlib import Path
 from typing import Annotated, Any, cast, get_args
@@ -19,7 +20,14 @@ from schemas.api import (
     Strategy,
     UngroundedPolicy,
 )
-from service.api.batch import BatchSummary, pending, read_articles, repeated_ids, run_batch
+from service.api.batch import (
+    Article,
+    BatchSummary,
+    pending,
+    read_articles,
+    repeated_ids,
+    run_batch,
+)
 from service.errors import NewsfactsError
 from service.extraction.pipeline import Pipeline
 from service.llm.backend import open_backend
@@ -156,60 +164,21 @@ def batch(
     ] = None,
 ) -> None:
     """Extract many articles, one JSON line each; resumable, failures recorded, not fatal."""
-    if not source.exists():
-        typer.echo(f"error: no such file or folder: {source}", err=True)
-        raise typer.Exit(2)
+    articles = _batch_articles(source, via, batch_id)
     settings = cli_settings()
     # The batch's own workers are the queue: none of them should be refused as saturated.
     settings = settings.model_copy(update={"max_queue": max(settings.max_queue, concurrency)})
     configure_logging("WARNING" if settings.log_level.upper() == "INFO" else settings.log_level)
-    articles = list(read_articles(source))
-    repeated = repeated_ids(articles)
-    if repeated:
-        lines = [f"  {id_!r}: {', '.join(where)}" for id_, where in sorted(repeated.items())[:20]]
-        typer.echo(f"error: {len(repeated)} ids are given to more than one article (a resumed "
-                   "run could not tell their rows apart); make them unique:\n"
-                   + "\n".join(lines), err=True)  # fmt: skip
-        raise typer.Exit(2)
-    if via not in ("local", "batch-api"):
-        typer.echo("error: --via is local or batch-api", err=True)
-        raise typer.Exit(2)
-    if batch_id is not None and via != "batch-api":
-        typer.echo("error: --batch-id goes with --via batch-api", err=True)
-        raise typer.Exit(2)
-
-    def item_note(item: BatchItemResult) -> str:
-        return "ok" if item.error is None else f"failed ({item.error.code})"
-
-    async def through_batch_api(step: Step) -> BatchSummary:
-        from service.bulk.batch_api import run_via_batch_api
-        from service.llm.client import OpenAIBatchProvider
-
-        seen: set[str] = set()
-
-        def on_status(s: Any) -> None:
-            if s.status not in seen:  # a line per change, not per poll
-                seen.add(s.status)
-                typer.echo(f"batch {s.id}: {s.status} ({s.completed}/{s.total})", err=True)
-
-        provider = OpenAIBatchProvider(settings)
-        try:
-            return await run_via_batch_api(
-                articles, out, settings, provider, concurrency=max(concurrency, 8),
-                on_item=lambda item: step(item_note(item)), on_status=on_status,
-                batch_id=batch_id,
-            )  # fmt: skip
-        finally:
-            await provider.close()
 
     async def go(step: Step) -> BatchSummary:
+        def on_item(item: BatchItemResult) -> None:
+            step("ok" if item.error is None else f"failed ({item.error.code})")
+
         if via == "batch-api":
-            return await through_batch_api(step)
+            return await _through_batch_api(articles, out, settings, concurrency, batch_id, on_item)
         async with open_backend(settings) as backend:
             pipeline = Pipeline(backend.llm, settings)
-            return await run_batch(
-                pipeline, articles, out, concurrency, on_item=lambda item: step(item_note(item))
-            )
+            return await run_batch(pipeline, articles, out, concurrency, on_item=on_item)
 
     todo = len(pending(articles, out))
     if via == "local" and not todo:  # all done already: no need to start the model
@@ -229,6 +198,53 @@ def batch(
     )
     if summary.failed:
         raise typer.Exit(1)
+
+
+def _batch_articles(source: Path, via: str, batch_id: str | None) -> list[Article]:
+    """The articles `source` holds, with the options checked; exit 2 naming what is wrong."""
+    if not source.exists():
+        typer.echo(f"error: no such file or folder: {source}", err=True)
+        raise typer.Exit(2)
+    articles = list(read_articles(source))
+    repeated = repeated_ids(articles)
+    if repeated:
+        lines = [f"  {id_!r}: {', '.join(where)}" for id_, where in sorted(repeated.items())[:20]]
+        typer.echo(f"error: {len(repeated)} ids are given to more than one article (a resumed "
+                   "run could not tell their rows apart); make them unique:\n"
+                   + "\n".join(lines), err=True)  # fmt: skip
+        raise typer.Exit(2)
+    if via not in ("local", "batch-api"):
+        typer.echo("error: --via is local or batch-api", err=True)
+        raise typer.Exit(2)
+    if batch_id is not None and via != "batch-api":
+        typer.echo("error: --batch-id goes with --via batch-api", err=True)
+        raise typer.Exit(2)
+    return articles
+
+
+async def _through_batch_api(
+    articles: list[Article], out: Path, settings: Settings, concurrency: int,
+    batch_id: str | None, on_item: Callable[[BatchItemResult], None],
+) -> BatchSummary:  # fmt: skip
+    """The articles' calls through the provider's batch engine, a status line per change."""
+    from service.bulk.batch_api import run_via_batch_api
+    from service.llm.client import OpenAIBatchProvider
+
+    seen: set[str] = set()
+
+    def on_status(s: Any) -> None:
+        if s.status not in seen:  # a line per change, not per poll
+            seen.add(s.status)
+            typer.echo(f"batch {s.id}: {s.status} ({s.completed}/{s.total})", err=True)
+
+    provider = OpenAIBatchProvider(settings)
+    try:
+        return await run_via_batch_api(
+            articles, out, settings, provider, concurrency=max(concurrency, 8),
+            on_item=on_item, on_status=on_status, batch_id=batch_id,
+        )  # fmt: skip
+    finally:
+        await provider.close()
 
 
 COMMANDS = "newsfacts.commands"  # entry points that add commands (the eval harness's)

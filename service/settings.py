@@ -263,13 +263,6 @@ class Settings(BaseSettings):
         )
 
     @property
-    def strategy_prompt(self) -> str | None:
-        """The prompt the configured strategy uses when a request names none."""
-        return {"nlp": None, "llm": self.default_prompt, "hybrid": self.hybrid_prompt}[
-            self.strategy
-        ]
-
-    @property
     def embedded(self) -> bool:
         """True when the service runs its own llama.cpp server."""
         return self.llm_base_url is None

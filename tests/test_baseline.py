@@ -58,7 +58,7 @@ def test_baseline_refuses_out_of_range_terms(fields: dict[str, float]) -> None:
 
 def test_committed_baseline_is_valid() -> None:
     from evals.cassettes import CASSETTES_DIR
-    from service.extraction.pipeline import prompt_strategy
+    from service.extraction.strategies import prompt_strategy
 
     baseline = load_baseline()
     assert prompt_strategy(baseline.prompt) == baseline.strategy

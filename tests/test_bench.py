@@ -144,11 +144,11 @@ def test_the_committed_figures_of_issue_24_and_25_print() -> None:
     from evals.bench.run import print_results
 
     results = json.loads(RESULTS_PATH.read_text())
-    names = ("hostile", "side_by_side", "articles_side_by_side", "decode_together")
+    names = ("hostile", "side_by_side", "calls_together_embedded")
     out = io.StringIO()
     print_results({name: results[name] for name in names}, Console(file=out, width=200))
     text = out.getvalue()
     assert "bounded work" in text and "NEWSFACTS_MAX_LLM_CALLS" in text
     assert "side by side (16 at once)" in text
-    assert "decoded together vs one by one" in text
-    assert "one call at a time vs side by side" in text
+    assert "embedded model, 2 cores: calls one at a time vs the default (4 at once)" in text
+    assert "model server memory" in text

@@ -117,6 +117,43 @@ def test_a_prompt_of_another_strategy_is_refused(
     assert fake_llm.requests == []
 
 
+@pytest.mark.parametrize(
+    ("strategy", "option", "says"),
+    [
+        ("hybrid", {"ungrounded": "reask"}, "ungrounded=reask re-asks the model"),
+        ("nlp", {"ungrounded": "reask"}, "which the nlp strategy does not do"),
+        ("hybrid", {"recall_passes": "lists"}, "which the hybrid strategy does not do"),
+        ("nlp", {"recall_passes": "lists"}, "recall_passes=lists"),
+    ],
+)
+def test_an_option_the_strategy_does_not_honour_is_refused_naming_it(
+    fake_llm: FakeLLM, strategy: str, option: dict[str, str], says: str
+) -> None:
+    from service.errors import InvalidInput
+
+    request = ExtractRequest(text=STORY, strategy=strategy, **option)  # type: ignore[arg-type]
+    with pytest.raises(InvalidInput, match=says) as raised:
+        asyncio.run(_pipeline(fake_llm).extract(request))
+    assert raised.value.status == 422 and strategy in raised.value.message
+    assert fake_llm.requests == []
+
+
+@pytest.mark.parametrize(
+    ("strategy", "configured", "applied"),
+    [
+        ("hybrid", {"ungrounded": "reask", "recall_passes": "lists"}, ("flag", "none")),
+        ("nlp", {"ungrounded": "drop", "recall_passes": "lists"}, ("drop", "none")),
+    ],
+)
+def test_meta_names_the_options_as_the_strategy_applied_them(
+    fake_llm: FakeLLM, strategy: str, configured: dict[str, str], applied: tuple[str, str]
+) -> None:
+    fake_llm.default = tool_call({"counts": "people", "label": "killed"})
+    pipeline = _pipeline(fake_llm, **configured)
+    response = asyncio.run(pipeline.extract(ExtractRequest(text=STORY, strategy=strategy)))  # type: ignore[arg-type]
+    assert (response.meta.ungrounded, response.meta.recall_passes) == applied
+
+
 def test_hybrid_answer_missing_a_candidate_is_reasked(fake_llm: FakeLLM) -> None:
     fake_llm.queue(
         tool_call({"counts": "people"}),  # no label: schema-invalid, re-asked

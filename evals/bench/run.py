@@ -92,110 +92,128 @@ def _table(title: str, columns: list[str]) -> Table:
 
 
 def print_results(results: dict[str, Any], console: Console | None = None) -> None:
-    """The figures as terminal tables."""
+    """The figures as terminal tables, each benchmark's by its own printer."""
     console = console or Console()
     m = results.get("machine", {})
     console.print(f"machine: {m.get('cpu')} · {m.get('cores')} cores")
-    if "overhead" in results:
-        table = _table(
-            "service overhead: /extract vs direct openai call (zero-latency fake)",
-            ["conc.", "direct p50", "direct p99", "direct rps", "/extract p50", "/extract p99",
-             "/extract rps", "added p50", "rps ratio"],
-        )  # fmt: skip
-        for row in results["overhead"]["rows"]:
-            d, e = row["direct_openai"], row["extract"]
-            table.add_row(
-                str(row["concurrency"]), f"{d['p50_ms']:.1f} ms", f"{d['p99_ms']:.1f} ms",
-                f"{d['rps']:.0f}", f"{e['p50_ms']:.1f} ms", f"{e['p99_ms']:.1f} ms",
-                f"{e['rps']:.0f}", f"{row['added_p50_ms']:+.1f} ms", f"{row['rps_ratio']:.2f}",
-            )  # fmt: skip
-        console.print(table)
-    if "concurrency" in results:
-        c = results["concurrency"]
-        console.print(
-            f"concurrency: {c['calls']} concurrent /extract, LLM answering after "
-            f"{c['llm_delay_s']:g} s: wall {c['wall_s']:.2f} s, statuses {c['statuses']}"
-            + (f" (with the embedded limits 4 + 32: {c['with_embedded_limits']['statuses']})"
-               if "with_embedded_limits" in c else "")
-        )  # fmt: skip
-    if "replicas" in results:
-        r = results["replicas"]
-        table = _table(
-            f"replicas behind nginx: {r['requests']} /extract at concurrency "
-            f"{r['concurrency']}, fake LLM answering after {r['llm_delay_s']:g} s",
-            ["setup", "req/s", "p50", "p99", "statuses"],
-        )
-        for name in ("one_replica", "two_replicas_nginx", "failover"):
-            d = r[name]
-            table.add_row(name, f"{d['rps']:.0f}", f"{d['p50_ms']:.0f} ms", f"{d['p99_ms']:.0f} ms",
-                          str(d["statuses"]))  # fmt: skip
-        console.print(table)
-        f = r["failover"]
-        console.print(
-            f"failover: one replica SIGKILLed after {f['killed_after']} answers; every "
-            f"request answered once with its own id: {f['answered_once']}"
-        )
-    if "embedded" in results:
-        table = _table(
-            "embedded model: /extract wall time vs the model server's own time",
-            ["strategy", "seed", "status", "facts", "wall s", "model s", "ratio",
-             "prompt tok", "prompt tok/s", "gen tok", "gen tok/s"],
-        )  # fmt: skip
-        for row in results["embedded"]["rows"]:
-            table.add_row(*(str(row.get(k)) for k in (
-                "strategy", "seed", "status", "facts", "wall_s", "model_s", "ratio",
-                "prompt_tokens", "prompt_tok_s", "gen_tokens", "gen_tok_s")))  # fmt: skip
-        console.print(table)
-        for name, total in results["embedded"].get("totals", {}).items():
-            console.print(f"  {name}: {total['wall_s']} s over the seeds, {total['vs_llm']}x llm")
-    if "speed" in results:
-        _print_speed(results["speed"], console)
-    if "ci_eval" in results:
-        c = results["ci_eval"]
-        console.print(
-            f"CI eval (gold set replayed by a fresh `newsfacts eval --replay`): median "
-            f"{c['median_s']:.2f} s, max {c['max_s']:.2f} s over {len(c['runs'])} runs"
-        )
-    if "levers" in results:
-        table = _table(
-            f"model-server levers ({results['levers']['request']})",
-            ["variant", "prompt tok/s", "gen tok/s", "sampling s", "model s", "wall s",
-             "prompt speedup", "gen speedup", "RSS MiB"],
-        )  # fmt: skip
-        for row in results["levers"]["rows"]:
-            table.add_row(
-                row["variant"], str(row["prompt_tok_s"]), str(row["gen_tok_s"]),
-                str(row["sampling_s"]), str(row["model_s"]), str(row["wall_s"]),
-                f"{row['prompt_speedup']:.2f}", f"{row['gen_speedup']:.2f}",
-                str(row["memory"]["rss_mb"]),
-            )  # fmt: skip
-        console.print(table)
-    if "side_by_side" in results:
-        s = results["side_by_side"]
-        one, default = s["rows"]["one at a time"], s["rows"]["default"]
-        console.print(
-            f"seed 004, hybrid, fake LLM answering in {s['llm_delay_s']:g} s: "
-            f"{one['calls']} calls one at a time {one['seconds']} s, side by side "
-            f"({default['calls_at_once']['article']} at once) {default['seconds']} s "
-            f"({s['ratio']}x)"
-        )
-    for name, backend in (("calls_together_fake", "fake LLM answering each call in 1 s"),
-                          ("calls_together_embedded", "embedded model, 2 cores")):  # fmt: skip
+    for name, printer in PRINTERS.items():
         if name in results:
-            _print_calls_together(results[name], backend, console)
-    if "hostile" in results:
-        _print_hostile(results["hostile"], console)
-    if "soak" in results:
-        s = results["soak"]
-        console.print(
-            f"soak: {s['requests']} requests at concurrency {s['concurrency']}: statuses "
-            f"{s['statuses']}, p50 {s['p50_ms']:.1f} ms, p99 {s['p99_ms']:.1f} ms; service RSS "
-            f"{s['memory_before']['rss_mb']} -> {s['memory_after']['rss_mb']} MiB "
-            f"(peak {s['memory_after']['peak_rss_mb']}); healthy after: {s['still_healthy']}"
-        )
+            printer(results[name], console=console)
 
 
-def _print_calls_together(r: dict[str, Any], backend: str, console: Console) -> None:
+def _print_overhead(r: dict[str, Any], console: Console) -> None:
+    """The `overhead` figures."""
+    table = _table(
+        "service overhead: /extract vs direct openai call (zero-latency fake)",
+        ["conc.", "direct p50", "direct p99", "direct rps", "/extract p50", "/extract p99",
+         "/extract rps", "added p50", "rps ratio"],
+    )  # fmt: skip
+    for row in r["rows"]:
+        d, e = row["direct_openai"], row["extract"]
+        table.add_row(
+            str(row["concurrency"]), f"{d['p50_ms']:.1f} ms", f"{d['p99_ms']:.1f} ms",
+            f"{d['rps']:.0f}", f"{e['p50_ms']:.1f} ms", f"{e['p99_ms']:.1f} ms",
+            f"{e['rps']:.0f}", f"{row['added_p50_ms']:+.1f} ms", f"{row['rps_ratio']:.2f}",
+        )  # fmt: skip
+    console.print(table)
+
+
+def _print_concurrency(r: dict[str, Any], console: Console) -> None:
+    """The `concurrency` figures."""
+    c = r
+    console.print(
+        f"concurrency: {c['calls']} concurrent /extract, LLM answering after "
+        f"{c['llm_delay_s']:g} s: wall {c['wall_s']:.2f} s, statuses {c['statuses']}"
+        + (f" (with the embedded limits 4 + 32: {c['with_embedded_limits']['statuses']})"
+           if "with_embedded_limits" in c else "")
+    )  # fmt: skip
+
+
+def _print_replicas(r: dict[str, Any], console: Console) -> None:
+    """The `replicas` figures."""
+    table = _table(
+        f"replicas behind nginx: {r['requests']} /extract at concurrency "
+        f"{r['concurrency']}, fake LLM answering after {r['llm_delay_s']:g} s",
+        ["setup", "req/s", "p50", "p99", "statuses"],
+    )
+    for name in ("one_replica", "two_replicas_nginx", "failover"):
+        d = r[name]
+        table.add_row(name, f"{d['rps']:.0f}", f"{d['p50_ms']:.0f} ms", f"{d['p99_ms']:.0f} ms",
+                      str(d["statuses"]))  # fmt: skip
+    console.print(table)
+    f = r["failover"]
+    console.print(
+        f"failover: one replica SIGKILLed after {f['killed_after']} answers; every "
+        f"request answered once with its own id: {f['answered_once']}"
+    )
+
+
+def _print_embedded(r: dict[str, Any], console: Console) -> None:
+    """The `embedded` figures."""
+    table = _table(
+        "embedded model: /extract wall time vs the model server's own time",
+        ["strategy", "seed", "status", "facts", "wall s", "model s", "ratio",
+         "prompt tok", "prompt tok/s", "gen tok", "gen tok/s"],
+    )  # fmt: skip
+    for row in r["rows"]:
+        table.add_row(*(str(row.get(k)) for k in (
+            "strategy", "seed", "status", "facts", "wall_s", "model_s", "ratio",
+            "prompt_tokens", "prompt_tok_s", "gen_tokens", "gen_tok_s")))  # fmt: skip
+    console.print(table)
+    for name, total in r.get("totals", {}).items():
+        console.print(f"  {name}: {total['wall_s']} s over the seeds, {total['vs_llm']}x llm")
+
+
+def _print_ci_eval(r: dict[str, Any], console: Console) -> None:
+    """The `ci_eval` figures."""
+    c = r
+    console.print(
+        f"CI eval (gold set replayed by a fresh `newsfacts eval --replay`): median "
+        f"{c['median_s']:.2f} s, max {c['max_s']:.2f} s over {len(c['runs'])} runs"
+    )
+
+
+def _print_levers(r: dict[str, Any], console: Console) -> None:
+    """The `levers` figures."""
+    table = _table(
+        f"model-server levers ({r['request']})",
+        ["variant", "prompt tok/s", "gen tok/s", "sampling s", "model s", "wall s",
+         "prompt speedup", "gen speedup", "RSS MiB"],
+    )  # fmt: skip
+    for row in r["rows"]:
+        table.add_row(
+            row["variant"], str(row["prompt_tok_s"]), str(row["gen_tok_s"]),
+            str(row["sampling_s"]), str(row["model_s"]), str(row["wall_s"]),
+            f"{row['prompt_speedup']:.2f}", f"{row['gen_speedup']:.2f}",
+            str(row["memory"]["rss_mb"]),
+        )  # fmt: skip
+    console.print(table)
+
+
+def _print_side_by_side(r: dict[str, Any], console: Console) -> None:
+    """The `side_by_side` figures."""
+    s = r
+    one, default = s["rows"]["one at a time"], s["rows"]["default"]
+    console.print(
+        f"seed 004, hybrid, fake LLM answering in {s['llm_delay_s']:g} s: "
+        f"{one['calls']} calls one at a time {one['seconds']} s, side by side "
+        f"({default['calls_at_once']['article']} at once) {default['seconds']} s "
+        f"({s['ratio']}x)"
+    )
+
+
+def _print_soak(r: dict[str, Any], console: Console) -> None:
+    """The `soak` figures."""
+    s = r
+    console.print(
+        f"soak: {s['requests']} requests at concurrency {s['concurrency']}: statuses "
+        f"{s['statuses']}, p50 {s['p50_ms']:.1f} ms, p99 {s['p99_ms']:.1f} ms; service RSS "
+        f"{s['memory_before']['rss_mb']} -> {s['memory_after']['rss_mb']} MiB "
+        f"(peak {s['memory_after']['peak_rss_mb']}); healthy after: {s['still_healthy']}"
+    )
+
+
+def _print_calls_together(r: dict[str, Any], console: Console, backend: str) -> None:
     """Issue 25's table: per article, calls one at a time against the default."""
     scores = r["scores"]
     table = _table(
@@ -267,3 +285,23 @@ def _print_speed(speed: dict[str, Any], console: Console) -> None:
         f"{lim['gen_tok_s_bound']} generated tok/s for {lim['model_gb']} GB of weights; "
         f"{lim['sgemm_gflop_s']} GFLOP/s sgemm -> at most {lim['prompt_tok_s_bound']} prompt tok/s"
     )
+
+
+PRINTERS: dict[str, Callable[..., None]] = {
+    "overhead": _print_overhead,
+    "concurrency": _print_concurrency,
+    "replicas": _print_replicas,
+    "embedded": _print_embedded,
+    "speed": _print_speed,
+    "ci_eval": _print_ci_eval,
+    "levers": _print_levers,
+    "side_by_side": _print_side_by_side,
+    "calls_together_fake": functools.partial(
+        _print_calls_together, backend="fake LLM answering each call in 1 s"
+    ),
+    "calls_together_embedded": functools.partial(
+        _print_calls_together, backend="embedded model, 2 cores"
+    ),
+    "hostile": _print_hostile,
+    "soak": _print_soak,
+}

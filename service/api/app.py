@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from typing import Annotated, Any
 
-from fastapi import Depends, FastAPI, Header, Request
+from fastapi import APIRouter, Depends, FastAPI, Header, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.openapi.utils import get_openapi
 from fastapi.responses import JSONResponse
@@ -32,7 +32,8 @@ from service.errors import (
     UnsupportedMediaType,
     validation_problems,
 )
-from service.extraction.pipeline import Pipeline, prompt_strategy
+from service.extraction.pipeline import Pipeline
+from service.extraction.strategies import STRATEGIES
 from service.llm.backend import open_backend
 from service.llm.protocol import StructuredLLM
 from service.logs import request_id_var
@@ -78,9 +79,7 @@ def _openapi(app: FastAPI, settings: Settings) -> dict[str, Any]:
         fields["prompt"]["anyOf"] = [{"enum": prompts, "type": "string"}, {"type": "null"}]
         # A prompt belongs to one strategy; with both named, they must agree.
         families = {
-            "nlp": [],
-            "hybrid": [p for p in prompts if prompt_strategy(p) == "hybrid"],
-            "llm": [p for p in prompts if prompt_strategy(p) == "llm"],
+            name: [p for p in prompts if strategy.owns(p)] for name, strategy in STRATEGIES.items()
         }
         spec["components"]["schemas"]["ExtractRequest"]["allOf"] = [
             {
@@ -99,9 +98,147 @@ def _openapi(app: FastAPI, settings: Settings) -> dict[str, Any]:
     return app.openapi_schema
 
 
-def create_app(settings: Settings | None = None, llm: StructuredLLM | None = None) -> FastAPI:
-    """Build the app; with no `llm` given, the backend comes from settings at startup."""
-    settings = settings or load_settings()
+def require_json(
+    content_type: Annotated[str | None, Header(include_in_schema=False)] = None,
+) -> None:
+    """Refuse (415) a body that is not sent as application/json."""
+    media_type = (content_type or "").split(";")[0].strip().lower()
+    if media_type != "application/json":
+        raise UnsupportedMediaType(
+            f"send the body as application/json, not {media_type or 'no content type'}"
+        )
+
+
+extraction = APIRouter(dependencies=[Depends(require_json)], responses=ERROR_RESPONSES)
+probes = APIRouter()
+
+
+@extraction.post(
+    "/extract", response_model=ExtractResponse, summary="Extract grounded facts from one article"
+)
+async def extract(body: ExtractRequest, request: Request) -> ExtractResponse:
+    """Extract typed facts with evidence spans from one article."""
+    pipeline: Pipeline = request.app.state.pipeline
+    return await unless_disconnected(request, pipeline.extract(body))
+
+
+@extraction.post(
+    "/extract/batch",
+    response_model=BatchResponse,
+    responses={
+        413: {
+            "model": ErrorResponse,
+            "description": "More articles than NEWSFACTS_MAX_BATCH_ITEMS (batch_too_large).",
+        },
+    },
+    summary="Extract grounded facts from several articles",
+)
+async def extract_batch(body: BatchRequest, request: Request) -> BatchResponse:
+    """Extract each article concurrently; each gets its result or its own error entry.
+
+    A batch the spec forbids (too many articles, a text over the limit, an unknown
+    prompt) is refused whole, before any LLM call.
+    """
+    pipeline: Pipeline = request.app.state.pipeline
+    limit = pipeline.settings.max_batch_items
+    if len(body.articles) > limit:
+        raise BatchTooLarge(
+            f"{len(body.articles)} articles; one batch takes at most {limit} "
+            "(NEWSFACTS_MAX_BATCH_ITEMS)"
+        )
+    # What the spec forbids refuses the whole batch, as /extract would refuse it.
+    for index, article in enumerate(body.articles):
+        try:
+            pipeline.check(article)
+        except NewsfactsError as exc:
+            exc.message = f"articles[{index}]: {exc.message}"
+            raise
+    request_id = request_id_var.get()
+    results = await unless_disconnected(
+        request,
+        asyncio.gather(*(extract_item(pipeline, article, request_id) for article in body.articles)),
+    )
+    return BatchResponse(
+        results=results,
+        usage=sum((r.usage for r in results), Usage()),
+        failed=sum(r.error is not None for r in results),
+    )
+
+
+@probes.get("/healthz", summary="Liveness")
+async def healthz() -> dict[str, str]:
+    """The process is up."""
+    return {"status": "ok"}
+
+
+@probes.get(
+    "/readyz",
+    summary="Readiness: the LLM backend answers and the queue has room",
+    responses={
+        503: {
+            "model": ErrorResponse,
+            "description": "LLM backend unreachable (llm_unavailable), or every slot "
+            "busy and the queue full (saturated): a load balancer sends elsewhere.",
+        }
+    },
+)
+async def readyz(request: Request) -> Any:
+    """200 with the load (running, waiting, limits) when the backend answers and a new
+    request would be admitted; else 503."""
+    pipeline: Pipeline = request.app.state.pipeline
+    if not await pipeline.llm.ping():
+        return error_response(503, "llm_unavailable", "the LLM backend does not answer", 5)
+    load = pipeline.load
+    if load["saturated"]:
+        message = f"{load['running']} extractions running and {load['waiting']} waiting"
+        return error_response(503, "saturated", message, 5)
+    backend = "embedded" if pipeline.settings.embedded else "remote"
+    return {"status": "ready", "model": pipeline.llm.model_name, "backend": backend, **load}
+
+
+@probes.get("/schema", summary="JSON Schema of the facts")
+async def schema() -> dict[str, Any]:
+    """The `news_facts` v1 JSON Schema."""
+    return NewsFacts.model_json_schema()
+
+
+async def our_errors(request: Request, exc: NewsfactsError) -> JSONResponse:
+    """Our exceptions in the error shape (a 5xx is logged with what it cost)."""
+    if exc.status >= 500:
+        cost = (
+            {"prompt_tokens": exc.prompt_tokens, "completion_tokens": exc.completion_tokens,
+             "attempts": exc.attempts}
+            if isinstance(exc, LLMError) else {}
+        )  # fmt: skip
+        log.warning("request failed", extra={"code": exc.code, "status": exc.status, **cost})
+    return error_response(exc.status, exc.code, exc.message, exc.retry_after)
+
+
+async def invalid_body(request: Request, exc: Exception) -> JSONResponse:
+    """A body that fails the schema: 422 naming each problem."""
+    assert isinstance(exc, RequestValidationError)
+    problems = validation_problems(exc.errors(), skip=("body",))
+    return error_response(422, "invalid_request", problems or "invalid request body")
+
+
+async def http_errors(request: Request, exc: Exception) -> JSONResponse:
+    """Starlette's and FastAPI's own HTTP errors in the error shape."""
+    assert isinstance(exc, StarletteHTTPException)
+    if isinstance(exc.__cause__, NewsfactsError):  # raised while FastAPI read the body
+        return await our_errors(request, exc.__cause__)
+    if exc.status_code == 400:  # FastAPI's "error parsing the body" (e.g. invalid UTF-8)
+        return error_response(422, "invalid_request", f"body is not valid JSON: {exc.detail}")
+    code = HTTP_CODES.get(exc.status_code, "http_error")
+    response = error_response(exc.status_code, code, str(exc.detail))
+    response.headers.update(exc.headers or {})  # e.g. Allow on a 405
+    return response
+
+
+def lifespan_for(
+    settings: Settings, llm: StructuredLLM | None
+) -> Callable[[FastAPI], AbstractAsyncContextManager[None]]:
+    """The app's lifespan: the pipeline over `llm`, or over the backend settings name
+    (started, warmed up on the embedded model, and stopped with the app)."""
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -115,150 +252,29 @@ def create_app(settings: Settings | None = None, llm: StructuredLLM | None = Non
             warm_s = None
             if settings.embedded and settings.strategy == "hybrid" and settings.embedded_warm_up:
                 warm_s = await app.state.pipeline.warm_up()
-            log.info(
-                "ready",
-                extra={
-                    "model": backend.llm.model_name,
-                    "embedded": settings.embedded,
-                    "warm_up_s": None if warm_s is None else round(warm_s, 1),
-                },
-            )
+            log.info("ready", extra={
+                "model": backend.llm.model_name, "embedded": settings.embedded,
+                "warm_up_s": None if warm_s is None else round(warm_s, 1),
+            })  # fmt: skip
             yield
 
+    return lifespan
+
+
+def create_app(settings: Settings | None = None, llm: StructuredLLM | None = None) -> FastAPI:
+    """Build the app; with no `llm` given, the backend comes from settings at startup."""
+    settings = settings or load_settings()
     app = FastAPI(
         title="newsfacts",
         version="0.1.0",
         summary="Typed, source-grounded facts from news articles.",
-        lifespan=lifespan,
+        lifespan=lifespan_for(settings, llm),
     )
     app.add_middleware(Guard, settings=settings)
     app.openapi = lambda: _openapi(app, settings)  # type: ignore[method-assign]
-
-    def require_json(
-        content_type: Annotated[str | None, Header(include_in_schema=False)] = None,
-    ) -> None:
-        media_type = (content_type or "").split(";")[0].strip().lower()
-        if media_type != "application/json":
-            raise UnsupportedMediaType(
-                f"send the body as application/json, not {media_type or 'no content type'}"
-            )
-
-    @app.exception_handler(NewsfactsError)
-    async def _our_errors(request: Request, exc: NewsfactsError) -> JSONResponse:
-        if exc.status >= 500:
-            cost = (
-                {"prompt_tokens": exc.prompt_tokens, "completion_tokens": exc.completion_tokens,
-                 "attempts": exc.attempts}
-                if isinstance(exc, LLMError) else {}
-            )  # fmt: skip
-            log.warning("request failed", extra={"code": exc.code, "status": exc.status, **cost})
-        return error_response(exc.status, exc.code, exc.message, exc.retry_after)
-
-    @app.exception_handler(RequestValidationError)
-    async def _invalid_body(request: Request, exc: RequestValidationError) -> JSONResponse:
-        problems = validation_problems(exc.errors(), skip=("body",))
-        return error_response(422, "invalid_request", problems or "invalid request body")
-
-    @app.exception_handler(StarletteHTTPException)
-    async def _http_errors(request: Request, exc: StarletteHTTPException) -> JSONResponse:
-        if isinstance(exc.__cause__, NewsfactsError):  # raised while FastAPI read the body
-            return await _our_errors(request, exc.__cause__)
-        if exc.status_code == 400:  # FastAPI's "error parsing the body" (e.g. invalid UTF-8)
-            return error_response(422, "invalid_request", f"body is not valid JSON: {exc.detail}")
-        code = HTTP_CODES.get(exc.status_code, "http_error")
-        response = error_response(exc.status_code, code, str(exc.detail))
-        response.headers.update(exc.headers or {})  # e.g. Allow on a 405
-        return response
-
-    @app.post(
-        "/extract",
-        response_model=ExtractResponse,
-        responses=ERROR_RESPONSES,
-        dependencies=[Depends(require_json)],
-        summary="Extract grounded facts from one article",
-    )
-    async def extract(body: ExtractRequest, request: Request) -> ExtractResponse:
-        """Extract typed facts with evidence spans from one article."""
-        pipeline: Pipeline = request.app.state.pipeline
-        return await unless_disconnected(request, pipeline.extract(body))
-
-    @app.post(
-        "/extract/batch",
-        response_model=BatchResponse,
-        responses={
-            **ERROR_RESPONSES,
-            413: {
-                "model": ErrorResponse,
-                "description": "More articles than NEWSFACTS_MAX_BATCH_ITEMS (batch_too_large).",
-            },
-        },
-        dependencies=[Depends(require_json)],
-        summary="Extract grounded facts from several articles",
-    )
-    async def extract_batch(body: BatchRequest, request: Request) -> BatchResponse:
-        """Extract each article concurrently; each gets its result or its own error entry.
-
-        A batch the spec forbids (too many articles, a text over the limit, an unknown
-        prompt) is refused whole, before any LLM call.
-        """
-        if len(body.articles) > settings.max_batch_items:
-            raise BatchTooLarge(
-                f"{len(body.articles)} articles; one batch takes at most "
-                f"{settings.max_batch_items} (NEWSFACTS_MAX_BATCH_ITEMS)"
-            )
-        pipeline: Pipeline = request.app.state.pipeline
-        # What the spec forbids refuses the whole batch, as /extract would refuse it.
-        for index, article in enumerate(body.articles):
-            try:
-                pipeline.check(article)
-            except NewsfactsError as exc:
-                exc.message = f"articles[{index}]: {exc.message}"
-                raise
-        request_id = request_id_var.get()
-        results = await unless_disconnected(
-            request,
-            asyncio.gather(
-                *(extract_item(pipeline, article, request_id) for article in body.articles)
-            ),
-        )
-        return BatchResponse(
-            results=results,
-            usage=sum((r.usage for r in results), Usage()),
-            failed=sum(r.error is not None for r in results),
-        )
-
-    @app.get("/healthz", summary="Liveness")
-    async def healthz() -> dict[str, str]:
-        """The process is up."""
-        return {"status": "ok"}
-
-    @app.get(
-        "/readyz",
-        summary="Readiness: the LLM backend answers and the queue has room",
-        responses={
-            503: {
-                "model": ErrorResponse,
-                "description": "LLM backend unreachable (llm_unavailable), or every slot "
-                "busy and the queue full (saturated): a load balancer sends elsewhere.",
-            }
-        },
-    )
-    async def readyz(request: Request) -> Any:
-        """200 with the load (running, waiting, limits) when the backend answers and a new
-        request would be admitted; else 503."""
-        pipeline: Pipeline = request.app.state.pipeline
-        if not await pipeline.llm.ping():
-            return error_response(503, "llm_unavailable", "the LLM backend does not answer", 5)
-        load = pipeline.load
-        if load["saturated"]:
-            message = f"{load['running']} extractions running and {load['waiting']} waiting"
-            return error_response(503, "saturated", message, 5)
-        backend = "embedded" if pipeline.settings.embedded else "remote"
-        return {"status": "ready", "model": pipeline.llm.model_name, "backend": backend, **load}
-
-    @app.get("/schema", summary="JSON Schema of the facts")
-    async def schema() -> dict[str, Any]:
-        """The `news_facts` v1 JSON Schema."""
-        return NewsFacts.model_json_schema()
-
+    app.add_exception_handler(NewsfactsError, our_errors)  # type: ignore[arg-type]
+    app.add_exception_handler(RequestValidationError, invalid_body)
+    app.add_exception_handler(StarletteHTTPException, http_errors)
+    app.include_router(extraction)
+    app.include_router(probes)
     return app

@@ -1,4 +1,5 @@
-"""The `nlp` and `hybrid` strategies: the finder steps each runs, and the hybrid's call.
+"""The strategies, registered by name (`STRATEGIES`): `nlp` and `hybrid` here, with the
+finder steps each runs and the hybrid's calls, and `llm` in `llm_strategy.py`.
 
 `nlp` is spaCy alone (names and quotes, no model). `hybrid` adds numbers, attack targets
 and talks sentences, and asks the LLM to label each candidate in a small call of its own
@@ -12,7 +13,7 @@ import asyncio
 from pydantic import BaseModel
 from spacy.language import Language
 
-from schemas.api import Usage
+from schemas.api import Strategy, Usage
 from schemas.facts import NewsFacts
 from schemas.labels import NumberAnswer
 from service.candidates.article import Article, Step
@@ -28,9 +29,12 @@ from service.candidates.targets import find_targets
 from service.extraction.assemble import entity_facts
 from service.extraction.labelled import build_facts
 from service.extraction.limits import Allowance, Lanes, all_or_none
+from service.extraction.llm_strategy import HYBRID_PROMPT_PREFIX, LlmStrategy
+from service.extraction.strategy import ExtractionStrategy, Job
 from service.extraction.tasks import TOOLS, Labels, Task, pieces, plan
 from service.llm.protocol import LLMResult, StructuredLLM
 from service.prompts import PromptTemplate, fenced
+from service.settings import Settings
 
 NLP_STEPS: tuple[Step, ...] = (find_names, describe_places, describe_organizations, find_quotes)
 HYBRID_STEPS: tuple[Step, ...] = (
@@ -108,3 +112,61 @@ async def extract_hybrid(
             task.apply(result.value, labels)
     facts = await asyncio.to_thread(build_facts, article, labels)  # seconds on a long one
     return LLMResult(value=facts, usage=usage, attempts=attempts)
+
+
+class NlpStrategy(ExtractionStrategy):
+    """spaCy alone: no prompt, no model call."""
+
+    name = "nlp"
+    uses_prompt = False
+
+    def default_prompt(self, settings: Settings) -> None:
+        """None: no model is asked."""
+        return None
+
+    def calls_at_once(self, settings: Settings) -> int:
+        """NEWSFACTS_CHUNK_CONCURRENCY (as reported before strategies were objects)."""
+        return settings.chunk_concurrency
+
+    async def run(self, job: Job) -> LLMResult[NewsFacts]:
+        """People, organisations, places and quotes from the parse and the finders."""
+        facts = await extract_nlp(job.request.text, job.nlp, job.allowance)
+        return LLMResult(value=facts, usage=Usage(), attempts=0)
+
+
+class HybridStrategy(ExtractionStrategy):
+    """spaCy finds the candidates; the model labels each in a small call."""
+
+    name = "hybrid"
+
+    def default_prompt(self, settings: Settings) -> str:
+        """NEWSFACTS_HYBRID_PROMPT."""
+        return settings.hybrid_prompt
+
+    def owns(self, prompt_ref: str) -> bool:
+        """The `hybrid_*` prompts."""
+        return prompt_ref.startswith(HYBRID_PROMPT_PREFIX)
+
+    def calls_at_once(self, settings: Settings) -> int:
+        """NEWSFACTS_ARTICLE_LLM_CALLS."""
+        return settings.article_llm_calls
+
+    async def run(self, job: Job) -> LLMResult[NewsFacts]:
+        """The candidates labelled side by side, as far as the lanes allow."""
+        assert job.prompt is not None
+        lanes = Lanes(asyncio.Semaphore(job.settings.article_llm_calls), job.calls)
+        return await extract_hybrid(
+            job.request.text, job.nlp, job.llm, job.prompt, job.settings.chunk_chars,
+            job.allowance, lanes,
+        )  # fmt: skip
+
+
+STRATEGIES: dict[str, ExtractionStrategy] = {
+    s.name: s for s in (NlpStrategy(), HybridStrategy(), LlmStrategy())
+}
+
+
+def prompt_strategy(ref: str) -> Strategy:
+    """The strategy a prompt is written for (`hybrid_*` prompts label candidates, the
+    others extract every list in one call)."""
+    return next(s.name for s in STRATEGIES.values() if s.owns(ref))
