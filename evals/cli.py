@@ -17,7 +17,7 @@ import yaml
 
 from schemas.api import ExtractRequest
 from schemas.facts import FACT_LISTS
-from service.cli import cli_settings, passes_choice, policy_choice, strategy_choice
+from service.cli import cli_settings, fail, passes_choice, policy_choice, strategy_choice
 from service.errors import NewsfactsError
 from service.extraction.pipeline import Pipeline
 from service.extraction.strategies import STRATEGIES
@@ -303,8 +303,7 @@ DatasetOption = Annotated[
 
 
 def _refuse(message: str) -> NoReturn:
-    typer.echo(f"error: {message}", err=True)
-    raise typer.Exit(2)
+    fail(message, 2)
 
 
 @eval_app.callback(invoke_without_command=True)
@@ -405,11 +404,9 @@ def _eval_runs(
             return [asyncio.run(run_gold(cases, settings, prompt, mode, on_case=advance,
                                          **options))]  # fmt: skip
         except StaleCassetteError as exc:
-            typer.echo(f"error: {exc}", err=True)
-            raise typer.Exit(1) from None
+            fail(str(exc))
         except NewsfactsError as exc:
-            typer.echo(f"error [{exc.code}]: {exc.message}", err=True)
-            raise typer.Exit(1) from None
+            fail(f"[{exc.code}] {exc.message}")
 
 
 def _save_samples(runs: list[Any], directory: Path, samples: int) -> None:

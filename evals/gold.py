@@ -10,19 +10,18 @@ from typing import Any
 import yaml
 
 from schemas.facts import FACT_LISTS, NewsFacts
-from service.extraction.grounding import normalize
+from service.candidates.names import COURTESY_TITLES, name_key
 
-_HONORIFICS = re.compile(r"\b(mr|mrs|ms|dr|sir|president|gen|col)\b\.?\s*")
-_NON_WORD = re.compile(r"[^\w\s]")
+# Titles a gold name and a predicted one may differ by: courtesy titles, and ranks.
+_TITLES = re.compile(rf"\b(?:{'|'.join((*COURTESY_TITLES, 'president', 'gen', 'col'))})\b")
 ROOT = Path(__file__).resolve().parent.parent
 GOLD_DIR = ROOT / "evals" / "gold"
 SEEDS_DIR = ROOT / "seeds"
 
 
 def normalize_name(name: str) -> str:
-    """Casefolded name without honorifics, punctuation or extra spaces."""
-    text = _NON_WORD.sub(" ", _HONORIFICS.sub("", normalize(name)))
-    return " ".join(text.split())
+    """A name as `name_key` folds it (case, accents, punctuation, spacing), titles dropped."""
+    return " ".join(_TITLES.sub(" ", name_key(name)).split())
 
 
 @dataclass(frozen=True)

@@ -7,7 +7,7 @@ import sys
 from collections.abc import Callable
 from importlib.metadata import entry_points
 from pathlib import Path
-from typing import Annotated, Any, cast, get_args
+from typing import Annotated, Any, NoReturn, cast, get_args
 
 import typer
 import uvicorn
@@ -21,7 +21,7 @@ from schemas.api import (
     UngroundedPolicy,
 )
 from service.api.batch import (
-    Article,
+    BatchArticle,
     BatchSummary,
     pending,
     read_articles,
@@ -36,6 +36,12 @@ from service.progress import Step, steps
 from service.settings import Settings, load_settings
 
 app = typer.Typer(help="Typed, source-grounded facts from news articles.", no_args_is_help=True)
+
+
+def fail(message: str, code: int = 1) -> NoReturn:
+    """Say `error: message` on stderr and exit with `code` (1 failed, 2 bad usage)."""
+    typer.echo(f"error: {message}", err=True)
+    raise typer.Exit(code)
 
 
 def cli_settings() -> Settings:
@@ -128,11 +134,9 @@ def extract(
         request = ExtractRequest(text=text, title=title, prompt=prompt, ungrounded=policy)
         response = asyncio.run(_extract(settings, request))
     except NewsfactsError as exc:
-        typer.echo(f"error [{exc.code}]: {exc.message}", err=True)
-        raise typer.Exit(1) from None
+        fail(f"[{exc.code}] {exc.message}")
     except ValueError as exc:
-        typer.echo(f"error [invalid_request]: {exc}", err=True)
-        raise typer.Exit(1) from None
+        fail(f"[invalid_request] {exc}")
     typer.echo(response.model_dump_json(indent=2))
     if html is not None:
         from service.api.html_view import write_extraction
@@ -200,7 +204,7 @@ def batch(
         raise typer.Exit(1)
 
 
-def _batch_articles(source: Path, via: str, batch_id: str | None) -> list[Article]:
+def _batch_articles(source: Path, via: str, batch_id: str | None) -> list[BatchArticle]:
     """The articles `source` holds, with the options checked; exit 2 naming what is wrong."""
     if not source.exists():
         typer.echo(f"error: no such file or folder: {source}", err=True)
@@ -223,7 +227,7 @@ def _batch_articles(source: Path, via: str, batch_id: str | None) -> list[Articl
 
 
 async def _through_batch_api(
-    articles: list[Article], out: Path, settings: Settings, concurrency: int,
+    articles: list[BatchArticle], out: Path, settings: Settings, concurrency: int,
     batch_id: str | None, on_item: Callable[[BatchItemResult], None],
 ) -> BatchSummary:  # fmt: skip
     """The articles' calls through the provider's batch engine, a status line per change."""

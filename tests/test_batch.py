@@ -13,7 +13,7 @@ import pytest
 from pydantic import BaseModel
 
 from evals.bench.fake_llm import FakeLLM, http_error, tool_call
-from service.api.batch import Article, finished_ids, read_articles, run_batch
+from service.api.batch import BatchArticle, finished_ids, read_articles, run_batch
 from service.extraction.pipeline import Pipeline
 from service.llm.client import OpenAIStructuredLLM
 from service.llm.protocol import LLMResult, StructuredLLM, T
@@ -73,9 +73,9 @@ def test_a_failed_article_is_a_row_and_a_rerun_retries_only_it(
 ) -> None:
     fake_llm.default = tool_call(FACTS_004, usage=(10, 5))
     articles = [
-        Article("ok1", "x", {"text": SEED_004}),
-        Article("empty", "x", {"text": "   "}),
-        Article("ok2", "x", {"text": SEED_004, "title": "Corridors"}),
+        BatchArticle("ok1", "x", {"text": SEED_004}),
+        BatchArticle("empty", "x", {"text": "   "}),
+        BatchArticle("ok2", "x", {"text": SEED_004, "title": "Corridors"}),
     ]
     out = tmp_path / "out.jsonl"
     summary = asyncio.run(run_batch(_pipeline(fake_llm), articles, out, concurrency=2))
@@ -99,7 +99,7 @@ def test_llm_failures_keep_their_code_and_tokens(fake_llm: FakeLLM, tmp_path: Pa
     fake_llm.default = http_error(500)
     out = tmp_path / "out.jsonl"
     summary = asyncio.run(
-        run_batch(_pipeline(fake_llm), [Article("a", "x", {"text": SEED_004})], out, 1)
+        run_batch(_pipeline(fake_llm), [BatchArticle("a", "x", {"text": SEED_004})], out, 1)
     )
     assert summary.errors == {"llm_unavailable": 1}
     [row] = map(json.loads, out.read_text().splitlines())
@@ -138,8 +138,8 @@ def test_an_unexpected_exception_is_that_articles_500_row(
     pipeline = _pipeline(fake_llm)
     pipeline.llm = BreaksOn(pipeline.llm, marker="TRIGGER")
     articles = [
-        Article("ok", "x", {"text": SEED_004}),
-        Article("buggy", "x", {"text": SEED_004 + " TRIGGER"}),
+        BatchArticle("ok", "x", {"text": SEED_004}),
+        BatchArticle("buggy", "x", {"text": SEED_004 + " TRIGGER"}),
     ]
     out = tmp_path / "out.jsonl"
     summary = asyncio.run(run_batch(pipeline, articles, out, concurrency=2))

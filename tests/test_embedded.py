@@ -21,7 +21,7 @@ from pathlib import Path
 import httpx2
 import pytest
 
-from service.llm.embedded import free_port
+from service.ports import free_port
 from tests.conftest import SEED_004, child_env, wait_for
 
 NEWSFACTS = str(Path(sys.executable).parent / "newsfacts")

@@ -19,7 +19,7 @@ import pytest
 
 from evals.bench.balancer import nginx
 from evals.bench.fake_llm import FakeLLM, tool_call
-from evals.bench.servers import free_port
+from service.ports import free_port
 from tests.conftest import FACTS_004, SEED_004, child_env, wait_for
 from tests.test_cli import NEWSFACTS
 

@@ -11,7 +11,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from evals.bench.harness import ROOT, process
-from service.llm.embedded import free_port
+from service.ports import free_port
 
 RECIPE = ROOT / "service" / "deploy" / "nginx.conf"
 

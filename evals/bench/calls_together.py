@@ -17,7 +17,7 @@ from evals.datasets import DATASETS_DIR, load_dataset
 from evals.gold import GoldCase
 from evals.scoring import CaseOutcome, summarize
 from schemas.facts import NewsFacts
-from service.llm.embedded import free_port
+from service.ports import free_port
 from service.settings import load_settings
 
 EMBEDDED_SIDES = (("one at a time", {"NEWSFACTS_EMBEDDED_PARALLEL": "1"}), ("default", {}))

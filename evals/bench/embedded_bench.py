@@ -13,7 +13,7 @@ from typing import Any
 import httpx2 as httpx
 
 from evals.bench.harness import ROOT, newsfacts_command, process, rss_mb
-from service.llm.embedded import free_port
+from service.ports import free_port
 from service.settings import load_settings
 
 SEEDS = sorted((ROOT / "seeds").glob("*.txt"))

@@ -18,7 +18,7 @@ from typing import IO, Any
 
 import httpx2 as httpx
 
-from service.llm.embedded import free_port
+from service.ports import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 RESULTS_PATH = ROOT / "evals" / "bench" / "results.json"

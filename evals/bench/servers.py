@@ -9,7 +9,7 @@ from contextlib import contextmanager
 
 import uvicorn
 
-from service.llm.embedded import free_port
+from service.ports import free_port
 
 
 @contextmanager

@@ -19,7 +19,8 @@ import numpy as np
 
 from evals.bench.embedded_bench import SEEDS, extract_timed
 from evals.bench.harness import ROOT, process, rss_mb
-from service.llm.embedded import free_port, resolve_model_path
+from service.llm.embedded import resolve_model_path
+from service.ports import free_port
 from service.settings import load_settings
 
 SEED_004 = next(s for s in SEEDS if s.stem.startswith("004"))

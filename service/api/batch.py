@@ -29,7 +29,7 @@ log = logging.getLogger("newsfacts")
 
 
 @dataclass(frozen=True)
-class Article:
+class BatchArticle:
     """One article of a batch: its id (file name or JSONL `id`), where it came from, the body."""
 
     id: str
@@ -37,7 +37,7 @@ class Article:
     body: dict[str, Any]
 
 
-def read_articles(source: Path) -> Iterator[Article]:
+def read_articles(source: Path) -> Iterator[BatchArticle]:
     """Articles from a folder of `.txt` files (id = file stem) or a JSONL file whose lines are
     `/extract` bodies with an `id` (the line number when absent).
 
@@ -50,7 +50,7 @@ def read_articles(source: Path) -> Iterator[Article]:
                 body = {"text": path.read_bytes().decode("utf-8")}
             except UnicodeDecodeError as exc:
                 body = {"_error": f"file is not UTF-8: {exc}"}
-            yield Article(path.stem, str(path), body)
+            yield BatchArticle(path.stem, str(path), body)
         return
     with source.open("rb") as lines:
         for number, raw in enumerate(lines, start=1):
@@ -58,20 +58,20 @@ def read_articles(source: Path) -> Iterator[Article]:
             try:
                 line = raw.decode("utf-8")
             except UnicodeDecodeError as exc:
-                yield Article(str(number), where, {"_error": f"line is not UTF-8: {exc}"})
+                yield BatchArticle(str(number), where, {"_error": f"line is not UTF-8: {exc}"})
                 continue
             if not line.strip():
                 continue
             [(_, body, error)] = json_lines([line])
             if error is not None:
-                yield Article(str(number), where, {"_error": f"line is not JSON: {error}"})
+                yield BatchArticle(str(number), where, {"_error": f"line is not JSON: {error}"})
             elif not isinstance(body, dict):
-                yield Article(str(number), where, {"_error": "line is not a JSON object"})
+                yield BatchArticle(str(number), where, {"_error": "line is not a JSON object"})
             else:
-                yield Article(str(body.pop("id", number)), where, body)
+                yield BatchArticle(str(body.pop("id", number)), where, body)
 
 
-def repeated_ids(articles: list[Article]) -> dict[str, list[str]]:
+def repeated_ids(articles: list[BatchArticle]) -> dict[str, list[str]]:
     """Ids more than one article carries, with where each came from: a run refuses them,
     since a resumed run could not tell their rows apart."""
     where: dict[str, list[str]] = {}
@@ -97,7 +97,7 @@ def _finished_rows(out: Path) -> list[dict[str, Any]]:
     return list(rows.values())
 
 
-def resume(articles: list[Article], out: Path) -> list[Article]:
+def resume(articles: list[BatchArticle], out: Path) -> list[BatchArticle]:
     """The articles a (resumed) run still has to do, with the output made to hold only its
     successful rows, one per id (its failed rows are run again, a line a kill cut short is
     dropped), rewritten whole only when it held anything else: each id is then appended
@@ -111,7 +111,7 @@ def resume(articles: list[Article], out: Path) -> list[Article]:
     return [a for a in articles if a.id not in done]
 
 
-def pending(articles: list[Article], out: Path) -> list[Article]:
+def pending(articles: list[BatchArticle], out: Path) -> list[BatchArticle]:
     """The articles `out` holds no successful line for: what a (resumed) run still has to do."""
     done = finished_ids(out)
     return [a for a in articles if a.id not in done]
@@ -186,7 +186,7 @@ class BatchSummary:
 
 def write_row(
     sink: TextIO,
-    article: Article,
+    article: BatchArticle,
     item: BatchItemResult,
     summary: BatchSummary,
     on_item: Callable[[BatchItemResult], None] | None,
@@ -204,7 +204,7 @@ def write_row(
 
 async def run_batch(
     pipeline: Pipeline,
-    articles: list[Article],
+    articles: list[BatchArticle],
     out: Path,
     concurrency: int,
     on_item: Callable[[BatchItemResult], None] | None = None,
@@ -222,7 +222,7 @@ async def run_batch(
 
 async def _extract_into(
     pipeline: Pipeline,
-    todo: list[Article],
+    todo: list[BatchArticle],
     out: Path,
     concurrency: int,
     summary: BatchSummary,
@@ -232,7 +232,7 @@ async def _extract_into(
     lanes = asyncio.Semaphore(concurrency)
     with out.open("a", encoding="utf-8") as sink:
 
-        async def one(article: Article) -> None:
+        async def one(article: BatchArticle) -> None:
             async with lanes:
                 item = await extract_item(pipeline, article.body, request_id=f"batch:{article.id}")
             write_row(sink, article, item, summary, on_item)

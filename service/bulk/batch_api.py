@@ -23,7 +23,7 @@ from typing import Any
 
 from schemas.api import BatchItemResult, Usage
 from service.api.batch import (
-    Article,
+    BatchArticle,
     BatchSummary,
     extract_item,
     failed_item,
@@ -134,7 +134,7 @@ def side_files(out: Path) -> tuple[Path, Path]:
 
 
 async def run_via_batch_api(
-    articles: list[Article],
+    articles: list[BatchArticle],
     out: Path,
     settings: Settings,
     provider: BatchProvider,
@@ -160,7 +160,7 @@ async def run_via_batch_api(
 
 
 async def _run(
-    articles: list[Article],
+    articles: list[BatchArticle],
     out: Path,
     settings: Settings,
     provider: BatchProvider,
@@ -257,7 +257,7 @@ async def _download(
 
 
 async def _round(
-    todo: list[Article],
+    todo: list[BatchArticle],
     out: Path,
     url: str,
     settings: Settings,
@@ -266,13 +266,13 @@ async def _round(
     concurrency: int,
     on_item: Callable[[BatchItemResult], None] | None,
     last: bool,
-) -> list[Article]:
+) -> list[BatchArticle]:
     """Run the articles against the desk; write the ones it answered in full, return the
     ones held for the next batch (on the last round they become failed rows instead)."""
     lanes = asyncio.Semaphore(concurrency)
     with out.open("a", encoding="utf-8") as sink:
 
-        async def one(slot: int, article: Article) -> None:
+        async def one(slot: int, article: BatchArticle) -> None:
             request_id = f"batch:{article.id}"
             async with lanes:
                 llm = OpenAIStructuredLLM(settings, f"{url}/a/{slot}/v1", api_key=None)

@@ -26,7 +26,7 @@ from starlette.responses import JSONResponse
 from starlette.routing import Route
 
 from service.bulk.placeholder import minimal_instance
-from service.llm.embedded import free_port
+from service.ports import free_port
 
 
 def request_key(body: dict[str, Any]) -> str:

@@ -24,7 +24,8 @@ LABELS: dict[str, EntityLabel] = {
     "FAC": "locations",
 }
 # Courtesy titles news style puts before a surname; spaCy often leaves them in the span.
-_HONORIFIC = re.compile(r"^(?:mr|mrs|ms|miss|dr|prof|sir|dame|rev)\.?\s+", re.IGNORECASE)
+COURTESY_TITLES = ("mr", "mrs", "ms", "miss", "dr", "prof", "sir", "dame", "rev")
+_HONORIFIC = re.compile(rf"^(?:{'|'.join(COURTESY_TITLES)})\.?\s+", re.IGNORECASE)
 _LEADING_THE = re.compile(r"^the\s+", re.IGNORECASE)
 _POSSESSIVE = re.compile(r"(?:['\u2019]s?)$")
 _EDGE_PUNCT = " \t\n\"'\u2018\u2019\u201c\u201d.,;:()[]-\u2013\u2014"

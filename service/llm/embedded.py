@@ -12,13 +12,13 @@ import ctypes
 import logging
 import os
 import signal
-import socket
 import sys
 import time
 from pathlib import Path
 
 from service.errors import ConfigError, LLMUnavailable
 from service.llm.model_files import BUNDLED, ensure_model
+from service.ports import free_port
 from service.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -37,13 +37,6 @@ def resolve_model_path(settings: Settings) -> Path:
             )
         return settings.model_path
     return ensure_model(BUNDLED[settings.embedded_model], settings.cache_dir)
-
-
-def free_port() -> int:
-    """A TCP port on 127.0.0.1 that nothing listens on right now."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def _die_with_parent() -> None:  # pragma: no cover - runs in the child

