@@ -431,10 +431,13 @@ def _save_run(run: Any, data: Any, mode: Any, out: Path | None, set_baseline: bo
     print_table(report)
     recorded = mode in (Mode.RECORD, Mode.RECORD_MISSING)
     directory = out or (data.runs_dir if recorded else data.reports_dir)
-    name = report_name(report)
-    json_path = write_json(report, directory / f"{name}.json")
-    html_path = write_html(report, run.scored(), directory / f"{name}.html")
-    typer.echo(f"report: {json_path}  {html_path}")
+    json_path = write_json(report, directory / f"{report_name(report)}.json")
+    if directory == data.runs_dir:  # the history keeps the JSON; a page is built on demand
+        typer.echo(f"report: {json_path} (its page: newsfacts eval html {json_path})")
+    else:
+        texts = {o.case.article_id: o.case.text for o in run.outcomes}
+        page = write_html(report, texts, json_path.with_suffix(".html"))
+        typer.echo(f"report: {json_path}  {page}")
     if directory == data.runs_dir:
         from evals.history import write_index
 
@@ -489,6 +492,31 @@ def eval_gate(
         f"{result.report['summary']['field_f1']:.4f} >= {b.field_f1:.4f} - {b.tolerance} "
         f"({b.prompt}, {b.model})"
     )
+
+
+@eval_app.command("html")
+def eval_html(
+    report: Annotated[Path, typer.Argument(help="A run's JSON report (evals/runs/*.json).")],
+    dataset: DatasetOption = None,
+    out: Annotated[Path | None, typer.Option(help="Where to write the page.")] = None,
+) -> None:
+    """Build a run's HTML page from its JSON report: each article with the predicted spans
+    highlighted, matched, missed and spurious facts side by side."""
+    import json
+
+    from evals.gold import joined_case
+    from evals.report import write_html
+
+    try:
+        loaded = json.loads(report.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        fail(f"{report} is not a report: {exc}", 2)
+    cases = _cases(_dataset(dataset))
+    texts = {case.article_id: case.text for case in [*cases, joined_case(cases)]}
+    missing = sorted({c["article_id"] for c in loaded.get("cases", [])} - set(texts))
+    if missing:
+        fail(f"the dataset has no article {', '.join(missing)}; name it with --dataset", 2)
+    typer.echo(f"page: {write_html(loaded, texts, out or report.with_suffix('.html'))}")
 
 
 @eval_app.command("history")

@@ -66,11 +66,12 @@ def history(runs_dir: Path = RUNS_DIR) -> tuple[list[RunRow], list[str]]:
 
 
 def write_index(runs_dir: Path = RUNS_DIR) -> Path:
-    """`runs_dir/index.html`: the history as one page, each run linked to its HTML report."""
+    """`runs_dir/index.html`: the history as one page, each run linked to its HTML page when
+    one was built (`newsfacts eval html`), else to its JSON report."""
     rows, _ = history(runs_dir)
     listed = [
         {**vars(r), "html": r.path.with_suffix(".html").name
-         if r.path.with_suffix(".html").is_file() else ""}
+         if r.path.with_suffix(".html").is_file() else r.path.name}
         for r in rows
     ]  # fmt: skip
     page = _templates.get_template("index.html.j2").render(rows=listed, title=runs_dir.name)

@@ -194,17 +194,28 @@ def _field_line(fields: dict[str, dict[str, Any]]) -> str:
     )
 
 
-def write_html(report: dict[str, Any], outcomes: list[CaseOutcome], path: Path) -> Path:
-    """An HTML page: each article with predicted spans highlighted, and matched/missed/spurious."""
+def predicted_spans(case_json: dict[str, Any], text: str) -> list[tuple[int, int, str, str]]:
+    """Where a report case's predicted facts (matched and spurious) stand in the text."""
+    spans = []
+    for name in FACT_LISTS:
+        listed = case_json["lists"].get(name, {})
+        predicted = [m["pred"] for m in listed.get("matched", [])]
+        predicted += [s["pred"] for s in listed.get("spurious", [])]
+        for i, fact in enumerate(predicted):
+            start, end, _ = align(fact.get("evidence") or "", text)
+            if start is not None and end is not None:
+                spans.append((start, end, name, f"{name}[{i}]"))
+    return spans
+
+
+def write_html(report: dict[str, Any], texts: dict[str, str], path: Path) -> Path:
+    """An HTML page of a report (its JSON and the articles' texts, by id): each article with
+    predicted spans highlighted, and matched/missed/spurious facts side by side."""
     cases = []
-    for case_json, o in zip(report["cases"], outcomes, strict=True):
-        spans = []
-        for name in FACT_LISTS:
-            for i, fact in enumerate(getattr(o.predicted, name) if o.predicted else []):
-                start, end, _ = align(fact.evidence, o.case.text)
-                if start is not None and end is not None:
-                    spans.append((start, end, name, f"{name}[{i}]"))
-        cases.append({**case_json, "segments": segments(o.case.text, spans)})
+    for case_json in report["cases"]:
+        text = texts.get(case_json["article_id"], "")
+        spans = predicted_spans(case_json, text)
+        cases.append({**case_json, "segments": segments(text, spans)})
     html = _templates.get_template("report.html.j2").render(
         report=report, cases=cases, lists=FACT_LISTS
     )

@@ -42,7 +42,8 @@ def test_json_summary_and_table() -> None:
 
 def test_html_highlights_spans_and_lists_missed(tmp_path: Path) -> None:
     report, run = make_report(without_quotes(), "p@v2")
-    html = write_html(report, run.outcomes, tmp_path / "r.html").read_text()
+    texts = {o.case.article_id: o.case.text for o in run.outcomes}
+    html = write_html(report, texts, tmp_path / "r.html").read_text()
     assert '<mark class="casualties"' in html
     assert "missed (1)" in html
     assert "To our great regret" in html
@@ -76,7 +77,8 @@ def test_field_scores_in_json_table_and_html(tmp_path: Path) -> None:
     out = io.StringIO()
     print_table(report, Console(file=out, width=160))
     assert f"field F1 {s['field_f1']:.3f}" in out.getvalue()
-    html = write_html(report, run.outcomes, tmp_path / "r.html").read_text()
+    texts = {o.case.article_id: o.case.text for o in run.outcomes}
+    html = write_html(report, texts, tmp_path / "r.html").read_text()
     assert "✗role" in html and "people.role" in html
 
 
@@ -136,3 +138,29 @@ def test_one_set_of_answers_is_scored_under_flag_and_drop(policy: str) -> None:
     assert summary["policies"]["drop"]["fp"] == summary["policies"]["flag"]["fp"] - 1
     assert summary["micro"] == summary["policies"][policy]  # the headline is the run's policy
     assert summary["grounding_rate"] == (1.0 if policy == "drop" else pytest.approx(0.97, 0.03))
+
+
+@pytest.mark.parametrize(
+    ("run", "dataset", "exit_code", "says"),
+    [
+        ("hybrid_labels@v3+drop--qwen2.5-coder-1.5b-instruct.json", None, 0, "page:"),
+        ("news_facts@v2+drop--qwen2.5-coder-1.5b-instruct--joined.json", None, 0, "page:"),
+        ("hybrid_labels@v3+drop--qwen2.5-coder-1.5b-instruct.json", "evals/datasets/other_news",
+         2, "the dataset has no article 000_d1e05c12c5471c13"),
+    ],
+)  # fmt: skip
+def test_a_runs_page_is_built_on_demand_from_its_json(
+    tmp_path: Path, run: str, dataset: str | None, exit_code: int, says: str
+) -> None:
+    from typer.testing import CliRunner
+
+    from evals.history import RUNS_DIR
+    from service.cli import app
+
+    page = tmp_path / "run.html"
+    args = ["eval", "html", str(RUNS_DIR / run), "--out", str(page)]
+    result = CliRunner().invoke(app, args + (["--dataset", dataset] if dataset else []))
+    assert result.exit_code == exit_code, result.output
+    assert says in result.output
+    if exit_code == 0:
+        assert page.read_text(encoding="utf-8").count("<mark") > 5
