@@ -31,9 +31,16 @@ harness = typer.Typer()
 EXTRA = ("vcr", "scipy")  # the `eval` extra's modules
 
 
+def _installed(module: str) -> bool:
+    try:
+        return importlib.util.find_spec(module) is not None
+    except (ImportError, ValueError):  # ValueError: a module set to None in sys.modules
+        return False
+
+
 def register(app: typer.Typer) -> None:
     """Add the harness's commands to `app` (ImportError naming the extra when it is absent)."""
-    missing = [name for name in EXTRA if importlib.util.find_spec(name) is None]
+    missing = [name for name in EXTRA if not _installed(name)]
     if missing:
         raise ImportError(f"the eval harness needs {missing}: pip install 'newsfacts[eval]'")
     app.registered_commands += harness.registered_commands

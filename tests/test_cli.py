@@ -193,3 +193,20 @@ def test_the_harness_adds_its_commands_from_its_own_side() -> None:
     names = {c.name or c.callback.__name__ for c in app.registered_commands if c.callback}
     names |= {g.name for g in app.registered_groups}
     assert set(HARNESS) <= names
+
+
+def test_without_the_eval_extra_the_service_extracts_and_eval_says_what_to_install() -> None:
+    """vcrpy and scipy made unimportable, as after `pip install .` without `[eval]`."""
+    blocked = (
+        "import sys; sys.modules.update(vcr=None, scipy=None); from service.cli import app; app()"
+    )
+    run = [sys.executable, "-c", blocked]
+    seed = str(SEEDS / "004_8b1c8c72e30bd7ca.txt")
+    extract = subprocess.run([*run, "extract", seed, "--strategy", "nlp"], capture_output=True,
+                             text=True, env=child_env(), timeout=120)  # fmt: skip
+    assert extract.returncode == 0, extract.stderr
+    assert json.loads(extract.stdout)["meta"]["strategy"] == "nlp"
+    harness = subprocess.run([*run, "eval", "--replay"], capture_output=True, text=True,
+                             env=child_env(), timeout=120)  # fmt: skip
+    assert harness.returncode == 2
+    assert "pip install 'newsfacts[eval]'" in harness.stderr

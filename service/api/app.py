@@ -34,6 +34,7 @@ from service.errors import (
 )
 from service.extraction.pipeline import Pipeline
 from service.extraction.strategies import STRATEGIES
+from service.extraction.strategy import OPTIONS
 from service.llm.backend import open_backend
 from service.llm.protocol import StructuredLLM
 from service.logs import request_id_var
@@ -81,9 +82,9 @@ def _openapi(app: FastAPI, settings: Settings) -> dict[str, Any]:
         families = {
             name: [p for p in prompts if strategy.owns(p)] for name, strategy in STRATEGIES.items()
         }
-        spec["components"]["schemas"]["ExtractRequest"]["allOf"] = [
+        rules: list[dict[str, Any]] = [
             {
-                "if": {"properties": {"strategy": {"const": name}}, "required": ["strategy"]},
+                "if": _names("strategy", name),
                 "then": {
                     "properties": {
                         "prompt": {"anyOf": [{"enum": family, "type": "string"}, {"type": "null"}]}
@@ -94,8 +95,38 @@ def _openapi(app: FastAPI, settings: Settings) -> dict[str, Any]:
             }
             for name, family in families.items()
         ]
+        rules += _unhonoured_options(families, settings.strategy)
+        spec["components"]["schemas"]["ExtractRequest"]["allOf"] = rules
         app.openapi_schema = spec
     return app.openapi_schema
+
+
+def _names(field: str, value: str) -> dict[str, Any]:
+    """JSON Schema: the body names `value` for `field`."""
+    return {"properties": {field: {"const": value}}, "required": [field]}
+
+
+def _absent(field: str) -> dict[str, Any]:
+    """JSON Schema: the body leaves `field` out or null."""
+    return {"anyOf": [{"not": {"required": [field]}}, {"properties": {field: {"type": "null"}}}]}
+
+
+def _unhonoured_options(families: dict[str, list[str]], default: str) -> list[dict[str, Any]]:
+    """JSON Schema rules refusing an option value the request's strategy does not honour:
+    the strategy it names, else the one its prompt implies, else the service's default."""
+    rules = []
+    for name, strategy in STRATEGIES.items():
+        chosen: list[dict[str, Any]] = [_names("strategy", name)]
+        if families[name]:  # a prompt of this strategy, the strategy left out
+            chosen.append({"allOf": [_absent("strategy"), {"properties": {"prompt": {
+                "enum": families[name]}}, "required": ["prompt"]}]})  # fmt: skip
+        if name == default:
+            chosen.append({"allOf": [_absent("strategy"), _absent("prompt")]})
+        for option, value in OPTIONS:
+            if (option, value) not in strategy.honours:
+                refused = {"properties": {option: {"not": {"const": value}}}}
+                rules.append({"if": {"anyOf": chosen}, "then": refused})
+    return rules
 
 
 def require_json(
