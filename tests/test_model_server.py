@@ -187,6 +187,16 @@ def test_completions_decoded_together_each_get_their_answer(
 
 
 @pytest.mark.embedded
+def test_a_grammar_llama_cpp_refuses_fails_that_call_and_the_next_one_runs(
+    vocab: llama_cpp.Llama, slots: Slots
+) -> None:
+    prompt, gbnf = _call(vocab, *ITEMS[1])
+    with pytest.raises(ValueError, match=r"grammar llama\.cpp does not accept"):
+        _submit(slots, prompt, "root ::= (").result(timeout=120)
+    assert _submit(slots, prompt, gbnf).result(timeout=120).finish == "stop"
+
+
+@pytest.mark.embedded
 def test_a_full_cache_puts_the_newest_completion_back_and_both_finish(
     vocab: llama_cpp.Llama,
 ) -> None:

@@ -251,7 +251,10 @@ class Slots:
                     self._wake.wait()
                 self._admit()
             if self.active:
-                self._step()
+                try:
+                    self._step()
+                except Exception as exc:
+                    self._fail_all(exc)
 
     def _admit(self) -> None:
         """Give free sequences to queued completions, each from the longest cached prefix."""
@@ -270,7 +273,12 @@ class Slots:
             ):
                 return  # a prompt being evaluated will hold more of this one: copy it then
             self.queue.popleft()
-            self._place(job, source, min(n, len(job.prompt) - 1))
+            try:
+                grammar = CheckedGrammar(self.vocab, self.n_vocab, job.gbnf) if job.gbnf else None
+            except ValueError as exc:  # the caller's schema: its error, not the server's
+                job.on_done(exc)
+                continue
+            self._place(job, source, min(n, len(job.prompt) - 1), grammar)
 
     def _longest_prefix(self, prompt: list[int]) -> tuple[int, int]:
         holders = [(common_prefix(self._holds(s), prompt), s) for s in range(self.parallel)]
@@ -283,7 +291,7 @@ class Slots:
                 return job.in_cache
         return self.cached[seq]
 
-    def _place(self, job: Job, source: int, n: int) -> None:
+    def _place(self, job: Job, source: int, n: int, grammar: CheckedGrammar | None) -> None:
         busy = {j.seq for j in self.active}
         free = [s for s in range(self.parallel) if s not in busy]
         # keep other prompts' caches where possible: a sequence this prompt only extends,
@@ -307,8 +315,7 @@ class Slots:
         self.cached[seq] = []
         job.seq, job.fed = seq, n
         job.decoded.cached = n
-        if job.gbnf:
-            job.grammar = CheckedGrammar(self.vocab, self.n_vocab, job.gbnf)
+        job.grammar = grammar
         self.active.append(job)
 
     def _entries(self) -> tuple[list[tuple[int, int, int, bool]], list[tuple[Job, int]]]:
