@@ -253,7 +253,7 @@ class Slots:
             if self.active:
                 try:
                     self._step()
-                except Exception as exc:
+                except Exception as exc:  # the thread must outlive any one step
                     self._fail_all(exc)
 
     def _admit(self) -> None:
