@@ -10,9 +10,9 @@ from typing import Any
 
 import httpx2 as httpx
 
-from evals.bench.embedded_bench import _children, model_time
+from evals.bench.embedded_bench import child_pids, model_time
 from evals.bench.harness import newsfacts_command, process, rss_mb
-from evals.bench.service_bench import _both_sides, _timed_extract
+from evals.bench.service_bench import both_sides, timed_extract
 from evals.datasets import DATASETS_DIR, load_dataset
 from evals.gold import GoldCase
 from evals.scoring import CaseOutcome, summarize
@@ -53,9 +53,9 @@ def _embedded_side(cases: list[GoldCase], env: dict[str, str]) -> dict[str, Any]
     ):
         for case in cases:
             offset = log_path.stat().st_size
-            seen[case.article_id] = _timed_extract(client, case.text)
+            seen[case.article_id] = timed_extract(client, case.text)
             seen[case.article_id]["model"] = _model_rates(log_path, offset)
-        memory = [rss_mb(child) for child in _children(pid)]
+        memory = [rss_mb(child) for child in child_pids(pid)]
     return {"articles": seen, "model_server_memory": memory}
 
 
@@ -110,5 +110,5 @@ def calls_together_embedded() -> dict[str, Any]:
 def calls_together_fake(llm_delay_s: float = 1.0) -> dict[str, Any]:
     """The same articles against a fake answering each call after `llm_delay_s`."""
     cases = _cases()
-    sides = _both_sides(llm_delay_s, {case.article_id: case.text for case in cases})
+    sides = both_sides(llm_delay_s, {case.article_id: case.text for case in cases})
     return {**_compare(cases, sides), "llm_delay_s": llm_delay_s}

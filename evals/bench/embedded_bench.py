@@ -38,7 +38,8 @@ def model_time(log_text: str) -> dict[str, float]:
     return totals
 
 
-def _children(pid: int) -> list[int]:
+def child_pids(pid: int) -> list[int]:
+    """The processes `pid` started (the model server, under `serve`)."""
     kids: list[int] = []
     for task in Path(f"/proc/{pid}/task").iterdir():
         kids += [int(c) for c in (task / "children").read_text().split()]
@@ -61,7 +62,7 @@ def embedded(
         for strategy in strategies:
             for seed in seeds or SEEDS:
                 rows.append(extract_timed(url, log_path, seed, strategy))
-        memory = {"service": rss_mb(pid), "model_server": [rss_mb(c) for c in _children(pid)]}
+        memory = {"service": rss_mb(pid), "model_server": [rss_mb(c) for c in child_pids(pid)]}
     return {"rows": rows, "totals": totals(rows), "memory": memory, "env": env}
 
 

@@ -151,10 +151,10 @@ async def _warm(url: str) -> None:
 SIDES = (("one at a time", {"NEWSFACTS_ARTICLE_LLM_CALLS": "1"}), ("default", {}))
 
 
-def _both_sides(llm_delay_s: float, texts: dict[str, str]) -> dict[str, dict[str, Any]]:
+def both_sides(llm_delay_s: float, texts: dict[str, str]) -> dict[str, dict[str, Any]]:
     """Each text through the hybrid strategy against a fake answering every call after
     `llm_delay_s`: one call at a time, then side by side at the default cap, one `serve`
-    per side; by side, then by text, what `_timed_extract` saw."""
+    per side; by side, then by text, what `timed_extract` saw."""
     sides: dict[str, dict[str, Any]] = {}
     with fake_llm(llm_delay_s) as llm_url:
         for name, env in SIDES:
@@ -162,14 +162,14 @@ def _both_sides(llm_delay_s: float, texts: dict[str, str]) -> dict[str, dict[str
                 service(llm_url, NEWSFACTS_STRATEGY="hybrid", **env) as (url, _),
                 httpx.Client(base_url=url, timeout=600) as client,
             ):
-                sides[name] = {key: _timed_extract(client, text) for key, text in texts.items()}
+                sides[name] = {key: timed_extract(client, text) for key, text in texts.items()}
     return sides
 
 
 def side_by_side(llm_delay_s: float = 1.0) -> dict[str, Any]:
     """Seed 004 on the hybrid strategy against a fake answering every call after
     `llm_delay_s`: its calls one at a time, then side by side at the default cap."""
-    sides = _both_sides(llm_delay_s, {"004": SEED_004})
+    sides = both_sides(llm_delay_s, {"004": SEED_004})
     rows = {
         name: {k: v for k, v in side["004"].items() if k != "facts"} for name, side in sides.items()
     }
@@ -177,7 +177,7 @@ def side_by_side(llm_delay_s: float = 1.0) -> dict[str, Any]:
     return {"llm_delay_s": llm_delay_s, "rows": rows, "ratio": round(ratio, 2)}
 
 
-def _timed_extract(client: httpx.Client, text: str) -> dict[str, Any]:
+def timed_extract(client: httpx.Client, text: str) -> dict[str, Any]:
     """One /extract: its status, seconds, model calls, call caps and facts."""
     started = time.perf_counter()
     response = client.post("/extract", json={"text": text})
