@@ -136,7 +136,8 @@ def label(
 ) -> None:
     """Draft gold facts for your own articles from the pipeline's answer, to correct by hand."""
     from evals.labelling import draft_yaml
-    from service.extraction.strategies import NLP_STEPS, read
+    from service.candidates.nlp import parse
+    from service.extraction.strategies import NLP_STEPS
 
     missing = [str(a) for a in articles if not a.is_file()]
     if missing:
@@ -167,7 +168,7 @@ def label(
                     why = exc.message if isinstance(exc, NewsfactsError) else "not UTF-8 text"
                     typer.echo(f"{path}: not drafted: {why}", err=True)
                     continue
-                article = await asyncio.to_thread(read, text, pipeline.nlp, NLP_STEPS)
+                article = await asyncio.to_thread(parse, text, pipeline.nlp, NLP_STEPS)
                 write_atomic(out / f"{path.stem}.txt", text)
                 draft = draft_yaml(path.stem, str(path), response, article)
                 write_atomic(out / f"{path.stem}.yaml", draft)

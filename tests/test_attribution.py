@@ -6,11 +6,12 @@ from typing import Any
 
 import pytest
 
-from service.extraction.strategies import HYBRID_STEPS, read
+from service.candidates.nlp import parse
+from service.extraction.strategies import HYBRID_STEPS
 
 
 def _number(nlp: Any, text: str, words: str) -> Any:
-    article = read(text, nlp, HYBRID_STEPS)
+    article = parse(text, nlp, HYBRID_STEPS)
     return next(n for n in article.numbers if text[n.start : n.end] == words)
 
 

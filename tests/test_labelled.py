@@ -9,13 +9,14 @@ import pytest
 
 from schemas.facts import Attack, Casualties
 from schemas.labels import NumberKind, TalksItem
+from service.candidates.nlp import parse
 from service.extraction.labelled import build_facts, distinct, merge_attacks
-from service.extraction.strategies import HYBRID_STEPS, read
+from service.extraction.strategies import HYBRID_STEPS
 from service.extraction.tasks import Labels
 
 
 def _facts(nlp: Any, text: str, number_labels: list[str], **labels: Any) -> Any:
-    article = read(text, nlp, HYBRID_STEPS)
+    article = parse(text, nlp, HYBRID_STEPS)
     assert len(article.numbers) == len(number_labels), article.numbers
     given = Labels(numbers={i: NumberKind(k) for i, k in enumerate(number_labels)}, **labels)
     return build_facts(article, given)
@@ -42,7 +43,7 @@ def _facts(nlp: Any, text: str, number_labels: list[str], **labels: Any) -> Any:
 def test_the_numbers_own_words_decide(
     nlp: Any, text: str, label: str, list_name: str, value: str
 ) -> None:
-    labels = [label] * len(read(text, nlp, HYBRID_STEPS).numbers)
+    labels = [label] * len(parse(text, nlp, HYBRID_STEPS).numbers)
     facts = _facts(nlp, text, labels)
     found = getattr(facts, list_name)
     assert found, facts
@@ -124,7 +125,7 @@ def test_a_place_is_matched_as_a_word_not_inside_another(nlp: Any) -> None:
 def test_a_lone_word_read_as_an_organisation_is_no_person(nlp: Any, text: str, name: str) -> None:
     from schemas.labels import NameKind
 
-    article = read(text, nlp, HYBRID_STEPS)
+    article = parse(text, nlp, HYBRID_STEPS)
     index = next(i for i, e in enumerate(article.entities) if e.name == name)
     assert article.entities[index].label == "organizations"
     facts = build_facts(article, Labels(names={index: NameKind.person}))
@@ -144,7 +145,7 @@ def test_a_speaker_answer_is_the_person_it_names(nlp: Any, answer: str, speaker:
         "The Red Cross is sending tents.\n\n"
         'Chinese President Xi Jinping has ordered an "all-out" effort to save lives.'
     )
-    article = read(text, nlp, HYBRID_STEPS)
+    article = parse(text, nlp, HYBRID_STEPS)
     [quote] = article.quotes
     assert quote.speaker is None  # "ordered" is no verb of saying: the model is asked
     facts = build_facts(article, Labels(speakers={0: answer}))

@@ -7,7 +7,8 @@ from typing import Any
 
 import pytest
 
-from service.extraction.strategies import HYBRID_STEPS, read
+from service.candidates.nlp import parse
+from service.extraction.strategies import HYBRID_STEPS
 from service.extraction.tasks import in_context, names_speaker, plan
 
 TEXT = (
@@ -30,14 +31,14 @@ TEXT = (
     ],
 )
 def test_in_context_adds_whole_sentences_before(nlp: Any, before: int, expected: str) -> None:
-    article = read(TEXT, nlp, HYBRID_STEPS)
+    article = parse(TEXT, nlp, HYBRID_STEPS)
     start = TEXT.index("\u201cNobody")
     end = TEXT.index(" Ana Lusk said.")
     assert in_context(article, start, end, before=before) == expected
 
 
 def test_the_first_sentence_has_nothing_before_it(nlp: Any) -> None:
-    article = read(TEXT, nlp, HYBRID_STEPS)
+    article = parse(TEXT, nlp, HYBRID_STEPS)
     start = TEXT.index("Monday")
     assert in_context(article, start, start + 6, before=3) == (
         "Rescuers reached the village on [[Monday]]."
@@ -54,7 +55,7 @@ def test_the_first_sentence_has_nothing_before_it(nlp: Any) -> None:
     ],
 )
 def test_names_speaker(nlp: Any, text: str, named: bool) -> None:
-    article = read(text, nlp, HYBRID_STEPS)
+    article = parse(text, nlp, HYBRID_STEPS)
     [quote] = article.quotes
     assert names_speaker(article, quote) is named
 
@@ -66,7 +67,7 @@ def test_a_quote_whose_sentence_names_nobody_is_shown_with_the_sentence_before(
         'The minister Ana Lusk visited the town on Monday.\n\n"We will rebuild," the '
         "statement read."
     )
-    article = read(text, nlp, HYBRID_STEPS)
+    article = parse(text, nlp, HYBRID_STEPS)
     [task] = [t for t in plan(article, 0, len(text)) if t.name == "speakers"]
     assert task.item == (
         'The minister Ana Lusk visited the town on Monday. [["We will rebuild,"]] the '

@@ -96,17 +96,97 @@ class EventCandidate:
     venue: str | None = None
 
 
-@dataclass
-class Article:
-    """One article as the finders see it: text, parse and the candidates found so far."""
+CANDIDATE_LISTS = ("entities", "quotes", "numbers", "targets", "events")
+"""The finders' lists, each a `Doc` extension (`doc._.numbers`) and a span group
+(`doc.spans["numbers"]`)."""
 
-    text: str
-    doc: Doc
-    entities: list[Entity] = field(default_factory=list)
-    quotes: list[QuoteCandidate] = field(default_factory=list)
-    numbers: list[NumberCandidate] = field(default_factory=list)
-    events: list[EventCandidate] = field(default_factory=list)
-    targets: list[TargetCandidate] = field(default_factory=list)
+for _name in CANDIDATE_LISTS:
+    if not Doc.has_extension(_name):
+        Doc.set_extension(_name, default=[])  # spaCy copies a mutable default per doc
+if not Doc.has_extension("source_text"):
+    Doc.set_extension("source_text", default=None)
+
+# A span's label names the list its candidate is in (an entity's label, an event's kind, or
+# the list's name less its "s"); its id is the candidate's index there.
+_LIST_OF_LABEL = {
+    "people": "entities", "organizations": "entities", "locations": "entities",
+    "quote": "quotes", "number": "numbers", "target": "targets", "talks": "events",
+}  # fmt: skip
+SPAN_FIELDS = (
+    "kind", "country", "role", "affiliation", "speaker", "value", "reported_by", "location",
+    "period", "side", "attributed_to", "denied_by", "when",
+)  # fmt: skip
+"""What the fillers write, readable on each candidate's span (`span._.country`)."""
+
+
+def candidate_of(span: Span) -> object:
+    """The candidate a span of `doc.spans` stands for."""
+    return getattr(span.doc._, _LIST_OF_LABEL[span.label_])[span.id]
+
+
+def _field_getter(name: str) -> Callable[[Span], object]:
+    return lambda span: getattr(candidate_of(span), name, None)
+
+
+if not Span.has_extension("candidate"):
+    Span.set_extension("candidate", getter=candidate_of)
+    for _field in SPAN_FIELDS:
+        Span.set_extension(_field, getter=_field_getter(_field))
+
+
+class Article:
+    """One article as the finders see it: a view over its parsed `Doc`, whose extensions
+    hold the candidates found so far (`doc._.entities`, `doc._.numbers`, ...)."""
+
+    def __init__(self, doc: Doc) -> None:
+        self.doc = doc
+
+    @property
+    def text(self) -> str:
+        """The article as sent (the doc's text has control characters as spaces)."""
+        return self.doc._.source_text or self.doc.text
+
+    @property
+    def entities(self) -> list[Entity]:
+        """People, organisations and places, mentions merged (`find_names`)."""
+        return self.doc._.entities  # type: ignore[no-any-return]
+
+    @property
+    def quotes(self) -> list[QuoteCandidate]:
+        """Quotations and their speakers (`find_quotes`)."""
+        return self.doc._.quotes  # type: ignore[no-any-return]
+
+    @property
+    def numbers(self) -> list[NumberCandidate]:
+        """Stated quantities (`find_quantities`)."""
+        return self.doc._.numbers  # type: ignore[no-any-return]
+
+    @property
+    def targets(self) -> list[TargetCandidate]:
+        """What attack words say was hit (`find_targets`)."""
+        return self.doc._.targets  # type: ignore[no-any-return]
+
+    @property
+    def events(self) -> list[EventCandidate]:
+        """Sentences that may report talks (`find_events`)."""
+        return self.doc._.events  # type: ignore[no-any-return]
+
+    def mark_spans(self, name: str) -> None:
+        """Write one list's candidates as the span group `doc.spans[name]`, each span
+        labelled with its kind and carrying its candidate (`span._.candidate`)."""
+        spans = []
+        for i, found in enumerate(getattr(self, name)):
+            label = getattr(found, "label", None) or getattr(found, "kind", None) or name[:-1]
+            span = self.doc.char_span(found.start, max(found.end, found.start + 1),
+                                      label=label, alignment_mode="expand", span_id=i)  # fmt: skip
+            if span is not None:
+                spans.append(span)
+        self.doc.spans[name] = spans
+
+    def keep_first(self, name: str, count: int) -> None:
+        """Drop all but the first `count` candidates of one list, and their spans."""
+        del getattr(self, name)[count:]
+        self.mark_spans(name)
 
     def token_at(self, offset: int) -> Token | None:
         """The token holding a character offset (None past the end or in whitespace)."""

@@ -1,9 +1,12 @@
-"""The spaCy pipeline, loaded once per process from an installed package, and parsing."""
+"""The spaCy pipeline, loaded once per process from an installed package with the finders
+added after its own components (`pipes.FINDERS`), and parsing with the finders a strategy
+names."""
 
 from __future__ import annotations
 
 import re
 import threading
+from collections.abc import Sequence
 from functools import cache
 
 import spacy
@@ -11,6 +14,7 @@ from spacy.language import Language
 from spacy.tokens import Doc
 
 from service.candidates.article import Article
+from service.candidates.pipes import FINDERS
 from service.errors import ConfigError
 
 # Control characters other than tab and newlines carry no text, and neither do bidi marks,
@@ -25,9 +29,7 @@ MAX_SENTENCE_TOKENS = 150
 _lock = threading.Lock()
 
 
-@Language.component(
-    "newsfacts_bounded_sentences", assigns=["token.is_sent_start"], requires=["token.text"]
-)
+@Language.component("newsfacts_bounded_sentences", assigns=["token.is_sent_start"])
 def bounded_sentences(doc: Doc) -> Doc:
     """Start a sentence after MAX_SENTENCE_TOKENS tokens with no sentence end or line break;
     the parser keeps these starts and finds the others."""
@@ -55,12 +57,29 @@ def load_pipeline(name: str) -> Language:
     nlp.max_length = 2_000_000
     if "parser" in nlp.pipe_names:
         nlp.add_pipe("newsfacts_bounded_sentences", before="parser")
+    for finder in FINDERS:
+        nlp.add_pipe(finder)
     return nlp
 
 
-def parse(text: str, nlp: Language) -> Article:
-    """The article as a parsed spaCy doc with no candidates yet."""
-    clean = _CONTROL.sub(" ", text)
+def check_steps(nlp: Language, steps: Sequence[str]) -> None:
+    """Raise ConfigError unless `steps` are finders run in the pipeline's order with what
+    each requires assigned before it, as spaCy's `analyze_pipes` reads their declarations."""
+    unknown = [s for s in steps if s not in FINDERS]
+    if unknown or list(steps) != [f for f in FINDERS if f in steps]:
+        raise ConfigError(f"finder steps {list(steps)} must be among {list(FINDERS)}, in order")
+    with _lock, nlp.select_pipes(disable=[f for f in FINDERS if f not in steps]):
+        problems = nlp.analyze_pipes()["problems"]
+    unmet = {name: needs for name, needs in problems.items() if needs}
+    if unmet:
+        raise ConfigError(f"finder steps {list(steps)} leave requirements unmet: {unmet}")
+
+
+def parse(text: str, nlp: Language, steps: Sequence[str] = ()) -> Article:
+    """The article parsed by spaCy and run through the finder components `steps` (in
+    the pipeline's order; none: the parse alone)."""
+    doc = nlp.make_doc(_CONTROL.sub(" ", text))
+    doc._.source_text = text
     with _lock:  # one parse at a time: the pipeline is shared by every request
-        doc = nlp(clean)
-    return Article(text=text, doc=doc)
+        doc = nlp(doc, disable=[f for f in FINDERS if f not in steps])
+    return Article(doc)

@@ -15,11 +15,10 @@ from typing import Any, TypeVar
 from pydantic import BaseModel
 
 from schemas.api import Usage
-from service.candidates.article import Article
+from service.candidates.article import CANDIDATE_LISTS, Article
 from service.llm.protocol import LLMResult, StructuredLLM
 from service.settings import Settings
 
-CANDIDATE_LISTS = ("entities", "quotes", "numbers", "targets", "events")
 T = TypeVar("T")
 M = TypeVar("M", bound=BaseModel)
 
@@ -92,7 +91,7 @@ class Allowance:
                     f"{name}: {len(found)} candidates found, the first {self.max_candidates} "
                     "kept (NEWSFACTS_MAX_CANDIDATES)"
                 )
-                del found[self.max_candidates :]
+                article.keep_first(name, self.max_candidates)
 
     @property
     def capped(self) -> list[str]:

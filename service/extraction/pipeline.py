@@ -18,7 +18,7 @@ from schemas.api import (
     Meta,
 )
 from schemas.facts import SCHEMA_NAME, SCHEMA_VERSION, NewsFacts
-from service.candidates.nlp import load_pipeline
+from service.candidates.nlp import check_steps, load_pipeline
 from service.candidates.places import gazetteer
 from service.errors import (
     DeadlineExceeded,
@@ -51,6 +51,8 @@ class Pipeline:
         self.llm = llm
         self.settings = settings
         self.nlp = load_pipeline(settings.spacy_model)  # once per process (cached)
+        for strategy in STRATEGIES.values():
+            check_steps(self.nlp, strategy.steps)
         gazetteer(settings.cache_dir)  # the places' index too, not in the first request
         self._slots = asyncio.Semaphore(settings.max_inflight)
         self._calls = asyncio.Semaphore(settings.llm_calls)  # every request's, together

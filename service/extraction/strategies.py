@@ -16,16 +16,7 @@ from spacy.language import Language
 from schemas.api import Strategy, Usage
 from schemas.facts import NewsFacts
 from schemas.labels import NumberAnswer
-from service.candidates.article import Article, Step
-from service.candidates.attribution import attribute
-from service.candidates.events import find_events
-from service.candidates.names import find_names
 from service.candidates.nlp import parse
-from service.candidates.organizations import describe_organizations
-from service.candidates.places import describe_places
-from service.candidates.quantities import find_quantities
-from service.candidates.quotes import find_quotes
-from service.candidates.targets import find_targets
 from service.extraction.assemble import entity_facts
 from service.extraction.labelled import build_facts
 from service.extraction.limits import Allowance, Lanes, all_or_none
@@ -36,30 +27,19 @@ from service.llm.protocol import LLMResult, StructuredLLM
 from service.prompts import PromptTemplate, fenced
 from service.settings import Settings
 
-NLP_STEPS: tuple[Step, ...] = (find_names, describe_places, describe_organizations, find_quotes)
-HYBRID_STEPS: tuple[Step, ...] = (
-    find_names,
-    describe_places,
-    describe_organizations,
-    find_quotes,
-    find_quantities,
-    find_targets,
-    find_events,
-    attribute,
+NLP_STEPS = ("newsfacts_names", "newsfacts_places", "newsfacts_organizations", "newsfacts_quotes")
+HYBRID_STEPS = (
+    *NLP_STEPS,
+    "newsfacts_quantities",
+    "newsfacts_targets",
+    "newsfacts_events",
+    "newsfacts_attribution",
 )
-
-
-def read(text: str, nlp: Language, steps: tuple[Step, ...]) -> Article:
-    """Parse the text and run each finder step over it, in order."""
-    article = parse(text, nlp)
-    for step in steps:
-        step(article)
-    return article
 
 
 async def extract_nlp(text: str, nlp: Language, allowance: Allowance) -> NewsFacts:
     """spaCy alone: people, organisations, places, and quotes whose speaker the text names."""
-    article = await asyncio.to_thread(read, text, nlp, NLP_STEPS)
+    article = await asyncio.to_thread(parse, text, nlp, NLP_STEPS)
     allowance.cap_candidates(article)
     return await asyncio.to_thread(entity_facts, article)
 
@@ -91,7 +71,7 @@ async def extract_hybrid(
     first. A candidate the allowance has no call left for keeps no label: it becomes what
     its words alone make of it, as when the model answers null.
     """
-    article = await asyncio.to_thread(read, text, nlp, HYBRID_STEPS)
+    article = await asyncio.to_thread(parse, text, nlp, HYBRID_STEPS)
     allowance.cap_candidates(article)
     planned = [(lo, hi, task) for lo, hi in pieces(text, piece_chars)
                for task in plan(article, lo, hi)]  # fmt: skip
@@ -119,6 +99,7 @@ class NlpStrategy(ExtractionStrategy):
 
     name = "nlp"
     uses_prompt = False
+    steps = NLP_STEPS
 
     def default_prompt(self, settings: Settings) -> None:
         """None: no model is asked."""
@@ -138,6 +119,7 @@ class HybridStrategy(ExtractionStrategy):
     """spaCy finds the candidates; the model labels each in a small call."""
 
     name = "hybrid"
+    steps = HYBRID_STEPS
 
     def default_prompt(self, settings: Settings) -> str:
         """NEWSFACTS_HYBRID_PROMPT."""

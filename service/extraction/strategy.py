@@ -50,6 +50,7 @@ class ExtractionStrategy(ABC):
     name: ClassVar[Strategy]
     uses_prompt: ClassVar[bool] = True
     honours: ClassVar[frozenset[tuple[str, str]]] = frozenset()  # of OPTIONS
+    steps: ClassVar[tuple[str, ...]] = ()  # the finder components it runs (`pipes.FINDERS`)
 
     @abstractmethod
     def default_prompt(self, settings: Settings) -> str | None:
