@@ -176,7 +176,8 @@ class Settings(BaseSettings):
     chunk_chars: int = Field(
         default=5000,
         ge=500,
-        description="Longer texts are extracted in overlapping pieces of about this size.",
+        description="The llm strategy extracts longer texts in overlapping pieces of about "
+        "this size (the hybrid sends each candidate in its sentence, never the article).",
     )
     chunk_concurrency: int = Field(
         default=1,

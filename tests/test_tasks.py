@@ -68,8 +68,16 @@ def test_a_quote_whose_sentence_names_nobody_is_shown_with_the_sentence_before(
         "statement read."
     )
     article = parse(text, nlp, HYBRID_STEPS)
-    [task] = [t for t in plan(article, 0, len(text)) if t.name == "speakers"]
+    [task] = [t for t in plan(article) if t.name == "speakers"]
     assert task.item == (
         'The minister Ana Lusk visited the town on Monday. [["We will rebuild,"]] the '
         "statement read."
     )
+
+
+def test_every_number_of_a_long_article_is_asked_about_once(nlp: Any) -> None:
+    text = "\n\n".join(f"Officials said {i + 3} people were killed on day {i}." for i in range(250))
+    article = parse(text, nlp, HYBRID_STEPS)
+    asked = [t.index for t in plan(article) if t.name == "numbers"]
+    assert len(text) > 2 * 5000 and len(article.numbers) >= 250
+    assert asked == list(range(len(article.numbers)))

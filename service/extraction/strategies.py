@@ -22,7 +22,7 @@ from service.extraction.labelled import build_facts
 from service.extraction.limits import Allowance, Lanes, all_or_none
 from service.extraction.llm_strategy import HYBRID_PROMPT_PREFIX, LlmStrategy
 from service.extraction.strategy import ExtractionStrategy, Job
-from service.extraction.tasks import TOOLS, Labels, Task, pieces, plan
+from service.extraction.tasks import TOOLS, Labels, Task, plan
 from service.llm.protocol import LLMResult, StructuredLLM
 from service.prompts import PromptTemplate, fenced
 from service.settings import Settings
@@ -59,12 +59,12 @@ async def extract_hybrid(
     nlp: Language,
     llm: StructuredLLM,
     prompt: PromptTemplate,
-    piece_chars: int,
     allowance: Allowance,
     lanes: Lanes,
 ) -> LLMResult[NewsFacts]:
-    """spaCy finds the candidates; the LLM labels them, one call per candidate, the
-    article sent in pieces of about `piece_chars` (each call carries its piece).
+    """spaCy finds the candidates; the LLM labels them, one call per candidate, each
+    call carrying its candidate in its sentence (the prompt gets `task` and `item`; the
+    article itself is not sent, so no article is too long to split).
 
     The calls run side by side as far as the lanes allow, started in the article's order
     and their answers filed in that order, so the facts do not depend on which answer came
@@ -73,20 +73,17 @@ async def extract_hybrid(
     """
     article = await asyncio.to_thread(parse, text, nlp, HYBRID_STEPS)
     allowance.cap_candidates(article)
-    planned = [(lo, hi, task) for lo, hi in pieces(text, piece_chars)
-               for task in plan(article, lo, hi)]  # fmt: skip
+    planned = list(plan(article))
 
-    async def ask(lo: int, hi: int, task: Task) -> LLMResult[BaseModel] | None:
+    async def ask(task: Task) -> LLMResult[BaseModel] | None:
         async with lanes.held():
-            rendered = prompt.render(
-                text=fenced(text[lo:hi].strip()), task=task.name, item=fenced(task.item)
-            )
+            rendered = prompt.render(text="", task=task.name, item=fenced(task.item))
             return await allowance.call(llm, rendered.messages, task.model, TOOLS)
 
-    answers = await all_or_none([ask(*call) for call in planned])
+    answers = await all_or_none([ask(task) for task in planned])
     labels = Labels()
     usage, attempts = Usage(), 0
-    for (_, _, task), result in zip(planned, answers, strict=True):
+    for task, result in zip(planned, answers, strict=True):
         if result is not None:
             usage, attempts = usage + result.usage, attempts + result.attempts
             task.apply(result.value, labels)
@@ -138,8 +135,7 @@ class HybridStrategy(ExtractionStrategy):
         assert job.prompt is not None
         lanes = Lanes(asyncio.Semaphore(job.settings.article_llm_calls), job.calls)
         return await extract_hybrid(
-            job.request.text, job.nlp, job.llm, job.prompt, job.settings.chunk_chars,
-            job.allowance, lanes,
+            job.request.text, job.nlp, job.llm, job.prompt, job.allowance, lanes,
         )  # fmt: skip
 
 

@@ -9,7 +9,6 @@ far better than a list of them.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -32,7 +31,6 @@ CONTEXT_CHARS = 100  # of a candidate's sentence, each side of it
 # The order matters to the 1.5B: with TalksAnswer last it answered null to every talks
 # sentence of seed 004; first, as v2's single tool did.
 TOOLS: tuple[type[BaseModel], ...] = (TalksAnswer, SpeakerAnswer, NameAnswer, NumberAnswer)
-_PARAGRAPH_END = re.compile(r"\n")
 
 
 @dataclass
@@ -61,22 +59,6 @@ class Task:
         answer = self.answer(value)
         if answer is not None:
             getattr(labels, self.name)[self.index] = answer
-
-
-def pieces(text: str, max_chars: int) -> list[tuple[int, int]]:
-    """Paragraph-aligned (start, end) ranges of at most about max_chars each."""
-    ranges: list[tuple[int, int]] = []
-    start = cut = 0
-    for m in _PARAGRAPH_END.finditer(text):
-        if m.end() - start > max_chars and cut > start:
-            ranges.append((start, cut))
-            start = cut
-        cut = m.end()
-    if len(text) - start > max_chars and cut > start:
-        ranges.append((start, cut))
-        start = cut
-    ranges.append((start, len(text)))
-    return [r for r in ranges if text[r[0] : r[1]].strip()]
 
 
 def in_context(article: Article, start: int, end: int, before: int = 0) -> str:
@@ -117,25 +99,23 @@ def names_speaker(article: Article, quote: QuoteCandidate) -> bool:
     )
 
 
-def plan(article: Article, lo: int, hi: int) -> Iterator[Task]:
-    """The calls one piece of the article needs, task by task (so each task's calls
-    follow one another and share their prefix)."""
+def plan(article: Article) -> Iterator[Task]:
+    """The calls the article needs, task by task (so each task's calls follow one
+    another and share their prefix)."""
     for i, n in enumerate(article.numbers):
-        if lo <= n.start < hi:
-            item = in_context(article, n.start, n.end)
-            yield Task("numbers", item, i, NumberAnswer, lambda a: a.label)
+        item = in_context(article, n.start, n.end)
+        yield Task("numbers", item, i, NumberAnswer, lambda a: a.label)
     for i, e in enumerate(article.entities):
-        if lo <= e.start < hi and doubtful(e):
+        if doubtful(e):
             item = in_context(article, e.start, e.end)
             yield Task("names", item, i, NameAnswer, lambda a: a.kind)
     for i, q in enumerate(article.quotes):
-        if lo <= q.open_at < hi and not q.speaker:
+        if not q.speaker:
             # a quote whose sentence names nobody was often said by whoever the sentence
             # before names ("X said. “…”")
             before = 0 if names_speaker(article, q) else 1
             item = in_context(article, q.open_at, q.evidence_end, before=before)
             yield Task("speakers", item, i, SpeakerAnswer, lambda a: a.speaker)
     for i, e in enumerate(article.events):
-        if lo <= e.start < hi:
-            item = " ".join(article.text[e.start : e.end].split())
-            yield Task("talks", item, i, TalksAnswer, lambda a: a.talks)
+        item = " ".join(article.text[e.start : e.end].split())
+        yield Task("talks", item, i, TalksAnswer, lambda a: a.talks)
