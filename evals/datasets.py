@@ -54,6 +54,11 @@ class Dataset:
     def cases(self) -> list[GoldCase]:
         """Every gold case, sorted by article id; DatasetError names a file that fails."""
         if self.source is None:
+            if not SEEDS_DIR.is_dir():
+                raise DatasetError(
+                    f"the seeds are not here ({SEEDS_DIR} is missing): run the harness inside "
+                    "a newsfacts checkout, or name your own dataset with --dataset"
+                )
             return _folder_cases(GOLD_DIR, SEEDS_DIR)
         if self.source.suffix == ".jsonl":
             return sorted(_jsonl_cases(self.source), key=lambda c: c.article_id)

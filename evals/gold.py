@@ -14,7 +14,17 @@ from service.candidates.names import COURTESY_TITLES, name_key
 
 # Titles a gold name and a predicted one may differ by: courtesy titles, and ranks.
 _TITLES = re.compile(rf"\b(?:{'|'.join((*COURTESY_TITLES, 'president', 'gen', 'col'))})\b")
-ROOT = Path(__file__).resolve().parent.parent
+
+
+def checkout_root() -> Path:
+    """The checkout whose seeds, gold, cassettes and runs the harness reads: the one it
+    runs from (`uv sync`), else the current directory (an installed `newsfacts[eval]` run
+    inside a checkout)."""
+    here = Path(__file__).resolve().parent.parent
+    return here if (here / "seeds").is_dir() else Path.cwd()
+
+
+ROOT = checkout_root()
 GOLD_DIR = ROOT / "evals" / "gold"
 SEEDS_DIR = ROOT / "seeds"
 
