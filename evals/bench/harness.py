@@ -18,9 +18,9 @@ from typing import IO, Any
 
 import httpx2 as httpx
 
+from evals.gold import ROOT
 from service.ports import free_port
 
-ROOT = Path(__file__).resolve().parents[2]
 RESULTS_PATH = ROOT / "evals" / "bench" / "results.json"
 SEED_004 = (ROOT / "seeds" / "004_8b1c8c72e30bd7ca.txt").read_text(encoding="utf-8")
 
