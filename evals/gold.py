@@ -10,7 +10,8 @@ from typing import Any
 import yaml
 
 from schemas.facts import FACT_LISTS, NewsFacts
-from service.candidates.names import COURTESY_TITLES, name_key
+from service.candidates.folding import name_key
+from service.candidates.names import COURTESY_TITLES
 
 # Titles a gold name and a predicted one may differ by: courtesy titles, and ranks.
 _TITLES = re.compile(rf"\b(?:{'|'.join((*COURTESY_TITLES, 'president', 'gen', 'col'))})\b")

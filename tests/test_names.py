@@ -6,7 +6,8 @@ from typing import Any
 
 import pytest
 
-from service.candidates.names import find_names, name_key
+from service.candidates.folding import name_key
+from service.candidates.names import find_names
 from tests.conftest import read_article
 
 STORY = (

