@@ -82,6 +82,13 @@ def test_the_fillers_values_are_read_on_the_spans(
     assert getattr(span._, field) == value
 
 
+def test_spans_that_are_not_candidates_read_none(nlp: Any) -> None:
+    article = parse(TEXT, nlp, HYBRID_STEPS)
+    kharkiv = next(e for e in article.doc.ents if e.text == "Kharkiv")
+    assert kharkiv._.candidate is None and kharkiv._.country is None
+    assert article.doc[0:2]._.kind is None
+
+
 def test_a_strategy_runs_only_its_own_finders(nlp: Any) -> None:
     article = parse(TEXT, nlp, NLP_STEPS)
     assert article.entities and article.quotes

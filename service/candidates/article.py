@@ -119,9 +119,12 @@ SPAN_FIELDS = (
 """What the fillers write, readable on each candidate's span (`span._.country`)."""
 
 
-def candidate_of(span: Span) -> object:
-    """The candidate a span of `doc.spans` stands for."""
-    return getattr(span.doc._, _LIST_OF_LABEL[span.label_])[span.id]
+def candidate_of(span: Span) -> object | None:
+    """The candidate a span of `doc.spans` stands for (None for any other span, such as
+    spaCy's own entities)."""
+    name = _LIST_OF_LABEL.get(span.label_)
+    found = getattr(span.doc._, name) if name else []
+    return found[span.id] if 0 <= span.id < len(found) else None
 
 
 def _field_getter(name: str) -> Callable[[Span], object]:
