@@ -56,7 +56,7 @@ _QUALIFIERS = frozenset(
      "saint", "st", "al", "el", "la", "le", "northern", "southern", "eastern", "western"}
 )  # fmt: skip
 WATER_WORDS = frozenset({"sea", "lake", "river", "ocean", "gulf", "bay", "strait", "coast"})
-_LATIN = re.compile(r"^[a-z][a-z .'-]*$")
+_LATIN = re.compile(r"^[a-z][a-z ]*$")  # of a `place_key`: its punctuation is spaces already
 
 
 class Place(NamedTuple):

@@ -17,6 +17,7 @@ from schemas.api import Strategy, Usage
 from schemas.facts import NewsFacts
 from schemas.labels import NumberAnswer
 from service.candidates.nlp import parse
+from service.candidates.pipes import FINDERS
 from service.extraction.assemble import entity_facts
 from service.extraction.labelled import build_facts
 from service.extraction.limits import Allowance, Lanes, all_or_none
@@ -28,13 +29,7 @@ from service.prompts import PromptTemplate, fenced
 from service.settings import Settings
 
 NLP_STEPS = ("newsfacts_names", "newsfacts_places", "newsfacts_organizations", "newsfacts_quotes")
-HYBRID_STEPS = (
-    *NLP_STEPS,
-    "newsfacts_quantities",
-    "newsfacts_targets",
-    "newsfacts_events",
-    "newsfacts_attribution",
-)
+HYBRID_STEPS = FINDERS  # every finder and filler
 
 
 async def extract_nlp(text: str, nlp: Language, allowance: Allowance) -> NewsFacts:
