@@ -19,6 +19,7 @@ import vcr
 from vcr.errors import CannotOverwriteExistingCassetteException
 
 from evals.datasets import SEEDS, shown
+from evals.gold_files import safe_id
 from schemas.api import RecallPasses
 
 CASSETTES_DIR = SEEDS.cassettes_dir
@@ -34,8 +35,9 @@ class StaleCassetteError(Exception):
 
 
 def cassette_path(prompt: str, article_id: str, root: Path = CASSETTES_DIR) -> Path:
-    """Where the cassette of one article and prompt version lives."""
-    return root / prompt / f"{article_id}.json"
+    """Where the cassette of one article and prompt version lives (UnsafeIdError for an id
+    that is not a plain file name: it would name a file outside `root`)."""
+    return root / prompt / f"{safe_id(article_id)}.json"
 
 
 def recorded_ms(cassette: Any) -> float | None:

@@ -135,13 +135,18 @@ def label(
     force: Annotated[bool, typer.Option(help="Overwrite a gold YAML already there.")] = False,
 ) -> None:
     """Draft gold facts for your own articles from the pipeline's answer, to correct by hand."""
-    from evals.labelling import draft_yaml
+    from evals.labelling import draft_yaml, unnamed_articles
     from service.candidates.nlp import parse
     from service.extraction.strategies import NLP_STEPS
 
     missing = [str(a) for a in articles if not a.is_file()]
     if missing:
         typer.echo(f"error: no such file: {', '.join(missing)}", err=True)
+        raise typer.Exit(2)
+    unnamed = unnamed_articles(articles)
+    if unnamed:  # a file's name is its gold id: rename before anything is drafted
+        typer.echo("error: rename these articles (their name is the gold id):\n  "
+                   + "\n  ".join(unnamed), err=True)  # fmt: skip
         raise typer.Exit(2)
     todo = [a for a in articles if force or not (out / f"{a.stem}.yaml").exists()]
     for kept in sorted(set(articles) - set(todo)):

@@ -9,7 +9,6 @@ file's in the folder of its name beside it), so two datasets never mix.
 from __future__ import annotations
 
 import contextlib
-import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,10 +18,10 @@ from pydantic import ValidationError
 
 from evals.gold import GOLD_DIR, ROOT, SEEDS_DIR, GoldCase, load_case, parse_gold
 from evals.gold_check import row_problem
+from evals.gold_files import GoldFileError, id_problem, jsonl_document
 from service.jsonl import json_lines
 
 SEEDS_NAME = "seeds"
-SAFE_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,127}")  # a file name, no path
 DATASETS_DIR = ROOT / "evals" / "datasets"  # committed datasets beside the seeds, CI-gated
 
 
@@ -99,6 +98,9 @@ def load_dataset(path: Path | None) -> Dataset:
     if path.is_dir():
         return _at(path, path.resolve().name, path)
     if path.suffix == ".jsonl" and path.is_file():
+        why = id_problem(path.stem)
+        if why is not None:  # the stem names the folder its cassettes and runs go in
+            raise DatasetError(f"{path}: its name {why}; rename the file")
         home = path.with_suffix("")
         if any(home.glob("*.yaml")):
             raise DatasetError(
@@ -142,15 +144,13 @@ def _jsonl_cases(path: Path) -> Iterator[GoldCase]:
         shape = row_problem(row)
         if shape is not None:
             raise DatasetError(f"{where}: {shape}")
-        if not SAFE_ID.fullmatch(str(row["id"])):
-            raise DatasetError(
-                f"{where}: id {row['id']!r} is not a plain name (letters, digits, '.', '_', "
-                "'-'; at most 128): ids name the cassette and report files"
-            )
-        if row["id"] in seen:
-            raise DatasetError(f"{where}: id {row['id']!r} given twice")
-        seen.add(row["id"])
-        data = {"article_id": row["id"], "facts": row["gold"], "metadata": row.get("metadata")}
+        data = jsonl_document(row)
+        why = id_problem(data["article_id"])
+        if why is not None:
+            raise DatasetError(f"{where}: id {why}")
+        if data["article_id"] in seen:
+            raise DatasetError(f"{where}: id {data['article_id']!r} given twice")
+        seen.add(data["article_id"])
         with _named(where):
             case = parse_gold(data, row["text"])
         yield case
@@ -165,6 +165,8 @@ def _named(where: Path | str) -> Iterator[None]:
         raise DatasetError(f"{where}: file missing: {exc.filename}") from None
     except UnicodeDecodeError as exc:
         raise DatasetError(f"{where}: not UTF-8 (byte {exc.start}: {exc.reason})") from None
+    except GoldFileError as exc:
+        raise DatasetError(f"{exc}; `newsfacts gold check` names every problem") from None
     except yaml.YAMLError as exc:
         raise DatasetError(f"{where}: YAML does not parse: {exc}") from None
     except (ValidationError, ValueError, TypeError, KeyError) as exc:

@@ -2,13 +2,26 @@
 
 from __future__ import annotations
 
+import contextlib
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import yaml
+from pydantic import ValidationError
 
+from evals.gold_files import (
+    CaseError,
+    GoldFileError,
+    LineOf,
+    case_shape,
+    facts_shape,
+    load_yaml,
+    node_line,
+    yaml_problem,
+)
 from schemas.facts import FACT_LISTS, NewsFacts
 from service.candidates.folding import name_key
 from service.candidates.names import COURTESY_TITLES
@@ -50,12 +63,21 @@ class GoldCase:
         return (name, *self.aliases.get(name, ()))
 
 
-def parse_gold(data: dict[str, Any], text: str) -> GoldCase:
-    """Build a GoldCase from a parsed YAML document; aliases are kept apart from the facts."""
+def parse_gold(data: Any, text: str) -> GoldCase:
+    """Build a GoldCase from a parsed gold document; aliases are kept apart from the facts.
+
+    CaseError says what is wrong and where (a key path) for a case of the wrong shape or
+    types, or a fact that breaks the schema.
+    """
+    article_id = case_id(data)
     raw = data["facts"]
+    bad = facts_shape(raw)
+    if bad:
+        at, message = bad[0]
+        raise CaseError(("facts", *at), message)
     missing = set(FACT_LISTS) - set(raw)
     if missing:
-        raise ValueError(f"{data.get('article_id')}: fact lists missing: {sorted(missing)}")
+        raise CaseError(("facts",), f"{article_id}: fact lists missing: {sorted(missing)}")
     aliases: dict[str, tuple[str, ...]] = {}
     clean: dict[str, list[dict[str, Any]]] = {}
     for list_name in FACT_LISTS:
@@ -63,23 +85,61 @@ def parse_gold(data: dict[str, Any], text: str) -> GoldCase:
         for fact in raw[list_name] or []:
             fact = dict(fact)
             names = tuple(fact.pop("aliases", None) or ())
-            if names and "name" in fact:
+            if names and isinstance(fact.get("name"), str):
                 aliases[fact["name"]] = names
             clean[list_name].append(fact)
+    try:
+        facts = NewsFacts.model_validate(clean)
+    except ValidationError as exc:
+        error = exc.errors()[0]
+        loc = error["loc"]
+        field = ".".join(str(p) for p in loc[2:]) or "fact"
+        where = f"{loc[0]}[{loc[1]}].{field}" if len(loc) > 1 else str(loc[0])
+        raise CaseError(("facts", *loc), f"{where}: {error['msg']}") from None
     return GoldCase(
-        article_id=data["article_id"],
+        article_id=article_id,
         text=text,
-        facts=NewsFacts.model_validate(clean),
+        facts=facts,
         aliases=aliases,
         metadata=data.get("metadata") or {},
     )
 
 
+def case_id(data: Any) -> str:
+    """A gold document's article id, once its shape is right (CaseError says what is not)."""
+    bad = case_shape(data)
+    if bad:
+        raise CaseError(*bad[0])
+    return str(data["article_id"])
+
+
+def read_gold_yaml(path: Path) -> tuple[Any, LineOf]:
+    """A gold YAML's document and the line of each part of it; GoldFileError names the
+    file and line when it does not parse or uses anchors or aliases."""
+    source = path.read_text(encoding="utf-8")
+    try:
+        data, root = load_yaml(source)
+    except yaml.YAMLError as exc:
+        raise GoldFileError(path, *yaml_problem(exc)) from None
+    return data, lambda at: node_line(root, at)
+
+
+@contextlib.contextmanager
+def lines_of(path: Path, line_of: LineOf) -> Iterator[None]:
+    """A CaseError raised inside becomes a GoldFileError naming the file and line."""
+    try:
+        yield
+    except CaseError as exc:
+        raise GoldFileError(path, line_of(exc.at), exc.message) from None
+
+
 def load_case(path: Path, seeds_dir: Path = SEEDS_DIR) -> GoldCase:
-    """Load one gold YAML and its article."""
-    data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    text = (seeds_dir / f"{data['article_id']}.txt").read_text(encoding="utf-8")
-    return parse_gold(data, text)
+    """Load one gold YAML and its article (the id checked before it names a file)."""
+    data, line_of = read_gold_yaml(path)
+    with lines_of(path, line_of):
+        article_id = case_id(data)
+        text = (seeds_dir / f"{article_id}.txt").read_text(encoding="utf-8")
+        return parse_gold(data, text)
 
 
 def load_gold(gold_dir: Path = GOLD_DIR, seeds_dir: Path = SEEDS_DIR) -> list[GoldCase]:

@@ -1,14 +1,15 @@
 """`newsfacts gold check DIR`: validate a gold set before it scores anything.
 
-Each problem is one `file:line: message` line: a YAML that does not parse or is not UTF-8,
-an article file missing, a fact list missing, a fact that breaks the schema (unknown
-field, a value outside its enumeration), evidence or quote text that is not the article's
-own words, a number the evidence does not state, and a fact given twice.
+Each problem is one `file:line: message` line: a YAML that does not parse, is not UTF-8 or
+uses anchors and aliases, an article id that is not a plain file name, a part of the wrong
+type (a fact list that is not a list, a fact that is not a mapping), an article file
+missing, a fact list missing, a fact that breaks the schema (unknown field, a value outside
+its enumeration), evidence or quote text that is not the article's own words, a number the
+evidence does not state, and a fact given twice.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -16,6 +17,17 @@ from typing import Any
 import yaml
 from pydantic import ValidationError
 
+from evals.gold_files import (
+    KeyPath,
+    LineOf,
+    case_shape,
+    facts_shape,
+    id_problem,
+    jsonl_document,
+    load_yaml,
+    node_line,
+    yaml_problem,
+)
 from schemas.facts import FACT_LISTS, NewsFacts
 from service.extraction.grounding import align, stated_numbers
 from service.jsonl import json_lines
@@ -47,19 +59,6 @@ def _read_text(path: Path, problems: list[Problem]) -> str | None:
     return None
 
 
-def _fact_lines(root: yaml.Node) -> dict[str, list[int]]:
-    """The 1-based line of every fact, by list, from the YAML node tree."""
-    lines: dict[str, list[int]] = {}
-    if not isinstance(root, yaml.MappingNode):
-        return lines
-    for key, value in root.value:
-        if key.value == "facts" and isinstance(value, yaml.MappingNode):
-            for list_key, items in value.value:
-                if isinstance(items, yaml.SequenceNode):
-                    lines[list_key.value] = [n.start_mark.line + 1 for n in items.value]
-    return lines
-
-
 def _identity(list_name: str, fact: dict[str, Any]) -> Any:
     """What makes two facts of a list the same fact (a name for entities, else every
     field but the evidence)."""
@@ -81,54 +80,64 @@ def check_file(path: Path, articles_dir: Path) -> list[Problem]:
     if source is None:
         return problems
     try:
-        root = yaml.compose(source)
-        data = yaml.safe_load(source)
+        data, root = load_yaml(source)
     except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        line = mark.line + 1 if mark is not None else 0
-        problems.append(Problem(path, line, f"YAML does not parse: {getattr(exc, 'problem', exc)}"))
+        problems.append(Problem(path, *yaml_problem(exc)))
         return problems
-    if not isinstance(data, dict) or not isinstance(data.get("facts"), dict):
-        problems.append(Problem(path, 1, "not a gold case: needs article_id and facts"))
+
+    def line_of(at: KeyPath) -> int:
+        return node_line(root, at)
+
+    problems += [Problem(path, line_of(at), message) for at, message in case_shape(data)]
+    facts = data.get("facts") if isinstance(data, dict) else None
+    if not isinstance(facts, dict):
         return problems
-    article_id = data.get("article_id") or path.stem
-    if article_id != path.stem:
-        problems.append(Problem(path, 1, f"article_id {article_id!r} is not the file's name"))
-    text = _read_text(articles_dir / f"{article_id}.txt", problems)
-    lines = _fact_lines(root) if root is not None else {}
-    return problems + check_facts(path, data["facts"], text, lambda name, i: _line(lines, name, i))
-
-
-def _line(lines: dict[str, list[int]], list_name: str, i: int) -> int:
-    found = lines.get(list_name, [])
-    return found[i] if i < len(found) else 1
+    text = None
+    article_id = data.get("article_id")
+    if id_problem(article_id) is None:  # only a plain name may name the article's file
+        if article_id != path.stem:
+            why = f"article_id {article_id!r} is not the file's name"
+            problems.append(Problem(path, line_of(("article_id",)), why))
+        text = _read_text(articles_dir / f"{article_id}.txt", problems)
+    return problems + check_facts(path, facts, text, line_of)
 
 
 def check_facts(
-    path: Path, raw: dict[str, Any], text: str | None, line_of: Callable[[str, int], int]
+    path: Path, raw: dict[Any, Any], text: str | None, line_of: LineOf
 ) -> list[Problem]:
-    """Every problem of one case's fact lists (`line_of(list, index)` says where a fact is)."""
-    problems: list[Problem] = []
+    """Every problem of one case's fact lists (`line_of(key path)` says where a part is:
+    ("facts", "people", 0) is the first person)."""
+    shape = facts_shape(raw)
+    problems = [Problem(path, line_of(("facts", *at)), message) for at, message in shape]
+    broken = {at[:2] for at, _ in shape}  # a list that is not one, a fact that cannot be read
     for list_name in FACT_LISTS:
         if list_name not in raw:
             problems.append(
-                Problem(path, line_of("", 0), f"fact list missing: {list_name} (write [] if none)")
+                Problem(
+                    path, line_of(("facts",)), f"fact list missing: {list_name} (write [] if none)"
+                )
             )
     for list_name, facts in raw.items():
         if list_name not in FACT_LISTS:
-            problems.append(Problem(path, line_of("", 0), f"unknown fact list: {list_name}"))
+            problems.append(
+                Problem(path, line_of(("facts", list_name)), f"unknown fact list: {list_name}")
+            )
+            continue
+        if (list_name,) in broken:
             continue
         seen: dict[Any, int] = {}
         for i, fact in enumerate(facts or []):
-            line = line_of(list_name, i)
-            where = f"{list_name}[{i}]"
-            if not isinstance(fact, dict):
-                problems.append(Problem(path, line, f"{where}: not a mapping of fields"))
+            if (list_name, i) in broken:
                 continue
-            problems += _check_fact(path, line, where, list_name, fact, text)
+            at = ("facts", list_name, i)
+            problems += _check_fact(path, at, line_of, list_name, fact, text)
             key = _identity(list_name, fact)
             if key in seen:
-                problems.append(Problem(path, line, f"{where}: repeats {list_name}[{seen[key]}]"))
+                problems.append(
+                    Problem(
+                        path, line_of(at), f"{list_name}[{i}]: repeats {list_name}[{seen[key]}]"
+                    )
+                )
             seen.setdefault(key, i)
     return problems
 
@@ -159,26 +168,41 @@ def check_jsonl(path: Path) -> tuple[int, list[Problem]]:
         if shape is not None:
             problems.append(Problem(path, number, shape))
             continue
-        if row["id"] in seen:
+        data = jsonl_document(row)
+        article_id = data["article_id"]
+        why = id_problem(article_id)
+        if why is not None:
+            problems.append(Problem(path, number, f"id {why}"))
+        elif article_id in seen:
             problems.append(
-                Problem(path, number, f"id {row['id']!r} repeats line {seen[row['id']]}")
+                Problem(path, number, f"id {article_id!r} repeats line {seen[article_id]}")
             )
-        seen.setdefault(row["id"], number)
-        problems += check_facts(path, row["gold"], row["text"], lambda _list, _i, n=number: n)
+        else:
+            seen[article_id] = number
+        top = [m for at, m in case_shape(data) if at != ("article_id",)]  # the id: above
+        problems += [Problem(path, number, message) for message in top]
+        problems += check_facts(path, row["gold"], row["text"], lambda _at, n=number: n)
     return count, problems
 
 
 def _check_fact(
-    path: Path, line: int, where: str, list_name: str, fact: dict[str, Any], text: str | None
+    path: Path,
+    at: KeyPath,
+    line_of: LineOf,
+    list_name: str,
+    fact: dict[str, Any],
+    text: str | None,
 ) -> list[Problem]:
     problems: list[Problem] = []
+    line, where = line_of(at), f"{list_name}[{at[-1]}]"
     fields = {k: v for k, v in fact.items() if k != "aliases"}
     try:
         model = NewsFacts.model_validate({list_name: [fields]})
     except ValidationError as exc:
         for error in exc.errors():
             loc = ".".join(str(p) for p in error["loc"][2:]) or "fact"
-            problems.append(Problem(path, line, f"{where}.{loc}: {error['msg']}"))
+            field_line = line_of((*at, *error["loc"][2:3]))
+            problems.append(Problem(path, field_line, f"{where}.{loc}: {error['msg']}"))
         return problems
     if text is None:
         return problems

@@ -16,7 +16,8 @@ from typing import Any
 
 import yaml
 
-from evals.gold import load_case, parse_gold
+from evals.gold import lines_of, load_case, parse_gold, read_gold_yaml
+from evals.gold_files import id_problem, safe_id
 from evals.scoring import CaseOutcome, Counts
 from schemas.api import ExtractResponse
 from schemas.facts import FACT_LISTS
@@ -30,9 +31,16 @@ def _block(value: Any, indent: int) -> list[str]:
     return [" " * indent + line for line in text.rstrip("\n").splitlines()]
 
 
+def unnamed_articles(articles: list[Path]) -> list[str]:
+    """The articles whose file name cannot be a gold id (`<name>.txt` gives the id), each
+    with why: the id names the dataset's `<id>.txt`, `<id>.yaml` and cassette files."""
+    return [f"{a}: {why}" for a in articles if (why := id_problem(a.stem)) is not None]
+
+
 def draft_yaml(article_id: str, source: str, response: ExtractResponse, article: Article) -> str:
     """The draft gold YAML of one article from the pipeline's answer (evidence as the
     article writes it, at the offsets the service grounded it to)."""
+    safe_id(article_id)
     meta = response.meta
     aliases = {e.name: e.aliases for e in article.entities if e.aliases}
     # evidence as the article writes it (the answer may have straightened a quote mark)
@@ -86,7 +94,8 @@ class Correction:
 def correction(draft: Path, corrected: Path, articles_dir: Path) -> Correction:
     """Score a draft against its corrected gold, as a prediction against gold facts."""
     gold = load_case(corrected, articles_dir)
-    data = yaml.safe_load(draft.read_text(encoding="utf-8"))
-    drafted = parse_gold(data, gold.text).facts
+    data, line_of = read_gold_yaml(draft)
+    with lines_of(draft, line_of):
+        drafted = parse_gold(data, gold.text).facts
     outcome = CaseOutcome.build(gold, drafted)
     return Correction(gold.article_id, {name: outcome.counts(name) for name in FACT_LISTS})

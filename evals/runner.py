@@ -21,6 +21,7 @@ from evals.cassettes import (
 )
 from evals.datasets import SEEDS, Dataset
 from evals.gold import GoldCase
+from evals.gold_files import safe_id
 from evals.scoring import CaseOutcome
 from schemas.api import ExtractRequest, RecallPasses, Strategy, UngroundedPolicy
 from service.errors import NewsfactsError
@@ -138,8 +139,11 @@ async def run_gold(
     """Extract every case with the pipeline; a failing case becomes a failure row.
 
     Cassettes are the dataset's own unless `cassettes_dir` says otherwise. A replay that
-    misses its cassette raises StaleCassetteError naming the record command.
+    misses its cassette raises StaleCassetteError naming the record command; a case whose
+    id is not a plain file name raises UnsafeIdError before any case runs.
     """
+    for case in cases:  # every id a plain file name before any cassette is read or written
+        safe_id(case.article_id)
     cassettes_dir = cassettes_dir or dataset.cassettes_dir
     replaying = replay_settings(settings)
     if mode is Mode.REPLAY:

@@ -160,7 +160,11 @@ class Attack(Fact):
 class Figure(Fact):
     """Any other stated quantity (money, troops, bodies, attack counts)."""
 
-    value: float = Field(description="The number ('$100 billion' -> 100000000000).")
+    # Refused unless finite: JSON has no inf (a model's `1e999`, or 400 digits, parses to
+    # one), and a response would carry it as null, a batch row as Infinity.
+    value: float = Field(
+        description="The number ('$100 billion' -> 100000000000).", allow_inf_nan=False
+    )
     unit: str | None = Field(
         default=None, description="Unit, e.g. USD, people, troops, attacks, bodies, percent."
     )

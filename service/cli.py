@@ -20,14 +20,8 @@ from schemas.api import (
     Strategy,
     UngroundedPolicy,
 )
-from service.api.batch import (
-    BatchArticle,
-    BatchSummary,
-    pending,
-    read_articles,
-    repeated_ids,
-    run_batch,
-)
+from service.bulk.articles import BatchArticle, read_articles, repeated_ids
+from service.bulk.runner import BatchSummary, check_output, pending, run_batch
 from service.errors import NewsfactsError
 from service.extraction.pipeline import Pipeline
 from service.llm.backend import open_backend
@@ -59,6 +53,7 @@ def serve(
 ) -> None:
     """Serve the HTTP API (starts the embedded model unless NEWSFACTS_LLM_BASE_URL is set)."""
     from service.api.app import create_app
+    from service.api.server import server_config
 
     settings = cli_settings()
     host = host or settings.host
@@ -67,14 +62,8 @@ def serve(
         typer.echo(f"error: {problem}", err=True)
         raise typer.Exit(2)
     configure_logging(settings.log_level)
-    uvicorn.run(
-        create_app(settings),
-        host=host,
-        port=settings.port if port is None else port,
-        log_config=None,
-        timeout_graceful_shutdown=round(settings.shutdown_grace_s),
-        access_log=False,  # the app logs one JSON line per request, with its request id
-    )
+    port = settings.port if port is None else port
+    uvicorn.Server(server_config(create_app(settings), settings, host, port)).run()
 
 
 def _choice(option: str, value: str | None, allowed: Any) -> Any:
@@ -149,7 +138,13 @@ def batch(
     source: Annotated[
         Path, typer.Argument(help="A folder of .txt articles, or a JSONL file of /extract bodies.")
     ],
-    out: Annotated[Path, typer.Option(help="JSONL output; articles already done are skipped.")],
+    out: Annotated[
+        Path,
+        typer.Option(
+            help="JSONL output; articles already done are skipped. An existing file that is "
+            "not this command's output (the input, any other file) is refused, not overwritten."
+        ),
+    ],
     concurrency: Annotated[int, typer.Option(min=1, help="Articles extracted at once.")] = 1,
     via: Annotated[
         str,
@@ -169,6 +164,11 @@ def batch(
 ) -> None:
     """Extract many articles, one JSON line each; resumable, failures recorded, not fatal."""
     articles = _batch_articles(source, via, batch_id)
+    try:
+        check_output(out, source)
+        todo = len(pending(articles, out))
+    except NewsfactsError as exc:
+        fail(exc.message, 2)
     settings = cli_settings()
     # The batch's own workers are the queue: none of them should be refused as saturated.
     settings = settings.model_copy(update={"max_queue": max(settings.max_queue, concurrency)})
@@ -184,7 +184,6 @@ def batch(
             pipeline = Pipeline(backend.llm, settings)
             return await run_batch(pipeline, articles, out, concurrency, on_item=on_item)
 
-    todo = len(pending(articles, out))
     if via == "local" and not todo:  # all done already: no need to start the model
         summary = BatchSummary(skipped=len(articles))
     else:

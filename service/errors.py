@@ -82,6 +82,13 @@ class OutputBusy(NewsfactsError):
     code = "output_busy"
 
 
+class OutputNotOurs(NewsfactsError):
+    """A batch's output names a file that is not that command's own output."""
+
+    status = 409
+    code = "output_refused"
+
+
 class UnsupportedMediaType(NewsfactsError):
     """The body is not JSON."""
 
@@ -149,9 +156,25 @@ class LLMInvalidOutput(LLMError):
     code = "llm_invalid_output"
 
 
+MAX_PROBLEMS = 10  # named in a message; the rest are counted
+MAX_LOCATION_CHARS = 80  # an unknown key can be a megabyte long
+
+
 def validation_problems(errors: Sequence[Any], skip: tuple[str, ...] = ()) -> str:
-    """Pydantic's validation errors as one line: `field.path: message; …`."""
-    return "; ".join(
-        f"{'.'.join(str(p) for p in err['loc'] if p not in skip) or 'body'}: {err['msg']}"
-        for err in errors
-    )
+    """Pydantic's validation errors as one bounded line: `field.path: message; …`, the
+    first MAX_PROBLEMS of them and how many more."""
+    named = [
+        f"{_location(err['loc'], skip)}: {str(err['msg'])[:200]}" for err in errors[:MAX_PROBLEMS]
+    ]
+    more = len(errors) - len(named)
+    return "; ".join(named) + (f"; and {more} more problems" if more > 0 else "")
+
+
+def _location(loc: Sequence[Any], skip: tuple[str, ...]) -> str:
+    path = ".".join(str(p) for p in loc if p not in skip) or "body"
+    return path if len(path) <= MAX_LOCATION_CHARS else path[: MAX_LOCATION_CHARS - 1] + "…"
+
+
+class Stopped(Exception):
+    """Raised inside work off the event loop when its stop event is set: the request that
+    wanted the result is gone (not an error any client sees)."""

@@ -56,12 +56,18 @@ def cut_torn_line(path: Path) -> int:
         return size - keep
 
 
+def beside(out: Path, suffix: str) -> Path:
+    """A file kept beside `out` for its run (the lock, a batch's side files): named by the
+    output's full name plus `suffix`, so `run.jsonl` and `run.json` never share one."""
+    return out.with_name(out.name + suffix)
+
+
 @contextlib.contextmanager
 def claimed(out: Path) -> Iterator[None]:
     """Hold `<out>.lock` for the block: a second run on the same output is refused at once
     (the lock goes with the process, so a killed run leaves none behind)."""
     out.parent.mkdir(parents=True, exist_ok=True)
-    lock_path = out.with_name(out.name + ".lock")
+    lock_path = beside(out, ".lock")
     with lock_path.open("a+") as lock:
         try:
             fcntl.flock(lock.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)

@@ -24,9 +24,18 @@ def _parse(token: str) -> float:
     return float(token.replace(",", ""))
 
 
+def finite(value: float) -> bool:
+    """True for a number a float can hold: not inf or nan, and no int past float's range (a
+    model that copies 400 digits into a count gives one)."""
+    try:
+        return math.isfinite(value)
+    except OverflowError:
+        return False
+
+
 def plausible(value: float) -> bool:
     """True for a finite value below LARGEST: one a news text can state as a quantity."""
-    return math.isfinite(value) and abs(value) < LARGEST
+    return finite(value) and abs(value) < LARGEST
 
 
 def numbers_in(text: str) -> list[float]:
@@ -46,10 +55,14 @@ def numbers_in(text: str) -> list[float]:
 
 
 def same_number(a: float, b: float, tolerance: float = RELATIVE_TOLERANCE) -> bool:
-    """True when a and b agree within a relative tolerance (±0.5 % by default)."""
+    """True when a and b agree within a relative tolerance (±0.5 % by default); never for
+    an infinite or nan value (inf is within any tolerance of everything, times inf)."""
+    if not (finite(a) and finite(b)):
+        return False
     return abs(a - b) <= tolerance * max(abs(a), abs(b)) or a == b
 
 
 def is_stated(value: float, text: str) -> bool:
-    """True when value is one of the numbers text states."""
-    return any(same_number(value, n) for n in numbers_in(text))
+    """True when value is one of the numbers text states: never one no news text states (an
+    infinite value, or one past LARGEST), which is refused as unsupported."""
+    return plausible(value) and any(same_number(value, n) for n in numbers_in(text))

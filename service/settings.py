@@ -138,6 +138,30 @@ class Settings(BaseSettings):
         ge=0,
         description="Requests waiting; more get 503 (default: 32 embedded, 512 remote).",
     )
+    client_share: float = Field(
+        default=0.5,
+        gt=0,
+        le=1,
+        description="The share of the queue one client (address) may fill; beyond it that "
+        "client gets 503 while others still queue. Free slots go to singles before batch "
+        "items, then to the client with the fewest running.",
+    )
+    header_timeout_s: float = Field(
+        default=10.0,
+        gt=0,
+        description="Seconds a connection has to send a request's headers; then 408 and "
+        "closed (a client trickling bytes holds no connection).",
+    )
+    idle_timeout_s: float = Field(
+        default=30.0,
+        gt=0,
+        description="Seconds a request's body may stall between two reads; then closed.",
+    )
+    max_connections: int = Field(
+        default=256,
+        ge=1,
+        description="Open connections at once; one beyond them gets 503 and is closed.",
+    )
     article_llm_calls: int = Field(
         default=EMBEDDED_CALLS[0],
         ge=1,
@@ -225,6 +249,27 @@ class Settings(BaseSettings):
         if value is not None and not value.startswith(("http://", "https://")):
             raise ValueError("must start with http:// or https://, e.g. https://api.openai.com/v1")
         return value or None
+
+    @field_validator("api_token")
+    @classmethod
+    def _token_is_a_token(cls, value: SecretStr | None) -> SecretStr | None:
+        # An unset variable under compose `secrets`, or an empty secret file, reads as "":
+        # that is no token, and a client that sends none must not match it.
+        if value is None:
+            return None
+        token = value.get_secret_value()
+        if not token.strip():
+            raise ValueError(
+                "is empty or blank; set it to a long random string (e.g. `openssl rand -hex "
+                "24`) in the variable or in the secret file NEWSFACTS_SECRETS_DIR/"
+                "newsfacts_api_token, or unset both to serve on loopback with no token"
+            )
+        if token != token.strip():
+            raise ValueError(
+                "starts or ends with whitespace, which no client can send in a header; "
+                "remove it from the variable or the secret file"
+            )
+        return value
 
     @model_validator(mode="after")
     def _embedded_model_is_the_model_name(self) -> Settings:

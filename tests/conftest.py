@@ -144,7 +144,7 @@ def start_service(fake_llm: FakeLLM) -> Iterator[Callable[..., httpx2.Client]]:
     def start(**overrides: Any) -> httpx2.Client:
         values = {"llm_base_url": fake_llm.url, "llm_api_key": "sk-test-not-a-real-key-0000"}  # type: ignore[attr-defined]
         settings = make_settings(**{**values, **overrides})
-        ctx = serve_in_thread(create_app(settings))
+        ctx = serve_in_thread(create_app(settings), settings=settings)
         url = ctx.__enter__()
         stack.append(ctx)
         client = httpx2.Client(base_url=url, timeout=30)

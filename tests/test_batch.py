@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import json
 import subprocess
 from collections.abc import Sequence
@@ -13,7 +14,9 @@ import pytest
 from pydantic import BaseModel
 
 from evals.bench.fake_llm import FakeLLM, http_error, tool_call
-from service.api.batch import BatchArticle, finished_ids, read_articles, run_batch
+from service.bulk.articles import BatchArticle, content_key, read_articles
+from service.bulk.runner import finished_ids, own_rows, run_batch
+from service.errors import OutputNotOurs
 from service.extraction.pipeline import Pipeline
 from service.llm.client import OpenAIStructuredLLM
 from service.llm.protocol import LLMResult, StructuredLLM, T
@@ -21,20 +24,29 @@ from tests.conftest import FACTS_004, SEED_004, child_env, make_settings
 from tests.test_app import assert_error_shape
 from tests.test_cli import NEWSFACTS, run_cli
 
+NOT_JSON = "Expecting value: line 1 column 1 (char 0)"
+
+
+def _sha16(raw: bytes) -> str:
+    return hashlib.sha256(raw).hexdigest()[:16]
+
 
 @pytest.mark.parametrize(
     ("lines", "expected"),
     [
         (['{"id": "a", "text": "x"}'], [("a", {"text": "x"})]),
-        (['{"text": "x", "title": "t"}'], [("1", {"text": "x", "title": "t"})]),
+        (
+            ['{"text": "x", "title": "t"}'],
+            [(content_key({"text": "x", "title": "t"}), {"text": "x", "title": "t"})],
+        ),
         (["", '{"id": 7, "text": "x"}'], [("7", {"text": "x"})]),
         (
             ["not json"],
-            [("1", {"_error": "line is not JSON: Expecting value: line 1 column 1 (char 0)"})],
+            [(_sha16(b"not json"), {"_error": f"line is not JSON: {NOT_JSON}"})],
         ),
-        (['["text"]'], [("1", {"_error": "line is not a JSON object"})]),
+        (['["text"]'], [(_sha16(b'["text"]'), {"_error": "line is not a JSON object"})]),
     ],
-    ids=["id", "line-number", "blank-line", "not-json", "not-object"],
+    ids=["id", "content-key", "blank-line", "not-json", "not-object"],
 )
 def test_jsonl_lines_become_articles(
     tmp_path: Path, lines: list[str], expected: list[tuple[str, dict[str, Any]]]
@@ -42,6 +54,73 @@ def test_jsonl_lines_become_articles(
     source = tmp_path / "in.jsonl"
     source.write_text("\n".join(lines) + "\n", encoding="utf-8")
     assert [(a.id, a.body) for a in read_articles(source)] == expected
+
+
+def test_an_id_less_line_keeps_its_id_wherever_it_moves(tmp_path: Path) -> None:
+    source = tmp_path / "in.jsonl"
+    source.write_text('{"text": "A"}\n{"text": "B"}\n', encoding="utf-8")
+    before = {a.body["text"]: a.id for a in read_articles(source)}
+    source.write_text('{"text": "NEW"}\n{"text": "B"}\n\n{"text": "A"}\n', encoding="utf-8")
+    after = {a.body["text"]: (a.id, a.source) for a in read_articles(source)}
+    assert {text: after[text][0] for text in before} == before
+    assert after["A"][1] == f"{source}:4" and len({id_ for id_, _ in after.values()}) == 3
+
+
+def test_identical_id_less_lines_are_one_article(tmp_path: Path) -> None:
+    """The same body twice (key order and spacing aside) is one article, one row: the first
+    line's; lines with an explicit id are never merged (repeated ids are refused)."""
+    source = tmp_path / "in.jsonl"
+    source.write_text('{"text": "x", "title": "t"}\n{"id": "k", "text": "x"}\n'
+                      '{"title":"t",  "text":"x"}\n{"id": "k", "text": "x"}\n',
+                      encoding="utf-8")  # fmt: skip
+    articles = [(a.id, a.source) for a in read_articles(source)]
+    assert articles == [(content_key({"text": "x", "title": "t"}), f"{source}:1"),
+                        ("k", f"{source}:2"), ("k", f"{source}:4")]  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("content", "rows"),
+    [
+        (b"", 0),
+        (b'{"id": "a", "source": "s", "ok": true}\n\n{"id": "b", "source": "s", "ok": false}\n', 2),
+        (b'{"id": "a", "source": "s", "ok": true}\n{"id": "b", "sou', 1),
+        (b'{"id": "a", "source": "s", "ok": true}\n{"id": "b\xc3', 1),
+        (b'{"id": "a", "source": "s", "ok": true}\n{"id": "b", "source": "s", "ok": true, "st', 1),
+        (b'{"id": "a", "source": "s", "ok": true}', 1),
+    ],
+    ids=["empty", "rows-and-a-blank", "cut-in-head", "cut-in-a-character", "cut-after-head",
+         "last-row-without-newline"],
+)  # fmt: skip
+def test_an_output_of_rows_is_ours_a_cut_last_row_too(
+    tmp_path: Path, content: bytes, rows: int
+) -> None:
+    out = tmp_path / "out.jsonl"
+    out.write_bytes(content)
+    assert len(list(own_rows(out))) == rows
+
+
+@pytest.mark.parametrize(
+    ("content", "why"),
+    [
+        (b'{"text": "Ten killed."}\n', "line 1 is not a batch row"),
+        (b'{"id": "a", "source": "s", "ok": true}\nmy notes\n', "line 2 is not a batch row"),
+        (b"my notes", "line 1 is not a batch row"),
+        (b'{"id": "a", "text": "Ten killed."}', "line 1 is not a batch row"),
+        (b'{"id": "a", "ok": true}\n', "line 1 is not a batch row"),
+        (b'{"id": 1, "source": "s", "ok": true}\n', "line 1 is not a batch row"),
+        (b"\xff\xfe notes\n", "line 1 is not UTF-8"),
+    ],
+    ids=["an-input-line", "notes-after-rows", "notes-without-newline", "input-line-uncut",
+         "no-source", "id-not-a-string", "not-utf8"],
+)  # fmt: skip
+def test_an_output_with_a_line_that_is_not_a_row_is_refused(
+    tmp_path: Path, content: bytes, why: str
+) -> None:
+    out = tmp_path / "notes.jsonl"
+    out.write_bytes(content)
+    with pytest.raises(OutputNotOurs, match=why) as refused:
+        list(own_rows(out))
+    assert str(out) in refused.value.message and "--out" in refused.value.message
 
 
 def test_a_folder_gives_one_article_per_txt_file(tmp_path: Path) -> None:
@@ -57,7 +136,8 @@ def test_a_folder_gives_one_article_per_txt_file(tmp_path: Path) -> None:
 def test_finished_ids_are_the_ok_lines_only(tmp_path: Path) -> None:
     out = tmp_path / "out.jsonl"
     out.write_text(
-        '{"id": "a", "ok": true}\n{"id": "b", "ok": false}\n{"id": "c", "o',
+        '{"id": "a", "source": "s", "ok": true}\n{"id": "b", "source": "s", "ok": false}\n'
+        '{"id": "c", "source": "s", "o',
         encoding="utf-8",
     )
     assert finished_ids(out) == {"a"}
@@ -175,7 +255,7 @@ def test_a_batch_with_nothing_left_does_not_start_the_model(tmp_path: Path) -> N
     source.mkdir()
     (source / "one.txt").write_text(SEED_004, encoding="utf-8")
     out = tmp_path / "out.jsonl"
-    out.write_text('{"id": "one", "ok": true}\n', encoding="utf-8")
+    out.write_text('{"id": "one", "source": "one.txt", "ok": true}\n', encoding="utf-8")
     # The embedded default with a model that does not exist: starting it would fail.
     env = child_env(NEWSFACTS_MODEL_PATH=str(tmp_path / "missing.gguf"))
     result = subprocess.run(
@@ -223,3 +303,26 @@ def test_batch_endpoint_refuses_bad_batches_whole(
     if code in ("text_too_long", "unknown_prompt"):
         assert error["message"].startswith("articles[")
     assert fake_llm.requests == []
+
+
+def test_a_line_added_at_the_top_is_the_one_a_rerun_extracts(
+    fake_llm: FakeLLM, tmp_path: Path
+) -> None:
+    fake_llm.default = tool_call(FACTS_004)
+    source, out = tmp_path / "in.jsonl", tmp_path / "out.jsonl"
+
+    def write(*marks: str) -> None:
+        lines = (json.dumps({"text": f"{SEED_004}\n\n(Copy {m}.)"}) for m in marks)
+        source.write_text("".join(line + "\n" for line in lines), encoding="utf-8")
+
+    write("A", "B")
+    assert "done 2, failed 0" in run_cli(fake_llm, "batch", str(source), "--out", str(out)).stdout
+    write("NEW", "A", "B")
+    calls = len(fake_llm.requests)
+    again = run_cli(fake_llm, "batch", str(source), "--out", str(out))
+    assert "done 1, failed 0, skipped 2" in again.stdout, again.stderr
+    [asked] = fake_llm.requests[calls:]  # the llm strategy: one call per article
+    assert "(Copy NEW.)" in json.dumps(asked)
+    rows = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
+    assert [row["source"] for row in rows] == [f"{source}:1", f"{source}:2", f"{source}:1"]
+    assert len({row["id"] for row in rows}) == 3

@@ -215,3 +215,28 @@ def test_a_reask_is_one_more_smaller_batch(fake_llm: FakeLLM, tmp_path: Path) ->
     assert meta["attempts"] == 2
     assert meta["usage"] == {"prompt_tokens": 2500, "completion_tokens": 700}
     assert row["result"]["facts"]["figures"] == []
+
+
+def test_outputs_that_share_a_stem_keep_their_own_batches(
+    fake_llm: FakeLLM, tmp_path: Path
+) -> None:
+    """`run.jsonl` and `run.json` in one folder: each run's side files (named, like its
+    lock, by the output's full name) hold its own batch, not the other's."""
+    fake_llm.default = tool_call(FACTS_004)
+    outs = [tmp_path / "run.jsonl", tmp_path / "run.json"]
+    for n, out in enumerate(outs, start=1):
+        folder = tmp_path / f"in{n}"
+        folder.mkdir()
+        (folder / "a.txt").write_text(f"{SEED_004}\n\n(Run {n}.)", encoding="utf-8")
+        r = _batch(fake_llm, str(folder), "--out", str(out), "--via", "batch-api")
+        assert r.returncode == 0, r.stderr
+    assert fake_llm.batches.created == ["batch_1", "batch_2"]
+    for n, out in enumerate(outs, start=1):
+        state, answers = side_files_of(out)
+        assert [b["id"] for b in json.loads(state.read_text())["batches"]] == [f"batch_{n}"]
+        assert state.name == f"{out.name}.batch.json"
+        assert len(answers.read_text().splitlines()) == 1  # one call: its own article's
+    assert sorted(p.name for p in tmp_path.glob("run.*")) == sorted(
+        f"{out.name}{suffix}" for out in outs for suffix in ("", ".lock", ".batch.json",
+                                                               ".answers.jsonl")
+    )  # fmt: skip

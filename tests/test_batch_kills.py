@@ -1,11 +1,13 @@
 """`newsfacts batch` killed with SIGKILL at several points, locally and through the Batch
 API, then run again: no article lost, none written twice, every line parses; and the
 inputs and outputs a run must refuse or survive (repeated ids, a second run on one output,
-a file that is not UTF-8, a line a kill cut short)."""
+an output that is not a batch's own, a file that is not UTF-8 or cannot be read, a line a
+kill cut short)."""
 
 from __future__ import annotations
 
 import json
+import os
 import signal
 import subprocess
 from collections.abc import Callable
@@ -182,3 +184,78 @@ def test_input_that_is_not_utf8_is_a_failed_row_and_the_rest_run(
     [bad] = [row for row in rows if not row["ok"]]
     assert bad["status"] == 422 and "not UTF-8" in bad["error"]["message"]
     assert sum(row["ok"] for row in rows) == len(rows) - 1
+
+
+# An --out that names a file that is not a batch output: what it holds, and why it is refused.
+NOT_OURS: dict[str, tuple[bytes | None, str]] = {
+    "the input itself": (None, "it is the input itself"),
+    "notes": (b"Ask Ana about the Kharkiv figures.\n", "line 1 is not a batch row"),
+    "notes without a newline": (b"Ask Ana about the figures", "line 1 is not a batch row"),
+    "rows then notes": (b'{"id": "a000", "source": "s", "ok": true}\nremember this\n',
+                        "line 2 is not a batch row"),
+    "another program's jsonl": (b'{"id": "a000", "score": 0.9}\n', "line 1 is not a batch row"),
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("via", ["local", "batch-api"])
+@pytest.mark.parametrize("case", list(NOT_OURS))
+def test_an_out_that_is_not_a_batch_output_is_refused_and_kept(
+    fake_llm: FakeLLM, tmp_path: Path, case: str, via: str
+) -> None:
+    content, why = NOT_OURS[case]
+    source = tmp_path / "in.jsonl"
+    source.write_text('{"id": "a000", "text": "Ten killed."}\n{"text": "Two hurt."}\n',
+                      encoding="utf-8")  # fmt: skip
+    out = source if content is None else tmp_path / "out.jsonl"
+    if content is not None:
+        out.write_bytes(content)
+    before = out.read_bytes()
+    r = _run(fake_llm, str(source), "--out", str(out), "--via", via)
+    assert r.returncode == 2, r.stdout + r.stderr
+    assert f"refusing to write over {out}: {why}" in r.stderr and "Traceback" not in r.stderr
+    assert out.read_bytes() == before and not fake_llm.requests
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted({source.name, out.name})
+
+
+def test_an_out_that_is_a_folder_is_refused(fake_llm: FakeLLM, tmp_path: Path) -> None:
+    folder = _folder(tmp_path, 1)
+    (tmp_path / "results").mkdir()
+    for out in (folder, tmp_path / "results"):
+        r = _run(fake_llm, str(folder), "--out", str(out))
+        assert r.returncode == 2 and f"refusing to write over {out}: " in r.stderr, r.stderr
+    assert not fake_llm.requests
+
+
+def _bad_name(folder: Path) -> None:
+    with open(os.fsencode(folder) + b"/caf\xe9.txt", "wb") as file:  # not UTF-8: Latin-1
+        file.write(b"Ten killed in Kharkiv.")
+
+
+# A folder entry that cannot be an article: how to make it, its row's id, why it failed.
+BAD_ENTRIES: dict[str, tuple[Callable[[Path], Any], str, str]] = {
+    "name not UTF-8": (_bad_name, "caf\\xe9", "the file name is not UTF-8"),
+    "dangling link": (lambda f: (f / "gone.txt").symlink_to(f / "missing"), "gone",
+                      "a symbolic link to nothing"),
+    "folder": (lambda f: (f / "dir.txt").mkdir(), "dir", "a folder, not a file"),
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("entry", list(BAD_ENTRIES))
+def test_an_entry_that_cannot_be_read_is_a_failed_row_and_the_rest_run(
+    fake_llm: FakeLLM, tmp_path: Path, entry: str
+) -> None:
+    make, id_, why = BAD_ENTRIES[entry]
+    fake_llm.default = tool_call(FACTS_004)
+    folder, out = _folder(tmp_path, 2), tmp_path / "out.jsonl"
+    make(folder)
+    for attempt in ("first", "rerun"):
+        r = _run(fake_llm, str(folder), "--out", str(out))
+        assert r.returncode == 1 and "Traceback" not in r.stderr, (attempt, r.stderr)
+        assert "failed 1" in r.stdout, (attempt, r.stdout)
+        rows = {row["id"]: row for row in _lines(out)}
+        assert sorted(rows) == sorted(["a000", "a001", id_])
+        assert rows["a000"]["ok"] and rows["a001"]["ok"]
+        bad = rows[id_]
+        assert (bad["ok"], bad["status"], bad["error"]["code"]) == (False, 422, "invalid_request")
+        assert why in bad["error"]["message"] and bad["source"].endswith(id_ + ".txt")
+    assert len(fake_llm.requests) == 2  # the good ones once each, the bad one never

@@ -41,15 +41,43 @@ def _pod() -> dict[str, Any]:
     return dict(deployment["spec"]["template"]["spec"])
 
 
+def _container(name: str = "newsfacts") -> dict[str, Any]:
+    """One container of the newsfacts pod: the replica, or its proxy."""
+    [container] = [c for c in _pod()["containers"] if c["name"] == name]
+    return dict(container)
+
+
 def _compose() -> dict[str, Any]:
     return dict(yaml.safe_load((DEPLOY / "compose.yaml").read_text(encoding="utf-8")))
 
 
-def _location(conf: str) -> str:
-    """The `location / { ... }` block, whitespace-normalised."""
-    found = re.search(r"location / \{(.*?)\n\s*\}", conf, re.S)
-    assert found, "no location / block"
-    return " ".join(found.group(1).split())
+def _directives(conf: str) -> list[str]:
+    """The config's lines without comments, blank lines or repeated spaces."""
+    lines = (re.sub(r"(^|\s)#.*$", "", line) for line in conf.splitlines())
+    return [" ".join(line.split()) for line in lines if line.strip()]
+
+
+def _balancer(conf: str) -> list[str]:
+    """The balancer's directives (from `limit_req_zone` to the end of the server block),
+    without what differs between deployments: the listen address and the replicas."""
+    lines = _directives(conf)
+    lines = lines[next(i for i, line in enumerate(lines) if line.startswith("limit_req_zone")) :]
+    if sum(line.count("}") for line in lines) > sum(line.count("{") for line in lines):
+        lines.pop()  # the end of the enclosing http block, in the full recipe
+    return [line for line in lines if not re.match(r"(listen|server) \S+[ ;]", line)]
+
+
+def _block(conf: str, opening: str) -> str:
+    """The text of the block that opens with `opening` (no nested blocks inside)."""
+    found = re.search(re.escape(opening) + r" \{(.*?)\}", conf, re.S)
+    assert found, f"no {opening} block"
+    return found.group(1)
+
+
+def _seconds(conf: str, directive: str) -> float:
+    """The one value, in seconds, that `directive` is given."""
+    [value] = re.findall(rf"^\s*{directive} (\d+)s;", conf, re.M)
+    return float(value)
 
 
 def test_the_image_runs_the_command_the_tests_run() -> None:
@@ -60,8 +88,7 @@ def test_the_image_runs_the_command_the_tests_run() -> None:
     assert any(name == "RUN" and "uv sync --frozen" in args for name, args in steps)
     [check] = [args for name, args in steps if name == "HEALTHCHECK"]
     assert "/readyz" in check
-    [container] = _pod()["containers"]
-    assert container["command"] == SERVE
+    assert _container()["command"] == SERVE
 
 
 def _named_settings() -> dict[str, str]:
@@ -83,7 +110,7 @@ def test_every_setting_the_files_name_exists(variable: str) -> None:
 
 def test_the_probes_are_the_service_routes() -> None:
     paths = set(create_app(make_settings()).openapi()["paths"])
-    [container] = _pod()["containers"]
+    container = _container()
     probes = {container[p]["httpGet"]["path"] for p in ("readinessProbe", "livenessProbe")}
     assert probes == {"/readyz", "/healthz"} and probes <= paths
     env = {e["name"]: e["value"] for e in container["env"] if "value" in e}
@@ -98,7 +125,7 @@ def test_compose_balances_as_the_tested_recipe_does() -> None:
     assert "--enable-prefix-caching" in compose["services"]["vllm"]["command"]
     balancer = compose["configs"]["balancer"]["content"].replace("$$", "$")
     recipe = (DEPLOY / "nginx.conf").read_text(encoding="utf-8")
-    assert _location(balancer) == _location(recipe)
+    assert _balancer(balancer) == _balancer(recipe)
     upstreams = re.findall(r"server (newsfacts-\d+):8000", balancer)
     assert upstreams == [n for n in compose["services"] if n.startswith("newsfacts-")]
 
@@ -181,14 +208,13 @@ def test_the_image_runs_as_an_unprivileged_user() -> None:
     cmd = [i for i, (name, _) in enumerate(_dockerfile()) if name == "CMD"]
     last_user = max(i for i, (name, _) in enumerate(_dockerfile()) if name == "USER")
     assert last_user < cmd[0]
-    [container] = _pod()["containers"]
-    assert container["securityContext"]["runAsNonRoot"] is True
-    assert container["securityContext"]["allowPrivilegeEscalation"] is False
+    for container in _pod()["containers"]:
+        assert container["securityContext"]["runAsNonRoot"] is True
+        assert container["securityContext"]["allowPrivilegeEscalation"] is False
 
 
 def test_kubernetes_gives_the_token_and_the_vllm_key_from_a_secret() -> None:
-    [container] = _pod()["containers"]
-    env = {e["name"]: e for e in container["env"]}
+    env = {e["name"]: e for e in _container()["env"]}
     assert env["NEWSFACTS_HOST"]["value"] == "0.0.0.0"
     for name in ("NEWSFACTS_API_TOKEN", "NEWSFACTS_LLM_API_KEY"):
         assert "value" not in env[name] and env[name]["valueFrom"]["secretKeyRef"]
@@ -213,7 +239,90 @@ def test_the_balancer_limits_rate_and_body_size() -> None:
     recipe = (DEPLOY / "nginx.conf").read_text(encoding="utf-8")
     assert re.search(r"limit_req_zone \$binary_remote_addr zone=newsfacts:\d+m rate=\d+r/s;",
                      recipe)  # fmt: skip
-    location = _location(recipe)
-    assert "limit_req zone=newsfacts" in location and "limit_req_status 429;" in location
+    server = _directives(recipe)
+    assert "limit_req zone=newsfacts burst=200 nodelay;" in server
+    assert "limit_req_status 429;" in server
+    # equal: nginx refuses no body the service takes, and spools none it would refuse
     [size] = re.findall(r"client_max_body_size (\d+)m;", recipe)
-    assert int(size) * 1024 * 1024 >= Settings.model_fields["max_body_bytes"].default
+    assert int(size) * 1024 * 1024 == Settings.model_fields["max_body_bytes"].default
+
+
+RECIPE = (DEPLOY / "nginx.conf").read_text(encoding="utf-8")
+DEADLINE_MARGIN_S = 60  # the deadline's clock starts once the body is read and parsed
+
+
+def test_the_balancer_outwaits_the_deadline_and_never_sends_a_post_twice() -> None:
+    """The replica's 504 deadline_exceeded comes before nginx gives up; a POST that reached
+    a replica is not resent (no `non_idempotent`); the body is streamed, not spooled."""
+    deadline = Settings.model_fields["request_timeout_s"].default
+    assert _seconds(RECIPE, "proxy_read_timeout") >= deadline + DEADLINE_MARGIN_S
+    [retry] = [d for d in _directives(RECIPE) if d.startswith("proxy_next_upstream ")]
+    assert set(retry.removesuffix(";").split()[1:]) == {"error", "timeout"}
+    assert "proxy_request_buffering off;" in _directives(RECIPE)
+
+
+def test_the_balancer_drops_idle_upstream_connections_before_the_replica_does() -> None:
+    """A POST sent down a connection the replica has just closed is not retried (above):
+    nginx must let an idle one go before uvicorn does."""
+    from service.api.server import server_config
+
+    replica = server_config(None, make_settings(), "127.0.0.1", 0)  # as `serve` runs it
+    assert _seconds(_block(RECIPE, "upstream newsfacts"), "keepalive_timeout") < min(
+        replica.timeout_keep_alive,
+        5,  # 5: uvicorn's own default
+    )
+
+
+def test_the_balancer_cuts_off_slow_and_idle_clients() -> None:
+    server = RECIPE[RECIPE.index("server {") :]
+    for directive, most in [("client_header_timeout", 30), ("client_body_timeout", 60),
+                            ("keepalive_timeout", 75), ("send_timeout", 120)]:  # fmt: skip
+        assert _seconds(server, directive) <= most, directive
+    assert re.search(r"^\s*limit_conn newsfacts_conns \d+;", server, re.M)
+
+
+def _proxy_conf() -> str:
+    """The nginx config the Kubernetes pods' proxy runs."""
+    [config] = [d for d in _k8s() if d["kind"] == "ConfigMap"]
+    [volume] = [
+        v for v in _pod()["volumes"] if v["configMap"]["name"] == config["metadata"]["name"]
+    ]
+    [mount] = _container("proxy")["volumeMounts"]
+    assert (mount["name"], mount["mountPath"]) == (volume["name"], "/etc/nginx/conf.d")
+    return str(config["data"]["default.conf"])
+
+
+def test_kubernetes_sends_clients_through_the_proxy() -> None:
+    [service] = [d for d in _k8s() if d["kind"] == "Service" and
+                 d["metadata"]["name"] == "newsfacts"]  # fmt: skip
+    [port] = service["spec"]["ports"]
+    proxy_ports = _container("proxy")["ports"]
+    assert port["targetPort"] in [p["name"] for p in proxy_ports]
+    [listen] = [p["containerPort"] for p in proxy_ports if p["name"] == port["targetPort"]]
+    conf = _proxy_conf()
+    assert f"listen {listen};" in _directives(conf)
+    # the proxy's one upstream is the replica beside it
+    env = {e["name"]: e.get("value") for e in _container()["env"]}
+    assert re.findall(r"server (\S+) ", _block(conf, "upstream newsfacts")) == [
+        f"127.0.0.1:{env['NEWSFACTS_PORT']}"
+    ]
+    assert _balancer(conf) == _balancer(RECIPE)
+    deadline = float(env.get("NEWSFACTS_REQUEST_TIMEOUT_S") or
+                     Settings.model_fields["request_timeout_s"].default)  # fmt: skip
+    assert _seconds(conf, "proxy_read_timeout") >= deadline + DEADLINE_MARGIN_S
+
+
+def test_the_kubernetes_proxy_config_is_valid(tmp_path: Path, nginx_path: str) -> None:
+    """The ConfigMap's server, inside the main context the nginx image gives it."""
+    import subprocess
+
+    main = (
+        "pid nginx.pid; error_log stderr warn; events {} http { client_body_temp_path body; "
+        "proxy_temp_path proxy; fastcgi_temp_path f; uwsgi_temp_path u; scgi_temp_path s; "
+        "include proxy.conf; }"
+    )
+    (tmp_path / "proxy.conf").write_text(_proxy_conf())
+    (tmp_path / "nginx.conf").write_text(main)
+    args = [nginx_path, "-t", "-c", str(tmp_path / "nginx.conf"), "-p", str(tmp_path)]
+    r = subprocess.run(args, capture_output=True, text=True, timeout=30)
+    assert r.returncode == 0, r.stderr

@@ -326,3 +326,37 @@ def test_a_span_is_no_part_of_the_schema_or_the_json() -> None:
 
     fact = Location(evidence="Kano", name="Kano").at(0, 4)
     assert "span" not in fact.model_dump() and "_span" not in str(Location.model_json_schema())
+
+
+def _long_article(words: int) -> str:
+    """A long article of varied sentences (seed 004 repeated with its sentences numbered)."""
+    sentences = [s.strip() for s in SEED_004.split(".") if s.strip()]
+    out, n = [], 0
+    while sum(len(s) for s in out) < words * 6:
+        out.append(f"{sentences[n % len(sentences)]} ({n}).")
+        n += 1
+    return " ".join(out)
+
+
+@pytest.mark.timeout(30)  # a hang guard: before the bound, 5,000 characters took a minute
+@pytest.mark.parametrize("length", [700, 2_500, 5_000, 20_000])
+def test_a_long_evidence_span_that_matches_only_fuzzily_is_found_in_bounded_time(
+    length: int,
+) -> None:
+    text = _long_article(length * 3)
+    start = text.index(" ", len(text) // 3) + 1
+    end = text.index(" ", start + length)
+    evidence = text[start:end]
+    # a typo every 40 characters: no exact or normalised match, a 97% fuzzy one
+    garbled = "".join("#" if i % 40 == 20 and c.isalpha() else c for i, c in enumerate(evidence))
+    found_start, found_end, match = align(garbled, text)
+    assert match == "fuzzy"
+    assert found_start is not None and found_end is not None
+    assert abs(found_start - start) <= 2 and abs(found_end - end) <= 2
+
+
+@pytest.mark.parametrize("length", [700, 5_000])
+def test_a_long_span_the_article_does_not_hold_is_not_found(length: int) -> None:
+    text = _long_article(20_000)
+    other = _long_article(length).upper()[::-1]
+    assert align(other[:length], text)[2] == "none"

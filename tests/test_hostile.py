@@ -214,3 +214,93 @@ def test_a_client_that_hangs_up_has_its_work_cancelled(
     made = len(fake_llm.requests)
     time.sleep(1.0)
     assert len(fake_llm.requests) == made < 10  # no call after the hang-up; 50 were planned
+
+
+def _from(address: str, base: str) -> httpx2.Client:
+    """A client whose connections come from `address` (another loopback address is another
+    client to the service's fair admission)."""
+    transport = httpx2.HTTPTransport(local_address=address)
+    return httpx2.Client(base_url=base, transport=transport, timeout=60)
+
+
+def test_one_clients_batches_leave_room_for_anothers_single(
+    fake_llm: FakeLLM, start_service: Any
+) -> None:
+    fake_llm.by_tool.update({k: tool_call(v.arguments, delay_s=0.15)
+                             for k, v in labels().items()})  # fmt: skip
+    client = start_service(strategy="hybrid", max_inflight=2, max_queue=8, client_share=0.5)
+    base = str(client.base_url)
+    batch = {"articles": [{"text": f"{n} people were killed in Town{n}."} for n in range(16)]}
+    answers: dict[str, Any] = {}
+
+    def send_batch(i: int) -> None:
+        with _from("127.0.0.1", base) as a:
+            answers[f"batch{i}"] = a.post("/extract/batch", json=batch)
+
+    senders = [threading.Thread(target=send_batch, args=(i,)) for i in range(3)]
+    for sender in senders:
+        sender.start()
+    wait_for(lambda: client.get("/readyz").json()["running"] == 2, 10, "the batches to run")
+    with _from("127.0.0.2", base) as b:
+        single = b.post("/extract", json={"text": KYIV})
+    batches_done_then = sum(name.startswith("batch") for name in answers)
+    for sender in senders:
+        sender.join()
+    assert single.status_code == 200, single.text[:300]
+    assert batches_done_then == 0  # answered while the other client's 48 articles ran
+    for name in ("batch0", "batch1", "batch2"):
+        assert answers[name].status_code == 200
+        assert answers[name].json()["failed"] == 0  # a batch takes one place, not sixteen
+
+
+def test_a_client_over_its_share_of_the_queue_is_refused_and_another_is_not(
+    fake_llm: FakeLLM, start_service: Any
+) -> None:
+    fake_llm.by_tool.update({k: tool_call(v.arguments, delay_s=1.0)
+                             for k, v in labels().items()})  # fmt: skip
+    client = start_service(strategy="hybrid", max_inflight=1, max_queue=4, client_share=0.5)
+    base = str(client.base_url)
+    threads = [threading.Thread(target=lambda: _from("127.0.0.1", base).post(
+        "/extract", json={"text": KYIV})) for _ in range(3)]  # fmt: skip
+    for thread in threads:
+        thread.start()
+    wait_for(lambda: client.get("/readyz").json()["waiting"] == 2, 10, "two to wait")
+    with _from("127.0.0.1", base) as a, _from("127.0.0.2", base) as b:
+        mine = a.post("/extract", json={"text": KYIV})
+        other = b.post("/extract", json={"text": KYIV})
+    for thread in threads:
+        thread.join()
+    assert mine.status_code == 503 and mine.json()["error"]["code"] == "saturated"
+    assert "NEWSFACTS_CLIENT_SHARE" in mine.json()["error"]["message"]
+    assert other.status_code == 200
+
+
+def test_a_body_of_400000_unknown_keys_gets_a_bounded_422(start_service: Any) -> None:
+    client = start_service(strategy="nlp")
+    body = {"text": KYIV, **{f"k{i}": 1 for i in range(400_000)}}
+    response = client.post("/extract", content=json.dumps(body).encode(), headers=JSON)
+    assert response.status_code == 422
+    error = response.json()["error"]
+    assert error["code"] == "invalid_request"
+    assert len(error["message"]) < 2000, len(error["message"])
+    assert error["message"].endswith("and 399990 more problems")
+    assert error["request_id"] == response.headers["x-request-id"]
+    assert client.get("/healthz").status_code == 200
+
+
+@pytest.mark.parametrize(
+    ("body", "problem"),
+    [
+        (b'{"text": "Kyiv", "' + b"k" * 1_000_000 + b'": 1}', "kkkk…: Extra inputs"),
+        (b'{"articles": "x", ' + b",".join(b'"k%d": 1' % i for i in range(30_000)) + b"}",
+         "articles: Input should be a valid list"),
+    ],
+    ids=["megabyte key", "many keys in a batch"],
+)  # fmt: skip
+def test_validation_messages_are_bounded(start_service: Any, body: bytes, problem: str) -> None:
+    client = start_service(strategy="nlp", max_body_bytes=4_000_000)
+    path = "/extract/batch" if b"articles" in body else "/extract"
+    response = client.post(path, content=body, headers=JSON)
+    assert response.status_code == 422
+    message = response.json()["error"]["message"]
+    assert problem in message and len(message) < 2000, message[:300]

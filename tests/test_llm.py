@@ -106,3 +106,50 @@ def test_request_deadline_gives_504(fake_llm: FakeLLM, start_service: Any) -> No
         client.post("/extract", json={"text": SEED_004}), 504, "deadline_exceeded"
     )
     assert "NEWSFACTS_REQUEST_TIMEOUT_S" in body["error"]["message"]
+
+
+# What OpenAI's errors say: the organisation id (429), the key's first and last characters
+# (401); a backend's 500 may name its hosts.
+UPSTREAM_SECRETS = {
+    429: "Rate limit reached for gpt-4o in organization org-Zq7SecretOrg42 on tokens per min",
+    401: "Incorrect API key provided: sk-proj-Ab12**************************Yz89.",
+    500: "worker gpu-node-7.internal.example failed: token=hf_SecretHostToken99",
+}
+
+
+@pytest.fixture
+def json_log() -> Any:
+    """The service's log as it writes it (JSON lines, each with its request id), read back."""
+    import io
+    import json
+    import logging
+
+    from service.logs import JsonFormatter
+
+    stream = io.StringIO()
+    handler = logging.StreamHandler(stream)
+    handler.setFormatter(JsonFormatter())
+    root = logging.getLogger()
+    root.addHandler(handler)
+    yield lambda: [json.loads(line) for line in stream.getvalue().splitlines()]
+    root.removeHandler(handler)
+
+
+@pytest.mark.parametrize("status", sorted(UPSTREAM_SECRETS))
+def test_the_llms_own_error_message_is_logged_never_returned(
+    fake_llm: FakeLLM, start_service: Any, json_log: Any, status: int
+) -> None:
+    said = UPSTREAM_SECRETS[status]
+    fake_llm.default = http_error(status, body={"error": {"message": said, "type": "x"}})
+    r = start_service(**SETTINGS).post(
+        "/extract", json={"text": SEED_004}, headers={"X-Request-ID": f"leak-{status}"}
+    )
+    body = assert_error_shape(r, 502, "llm_unavailable")
+    assert f"HTTP {status}" in body["error"]["message"]
+    assert body["error"]["request_id"] == f"leak-{status}"
+    for secret in ("org-Zq7SecretOrg42", "Ab12", "Yz89", "gpu-node-7", "hf_SecretHostToken99"):
+        assert secret not in r.text
+    logged = [e for e in json_log() if e.get("llm_status") == status]
+    assert logged and all(e["level"] == "WARNING" for e in logged)
+    assert [e["llm_message"] for e in logged] == [said]
+    assert logged[0]["request_id"] == f"leak-{status}"

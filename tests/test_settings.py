@@ -133,3 +133,50 @@ def test_load_limits_follow_the_backend_unless_set(
 ) -> None:
     settings = _load(monkeypatch, tmp_path, env)
     assert (settings.max_inflight, settings.max_queue) == limits
+
+
+@pytest.mark.parametrize(
+    ("token", "says"),
+    [
+        ("", "empty or blank"),
+        ("   ", "empty or blank"),
+        ("\n", "empty or blank"),
+        ("\t \n", "empty or blank"),
+        (" t0ken-long-enough", "whitespace"),
+        ("t0ken-long-enough\n", "whitespace"),
+    ],
+    ids=["empty", "spaces", "newline", "mixed", "leading-space", "trailing-newline"],
+)
+def test_a_blank_token_in_the_variable_is_refused(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, token: str, says: str
+) -> None:
+    """An unset variable under compose `secrets` arrives as "": no token, and not one that
+    a client sending none (or anyone, with a lenient parser) matches."""
+    env = {"NEWSFACTS_HOST": "0.0.0.0", "NEWSFACTS_API_TOKEN": token}
+    with pytest.raises(ConfigError, match=rf"NEWSFACTS_API_TOKEN: .*{says}") as refused:
+        _load(monkeypatch, tmp_path, env)
+    if says == "empty or blank":
+        assert "openssl rand -hex 24" in refused.value.message  # says how to set one
+
+
+@pytest.mark.parametrize("content", ["", "   ", "\n", " \t\n\n"])
+def test_a_blank_secret_file_is_refused(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, content: str
+) -> None:
+    secrets = tmp_path / "secrets"
+    secrets.mkdir()
+    (secrets / "newsfacts_api_token").write_text(content)
+    env = {"NEWSFACTS_SECRETS_DIR": str(secrets)}
+    with pytest.raises(ConfigError, match=r"NEWSFACTS_API_TOKEN: .*empty or blank.*secret file"):
+        _load(monkeypatch, tmp_path, env)
+
+
+def test_a_secret_file_keeps_its_token_without_the_final_newline(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    secrets = tmp_path / "secrets"
+    secrets.mkdir()
+    (secrets / "newsfacts_api_token").write_text("t0ken-long-enough\n")  # as `echo` writes it
+    settings = _load(monkeypatch, tmp_path, {"NEWSFACTS_SECRETS_DIR": str(secrets)})
+    assert settings.api_token is not None
+    assert settings.api_token.get_secret_value() == "t0ken-long-enough"

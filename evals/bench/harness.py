@@ -9,6 +9,7 @@ import os
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 from collections import Counter
 from collections.abc import Awaitable, Callable, Iterator
@@ -62,22 +63,30 @@ def process(
 ) -> Iterator[int]:
     """Run a server process until the block ends; yields its pid once ready_url answers.
 
-    Its output goes to `log` when given (a chatty server would fill an unread pipe)."""
-    proc = subprocess.Popen(
-        args,
-        env={**os.environ, **(env or {})},
-        stdout=log or subprocess.DEVNULL,
-        stderr=subprocess.STDOUT if log else subprocess.PIPE,
-    )
-    try:
-        _wait_http(ready_url, proc, timeout)
-        yield proc.pid
-    finally:
-        proc.terminate()
+    Its output goes to `log` when given, else to a temporary file whose end is shown if it
+    fails to start (never an unread pipe: a server that logs more than a pipe holds would
+    block writing its log, and stop answering)."""
+    with contextlib.ExitStack() as stack:
+        sink = log or stack.enter_context(tempfile.TemporaryFile())
+        proc = subprocess.Popen(
+            args, env={**os.environ, **(env or {})}, stdout=sink, stderr=subprocess.STDOUT
+        )
         try:
-            proc.wait(10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
+            try:
+                _wait_http(ready_url, proc, timeout)
+            except RuntimeError as exc:
+                if log is None:
+                    sink.seek(0)
+                    tail = sink.read()[-2000:].decode("utf-8", "replace")
+                    raise RuntimeError(f"{exc}; its output ended:\n{tail}") from None
+                raise
+            yield proc.pid
+        finally:
+            proc.terminate()
+            try:
+                proc.wait(10)
+            except subprocess.TimeoutExpired:
+                proc.kill()
 
 
 @contextlib.contextmanager

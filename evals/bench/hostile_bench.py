@@ -14,6 +14,7 @@ from typing import Any
 
 import httpx2 as httpx
 
+from evals.bench.attacks import probes
 from evals.bench.harness import SEED_004, fake_llm, service
 
 HOSTILE_CHARS = 100_000
@@ -79,4 +80,4 @@ def hostile() -> dict[str, Any]:
         rows = {kind: _timed(client, hostile_article(kind)) for kind in UNITS}
     for row in rows.values():
         row["ratio_to_seed"] = round(row["seconds"] / max(seed["seconds"], 1e-3), 1)
-    return {"chars": HOSTILE_CHARS, "seed_004": seed, "articles": rows}
+    return {"chars": HOSTILE_CHARS, "seed_004": seed, "articles": rows, "clients": probes()}

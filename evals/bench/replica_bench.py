@@ -20,12 +20,16 @@ from evals.bench.balancer import nginx
 from evals.bench.harness import SEED_004, fake_llm, run_load, service
 
 ARTICLES = [f"{SEED_004}\n\n(Copy {i}.)" for i in range(10_000)]
+# The balancer refuses /extract without a bearer token: the replicas take this one.
+TOKEN = "replica-bench-token-0123456789"
 
 
 def _caller(client: httpx.AsyncClient, on_done: Any = None) -> Any:
     async def call(i: int) -> str:
         r = await client.post(
-            "/extract", json={"text": ARTICLES[i]}, headers={"X-Request-ID": f"b{i}"}
+            "/extract",
+            json={"text": ARTICLES[i]},
+            headers={"X-Request-ID": f"b{i}", "Authorization": f"Bearer {TOKEN}"},
         )
         if on_done is not None:
             on_done(i, r)
@@ -48,16 +52,16 @@ def replicas(
     results: dict[str, Any] = {"requests": requests, "concurrency": concurrency,
                                "llm_delay_s": llm_delay_s, "strategy": "llm"}  # fmt: skip
     with fake_llm(llm_delay_s) as llm_url:
-        with service(llm_url) as (one, _):
+        with service(llm_url, NEWSFACTS_API_TOKEN=TOKEN) as (one, _):
             results["one_replica"] = asyncio.run(_load(one, requests, concurrency))
         with contextlib.ExitStack() as stack:
-            first, first_pid = stack.enter_context(service(llm_url))
-            second, _ = stack.enter_context(service(llm_url))
+            first, first_pid = stack.enter_context(service(llm_url, NEWSFACTS_API_TOKEN=TOKEN))
+            second, _ = stack.enter_context(service(llm_url, NEWSFACTS_API_TOKEN=TOKEN))
             lb = stack.enter_context(nginx([first, second]))
             results["two_replicas_nginx"] = asyncio.run(_load(lb, requests, concurrency))
         with contextlib.ExitStack() as stack:
-            first, first_pid = stack.enter_context(service(llm_url))
-            second, _ = stack.enter_context(service(llm_url))
+            first, first_pid = stack.enter_context(service(llm_url, NEWSFACTS_API_TOKEN=TOKEN))
+            second, _ = stack.enter_context(service(llm_url, NEWSFACTS_API_TOKEN=TOKEN))
             lb = stack.enter_context(nginx([first, second]))
             answered: dict[int, str] = {}
 

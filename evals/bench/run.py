@@ -254,6 +254,20 @@ def _print_hostile(hostile: dict[str, Any], console: Console) -> None:
                               re.findall(r"NEWSFACTS_[A-Z_]+", line)})) or "-",
         )  # fmt: skip
     console.print(table)
+    if "clients" in hostile:
+        _print_clients(hostile["clients"], console)
+
+
+def _print_clients(rows: dict[str, Any], console: Console) -> None:
+    table = _table(
+        "hostile clients against `newsfacts serve`, /healthz polled every 50 ms",
+        ["attack", "what happened", "slowest /healthz", "/healthz failures"],
+    )
+    for attack, row in rows.items():
+        what = ", ".join(f"{k}={v}" for k, v in row.items() if not k.startswith("slowest_healthz")
+                         and k != "healthz_failures")  # fmt: skip
+        table.add_row(attack, what, f"{row['slowest_healthz_ms']} ms", str(row["healthz_failures"]))
+    console.print(table)
 
 
 def _print_speed(speed: dict[str, Any], console: Console) -> None:

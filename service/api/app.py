@@ -6,13 +6,15 @@ import asyncio
 import logging
 from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 
 from fastapi import APIRouter, Depends, FastAPI, Header, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.openapi.utils import get_openapi
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.requests import ClientDisconnect
 
 from schemas.api import (
     BatchRequest,
@@ -23,15 +25,18 @@ from schemas.api import (
     Usage,
 )
 from schemas.facts import NewsFacts
-from service.api.batch import extract_item
+from service.api.bodies import BodyReader
 from service.api.guard import Guard, error_response, unless_disconnected
 from service.errors import (
     BatchTooLarge,
+    ClientDisconnected,
     LLMError,
     NewsfactsError,
     UnsupportedMediaType,
     validation_problems,
 )
+from service.extraction.admission import Requester
+from service.extraction.items import extract_item
 from service.extraction.pipeline import Pipeline
 from service.extraction.strategies import STRATEGIES
 from service.extraction.strategy import OPTIONS
@@ -42,6 +47,7 @@ from service.prompts import extraction_prompts
 from service.settings import Settings, load_settings
 
 log = logging.getLogger("newsfacts")
+M = TypeVar("M", bound=BaseModel)
 
 HTTP_CODES = {
     400: "bad_request",
@@ -72,6 +78,11 @@ def _openapi(app: FastAPI, settings: Settings) -> dict[str, Any]:
         spec = get_openapi(
             title=app.title, version=app.version, summary=app.summary, routes=app.routes
         )
+        components = spec["components"]["schemas"]
+        for model in (ExtractRequest, BatchRequest):  # the bodies the routes read themselves
+            body = model.model_json_schema(ref_template="#/components/schemas/{model}")
+            components.update(body.pop("$defs", {}))
+            components[model.__name__] = body
         fields = spec["components"]["schemas"]["ExtractRequest"]["properties"]
         fields["text"]["maxLength"] = settings.max_text_chars
         batch = spec["components"]["schemas"]["BatchRequest"]["properties"]["articles"]
@@ -140,17 +151,46 @@ def require_json(
         )
 
 
+def client_key(request: Request) -> str:
+    """Whose request this is, for fair admission: the client's address (behind a proxy,
+    uvicorn's forwarded-for handling has put the real one there)."""
+    return request.client.host if request.client is not None else "unknown"
+
+
+async def read_body(request: Request, model: type[M]) -> M:
+    """The request's body as `model`, parsed and validated off the event loop."""
+    reader: BodyReader = request.app.state.bodies
+    try:
+        raw = await request.body()
+    except ClientDisconnect:
+        raise ClientDisconnected(
+            "the client closed the connection before its body arrived"
+        ) from None
+    return await reader.read(raw, model)
+
+
+def body_spec(model: type[BaseModel]) -> dict[str, Any]:
+    """The OpenAPI requestBody of a route that reads its body itself (`read_body`)."""
+    schema = {"$ref": f"#/components/schemas/{model.__name__}"}
+    return {"requestBody": {"required": True, "content": {"application/json": {"schema": schema}}}}
+
+
 extraction = APIRouter(dependencies=[Depends(require_json)], responses=ERROR_RESPONSES)
 probes = APIRouter()
 
 
 @extraction.post(
-    "/extract", response_model=ExtractResponse, summary="Extract grounded facts from one article"
+    "/extract",
+    response_model=ExtractResponse,
+    summary="Extract grounded facts from one article",
+    openapi_extra=body_spec(ExtractRequest),
 )
-async def extract(body: ExtractRequest, request: Request) -> ExtractResponse:
+async def extract(request: Request) -> ExtractResponse:
     """Extract typed facts with evidence spans from one article."""
+    body = await read_body(request, ExtractRequest)
     pipeline: Pipeline = request.app.state.pipeline
-    return await unless_disconnected(request, pipeline.extract(body))
+    who = Requester(client_key(request))
+    return await unless_disconnected(request, pipeline.extract(body, who))
 
 
 @extraction.post(
@@ -163,13 +203,16 @@ async def extract(body: ExtractRequest, request: Request) -> ExtractResponse:
         },
     },
     summary="Extract grounded facts from several articles",
+    openapi_extra=body_spec(BatchRequest),
 )
-async def extract_batch(body: BatchRequest, request: Request) -> BatchResponse:
+async def extract_batch(request: Request) -> BatchResponse:
     """Extract each article concurrently; each gets its result or its own error entry.
 
     A batch the spec forbids (too many articles, a text over the limit, an unknown
-    prompt) is refused whole, before any LLM call.
+    prompt) is refused whole, before any LLM call. The batch takes one place in the
+    queue; its articles wait for slots behind other clients' single requests.
     """
+    body = await read_body(request, BatchRequest)
     pipeline: Pipeline = request.app.state.pipeline
     limit = pipeline.settings.max_batch_items
     if len(body.articles) > limit:
@@ -185,10 +228,15 @@ async def extract_batch(body: BatchRequest, request: Request) -> BatchResponse:
             exc.message = f"articles[{index}]: {exc.message}"
             raise
     request_id = request_id_var.get()
-    results = await unless_disconnected(
-        request,
-        asyncio.gather(*(extract_item(pipeline, article, request_id) for article in body.articles)),
-    )
+    client = client_key(request)
+    who = Requester(client, batch=True)
+    async with pipeline.admission.place(client):
+        results = await unless_disconnected(
+            request,
+            asyncio.gather(
+                *(extract_item(pipeline, article, request_id, who) for article in body.articles)
+            ),
+        )
     return BatchResponse(
         results=results,
         usage=sum((r.usage for r in results), Usage()),
@@ -273,6 +321,15 @@ def lifespan_for(
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        app.state.bodies = BodyReader()
+        try:
+            async with _pipeline(app):
+                yield
+        finally:
+            app.state.bodies.close()
+
+    @asynccontextmanager
+    async def _pipeline(app: FastAPI) -> AsyncIterator[None]:
         if llm is not None:
             app.state.pipeline = Pipeline(llm, settings)
             yield

@@ -5,8 +5,10 @@ answers run through the same pipeline, validation, grounding and output rows as 
 Rounds: the articles run against the answer desk, which collects the calls it cannot
 answer yet; those go up as one batch JSONL; the results come down and the held articles
 run again (a re-ask or a dependent call makes another, smaller round). Resumable: the batch
-ids and every answer downloaded are kept beside the output (`<out>.batch.json`,
-`<out>.answers.jsonl`), so a killed run polls its batch again instead of submitting anew.
+ids and every answer downloaded are kept beside the output, named by its full name as its
+lock is (`run.jsonl.batch.json`, `run.jsonl.answers.jsonl`, `run.jsonl.lock`), so a killed
+run polls its batch again instead of submitting anew, and `run.json` in the same folder has
+side files of its own.
 """
 
 from __future__ import annotations
@@ -22,18 +24,13 @@ from pathlib import Path
 from typing import Any
 
 from schemas.api import BatchItemResult, Usage
-from service.api.batch import (
-    BatchArticle,
-    BatchSummary,
-    extract_item,
-    failed_item,
-    resume,
-    write_row,
-)
+from service.bulk.articles import BatchArticle
 from service.bulk.desk import Answer, AnswerDesk, serving
+from service.bulk.runner import BatchSummary, check_output, resume, write_row
 from service.errors import ConfigError
+from service.extraction.items import extract_item, failed_item
 from service.extraction.pipeline import Pipeline
-from service.files import claimed, cut_torn_line, write_atomic
+from service.files import beside, claimed, cut_torn_line, write_atomic
 from service.jsonl import json_lines
 from service.llm.client import OpenAIStructuredLLM
 from service.llm.protocol import BatchProvider, BatchStatus
@@ -129,8 +126,9 @@ def _keep(path: Path, answers: dict[str, Answer]) -> None:
 
 
 def side_files(out: Path) -> tuple[Path, Path]:
-    """Where a batch-API run of `out` keeps its batch ids and its downloaded answers."""
-    return out.with_name(out.stem + ".batch.json"), out.with_name(out.stem + ".answers.jsonl")
+    """Where a batch-API run of `out` keeps its batch ids and its downloaded answers: beside
+    it, by its full name (as its lock)."""
+    return beside(out, ".batch.json"), beside(out, ".answers.jsonl")
 
 
 async def run_via_batch_api(
@@ -171,6 +169,7 @@ async def _run(
     started: float,
 ) -> BatchSummary:
     """run_via_batch_api's work, with the output claimed."""
+    check_output(out)  # an output that is not this command's: refused before batch work
     state_path, answers_path = side_files(out)
     state = _State.load(state_path)
     desk = AnswerDesk(answers=_read_answers(answers_path))

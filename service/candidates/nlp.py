@@ -15,7 +15,7 @@ from spacy.tokens import Doc
 
 from service.candidates.article import Article
 from service.candidates.pipes import FINDERS
-from service.errors import ConfigError
+from service.errors import ConfigError, Stopped
 
 # Control characters other than tab and newlines carry no text, and neither do bidi marks,
 # zero-width spaces, word joiners and byte-order marks; spaCy tokens would keep them (and
@@ -75,11 +75,31 @@ def check_steps(nlp: Language, steps: Sequence[str]) -> None:
         raise ConfigError(f"finder steps {list(steps)} leave requirements unmet: {unmet}")
 
 
-def parse(text: str, nlp: Language, steps: Sequence[str] = ()) -> Article:
+def parse(
+    text: str, nlp: Language, steps: Sequence[str] = (), stop: threading.Event | None = None
+) -> Article:
     """The article parsed by spaCy and run through the finder components `steps` (in
-    the pipeline's order; none: the parse alone)."""
+    the pipeline's order; none: the parse alone); Stopped, between two components or
+    while waiting its turn, once `stop` is set."""
     doc = nlp.make_doc(_CONTROL.sub(" ", text))
     doc._.source_text = text
-    with _lock:  # one parse at a time: the pipeline is shared by every request
-        doc = nlp(doc, disable=[f for f in FINDERS if f not in steps])
+    skipped = {f for f in FINDERS if f not in steps}
+    # One parse at a time (the pipeline is shared by every request); a parse whose request
+    # is gone gives up its turn rather than parse for nobody.
+    while not _lock.acquire(timeout=0.05):
+        stopped(stop)
+    try:
+        # What `nlp(doc, disable=…)` does, one component at a time, so a stop is seen.
+        for name, component in nlp.pipeline:
+            if name not in skipped:
+                stopped(stop)
+                doc = component(doc)
+    finally:
+        _lock.release()
     return Article(doc)
+
+
+def stopped(stop: threading.Event | None) -> None:
+    """Raise Stopped when `stop` is set (the request that wanted the parse is gone)."""
+    if stop is not None and stop.is_set():
+        raise Stopped("the parse was stopped: its request is gone")

@@ -12,6 +12,7 @@ from service.extraction.chunking import merge_facts, split_text
 from service.extraction.grounding import CHECK_EXPLANATIONS, ground, iter_facts
 from service.extraction.limits import all_or_none
 from service.extraction.strategy import ExtractionStrategy, Job
+from service.extraction.threads import off_loop
 from service.llm.protocol import LLMResult
 from service.prompts import fenced, load_prompt
 from service.settings import Settings
@@ -74,7 +75,7 @@ class LlmStrategy(ExtractionStrategy):
         first = await self._ask(job, messages)
         if job.policy != "reask":
             return first  # the merged facts are grounded once, against the whole text
-        grounding = ground(first.value, text)
+        grounding = await off_loop(lambda _: ground(first.value, text))  # seconds, fuzzily
         if not any(entry.checks for entry in grounding):
             return first
         feedback = _feedback(job, first.value, grounding)

@@ -6,8 +6,6 @@ import asyncio
 import hashlib
 import logging
 import time
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 
 from schemas.api import (
     CallsAtOnce,
@@ -23,20 +21,22 @@ from service.candidates.places import gazetteer
 from service.errors import (
     DeadlineExceeded,
     LLMError,
-    Saturated,
     TextTooLong,
     UnknownPrompt,
 )
+from service.extraction.admission import Admission, Requester
 from service.extraction.grounding import drop_ungrounded, ground
 from service.extraction.limits import Allowance
 from service.extraction.llm_strategy import HYBRID_PROMPT_PREFIX
 from service.extraction.strategies import STRATEGIES, prompt_strategy, warm_up_hybrid
 from service.extraction.strategy import ExtractionStrategy, Job
+from service.extraction.threads import off_loop
 from service.llm.protocol import StructuredLLM
 from service.prompts import PromptTemplate, load_prompt
 from service.settings import Settings
 
 log = logging.getLogger(__name__)
+LOCAL = Requester()
 
 
 def article_id(text: str) -> str:
@@ -54,26 +54,21 @@ class Pipeline:
         for strategy in STRATEGIES.values():
             check_steps(self.nlp, strategy.steps)
         gazetteer(settings.cache_dir)  # the places' index too, not in the first request
-        self._slots = asyncio.Semaphore(settings.max_inflight)
+        self.admission = Admission(settings.max_inflight, settings.max_queue,
+                                   settings.client_share)  # fmt: skip
         self._calls = asyncio.Semaphore(settings.llm_calls)  # every request's, together
-        self._waiting = 0
-        self._running = 0
 
     @property
     def load(self) -> dict[str, int | bool]:
         """What a load balancer's readiness check needs: extractions running and waiting,
         the limits, and whether a new request would be refused (saturated)."""
         return {
-            "running": self._running,
-            "waiting": self._waiting,
+            "running": self.admission.busy,
+            "waiting": self.admission.waiting,
             "max_inflight": self.settings.max_inflight,
             "max_queue": self.settings.max_queue,
-            "saturated": self._full(),
+            "saturated": self.admission.saturated,
         }
-
-    def _full(self) -> bool:
-        """Every slot busy and the wait queue full: a new request is refused."""
-        return self._slots.locked() and self._waiting >= self.settings.max_queue
 
     async def warm_up(self) -> float | None:
         """Have the model server evaluate the hybrid prompt's shared prefix now, not in the
@@ -81,7 +76,7 @@ class Pipeline:
         the first request then pays for it)."""
         started = time.perf_counter()
         try:
-            async with self._admitted():
+            async with self.admission.slot(Requester()):
                 await warm_up_hybrid(self.llm, load_prompt(self.settings.hybrid_prompt))
         except LLMError as exc:
             log.warning(
@@ -89,27 +84,6 @@ class Pipeline:
             )
             return None
         return time.perf_counter() - started
-
-    @asynccontextmanager
-    async def _admitted(self) -> AsyncIterator[None]:
-        """Hold one LLM slot; refuse at once when the wait queue is full."""
-        if self._full():
-            raise Saturated(
-                f"{self.settings.max_inflight} extractions running and "
-                f"{self._waiting} waiting; retry later",
-                retry_after=5,
-            )
-        self._waiting += 1
-        try:
-            await self._slots.acquire()
-        finally:
-            self._waiting -= 1
-        self._running += 1
-        try:
-            yield
-        finally:
-            self._running -= 1
-            self._slots.release()
 
     def check(self, request: ExtractRequest) -> tuple[ExtractionStrategy, PromptTemplate | None]:
         """Refuse what no LLM call can fix (text over the limit, unknown prompt, a prompt
@@ -137,9 +111,9 @@ class Pipeline:
             )
         return strategy, prompt
 
-    async def extract(self, request: ExtractRequest) -> ExtractResponse:
+    async def extract(self, request: ExtractRequest, who: Requester = LOCAL) -> ExtractResponse:
         """Extract, ground and describe the facts of one article, within the request's
-        deadline and caps."""
+        deadline and caps, admitted fairly among `who`'s peers."""
         strategy, prompt = self.check(request)
         settings = self.settings
         policy = request.ungrounded or strategy.applied("ungrounded", settings.ungrounded, "flag")
@@ -151,12 +125,12 @@ class Pipeline:
                   self._calls)  # fmt: skip
         started = time.perf_counter()
         try:
-            async with asyncio.timeout(self.settings.request_timeout_s), self._admitted():
+            async with asyncio.timeout(self.settings.request_timeout_s), self.admission.slot(who):
                 total = await strategy.run(job)
                 # Grounding searches the text (fuzzy matching on a long article takes
                 # seconds): off the event loop, and inside the deadline.
-                grounded = await asyncio.to_thread(self._grounded, total.value, request.text,
-                                                   policy)  # fmt: skip
+                grounded = await off_loop(lambda _: self._grounded(total.value, request.text,
+                                                                  policy))  # fmt: skip
         except TimeoutError:
             raise DeadlineExceeded(
                 f"no answer within the {self.settings.request_timeout_s:g} s request deadline "

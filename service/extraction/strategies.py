@@ -24,6 +24,7 @@ from service.extraction.limits import Allowance, Lanes, all_or_none
 from service.extraction.llm_strategy import HYBRID_PROMPT_PREFIX, LlmStrategy
 from service.extraction.strategy import ExtractionStrategy, Job
 from service.extraction.tasks import TOOLS, Labels, Task, plan
+from service.extraction.threads import off_loop
 from service.llm.protocol import LLMResult, StructuredLLM
 from service.prompts import PromptTemplate, fenced
 from service.settings import Settings
@@ -34,9 +35,9 @@ HYBRID_STEPS = FINDERS  # every finder and filler
 
 async def extract_nlp(text: str, nlp: Language, allowance: Allowance) -> NewsFacts:
     """spaCy alone: people, organisations, places, and quotes whose speaker the text names."""
-    article = await asyncio.to_thread(parse, text, nlp, NLP_STEPS)
+    article = await off_loop(lambda stop: parse(text, nlp, NLP_STEPS, stop))
     allowance.cap_candidates(article)
-    return await asyncio.to_thread(entity_facts, article)
+    return await off_loop(lambda _: entity_facts(article))
 
 
 WARM_UP_ITEM = "[[3]] people were hurt."
@@ -66,7 +67,7 @@ async def extract_hybrid(
     first. A candidate the allowance has no call left for keeps no label: it becomes what
     its words alone make of it, as when the model answers null.
     """
-    article = await asyncio.to_thread(parse, text, nlp, HYBRID_STEPS)
+    article = await off_loop(lambda stop: parse(text, nlp, HYBRID_STEPS, stop))
     allowance.cap_candidates(article)
     planned = list(plan(article))
 
@@ -82,7 +83,7 @@ async def extract_hybrid(
         if result is not None:
             usage, attempts = usage + result.usage, attempts + result.attempts
             task.apply(result.value, labels)
-    facts = await asyncio.to_thread(build_facts, article, labels)  # seconds on a long one
+    facts = await off_loop(lambda _: build_facts(article, labels))  # seconds on a long one
     return LLMResult(value=facts, usage=usage, attempts=attempts)
 
 

@@ -296,24 +296,55 @@ def _error_message(body: object) -> str:
     "" when there is none."""
     error = body.get("error", body) if isinstance(body, dict) else None
     message = error.get("message") if isinstance(error, dict) else None
-    return " ".join(str(message).split())[:200] if message else ""
+    return " ".join(str(message).split())[:500] if message else ""
+
+
+# What a client is told of an LLM's HTTP error: never the LLM's own words, which name the
+# operator's account (OpenAI's 429: the organisation id; its 401: the key's ends).
+_STATUS_ADVICE = {
+    401: "it refused the service's credentials; the operator must check NEWSFACTS_LLM_API_KEY",
+    403: "it refused the service's account access to this model; the operator must check "
+    "NEWSFACTS_LLM_API_KEY and NEWSFACTS_LLM_MODEL",
+    429: "it is rate-limiting this service; retry later",
+}
+
+
+def _status_error(cause: openai.APIStatusError) -> LLMUnavailable:
+    """A fixed message naming the LLM's status; the LLM's own message goes to the log only
+    (with the request id every log line carries)."""
+    code = cause.status_code
+    log.warning(
+        "the LLM answered an HTTP error",
+        extra={
+            "llm_status": code,
+            "llm_message": _error_message(cause.body) or " ".join(str(cause).split())[:500],
+        },
+    )
+    retried = " after retries" if _is_transient(cause) else ""
+    advice = _STATUS_ADVICE.get(code) or (
+        "retry later" if code >= 500 else "it refused the request as sent"
+    )
+    return LLMUnavailable(
+        f"the LLM answered HTTP {code}{retried}: {advice}; its own message is in the "
+        "service's log under this request_id"
+    )
 
 
 def _map_error(exc: BaseException) -> LLMError:
-    """Translate an openai/instructor exception into our error tree."""
+    """Translate an openai/instructor exception into our error tree, in words of our own:
+    what the LLM said is logged, never returned."""
     cause = _root_cause(exc)
     if isinstance(cause, LLMError):
         return cause
     if isinstance(cause, openai.APITimeoutError):
         return LLMTimeout("the LLM did not answer in time on any attempt (NEWSFACTS_LLM_TIMEOUT_S)")
     if isinstance(cause, openai.APIConnectionError):
-        return LLMUnavailable(f"the LLM could not be reached: {cause}")
-    if isinstance(cause, openai.APIStatusError):
-        said = _error_message(cause.body)
+        log.warning("the LLM could not be reached", extra={"llm_error": repr(cause.__cause__)})
         return LLMUnavailable(
-            f"the LLM answered HTTP {cause.status_code} after retries"
-            + (f": {said}" if said else "")
+            "the LLM could not be reached after retries (connection failed); retry later"
         )
+    if isinstance(cause, openai.APIStatusError):
+        return _status_error(cause)
     if isinstance(cause, IncompleteOutputException):
         return LLMInvalidOutput("the LLM's output was cut off at max_tokens before it finished")
     if isinstance(exc, InstructorRetryException):
