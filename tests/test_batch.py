@@ -326,3 +326,18 @@ def test_a_line_added_at_the_top_is_the_one_a_rerun_extracts(
     rows = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
     assert [row["source"] for row in rows] == [f"{source}:1", f"{source}:2", f"{source}:1"]
     assert len({row["id"] for row in rows}) == 3
+
+
+@pytest.mark.parametrize("value", [float("inf"), float("-inf"), float("nan")])
+def test_a_row_never_holds_a_number_that_is_not_json(tmp_path: Path, value: float) -> None:
+    """A backstop under the schema's refusal: `Infinity` and `NaN` are not JSON, so a row
+    that would hold one is written as the article's failure instead."""
+    from schemas.api import BatchItemResult, Usage
+    from service.bulk.runner import BatchSummary, write_row
+
+    item = BatchItemResult(status=200, usage=Usage(), latency_ms=value)
+    out = tmp_path / "out.jsonl"
+    with out.open("w", encoding="utf-8") as sink:
+        write_row(sink, BatchArticle("a", "a.txt", {}), item, BatchSummary(), None)
+    row = json.loads(out.read_text(), parse_constant=lambda c: pytest.fail(f"{c} written"))
+    assert row["ok"] is False and row["error"]["code"] == "internal_error"

@@ -53,6 +53,7 @@ HOSTILE: dict[str, tuple[bytes, int, str | None]] = {
     "long url": (json.dumps({"text": KYIV, "url": "h" * 5000}).encode(), 422,
                  "invalid_request"),
     "text not a string": (b'{"text": {"a": 1}}', 422, "invalid_request"),
+    "a key given twice": (b'{"text": "Kyiv", "text": "Kyiv"}', 422, "invalid_request"),
     "strategy not a string": (json.dumps({"text": KYIV, "strategy": 3}).encode(), 422,
                               "invalid_request"),
     "text over the limit": (json.dumps({"text": "x" * 3001}).encode(), 413, "text_too_long"),
@@ -197,8 +198,7 @@ def test_the_token_budget_is_per_request(fake_llm: FakeLLM, start_service: Any) 
 def test_a_client_that_hangs_up_has_its_work_cancelled(
     fake_llm: FakeLLM, start_service: Any
 ) -> None:
-    fake_llm.by_tool.update({k: tool_call(v.arguments, delay_s=0.3)
-                             for k, v in labels().items()})  # fmt: skip
+    fake_llm.by_tool.update(labels(delay_s=0.3))
     client = start_service(strategy="hybrid", article_llm_calls=2)
     text = " ".join(f"{n} people were killed in Town{n}." for n in range(10, 60))
     base = str(client.base_url)
@@ -226,8 +226,7 @@ def _from(address: str, base: str) -> httpx2.Client:
 def test_one_clients_batches_leave_room_for_anothers_single(
     fake_llm: FakeLLM, start_service: Any
 ) -> None:
-    fake_llm.by_tool.update({k: tool_call(v.arguments, delay_s=0.15)
-                             for k, v in labels().items()})  # fmt: skip
+    fake_llm.by_tool.update(labels(delay_s=0.15))
     client = start_service(strategy="hybrid", max_inflight=2, max_queue=8, client_share=0.5)
     base = str(client.base_url)
     batch = {"articles": [{"text": f"{n} people were killed in Town{n}."} for n in range(16)]}
@@ -256,8 +255,7 @@ def test_one_clients_batches_leave_room_for_anothers_single(
 def test_a_client_over_its_share_of_the_queue_is_refused_and_another_is_not(
     fake_llm: FakeLLM, start_service: Any
 ) -> None:
-    fake_llm.by_tool.update({k: tool_call(v.arguments, delay_s=1.0)
-                             for k, v in labels().items()})  # fmt: skip
+    fake_llm.by_tool.update(labels(delay_s=1.0))
     client = start_service(strategy="hybrid", max_inflight=1, max_queue=4, client_share=0.5)
     base = str(client.base_url)
     threads = [threading.Thread(target=lambda: _from("127.0.0.1", base).post(

@@ -7,7 +7,13 @@ from typing import Any
 import pytest
 
 from evals.gold import GoldCase
-from evals.matching import match_list, normalize_name, token_overlap, units_agree
+from evals.matching import (
+    field_agrees,
+    match_list,
+    normalize_name,
+    token_overlap,
+    units_agree,
+)
 from schemas import facts as f
 from schemas.facts import NewsFacts
 
@@ -91,3 +97,17 @@ def test_token_overlap_and_units() -> None:
     assert token_overlap("a b", "c d") == 0.0
     assert units_agree("USD", "$") and units_agree("attacks", "attacks on health facilities")
     assert not units_agree("USD", "people")
+
+
+@pytest.mark.parametrize(
+    ("gold", "pred", "expected"),
+    [
+        (10, 10**400, False),  # a model's 400-digit count: disagrees, no OverflowError
+        (10**400, 10**400, False),  # not even with itself: past float's range is no number
+        (10, 10.02, True),
+        (-(10**400), 5, False),
+    ],
+)
+def test_field_agrees_on_numbers_past_floats_range(gold: Any, pred: Any, expected: bool) -> None:
+    case = GoldCase(article_id="x", text="", facts=NewsFacts())
+    assert field_agrees(gold, pred, case) is expected

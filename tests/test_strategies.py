@@ -249,7 +249,7 @@ TALLY = " ".join(f"{n} people were killed in Town{n} on Monday." for n in range(
 def test_an_articles_calls_run_side_by_side_up_to_its_cap(
     fake_llm: FakeLLM, start_service: Any, article_calls: int, peak: int
 ) -> None:
-    fake_llm.by_tool = {k: tool_call(v.arguments, delay_s=0.2) for k, v in labels().items()}
+    fake_llm.by_tool = labels(delay_s=0.2)
     client = start_service(strategy="hybrid", article_llm_calls=article_calls)
     response = client.post("/extract", json={"text": TALLY})
     assert response.status_code == 200, response.text
@@ -264,7 +264,7 @@ def test_every_requests_calls_together_stay_under_the_global_cap(
 ) -> None:
     from concurrent.futures import ThreadPoolExecutor
 
-    fake_llm.by_tool = {k: tool_call(v.arguments, delay_s=0.2) for k, v in labels().items()}
+    fake_llm.by_tool = labels(delay_s=0.2)
     client = start_service(strategy="hybrid", article_llm_calls=4, llm_calls=3)
     with ThreadPoolExecutor(3) as pool:
         statuses = list(pool.map(lambda _: client.post("/extract", json={"text": TALLY})

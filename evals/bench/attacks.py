@@ -217,18 +217,20 @@ def _probe(url: str, attack: Callable[[str], dict[str, Any]]) -> dict[str, Any]:
     return {**row, **seen}
 
 
-def probes() -> dict[str, Any]:
-    """Every attack against its own `newsfacts serve`, /healthz watched throughout."""
-    by_tool = {k: tool_call(v.arguments, delay_s=0.1) for k, v in labels().items()}
+def probes(env: dict[str, str] | None = None) -> dict[str, Any]:
+    """Every attack against its own `newsfacts serve`, /healthz watched throughout; `env`
+    is added to each server's (PYTHONPATH=<another checkout> runs that checkout's code)."""
+    extra = env or {}
+    by_tool = labels(delay_s=0.1)
     fake = FakeLLM(default=tool_call({}), keep=False, by_tool=by_tool)
     rows: dict[str, Any] = {}
     with serve_in_thread(fake.app) as llm:
-        with service(f"{llm}/v1", NEWSFACTS_STRATEGY="nlp") as (url, _):
+        with service(f"{llm}/v1", NEWSFACTS_STRATEGY="nlp", **extra) as (url, _):
             rows["400,000 unknown keys"] = _probe(url, unknown_keys)
             rows["5 hung-up 100k parses"] = _probe(url, hung_up_parses)
             rows["connection flood"] = _probe(url, connection_flood)
         with service(f"{llm}/v1", NEWSFACTS_STRATEGY="nlp", NEWSFACTS_HEADER_TIMEOUT_S="10",
-                     NEWSFACTS_IDLE_TIMEOUT_S="5") as (url, _):  # fmt: skip
+                     NEWSFACTS_IDLE_TIMEOUT_S="5", **extra) as (url, _):  # fmt: skip
             rows["trickled headers (10 s timeout)"] = _probe(
                 url, lambda u: slow_connections(u, True)
             )
@@ -242,6 +244,6 @@ def probes() -> dict[str, Any]:
             rows["3 batches of 16 and a single"] = _probe(url, batches_and_a_single)
         _, garbled = fuzzy_article()
         fake.default = tool_call({"people": [{"evidence": garbled, "name": "Nobody Here"}]})
-        with service(f"{llm}/v1", NEWSFACTS_STRATEGY="llm") as (url, _):
+        with service(f"{llm}/v1", NEWSFACTS_STRATEGY="llm", **extra) as (url, _):
             rows["5,000-char fuzzy evidence, reask"] = _probe(url, long_fuzzy_evidence)
     return rows

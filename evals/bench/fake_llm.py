@@ -64,13 +64,14 @@ def http_error(status: int, headers: dict[str, str] | None = None, body: Any = N
     return Reply(status=status, headers=headers or {}, body=body or {"error": {"message": "boom"}})
 
 
-def labels() -> dict[str, Reply]:
-    """A label for every hybrid task, as a model would give it (the fake's `by_tool`)."""
+def labels(delay_s: float = 0.0) -> dict[str, Reply]:
+    """A label for every hybrid task, as a model would give it (the fake's `by_tool`),
+    each answered after `delay_s`."""
     return {
-        "NumberAnswer": tool_call({"counts": "people", "label": "killed"}),
-        "NameAnswer": tool_call({"kind": "place"}),
-        "SpeakerAnswer": tool_call({"speaker": "Ana Lusk"}),
-        "TalksAnswer": tool_call({"talks": None}),
+        "NumberAnswer": tool_call({"counts": "people", "label": "killed"}, delay_s=delay_s),
+        "NameAnswer": tool_call({"kind": "place"}, delay_s=delay_s),
+        "SpeakerAnswer": tool_call({"speaker": "Ana Lusk"}, delay_s=delay_s),
+        "TalksAnswer": tool_call({"talks": None}, delay_s=delay_s),
     }
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import threading
 import time
+from pathlib import Path
 from typing import Any
 
 import httpx2 as httpx
@@ -67,8 +68,9 @@ def _timed(client: httpx.Client, text: str) -> dict[str, Any]:
     }
 
 
-def hostile() -> dict[str, Any]:
-    """Every hostile shape at 100,000 characters, and seed 004 as the baseline."""
+def hostile(baseline: Path | None = None) -> dict[str, Any]:
+    """Every hostile shape at 100,000 characters, and seed 004 as the baseline; then the
+    hostile clients (`attacks.probes`), and against `baseline` (another checkout) too."""
     env = {"NEWSFACTS_STRATEGY": "hybrid", "NEWSFACTS_REQUEST_TIMEOUT_S": "600"}
     with (
         fake_llm(0.0) as llm_url,
@@ -80,4 +82,7 @@ def hostile() -> dict[str, Any]:
         rows = {kind: _timed(client, hostile_article(kind)) for kind in UNITS}
     for row in rows.values():
         row["ratio_to_seed"] = round(row["seconds"] / max(seed["seconds"], 1e-3), 1)
-    return {"chars": HOSTILE_CHARS, "seed_004": seed, "articles": rows, "clients": probes()}
+    result = {"chars": HOSTILE_CHARS, "seed_004": seed, "articles": rows, "clients": probes()}
+    if baseline is not None:
+        result["clients_baseline"] = probes({"PYTHONPATH": str(baseline)})
+    return result

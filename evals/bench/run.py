@@ -64,7 +64,7 @@ def run(
     """Run the named benchmarks and merge their figures into the results file.
 
     `other_build` (a directory holding a `llama_cpp` package) adds a levers variant;
-    `baseline` (another checkout) a side to the speed benchmark."""
+    `baseline` (another checkout) a side to the speed and hostile benchmarks."""
     results: dict[str, Any] = json.loads(path.read_text()) if path.is_file() else {}
     results["machine"] = machine()
     benchmarks = dict(BENCHMARKS)
@@ -75,6 +75,7 @@ def run(
         )
     if baseline is not None:
         benchmarks["speed"] = functools.partial(speed_bench.speed, baseline)
+        benchmarks["hostile"] = functools.partial(hostile_bench.hostile, baseline)
     with steps("bench", len(names)) as step:
         for name in names:
             started = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
@@ -254,13 +255,14 @@ def _print_hostile(hostile: dict[str, Any], console: Console) -> None:
                               re.findall(r"NEWSFACTS_[A-Z_]+", line)})) or "-",
         )  # fmt: skip
     console.print(table)
-    if "clients" in hostile:
-        _print_clients(hostile["clients"], console)
+    for key, side in (("clients_baseline", "the baseline checkout"), ("clients", "this checkout")):
+        if key in hostile:
+            _print_clients(hostile[key], side, console)
 
 
-def _print_clients(rows: dict[str, Any], console: Console) -> None:
+def _print_clients(rows: dict[str, Any], side: str, console: Console) -> None:
     table = _table(
-        "hostile clients against `newsfacts serve`, /healthz polled every 50 ms",
+        f"hostile clients against `newsfacts serve` of {side}, /healthz polled every 50 ms",
         ["attack", "what happened", "slowest /healthz", "/healthz failures"],
     )
     for attack, row in rows.items():

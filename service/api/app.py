@@ -321,15 +321,6 @@ def lifespan_for(
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        app.state.bodies = BodyReader()
-        try:
-            async with _pipeline(app):
-                yield
-        finally:
-            app.state.bodies.close()
-
-    @asynccontextmanager
-    async def _pipeline(app: FastAPI) -> AsyncIterator[None]:
         if llm is not None:
             app.state.pipeline = Pipeline(llm, settings)
             yield
@@ -358,6 +349,7 @@ def create_app(settings: Settings | None = None, llm: StructuredLLM | None = Non
         summary="Typed, source-grounded facts from news articles.",
         lifespan=lifespan_for(settings, llm),
     )
+    app.state.bodies = BodyReader()
     app.add_middleware(Guard, settings=settings)
     app.openapi = lambda: _openapi(app, settings)  # type: ignore[method-assign]
     app.add_exception_handler(NewsfactsError, our_errors)  # type: ignore[arg-type]

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import os
 import time
 from collections.abc import Callable, Iterator
@@ -22,12 +23,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, NoReturn, TextIO
 
-from schemas.api import BatchItemResult, Usage
+from schemas.api import BatchItemResult, ErrorDetail, Usage
 from service.bulk.articles import BatchArticle, printable
-from service.errors import OutputNotOurs
+from service.errors import INTERNAL_ERROR_MESSAGE, OutputNotOurs
 from service.extraction.items import extract_item
 from service.extraction.pipeline import Pipeline
 from service.files import claimed, write_atomic
+
+log = logging.getLogger("newsfacts")
 
 # How every row begins (json.dumps of the row dict, in this order): what a cut last line
 # must be a prefix of, or start with.
@@ -37,12 +40,12 @@ ROW_HEAD: tuple[str | type[str], ...] = ('{"id": ', str, ', "source": ', str, ',
 def row_line(row: dict[str, Any]) -> str:
     """A row as one line of UTF-8 JSON: non-ASCII as is, unless a lone surrogate (a JSON
     `\\ud800` escape in the input) cannot be UTF-8; then ASCII escapes, which read back as
-    the same strings."""
-    line = json.dumps(row, ensure_ascii=False)
+    the same strings. A non-finite number is a ValueError: `Infinity` is not JSON."""
+    line = json.dumps(row, ensure_ascii=False, allow_nan=False)
     try:
         line.encode("utf-8")
     except UnicodeEncodeError:
-        line = json.dumps(row)
+        line = json.dumps(row, allow_nan=False)
     return line + "\n"
 
 
@@ -190,7 +193,17 @@ def write_row(
     and count it."""
     row = {"id": article.id, "source": article.source, "ok": item.error is None,
            **item.model_dump(mode="json")}  # fmt: skip
-    sink.write(row_line(row))
+    try:
+        line = row_line(row)
+    except ValueError:  # a number that is not finite: the schema refuses them, so a bug
+        log.error("a result held a non-finite number", extra={"article": article.id})
+        error = ErrorDetail(code="internal_error", message=INTERNAL_ERROR_MESSAGE,
+                            request_id=f"batch:{article.id}")  # fmt: skip
+        line = row_line({"id": article.id, "source": article.source, "ok": False, "status": 500,
+                         "result": None, "error": error.model_dump(),
+                         "usage": item.usage.model_dump(), "latency_ms": 0.0})  # fmt: skip
+        item = BatchItemResult(status=500, error=error, usage=item.usage, latency_ms=0.0)
+    sink.write(line)
     sink.flush()
     summary.add(item)
     if on_item is not None:

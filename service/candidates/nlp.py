@@ -81,22 +81,71 @@ def parse(
     """The article parsed by spaCy and run through the finder components `steps` (in
     the pipeline's order; none: the parse alone); Stopped, between two components or
     while waiting its turn, once `stop` is set."""
-    doc = nlp.make_doc(_CONTROL.sub(" ", text))
-    doc._.source_text = text
-    skipped = {f for f in FINDERS if f not in steps}
+    clean = _CONTROL.sub(" ", text)
+    models = [(n, c) for n, c in nlp.pipeline if n not in FINDERS]
+    finders = [(n, c) for n, c in nlp.pipeline if n in steps]
     # One parse at a time (the pipeline is shared by every request); a parse whose request
     # is gone gives up its turn rather than parse for nobody.
     while not _lock.acquire(timeout=0.05):
         stopped(stop)
     try:
-        # What `nlp(doc, disable=…)` does, one component at a time, so a stop is seen.
-        for name, component in nlp.pipeline:
-            if name not in skipped:
+        # What `nlp(doc, disable=…)` does, one component at a time, so a stop is seen; a
+        # long text's statistical components run piece by piece (see `pieces`).
+        docs = []
+        for piece in pieces(clean):
+            doc = nlp.make_doc(piece)
+            for _, component in models:
                 stopped(stop)
                 doc = component(doc)
+            docs.append(doc)
+        doc = docs[0] if len(docs) == 1 else Doc.from_docs(docs, ensure_whitespace=False)
+        doc._.source_text = text
+        for _, component in finders:
+            stopped(stop)
+            doc = component(doc)
     finally:
         _lock.release()
     return Article(doc)
+
+
+# spaCy's tokenizer and statistical components run in C with the GIL held: on a
+# 100,000-character text a single component kept the event loop (and /healthz) waiting
+# up to 1.3 s. A text longer than LONG_TEXT is parsed in pieces of about PIECE_CHARS,
+# cut after a line break (else after a sentence end, else after a single space), and the
+# pieces joined into one Doc before the finders run, so no C call holds the GIL long. The
+# text is the same, so every offset holds; only a sentence cut by a piece's end can parse
+# differently. Shorter texts, every news article the datasets hold, are parsed whole.
+LONG_TEXT = 20_000
+PIECE_CHARS = 3_000
+
+
+def pieces(text: str) -> list[str]:
+    """The text cut into pieces that join back into it (see LONG_TEXT)."""
+    if len(text) <= LONG_TEXT:
+        return [text]
+    out, start = [], 0
+    while len(text) - start > PIECE_CHARS:
+        lo, hi = start + PIECE_CHARS // 2, start + PIECE_CHARS
+        cut = text.rfind("\n", lo, hi) + 1 or text.rfind(". ", lo, hi) + 2
+        if cut <= 1:
+            space = _SINGLE_SPACE.search(text[lo:hi][::-1])
+            cut = hi - space.start() if space else _next_space(text, hi)
+        if cut >= len(text):
+            break
+        out.append(text[start:cut])
+        start = cut
+    out.append(text[start:])
+    return out
+
+
+_SINGLE_SPACE = re.compile(r"(?<=\S) (?=\S)")
+
+
+def _next_space(text: str, at: int) -> int:
+    """Just past the first single space within PIECE_CHARS after `at`; else `at` itself:
+    a run of thousands of characters with no space is no text, and is cut anywhere."""
+    found = _SINGLE_SPACE.search(text, at, at + PIECE_CHARS)
+    return found.end() if found else at
 
 
 def stopped(stop: threading.Event | None) -> None:
