@@ -11,7 +11,7 @@ from typing import Annotated, Any, TypeVar
 from fastapi import APIRouter, Depends, FastAPI, Header, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.openapi.utils import get_openapi
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.requests import ClientDisconnect
@@ -40,6 +40,7 @@ from service.extraction.items import extract_item
 from service.extraction.pipeline import Pipeline
 from service.extraction.strategies import STRATEGIES
 from service.extraction.strategy import OPTIONS
+from service.extraction.threads import off_loop
 from service.llm.backend import open_backend
 from service.llm.protocol import StructuredLLM
 from service.logs import request_id_var
@@ -140,7 +141,7 @@ def _unhonoured_options(families: dict[str, list[str]], default: str) -> list[di
     return rules
 
 
-def require_json(
+async def require_json(
     content_type: Annotated[str | None, Header(include_in_schema=False)] = None,
 ) -> None:
     """Refuse (415) a body that is not sent as application/json."""
@@ -169,6 +170,13 @@ async def read_body(request: Request, model: type[M]) -> M:
     return await reader.read(raw, model)
 
 
+async def json_answer(answer: BaseModel) -> Response:
+    """The answer as JSON, serialised off the event loop (a 100,000-character article's
+    facts take a while), which FastAPI would do on it."""
+    content = await off_loop(lambda _: answer.model_dump_json())
+    return Response(content, media_type="application/json")
+
+
 def body_spec(model: type[BaseModel]) -> dict[str, Any]:
     """The OpenAPI requestBody of a route that reads its body itself (`read_body`)."""
     schema = {"$ref": f"#/components/schemas/{model.__name__}"}
@@ -185,12 +193,12 @@ probes = APIRouter()
     summary="Extract grounded facts from one article",
     openapi_extra=body_spec(ExtractRequest),
 )
-async def extract(request: Request) -> ExtractResponse:
+async def extract(request: Request) -> Response:
     """Extract typed facts with evidence spans from one article."""
     body = await read_body(request, ExtractRequest)
     pipeline: Pipeline = request.app.state.pipeline
     who = Requester(client_key(request))
-    return await unless_disconnected(request, pipeline.extract(body, who))
+    return await json_answer(await unless_disconnected(request, pipeline.extract(body, who)))
 
 
 @extraction.post(
@@ -205,7 +213,7 @@ async def extract(request: Request) -> ExtractResponse:
     summary="Extract grounded facts from several articles",
     openapi_extra=body_spec(BatchRequest),
 )
-async def extract_batch(request: Request) -> BatchResponse:
+async def extract_batch(request: Request) -> Response:
     """Extract each article concurrently; each gets its result or its own error entry.
 
     A batch the spec forbids (too many articles, a text over the limit, an unknown
@@ -237,11 +245,12 @@ async def extract_batch(request: Request) -> BatchResponse:
                 *(extract_item(pipeline, article, request_id, who) for article in body.articles)
             ),
         )
-    return BatchResponse(
+    answer = BatchResponse(
         results=results,
         usage=sum((r.usage for r in results), Usage()),
         failed=sum(r.error is not None for r in results),
     )
+    return await json_answer(answer)
 
 
 @probes.get("/healthz", summary="Liveness")
