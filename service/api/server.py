@@ -59,6 +59,7 @@ def guarded_protocol(settings: Settings) -> type[H11Protocol]:
         timer: asyncio.TimerHandle | None = None
 
         def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
+            """Refuse one connection too many; else start the header clock."""
             super().connection_made(transport)
             if len(self.connections) > settings.max_connections:
                 message = (
@@ -70,6 +71,7 @@ def guarded_protocol(settings: Settings) -> type[H11Protocol]:
             self._arm(settings.header_timeout_s, self._headers_late)
 
         def data_received(self, data: bytes) -> None:
+            """Read as uvicorn does, then set the clock for what is due next."""
             super().data_received(data)
             if self.transport.is_closing():
                 return
@@ -82,11 +84,13 @@ def guarded_protocol(settings: Settings) -> type[H11Protocol]:
                 self._disarm()
 
         def connection_lost(self, exc: Exception | None) -> None:
+            """Stop the clock; uvicorn does the rest."""
             self._disarm()
             super().connection_lost(exc)
 
         def on_response_complete(self) -> None:
-            self._disarm()  # the keep-alive timer (uvicorn's) takes over until the next byte
+            """Stop the clock: uvicorn's keep-alive timer runs until the next byte."""
+            self._disarm()
             super().on_response_complete()
 
         def _arm(self, seconds: float, then: Any) -> None:

@@ -9,6 +9,7 @@ and talks sentences, and asks the LLM to label each candidate in a small call of
 from __future__ import annotations
 
 import asyncio
+import threading
 
 from pydantic import BaseModel
 from spacy.language import Language
@@ -16,6 +17,7 @@ from spacy.language import Language
 from schemas.api import Strategy, Usage
 from schemas.facts import NewsFacts
 from schemas.labels import NumberAnswer
+from service.candidates.article import Article
 from service.candidates.nlp import parse
 from service.candidates.pipes import FINDERS
 from service.extraction.assemble import entity_facts
@@ -35,9 +37,13 @@ HYBRID_STEPS = FINDERS  # every finder and filler
 
 async def extract_nlp(text: str, nlp: Language, allowance: Allowance) -> NewsFacts:
     """spaCy alone: people, organisations, places, and quotes whose speaker the text names."""
-    article = await off_loop(lambda stop: parse(text, nlp, NLP_STEPS, stop))
-    allowance.cap_candidates(article)
-    return await off_loop(lambda _: entity_facts(article))
+
+    def facts(stop: threading.Event) -> NewsFacts:
+        article = parse(text, nlp, NLP_STEPS, stop)
+        allowance.cap_candidates(article)
+        return entity_facts(article)
+
+    return await off_loop(facts)
 
 
 WARM_UP_ITEM = "[[3]] people were hurt."
@@ -67,9 +73,13 @@ async def extract_hybrid(
     first. A candidate the allowance has no call left for keeps no label: it becomes what
     its words alone make of it, as when the model answers null.
     """
-    article = await off_loop(lambda stop: parse(text, nlp, HYBRID_STEPS, stop))
-    allowance.cap_candidates(article)
-    planned = list(plan(article))
+
+    def parsed_and_planned(stop: threading.Event) -> tuple[Article, list[Task]]:
+        article = parse(text, nlp, HYBRID_STEPS, stop)
+        allowance.cap_candidates(article)
+        return article, list(plan(article))  # a long article's plan takes a while
+
+    article, planned = await off_loop(parsed_and_planned)
 
     async def ask(task: Task) -> LLMResult[BaseModel] | None:
         async with lanes.held():
