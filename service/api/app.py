@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 import logging
 from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
@@ -340,6 +341,10 @@ def lifespan_for(
             warm_s = None
             if settings.embedded and settings.strategy == "hybrid" and settings.embedded_warm_up:
                 warm_s = await app.state.pipeline.warm_up()
+            # What start-up loaded (spaCy's model, the gazetteer's 187,000 keys) lives as
+            # long as the process: out of the collector's sight, a full collection no
+            # longer walks it, holding the GIL (and the event loop) for 100 ms or more.
+            gc.freeze()
             log.info("ready", extra={
                 "model": backend.llm.model_name, "embedded": settings.embedded,
                 "warm_up_s": None if warm_s is None else round(warm_s, 1),
