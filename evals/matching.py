@@ -24,7 +24,7 @@ from scipy.optimize import linear_sum_assignment
 from evals.gold import GoldCase, normalize_name
 from schemas.facts import FACT_LISTS, NewsFacts
 from service.extraction.grounding import normalize
-from service.numbers import as_float, same_number
+from service.numbers import same_number
 
 NAME_THRESHOLD = 0.85
 QUOTE_OVERLAP = 0.6
@@ -201,7 +201,7 @@ def field_agrees(gold: Any, pred: Any, case: GoldCase) -> bool:
     if isinstance(gold, bool) or isinstance(pred, bool):
         return gold is pred
     if isinstance(gold, int | float):
-        return isinstance(pred, int | float) and same_number(as_float(gold), as_float(pred))
+        return isinstance(pred, int | float) and same_number(gold, pred)
     if isinstance(gold, list):
         pred = pred or []
         return all(any(field_agrees(g, p, case) for p in pred) for g in gold) and all(

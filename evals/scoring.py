@@ -15,7 +15,7 @@ from evals.matching import FIELDS, FieldVerdict, ListMatch, match_facts, stated
 from schemas.api import Grounding, Meta, Usage
 from schemas.facts import FACT_LISTS, NewsFacts
 from service.extraction.grounding import CHECKS, drop_ungrounded, ground
-from service.numbers import as_float, numbers_in, same_number
+from service.numbers import numbers_in, same_number
 
 NUMBER_FIELDS = {
     "casualties": ("count", "count_max"),
@@ -185,7 +185,7 @@ class CaseOutcome:
             for attr in attrs
             if getattr(fact, attr) is not None
         ]
-        missing = [v for v in values if not any(same_number(as_float(v), s) for s in stated)]
+        missing = [v for v in values if not any(same_number(v, s) for s in stated)]
         return Ratio(len(missing), len(values))
 
 

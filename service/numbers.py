@@ -54,14 +54,6 @@ def numbers_in(text: str) -> list[float]:
     return [value for value in found if plausible(value)]
 
 
-def as_float(value: float) -> float:
-    """`value` as a float: an int past float's range is inf (float() would raise)."""
-    try:
-        return float(value)
-    except OverflowError:
-        return math.inf if value > 0 else -math.inf
-
-
 def same_number(a: float, b: float, tolerance: float = RELATIVE_TOLERANCE) -> bool:
     """True when a and b agree within a relative tolerance (±0.5 % by default); never for
     an infinite or nan value (inf is within any tolerance of everything, times inf)."""

@@ -85,9 +85,9 @@ def _openapi(app: FastAPI, settings: Settings) -> dict[str, Any]:
             body = model.model_json_schema(ref_template="#/components/schemas/{model}")
             components.update(body.pop("$defs", {}))
             components[model.__name__] = body
-        fields = spec["components"]["schemas"]["ExtractRequest"]["properties"]
+        fields = components["ExtractRequest"]["properties"]
         fields["text"]["maxLength"] = settings.max_text_chars
-        batch = spec["components"]["schemas"]["BatchRequest"]["properties"]["articles"]
+        batch = components["BatchRequest"]["properties"]["articles"]
         batch["maxItems"] = settings.max_batch_items
         prompts = extraction_prompts()
         fields["prompt"]["anyOf"] = [{"enum": prompts, "type": "string"}, {"type": "null"}]

@@ -182,6 +182,12 @@ class BatchSummary:
             self.errors[item.error.code] = self.errors.get(item.error.code, 0) + 1
 
 
+def _row(article: BatchArticle, item: BatchItemResult) -> dict[str, Any]:
+    """An article's output row: its id and source first (ROW_HEAD), then its entry."""
+    return {"id": article.id, "source": article.source, "ok": item.error is None,
+            **item.model_dump(mode="json")}  # fmt: skip
+
+
 def write_row(
     sink: TextIO,
     article: BatchArticle,
@@ -191,18 +197,14 @@ def write_row(
 ) -> None:
     """Append an article's output line, flushed (a killed run keeps every finished line),
     and count it."""
-    row = {"id": article.id, "source": article.source, "ok": item.error is None,
-           **item.model_dump(mode="json")}  # fmt: skip
     try:
-        line = row_line(row)
+        line = row_line(_row(article, item))
     except ValueError:  # a number that is not finite: the schema refuses them, so a bug
         log.error("a result held a non-finite number", extra={"article": article.id})
         error = ErrorDetail(code="internal_error", message=INTERNAL_ERROR_MESSAGE,
                             request_id=f"batch:{article.id}")  # fmt: skip
-        line = row_line({"id": article.id, "source": article.source, "ok": False, "status": 500,
-                         "result": None, "error": error.model_dump(),
-                         "usage": item.usage.model_dump(), "latency_ms": 0.0})  # fmt: skip
         item = BatchItemResult(status=500, error=error, usage=item.usage, latency_ms=0.0)
+        line = row_line(_row(article, item))
     sink.write(line)
     sink.flush()
     summary.add(item)

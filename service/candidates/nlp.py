@@ -128,8 +128,8 @@ def pieces(text: str) -> list[str]:
         lo, hi = start + PIECE_CHARS // 2, start + PIECE_CHARS
         cut = text.rfind("\n", lo, hi) + 1 or text.rfind(". ", lo, hi) + 2
         if cut <= 1:
-            space = _SINGLE_SPACE.search(text[lo:hi][::-1])
-            cut = hi - space.start() if space else _next_space(text, hi)
+            last = max((m.end() for m in _SINGLE_SPACE.finditer(text, lo, hi)), default=0)
+            cut = last or _next_space(text, hi)
         if cut >= len(text):
             break
         out.append(text[start:cut])

@@ -26,16 +26,17 @@ from dataclasses import dataclass
 
 from service.errors import Saturated
 
-LOCAL = "local"  # work no HTTP client sent: the CLI, warm-up
-
 
 @dataclass(frozen=True)
 class Requester:
     """Who asks for a slot: the client's key (its address) and whether the article is one
     item of a batch."""
 
-    client: str = LOCAL
+    client: str = "local"
     batch: bool = False
+
+
+LOCAL = Requester()  # work no HTTP client sent: the CLI, warm-up
 
 
 @dataclass

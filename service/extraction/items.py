@@ -17,8 +17,8 @@ from service.errors import (
     NewsfactsError,
     validation_problems,
 )
-from service.extraction.admission import Requester
-from service.extraction.pipeline import LOCAL, Pipeline
+from service.extraction.admission import LOCAL, Requester
+from service.extraction.pipeline import Pipeline
 
 log = logging.getLogger("newsfacts")
 

@@ -24,7 +24,7 @@ from service.errors import (
     TextTooLong,
     UnknownPrompt,
 )
-from service.extraction.admission import Admission, Requester
+from service.extraction.admission import LOCAL, Admission, Requester
 from service.extraction.grounding import drop_ungrounded, ground
 from service.extraction.limits import Allowance
 from service.extraction.llm_strategy import HYBRID_PROMPT_PREFIX
@@ -36,7 +36,6 @@ from service.prompts import PromptTemplate, load_prompt
 from service.settings import Settings
 
 log = logging.getLogger(__name__)
-LOCAL = Requester()
 
 
 def article_id(text: str) -> str:
@@ -76,7 +75,7 @@ class Pipeline:
         the first request then pays for it)."""
         started = time.perf_counter()
         try:
-            async with self.admission.slot(Requester()):
+            async with self.admission.slot(LOCAL):
                 await warm_up_hybrid(self.llm, load_prompt(self.settings.hybrid_prompt))
         except LLMError as exc:
             log.warning(
