@@ -601,3 +601,38 @@ def eval_compare(
     except DifferentDatasetsError as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(2) from None
+
+
+@eval_app.command("gva")
+def eval_gva(
+    gva: Annotated[
+        Path | None,
+        typer.Option(help="The GVA folder (incidents.jsonl, articles/); default ../shared/gva."),
+    ] = None,
+    limit: Annotated[int, typer.Option(min=1, help="Incidents to draw (one report each).")] = 120,
+    seed: Annotated[int, typer.Option(help="The draw's seed: same seed, same reports.")] = 0,
+    strategy: StrategyOption = None,
+    out: Annotated[
+        Path | None, typer.Option(help="The JSON to write (default evals/reports/gva.json).")
+    ] = None,
+) -> None:
+    """Score casualty figures against the Gun Violence Archive: one report per incident,
+    live through the pipeline; prints the killed, injured and over-count rates."""
+    from evals import gva as archive
+
+    root = gva or archive.GVA_DIR
+    try:
+        picked = archive.pick_reports(archive.load_incidents(root), root, limit, seed)
+    except archive.GvaError as exc:
+        _refuse(str(exc))
+    settings = _eval_settings(None, strategy)
+    path = out or archive.GVA_REPORT
+    with steps(f"gva {settings.strategy}", len(picked)) as step:
+        rows = asyncio.run(archive.run_gva(picked, settings, lambda row: step(row.doc)))
+    meta = {"strategy": settings.strategy, "model": settings.llm_model, "seed": seed,
+            "limit": limit}  # fmt: skip
+    result = archive.write_results(rows, path, meta)
+    for question in ("killed", "injured", "over_count"):
+        r = result[question]
+        typer.echo(f"{question}: {r['hits']}/{r['asked']} = {r['rate']}")
+    typer.echo(f"failed {result['failed']} · {result['seconds_per_report']} s per report · {path}")

@@ -15,6 +15,8 @@ _SCALED = re.compile(
 )
 _NUMBER = re.compile(r"\d[\d,]*+(?:\.\d+)?")
 RELATIVE_TOLERANCE = 0.005
+_ONE = re.compile(r"\b(?:a|an|another)\b", re.I)
+MULTIPLES = {"double": 2, "triple": 3, "quadruple": 4}
 # No quantity news reports reaches 10^15; a longer run of digits is not a count (and past
 # 308 digits it parses to infinity, which no int holds).
 LARGEST = 1e15
@@ -62,7 +64,21 @@ def same_number(a: float, b: float, tolerance: float = RELATIVE_TOLERANCE) -> bo
     return abs(a - b) <= tolerance * max(abs(a), abs(b)) or a == b
 
 
+def reader_counts(text: str) -> set[float]:
+    """Counts a reader makes from words without a numeral: one for "a man", and each "a"
+    joined to the numbers beside it ("a man and his two children": 3); 2 for a "double"
+    killing, 3 for a "triple"."""
+    found = {float(n) for word, n in MULTIPLES.items() if re.search(rf"\b{word}\b", text, re.I)}
+    ones = len(_ONE.findall(text))
+    if ones:
+        found |= {1.0, ones + sum(numbers_in(text))}
+    return found
+
+
 def is_stated(value: float, text: str) -> bool:
-    """True when value is one of the numbers text states: never one no news text states (an
-    infinite value, or one past LARGEST), which is refused as unsupported."""
-    return plausible(value) and any(same_number(value, n) for n in numbers_in(text))
+    """True when value is one of the numbers text states, or a count its words make
+    (`reader_counts`): never one no news text states (an infinite value, or one past
+    LARGEST), which is refused as unsupported."""
+    if not plausible(value):
+        return False
+    return any(same_number(value, n) for n in numbers_in(text)) or value in reader_counts(text)

@@ -60,3 +60,55 @@ def test_side_from_nationality(nlp: Any) -> None:
 def test_destination(nlp: Any) -> None:
     number = _number(nlp, "About 5,000 people fled to Chad last month.", "5,000")
     assert number.destination == "Chad"
+
+
+@pytest.mark.parametrize(
+    ("text", "words", "location"),
+    [
+        # the clause names none: the nearest place its sentence names
+        (
+            "Russian missiles struck the city of Kharkiv in Ukraine on Monday, and 12 people "
+            "were killed, officials said.",
+            "12",
+            "Kharkiv",
+        ),
+        # the sentence names none: the last place its paragraph named before it
+        (
+            "Fighting spread through Derna overnight. Rescuers said 30 bodies were found.",
+            "30",
+            "Derna",
+        ),
+        # nor its paragraph: the place the report opens on, finer than a country first
+        (
+            "Storm hits Mozambique\n\nA cyclone struck the port city of Beira in Mozambique on "
+            "Thursday, tearing roofs off homes and cutting power across the region.\n\nAt least "
+            "40 people died, the disaster agency said.",
+            "40",
+            "Beira",
+        ),
+        # the reporting source's place is not the figure's
+        ("A report by the UN agency in Geneva, Switzerland said 300 families fled.", "300", None),
+    ],
+    ids=["sentence", "paragraph", "lede", "not-the-source"],
+)
+def test_a_place_the_clause_does_not_name_is_inherited(
+    nlp: Any, text: str, words: str, location: str | None
+) -> None:
+    assert _number(nlp, text, words).location == location
+
+
+@pytest.mark.parametrize(
+    ("text", "words", "whole"),
+    [
+        ("The strike killed 28 civilians, including 19 children.", "19", "28"),
+        ("Rescuers said 40 people died in the floods, including 12 children.", "12", "40"),
+        ("Officials said 19 children were hurt and 28 adults were killed.", "19", None),
+    ],
+)
+def test_a_part_of_a_toll_links_to_its_whole(
+    nlp: Any, text: str, words: str, whole: str | None
+) -> None:
+    article = parse(text, nlp, HYBRID_STEPS)
+    number = next(n for n in article.numbers if text[n.start : n.end] == words)
+    linked = article.numbers[number.part_of] if number.part_of is not None else None
+    assert (text[linked.start : linked.end] if linked else None) == whole

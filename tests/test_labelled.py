@@ -186,3 +186,37 @@ def test_numbers_read_as_news_writes_them(
         assert found[0].outcome == kind
     elif list_name == "displacement":
         assert found[0].movement == kind
+
+
+def _labelled(nlp: Any, text: str, labels: list[str]) -> Any:
+    """Facts with the model's labels for the numbered candidates only (the others are
+    never asked)."""
+    article = parse(text, nlp, HYBRID_STEPS)
+    asked = [i for i, n in enumerate(article.numbers) if not n.unnumbered]
+    assert len(asked) == len(labels), article.numbers
+    given = Labels(numbers={i: NumberKind(k) for i, k in zip(asked, labels, strict=True)})
+    return build_facts(article, given)
+
+
+@pytest.mark.parametrize(
+    ("text", "labels", "casualties", "figures"),
+    [
+        # things the text has named ("the two sides") are no figure
+        ("Officials from the two countries met on Friday.", ["other"], [], []),
+        ("The two sides agreed to exchange 300 prisoners.", ["other", "other"], [], [300]),
+        # a part of a toll is a casualty of the whole's kind, whatever the model said
+        ("The strike killed 28 civilians, including 19 children.", ["killed", "other"],
+         [(28, "killed", "civilians"), (19, "killed", "children")], []),
+        # a count no numeral states, labelled by its words
+        ("A man was killed and four people were injured in the shooting.", ["injured"],
+         [(4, "injured", "people"), (1, "killed", "people")], []),
+        ("Four people were shot, one fatally.", ["injured", "injured"],
+         [(4, "killed_or_injured", "people"), (1, "killed", "people")], []),
+    ],
+)  # fmt: skip
+def test_counts_named_parted_and_unnumbered(
+    nlp: Any, text: str, labels: list[str], casualties: list[Any], figures: list[float]
+) -> None:
+    facts = _labelled(nlp, text, labels)
+    assert [(c.count, c.outcome, c.population) for c in facts.casualties] == casualties
+    assert [f.value for f in facts.figures] == figures

@@ -36,3 +36,18 @@ def test_same_number_within_half_a_percent(a: float, b: float, same: bool) -> No
 def test_is_stated() -> None:
     assert is_stated(6000, "5,000 to six,000 Russian troops")
     assert not is_stated(7000, "5,000 to six,000 Russian troops")
+
+
+@pytest.mark.parametrize(
+    ("value", "text", "stated"),
+    [
+        (1, "A man was killed", True),
+        (3, "a man and his two children were shot dead", True),
+        (2, "a double homicide", True),
+        (1, "a 13-year-old boy", True),
+        (2, "A man was killed", False),
+        (1, "Officials said the road was closed", False),
+    ],
+)
+def test_counts_a_reader_makes_are_stated(value: float, text: str, stated: bool) -> None:
+    assert is_stated(value, text) is stated

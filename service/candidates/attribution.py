@@ -9,11 +9,18 @@ and `period` are the places and times attached to the number's clause, as writte
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 
 from spacy.tokens import Span, Token
 
-from service.candidates.article import Article, NumberCandidate, TargetCandidate, ents_in
+from service.candidates.article import (
+    Article,
+    Entity,
+    NumberCandidate,
+    TargetCandidate,
+    ents_in,
+)
 from service.candidates.places import country_of
 from service.candidates.quantities import HARM_LEMMAS, clause_says
 from service.candidates.quotes import CUE_LEMMAS, according_to, speaker_of, subject_of
@@ -247,18 +254,107 @@ def _side(token: Token) -> str | None:
     return None
 
 
+def place_mentions(article: Article) -> list[tuple[int, int, Entity]]:
+    """Every mention of a place the article names, in the text's order."""
+    return sorted(
+        (start, end, e) for e in article.entities if e.label == "locations"
+        for start, end in e.mentions
+    )  # fmt: skip
+
+
+def _paragraph_start(text: str, offset: int) -> int:
+    return text.rfind("\n", 0, offset) + 1
+
+
+def lede_place(article: Article, mentions: list[tuple[int, int, Entity]]) -> str | None:
+    """The place a report is datelined or opens on: of the places its first paragraph of
+    more than a line names (the headline's too), the first finer than a country, else the
+    first."""
+    text = article.text
+    body = next((m for m in re.finditer(r"[^\n]{120,}", text)), None)
+    end = body.end() if body is not None else len(text)
+    opening = [(s, e, entity) for s, e, entity in mentions if s < end]
+    finer = [m for m in opening if m[2].kind not in ("country", None)]
+    chosen = (finer or opening or [None])[0]
+    return text[chosen[0] : chosen[1]] if chosen is not None else None
+
+
+def inherited_place(
+    article: Article, token: Token, skip: set[int], avoid: str | None = None
+) -> str | None:
+    """The place a figure's clause does not name, as a reader takes it: the nearest place
+    its sentence names (not the reporting source's; finer than a country first), else the
+    last its paragraph named before it, else the place the report opens on (its dateline
+    or lede)."""
+    skipped = {token.doc[i].idx for i in skip}
+    mentions = [m for m in place_mentions(article)
+                if article.text[m[0] : m[1]] != avoid and m[0] not in skipped]  # fmt: skip
+    sentence = token.sent
+    here = [m for m in mentions if sentence.start_char <= m[0] < sentence.end_char]
+    if here:
+        finer = [m for m in here if m[2].kind not in ("country", None)]
+        nearest = min(finer or here, key=lambda m: abs(m[0] - token.idx))
+        return article.text[nearest[0] : nearest[1]]
+    paragraph = _paragraph_start(article.text, sentence.start_char)
+    before = [m for m in mentions if paragraph <= m[0] < sentence.start_char]
+    if before:
+        return article.text[before[-1][0] : before[-1][1]]
+    return lede_place(article, mentions)
+
+
 def attribute_number(article: Article, number: NumberCandidate) -> None:
-    """Fill one number's source, place, destination, time and side from the parse."""
+    """Fill one number's source, place, destination, time and side from the parse; a
+    place its clause does not name is inherited (`inherited_place`)."""
     token = article.token_at(number.end - 1)
     if token is None:
         return
     number.reported_by = reporter(article, token)
     found = places_and_time(article, token, spans_only=True)
     number.location, number.destination, number.period = found
+    if number.location is None:
+        skip = _exclude(article, token)
+        number.location = inherited_place(article, token, skip, avoid=number.destination)
     number.side = _side(token)
     number.clause_lemmas = frozenset(t.lemma_.lower() for t in _clause(token).subtree)
     number.clause = clause_says(number.clause_lemmas)
     number.harmed = _harmed(token)
+
+
+PART_WORDS = frozenset({"include", "among"})
+
+
+def _whole_of(token: Token) -> Token | None:
+    """The noun (or number) a counted part hangs from: "28 civilians, including 19
+    children", "the dead include 8 attackers" (None when it hangs from none)."""
+    noun = token.head if token.dep_ in ("nummod", "quantmod") else token
+    link = noun.head
+    if link.lemma_.lower() not in PART_WORDS or link.i > noun.i:
+        return None
+    if link.dep_ == "prep" and link.head.pos_ in ("NOUN", "NUM", "PRON"):
+        return link.head
+    subject = subject_of(link) if link.pos_ == "VERB" else None
+    return subject if subject is not None and subject.i < link.i else None
+
+
+def link_parts(article: Article) -> None:
+    """Mark each count that is part of another candidate's toll, and let it read the
+    whole's clause: what happened to the whole happened to its parts."""
+    counted = {}
+    for i, number in enumerate(article.numbers):
+        token = article.token_at(number.end - 1)
+        if token is not None:
+            counted[token.i] = i
+            if token.dep_ in ("nummod", "quantmod"):
+                counted.setdefault(token.head.i, i)
+    for number in article.numbers:
+        token = article.token_at(number.end - 1)
+        whole = _whole_of(token) if token is not None else None
+        j = counted.get(whole.i) if whole is not None else None
+        if j is None or article.numbers[j] is number:
+            continue
+        number.part_of = j
+        number.clause_lemmas |= article.numbers[j].clause_lemmas
+        number.clause = clause_says(number.clause_lemmas)
 
 
 def attribute_target(article: Article, target: TargetCandidate) -> None:
@@ -273,5 +369,6 @@ def attribute(article: Article) -> None:
     find_names, find_quotes, find_quantities and find_targets)."""
     for number in article.numbers:
         attribute_number(article, number)
+    link_parts(article)
     for target in article.targets:
         attribute_target(article, target)

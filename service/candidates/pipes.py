@@ -17,6 +17,7 @@ from spacy.tokens import Doc
 
 from service.candidates.article import Article, Step
 from service.candidates.attribution import attribute
+from service.candidates.counts import find_counts
 from service.candidates.events import find_events
 from service.candidates.names import find_names
 from service.candidates.organizations import describe_organizations
@@ -87,6 +88,14 @@ def make_quantities(nlp: Language, name: str) -> Component:
 
 
 @Language.factory(
+    "newsfacts_counts", requires=["doc._.numbers", *_PARSE], assigns=["doc._.numbers", "doc.spans"]
+)
+def make_counts(nlp: Language, name: str) -> Component:
+    """Counts a reader makes without a numeral: "a man was killed", "a double homicide"."""
+    return _component(find_counts, ("numbers",))
+
+
+@Language.factory(
     "newsfacts_targets",
     requires=[*_PARSE, "token.tag", "token.ent_type"],
     assigns=["doc._.targets", "doc.spans"],
@@ -118,6 +127,7 @@ FINDERS = (
     "newsfacts_organizations",
     "newsfacts_quotes",
     "newsfacts_quantities",
+    "newsfacts_counts",
     "newsfacts_targets",
     "newsfacts_events",
     "newsfacts_attribution",

@@ -31,6 +31,7 @@ APPROXIMATE_BEFORE = (
 CURRENCIES = {"$": "USD", "us$": "USD", "€": "EUR", "£": "GBP", "dollars": "USD",
               "dollar": "USD", "euros": "EUR", "euro": "EUR", "pounds": "GBP"}  # fmt: skip
 PERCENT = frozenset({"%", "percent", "per cent"})
+DEFINITE = frozenset({"the", "these", "those", "both"})  # "the two sides": named before
 RANGE_WORDS = frozenset({"to", "-", "\u2013", "\u2014", "and", "or"})
 # What happened to the people a number counts, when the words beside it say so plainly:
 # general English lemmas of casualty and displacement reporting, per label.
@@ -50,6 +51,7 @@ CUES: dict[str, frozenset[str]] = {
 CASUALTY_CUES = frozenset({"killed", "injured", "killed_or_injured", "missing", "rescued"})
 HARM_LEMMAS = frozenset().union(*(CUES[label] for label in CASUALTY_CUES))
 # Words of movement no one label owns ("fled": abroad or not), for the clause test.
+SHOT = frozenset({"shoot", "gunfire", "gunshot"})
 MOVED = frozenset({"flee", "uproot", "shelter", "escape", "homeless", "exodus"})
 
 
@@ -57,6 +59,10 @@ def clause_says(lemmas: frozenset[str]) -> frozenset[str]:
     """What the words (lemmas) of a number's clause say happened to those it counts: the
     labels whose words are there, and "moved" for a movement word no label owns."""
     said = {label for label, words in CUES.items() if lemmas & words}
+    if "fatally" in lemmas:  # "fatally wounded", "shot, one fatally"
+        said = (said - {"injured", "killed_or_injured"}) | {"killed"}
+    elif lemmas & SHOT and not said & {"killed", "injured"}:
+        said.add("killed_or_injured")  # "four people were shot": killed or wounded
     return frozenset(said | ({"moved"} if lemmas & MOVED else set()))
 
 
@@ -178,6 +184,7 @@ def find_quantities(article: Article) -> None:
                 measure=first.ent_type_ in MEASURE_ENTS,
                 people=names_people(noun) if noun is not None else None,
                 whole=_in_partitive(doc[start:end]),
+                definite=before in DEFINITE,
             )
         )
 
@@ -229,6 +236,8 @@ def _evidence(
     for child in anchor.children:  # "1,252 injured", "killed 12 people" read either way
         if child.pos_ in ("VERB", "ADJ") and child.i > anchor.i and child.i - end <= 3:
             tokens.append(child)
+    if end < len(doc) and doc[end].lower_ in ("fatally", "critically", "seriously"):
+        tokens.append(doc[end])  # "four were shot, one fatally"
     if last.head.pos_ == "VERB" and last.head.i < start and start - last.head.i <= 2:
         tokens.append(last.head)
     if noun is None and last.head.pos_ == "VERB" and last.head.sent == sentence:

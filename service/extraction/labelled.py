@@ -106,8 +106,9 @@ def _number_fact(article: Article, number: NumberCandidate, kind: NumberKind) ->
             destination=number.destination, **where,
         ).at(*span)  # fmt: skip
     single = number.value == 1 and number.value_max is None
-    if kind is NumberKind.other_figure and (single or (number.noun is None and number.value <= 10)):
-        return None  # "only one city", "is one", "the two": words, not figures to report
+    few = number.value <= 10 and (number.noun is None or number.definite)
+    if kind is NumberKind.other_figure and (single or few):
+        return None  # "only one city", "is one", "the two sides": words, not figures to report
     if kind in (NumberKind.money, NumberKind.other_figure):
         money = kind is NumberKind.money
         unit = number.unit or ("USD" if money else None)
@@ -166,6 +167,20 @@ def read_number(number: NumberCandidate, kind: NumberKind) -> NumberKind:
     if kind is NumberKind.killed_or_injured:
         return _harm(harm)
     return kind
+
+
+def number_kinds(article: Article, labels: Labels) -> dict[int, NumberKind]:
+    """Each labelled number's kind (`read_number`); a part of a toll ("including 19
+    children") takes the whole's, when the whole counts people harmed or moved."""
+    kinds = {i: read_number(article.numbers[i], kind) for i, kind in labels.numbers.items()}
+    kinds |= {i: NumberKind[n.cue] for i, n in enumerate(article.numbers)
+              if n.unnumbered and n.cue is not None}  # fmt: skip
+    for i in kinds:
+        number = article.numbers[i]
+        whole = kinds.get(number.part_of) if number.part_of is not None else None
+        if whole in CASUALTY_LABELS | MOVEMENT_LABELS and number.people is not False:
+            kinds[i] = whole
+    return kinds
 
 
 def _harm(harm: frozenset[str]) -> NumberKind:
@@ -338,9 +353,8 @@ def build_facts(article: Article, labels: Labels) -> NewsFacts:
         if labels.names.get(i) is not NameKind.not_a_name:
             lists[entity.label].append(entity_fact(article, entity))
 
-    for i, kind in sorted(labels.numbers.items()):
-        number = article.numbers[i]
-        built = _number_fact(article, number, read_number(number, kind))
+    for i, kind in sorted(number_kinds(article, labels).items()):
+        built = _number_fact(article, article.numbers[i], kind)
         if built is not None:
             lists[built[0]].append(built[1])
 

@@ -103,6 +103,8 @@ def plan(article: Article) -> Iterator[Task]:
     """The calls the article needs, task by task (so each task's calls follow one
     another and share their prefix)."""
     for i, n in enumerate(article.numbers):
+        if n.unnumbered:
+            continue  # its own words say what it counts (service/candidates/counts.py)
         item = in_context(article, n.start, n.end)
         yield Task("numbers", item, i, NumberAnswer, lambda a: a.label)
     for i, e in enumerate(article.entities):

@@ -1,0 +1,123 @@
+"""Counts a reader makes without a numeral: "a man was killed", "the body of a boy", "a
+man and his two children were shot dead", "a double homicide".
+
+Each is a NumberCandidate marked `unnumbered`, built only where the clause's own words say
+what happened (killed, injured, shot), so the model is never asked about it: its label is
+its cue. General English only: a person noun with "a", "an" or "another" that a harm verb
+was done to, or a "double" / "triple" killing.
+"""
+
+from __future__ import annotations
+
+from spacy.tokens import Token
+
+from service.candidates.article import Article, NumberCandidate
+from service.candidates.people_nouns import PEOPLE_NOUNS
+from service.candidates.quantities import clause_says
+from service.numbers import MULTIPLES
+
+ONE = frozenset({"a", "an", "another"})
+# Collective or plural-only nouns: "a family", "a crowd" is not one person.
+NOT_ONE = frozenset({"people", "family", "crowd", "staff", "crew", "police", "elderly", "aid",
+                     "dead", "youth", "children", "women", "men"})  # fmt: skip
+MULTIPLE = MULTIPLES
+KILLINGS = frozenset({"homicide", "murder", "killing", "slaying", "shooting", "stabbing"})
+BODY = frozenset({"body", "corpse", "remains"})
+
+
+def _label(words: frozenset[str]) -> str | None:
+    """The casualty label a clause's lemmas give: killed over shot; shot alone is killed or
+    injured (the archive's "shot"); None when they name no harm or several."""
+    said = clause_says(words) - {"moved"}
+    if "killed" in said or words & {"fatally", "dead"}:
+        return "killed"
+    if said == {"killed_or_injured"} or (not said and words & {"shoot", "gunfire"}):
+        return "killed_or_injured"
+    return next(iter(said)) if len(said) == 1 and said <= {"injured", "missing"} else None
+
+
+def _verb_words(verb: Token) -> frozenset[str]:
+    """A verb's lemma with its adverbs and complements ("shot dead", "fatally wounded")."""
+    near = [c for c in verb.children if c.dep_ in ("advmod", "acomp", "oprd", "xcomp", "conj")]
+    return frozenset(t.lemma_.lower() for t in (verb, *near))
+
+
+def _harm_of(noun: Token) -> tuple[str, Token] | None:
+    """What a harm word says happened to the person the noun names, and that word: the
+    subject of "was killed" / "died", the object of "killed", "the body of" a person."""
+    head = noun.head
+    if noun.dep_ in ("nsubjpass", "dobj", "nsubj"):
+        label = _label(_verb_words(head))
+        if noun.dep_ == "nsubj" and head.lemma_.lower() not in ("die", "be"):
+            label = None  # "a man killed two people": the man did it
+        return (label, head) if label else None
+    if noun.dep_ == "pobj" and head.lower_ == "of" and head.head.lemma_.lower() in BODY:
+        return "killed", head.head
+    return None
+
+
+def _one_person(noun: Token) -> bool:
+    lemma = noun.lemma_.lower()
+    if noun.tag_ != "NN" or lemma in NOT_ONE or lemma not in PEOPLE_NOUNS:
+        return False
+    return any(c.dep_ == "det" and c.lower_ in ONE for c in noun.children)
+
+
+def _with_conjuncts(noun: Token) -> tuple[int, Token] | None:
+    """One for the noun, plus each conjoined "his two children" (a number) or "a woman"
+    (one); None when a conjunct counts no one can say ("and others")."""
+    total, last = 1, noun
+    for conj in noun.conjuncts:
+        if conj.i < noun.i:
+            return None
+        nums = [c for c in conj.children if c.dep_ == "nummod" and c.like_num]
+        if _one_person(conj):
+            total += 1
+        elif nums and nums[0].text.isdigit():
+            total += int(nums[0].text)
+        elif nums and nums[0].lower_ in WORD_NUMBERS:
+            total += WORD_NUMBERS[nums[0].lower_]
+        else:
+            return None
+        last = conj
+    return total, last
+
+
+WORD_NUMBERS = {w: i for i, w in enumerate(
+    ["zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten"]
+)}  # fmt: skip
+
+
+def _candidate(article: Article, first: Token, last: Token, count: int, label: str,
+               verb: Token, noun: Token) -> NumberCandidate:  # fmt: skip
+    """The count's candidate: its phrase is its span, its evidence the phrase and verb."""
+    said = [verb, *(c for c in verb.children if c.lemma_.lower() in ("dead", "fatally"))]
+    lo = min(first.idx, verb.idx)
+    hi = max(last.idx + len(last.text), *(t.idx + len(t.text) for t in said))
+    return NumberCandidate(
+        start=first.idx, end=last.idx + len(last.text), value=count, unit=noun.lower_,
+        noun=noun.text, noun_lemma=noun.lemma_.lower(), evidence=(lo, hi), cue=label,
+        people=True, harmed=True, unnumbered=True,
+    )  # fmt: skip
+
+
+def find_counts(article: Article) -> None:
+    """Add a candidate per count a reader makes without a numeral (after find_quantities)."""
+    taken = {(n.start, n.end) for n in article.numbers}
+    found: list[NumberCandidate] = []
+    for token in article.doc:
+        if token.lower_ in MULTIPLE and token.head.lemma_.lower() in KILLINGS:
+            killing = token.head
+            label = "killed_or_injured" if killing.lemma_ in ("shooting", "stabbing") else "killed"
+            found.append(_candidate(article, token, killing, MULTIPLE[token.lower_], label,
+                                    killing, killing))  # fmt: skip
+            continue
+        if not _one_person(token) or token.dep_ == "conj":
+            continue
+        harm = _harm_of(token)
+        summed = _with_conjuncts(token)
+        if harm is None or summed is None:
+            continue
+        det = next(c for c in token.children if c.dep_ == "det")
+        found.append(_candidate(article, det, summed[1], summed[0], harm[0], harm[1], token))
+    article.numbers.extend(n for n in found if (n.start, n.end) not in taken)

@@ -1,0 +1,48 @@
+"""Counts a reader makes without a numeral, and the shooting words that label numbered ones."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from service.candidates.nlp import parse
+from service.extraction.strategies import HYBRID_STEPS
+
+
+def _counts(nlp: Any, text: str) -> list[tuple[str, float, str | None, bool]]:
+    article = parse(text, nlp, HYBRID_STEPS)
+    return [(text[n.start : n.end], n.value, n.cue, n.unnumbered) for n in article.numbers]
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("A man was killed in the shooting.", [("A man", 1, "killed", True)]),
+        ("Police found the body of a 13-year-old boy.", [("a 13-year-old boy", 1, "killed", True)]),
+        ("The shooting left a teenage boy dead.", [("a teenage boy", 1, "killed", True)]),
+        ("A gunman killed a woman outside a bar.", [("a woman", 1, "killed", True)]),
+        (
+            "A man and his two children were shot dead.",
+            [("two", 2, None, False), ("A man and his two children", 3, "killed", True)],
+        ),
+        (
+            "A 16-year-old boy was shot in the backside.",
+            [("A 16-year-old boy", 1, "killed_or_injured", True)],
+        ),
+        ("Detectives called it a double homicide.", [("double homicide", 2, "killed", True)]),
+        # numbered counts: "shot" is killed or wounded, "fatally" is killed
+        (
+            "Four people were shot, one fatally, on Friday.",
+            [("Four", 4, "killed_or_injured", False), ("one", 1, "killed", False)],
+        ),
+        # no harm done to the one: no count
+        ("A man said the road was closed.", []),
+        ("A gunman opened fire on the crowd.", []),
+        # a collective noun is not one person; a count with "and others" is not summed
+        ("A family was killed in the blast.", []),
+        ("A man and others were killed.", []),
+    ],
+)
+def test_counts(nlp: Any, text: str, expected: list[tuple[str, float, str | None, bool]]) -> None:
+    assert _counts(nlp, text) == expected
