@@ -38,6 +38,10 @@ def _targets(nlp: Any, text: str) -> list[str]:
         ("The port city, Hodeidah, came under fire from the sea.", ["Hodeidah"]),
         # an adjective's own words stay out of the target
         ("Militias have increasingly hit aid convoys.", ["aid convoys"]),
+        # fired on or at; a shell that landed on it
+        ("Gunmen fired on a makeshift camp at midnight.", ["a makeshift camp"]),
+        ("Troops opened fire on a police post.", ["a police post"]),
+        ("An artillery round landed on a house nearby.", ["a house"]),
     ],
 )
 def test_targets_found(nlp: Any, text: str, targets: list[str]) -> None:
@@ -60,6 +64,14 @@ def test_targets_found(nlp: Any, text: str, targets: list[str]) -> None:
         "Gunmen attacked them on the road.",
         # no attack at all
         "Workers repaired the old bridge over the river.",
+        "A ball landed on the roof.",
+        # what hit the "-hit" areas is no weapon; "on the ground" is an idiom
+        "Aid must reach crisis-hit areas.",
+        "They describe attacks on the ground by the militia.",
+        # a report that opens on a disaster: its damage is the hazard's
+        "Quake kills hundreds\n\nA powerful earthquake struck the mountain region before "
+        "dawn on Monday, killing hundreds of people as they slept.\n\nSeveral towns were "
+        "destroyed.",
     ],
 )
 def test_no_target(nlp: Any, text: str) -> None:

@@ -12,7 +12,7 @@ PEOPLE_NOUNS = frozenset(
         "serviceman", "servicemen", "servicemember", "fighter", "militant", "rebel",
         "insurgent", "combatant", "militiaman", "police", "policeman", "policemen",
         "officer", "guard", "child", "children", "kid", "baby", "infant", "toddler", "minor",
-        "boy", "girl", "teenager", "youth", "adult", "woman", "women", "man", "men",
+        "boy", "girl", "schoolchild", "schoolchildren", "teen", "teenager", "youth", "adult", "woman", "women", "man", "men",
         "elderly", "family", "member", "worker", "employee", "staff", "volunteer", "medic",
         "doctor", "nurse", "paramedic", "firefighter", "rescuer", "journalist", "reporter",
         "patient", "student", "pupil", "teacher", "refugee", "migrant", "evacuee",

@@ -10,6 +10,7 @@ the parse decides, the model is not asked; evals/README.md has the figures.)
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 
 from spacy.tokens import Span, Token
@@ -50,6 +51,15 @@ HAZARDS = frozenset(
     }
 )  # fmt: skip
 _OBJECT_PREPS = frozenset({"on", "of", "against", "at"})
+# "fired on a camp", "shells landed on a house": verbs whose "on"/"at" object was hit when
+# what moved was a weapon (or, for "fire", always).
+FIRE_VERBS = frozenset({"fire", "shoot", "open"})
+LAND_VERBS = frozenset({"land", "fall", "slam", "crash", "explode", "impact"})
+PROJECTILES = WEAPON_WORDS | frozenset({"round", "shell", "mortar", "grenade", "bomb"})
+_FIRE_PREPS = frozenset({"on", "at", "upon", "into"})
+_LAND_PREPS = frozenset({"on", "onto", "into", "in"})
+# Nouns an attack word governs in idioms, not things hit ("attacks on the ground").
+NOT_HIT = frozenset({"ground", "other", "others", "one", "part", "way"})
 _RELATIVE = frozenset({"that", "which", "who", "where"})
 _DENY = frozenset({"deny", "reject", "dispute"})
 _ACTORS = frozenset({"PERSON", "NORP", "ORG", "GPE"})
@@ -101,10 +111,43 @@ def _with_conjuncts(token: Token) -> list[Token]:
     return [token, *token.conjuncts]
 
 
+def _compound_agent(word: Token) -> bool:
+    """ "crisis-hit areas", "drought-hit": the hyphened word before says what hit, and it
+    is no weapon."""
+    doc = word.doc
+    if word.i < 2 or doc[word.i - 1].text != "-" or doc[word.i - 2].whitespace_:
+        return False
+    return _lemma(doc[word.i - 2]) not in PROJECTILES | ATTACK_NOUNS
+
+
+def _fired_at(word: Token) -> Iterator[Token]:
+    """ "fired on a camp", "opened fire on the crowd", "a shell landed on a house"."""
+    lemma = _lemma(word)
+    if word.pos_ != "VERB":
+        return
+    if lemma in LAND_VERBS:
+        subjects = [c for c in word.children if c.dep_ in ("nsubj", "nsubjpass")]
+        if not subjects or _lemma(subjects[0]) not in PROJECTILES:
+            return
+        preps = _LAND_PREPS
+    elif lemma in FIRE_VERBS:
+        if lemma == "open" and not any(_lemma(c) == "fire" for c in word.children):
+            return
+        preps = _FIRE_PREPS
+    else:
+        return
+    for prep in word.children:
+        if prep.dep_ == "prep" and _lemma(prep) in preps:
+            for obj in prep.children:
+                if obj.dep_ == "pobj":
+                    yield from _with_conjuncts(obj)
+
+
 def _hit(word: Token) -> Iterator[Token]:
     """The tokens an attack word says were hit."""
     lemma = _lemma(word)
-    if _hit_verb(word):
+    yield from _fired_at(word)
+    if _hit_verb(word) and not _compound_agent(word):
         passive = any(c.dep_ == "auxpass" for c in word.children)
         for child in word.children:
             if child.dep_ in ("dobj", "nsubjpass") or (passive and child.dep_ == "nsubj"):
@@ -197,13 +240,15 @@ def _hazard(sentence: Span) -> bool:
     )
 
 
-def _targets(sentence: Span) -> Iterator[TargetCandidate]:
-    hazard = _hazard(sentence)
+def _targets(sentence: Span, disaster: bool) -> Iterator[TargetCandidate]:
+    hazard = disaster or _hazard(sentence)
     for word in sentence:
         if (hazard and _lemma(word) not in WEAPON_WORDS) or _negated(word):
             continue
         for target in _hit(word):
             if _is_actor(target) or target.pos_ == "VERB" or _lemma(target) in ATTACK_NOUNS:
+                continue
+            if _lemma(target) in NOT_HIT:
                 continue
             start, end = _phrase(target)
             yield TargetCandidate(
@@ -212,11 +257,24 @@ def _targets(sentence: Span) -> Iterator[TargetCandidate]:
             )  # fmt: skip
 
 
+def _disaster(article: Article) -> bool:
+    """Whether the report opens on a natural hazard (its headline and first paragraph name
+    one and no weapon): then "destroyed", "hit" and "damaged" say what the hazard did."""
+    body = next(iter(re.finditer(r"[^\n]{120,}", article.text)), None)
+    end = body.end() if body is not None else len(article.text)
+    opening = article.doc.char_span(0, end, alignment_mode="contract")
+    if opening is None:
+        return False
+    lemmas = {_lemma(t) for t in opening} | {p for t in opening for p in _lemma(t).split("-")}
+    return bool(lemmas & HAZARDS) and not lemmas & (WEAPON_WORDS | {"attack"})
+
+
 def find_targets(article: Article) -> None:
     """Add a TargetCandidate for each thing an attack word in a sentence says was hit."""
+    disaster = _disaster(article)
     for sentence in article.doc.sents:
         seen: set[tuple[int, int]] = set()
-        for candidate in _targets(sentence):
+        for candidate in _targets(sentence, disaster):
             if (candidate.start, candidate.end) not in seen:
                 seen.add((candidate.start, candidate.end))
                 article.targets.append(candidate)
