@@ -212,6 +212,9 @@ def _labelled(nlp: Any, text: str, labels: list[str]) -> Any:
          [(4, "injured", "people"), (1, "killed", "people")], []),
         ("Four people were shot, one fatally.", ["injured", "injured"],
          [(4, "killed_or_injured", "people"), (1, "killed", "people")], []),
+        # the words beside a count of things or a measure say nothing of people
+        ("Eleven more villages have been evacuated.", ["evacuated"], [], [11]),
+        ("The refugees will move about 350 kilometers inland.", ["refugees"], [], [350]),
     ],
 )  # fmt: skip
 def test_counts_named_parted_and_unnumbered(
@@ -220,3 +223,18 @@ def test_counts_named_parted_and_unnumbered(
     facts = _labelled(nlp, text, labels)
     assert [(c.count, c.outcome, c.population) for c in facts.casualties] == casualties
     assert [f.value for f in facts.figures] == figures
+
+
+@pytest.mark.parametrize(
+    ("text", "label", "movement"),
+    [
+        ("About 14,000 Nigerians fled to Chad last week.", "displaced", "fled_abroad"),
+        ("About 14,000 residents fled to Kano last week.", "displaced", "displaced"),
+        ("Some 242,000 people are living in besieged areas.", "trapped", "trapped"),
+    ],
+)
+def test_where_they_went_says_how_they_moved(
+    nlp: Any, text: str, label: str, movement: str
+) -> None:
+    [fact] = _labelled(nlp, text, [label]).displacement
+    assert fact.movement == movement

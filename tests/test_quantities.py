@@ -32,6 +32,9 @@ def _numbers(nlp: Any, text: str) -> list[tuple[float, float | None, bool, str |
         ("The second round of talks began.", []),
         ("Medics gave first aid on the fourth day.", []),
         ("Thousands fled; 1000's more were trapped.", []),
+        # dates written with a month or as ISO days
+        ("Bangkok 08 November 2010", []),
+        ("Troops prepare to leave - 2002-09-26", []),
     ],
 )
 def test_quantities(

@@ -31,6 +31,11 @@ APPROXIMATE_BEFORE = (
 CURRENCIES = {"$": "USD", "us$": "USD", "€": "EUR", "£": "GBP", "dollars": "USD",
               "dollar": "USD", "euros": "EUR", "euro": "EUR", "pounds": "GBP"}  # fmt: skip
 PERCENT = frozenset({"%", "percent", "per cent"})
+MONTHS = frozenset(
+    {"january", "february", "march", "april", "may", "june", "july", "august", "september",
+     "october", "november", "december", "jan", "feb", "mar", "apr", "jun", "jul", "aug",
+     "sep", "sept", "oct", "nov", "dec"}
+)  # fmt: skip
 DEFINITE = frozenset({"the", "these", "those", "both"})  # "the two sides": named before
 RANGE_WORDS = frozenset({"to", "-", "\u2013", "\u2014", "and", "or"})
 # What happened to the people a number counts, when the words beside it say so plainly:
@@ -44,7 +49,7 @@ CUES: dict[str, frozenset[str]] = {
     "fled_abroad": frozenset(["refugee"]),
     "evacuated": frozenset(["evacuate", "evacuation", "evacuee", "relocate"]),
     "displaced": frozenset(["displace"]),
-    "trapped": frozenset(["trap"]),
+    "trapped": frozenset(["trap", "besiege", "siege"]),
 }
 
 
@@ -109,6 +114,13 @@ def _excluded(doc: Span, start: int, end: int) -> bool:
     if plural and not doc[end - 1].whitespace_:
         return True  # "1000's", "1990s": vague amounts and decades, not counts
     before = doc[start - 1].lower_ if start else ""
+    if before in MONTHS or (end < len(doc) and doc[end].lower_ in MONTHS):
+        return True  # "08 November 2010", "March 3"
+    if re.search(
+        r"\d{4}-\d{1,2}(-\d{1,2})?$",
+        doc.doc.text[max(0, doc[start].idx - 8) : doc[end - 1].idx + len(doc[end - 1].text)],
+    ):
+        return True  # "2002-09-26"
     return before in ("aged", "age", "no.", "number", "#", "round", "article", "resolution")
 
 

@@ -132,7 +132,9 @@ def _movement(number: NumberCandidate) -> NumberKind:
     labels = number.clause - CASUALTY_CUES - {"moved"}
     if len(labels) == 1:
         return NumberKind[next(iter(labels))]
-    if number.clause_lemmas & ABROAD_WORDS:
+    if number.clause_lemmas & ABROAD_WORDS or (
+        number.destination and country_of(number.destination)
+    ):
         return NumberKind.fled_abroad
     return NumberKind.displaced
 
@@ -144,8 +146,10 @@ def read_number(number: NumberCandidate, kind: NumberKind) -> NumberKind:
     killed-or-injured; people held, swapped, employed or surveyed are figures."""
     if kind is NumberKind.not_a_count:
         return kind
-    agent = number.people is False and not number.harmed  # "43 attacks killed …"
-    if number.cue is not None and not (agent and number.cue in CASUALTY_CUES):
+    # "43 attacks killed …", "11 villages were evacuated", "350 kilometers": the words
+    # beside a count of things or a measure say what happened, but not to people
+    agent = (number.people is False and not number.harmed) or number.measure
+    if number.cue is not None and not agent:
         return NumberKind[number.cue]  # the words beside the number say what happened
     if number.unit in CURRENCY_CODES:
         return NumberKind.money  # "$100 billion" counts no people, whatever the model says
@@ -169,6 +173,8 @@ def read_number(number: NumberCandidate, kind: NumberKind) -> NumberKind:
         return NumberKind.other_figure
     if kind is NumberKind.killed_or_injured:
         return _harm(harm)
+    if kind is NumberKind.displaced and number.destination and country_of(number.destination):
+        return NumberKind.fled_abroad  # "fled to Chad": to another country
     return kind
 
 
