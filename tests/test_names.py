@@ -75,3 +75,22 @@ def test_every_mention_is_a_span_of_the_text(nlp: Any) -> None:
 def test_odd_text_gives_entities_or_none(nlp: Any, text: str) -> None:
     article = read_article(nlp, text, find_names)
     assert all(text[e.start : e.end] for e in article.entities)
+
+
+@pytest.mark.parametrize(
+    ("text", "kept", "dropped"),
+    [
+        # a headline's capitalised words are no organisation unless the text names it again
+        ("French Troops Prepare to Evacuate Foreigners\n\nFrench soldiers began moving "
+         "foreigners out of the city on Monday, the Red Cross said.", ["Red Cross"],
+         ["French Troops Prepare", "Evacuate Foreigners"]),
+        ("Red Cross Warns of Cholera\n\nThe Red Cross said cases were rising.", ["Red Cross"],
+         []),
+    ],
+)  # fmt: skip
+def test_organisations_named_only_in_a_headline_are_dropped(
+    nlp: Any, text: str, kept: list[str], dropped: list[str]
+) -> None:
+    names = {e.name for e in read_article(nlp, text, find_names).entities
+             if e.label == "organizations"}  # fmt: skip
+    assert set(kept) <= names and not names & set(dropped)

@@ -200,6 +200,7 @@ def find_names(article: Article) -> None:
             continue  # a demonym tagged as a place ("Ukrainian")
         if _plausible(name):
             mentions.append((span.label_, *offsets, span))
+    mentions = _outside_headlines(article.text, mentions)
 
     # The label of a name is the one spaCy gives it most often (PERSON wins ties).
     votes: dict[str, Counter[str]] = defaultdict(Counter)
@@ -249,6 +250,34 @@ def find_names(article: Article) -> None:
         if entity.label == "people":
             spans = sorted(spans_of[name_key(entity.name)], key=lambda s: s.start)
             _describe(entity, spans)
+
+
+def title_case_lines(text: str) -> list[tuple[int, int]]:
+    """The lines written in title case (headlines: "Pakistan Protests Cross-Border Attack"),
+    where spaCy's small model takes capitalised words for names."""
+    lines = []
+    for line in re.finditer(r"[^\n]+", text):
+        words = [w for w in re.findall(r"[A-Za-z][\w'-]*", line.group()) if len(w) > 3]
+        if len(words) >= 2 and sum(w[0].isupper() for w in words) >= 0.8 * len(words):
+            lines.append(line.span())
+    return lines
+
+
+def _outside_headlines(
+    text: str, mentions: list[tuple[str, int, int, Span]]
+) -> list[tuple[str, int, int, Span]]:
+    """The mentions without organisations named only in title-case lines: a headline's
+    "Killing 16 Villagers" is no body, and a real one is named again in the text."""
+    lines = title_case_lines(text)
+
+    def in_title(start: int) -> bool:
+        return any(lo <= start < hi for lo, hi in lines)
+
+    again = {name_key(text[s:e]) for _, s, e, _ in mentions if not in_title(s)}
+    return [
+        m for m in mentions
+        if m[0] != "ORG" or not in_title(m[1]) or name_key(text[m[1] : m[2]]) in again
+    ]  # fmt: skip
 
 
 def _surname_mentions(article: Article, entities: list[Entity]) -> None:
