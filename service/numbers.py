@@ -1,4 +1,5 @@
-"""Numbers as news text writes them: "1,252", "3.2 million", "six,000", "Twenty-two"."""
+"""Numbers as news text writes them: "1,252", "3.2 million", "25-thousand", "six,000",
+"Twenty-two"."""
 
 from __future__ import annotations
 
@@ -7,11 +8,12 @@ import re
 
 from text_to_num import alpha2digit
 
-SCALES = {"thousand": 1e3, "million": 1e6, "billion": 1e9, "trillion": 1e12}
+SCALES = {"hundred": 1e2, "thousand": 1e3, "million": 1e6, "billion": 1e9, "trillion": 1e12}
 # A match starts only where a run of digits starts, and the run is taken whole (possessive):
 # tried at every digit of "1,1,1,…", the pattern was quadratic (a 100k run took 4 minutes).
 _SCALED = re.compile(
-    r"(?<![\d,.])(\d[\d,]*+(?:\.\d+)?)\s*(thousand|million|billion|trillion)\b", re.I
+    r"(?<![\d,.])(\d[\d,]*+(?:\.\d+)?)(?:\s*|-)(hundred|thousand|million|billion|trillion)\b",
+    re.I,
 )
 _NUMBER = re.compile(r"\d[\d,]*+(?:\.\d+)?")
 RELATIVE_TOLERANCE = 0.005

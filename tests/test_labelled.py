@@ -215,6 +215,10 @@ def _labelled(nlp: Any, text: str, labels: list[str]) -> Any:
         # the words beside a count of things or a measure say nothing of people
         ("Eleven more villages have been evacuated.", ["evacuated"], [], [11]),
         ("The refugees will move about 350 kilometers inland.", ["refugees"], [], [350]),
+        # rescuers are not the rescued
+        ("Some 50,000 troops joined the rescue efforts.", ["rescued"], [], [50000]),
+        ("Crews rescued 57 people from the rubble.", ["rescued"],
+         [(57, "rescued", "people")], []),
     ],
 )  # fmt: skip
 def test_counts_named_parted_and_unnumbered(

@@ -18,6 +18,9 @@ from service.numbers import is_stated, numbers_in, same_number
         ("780 people killed and 1,252 injured.", [780, 1252]),
         ("More than 1 million refugees", [1_000_000]),
         ("killed three individuals", [3]),
+        # VOA writes scaled numbers with a hyphen
+        ("the 25-thousand Americans in Lebanon", [25_000]),
+        ("almost all of the 18-hundred residents", [1800]),
         ("no numbers here", []),
     ],
 )

@@ -243,7 +243,9 @@ def _evidence(
         tokens.extend(c for c in verb.conjuncts if 0 < c.i - verb.i <= 3)  # "killed or injured"
         # "have been victims", "were missing": the complement says what they are
         tokens.extend(
-            c for c in verb.children if c.dep_ in ("attr", "acomp") and 0 < c.i - verb.i <= 3
+            c
+            for c in verb.children
+            if c.dep_ in ("attr", "acomp", "xcomp", "oprd") and 0 < c.i - verb.i <= 3
         )
     for child in anchor.children:  # "1,252 injured", "killed 12 people" read either way
         if child.pos_ in ("VERB", "ADJ") and child.i > anchor.i and child.i - end <= 3:
@@ -262,3 +264,15 @@ def _evidence(
         lo = min(lo, doc[max(sentence.start, start - 2)].idx)
     hi = max(t.idx + len(t.text) for t in tokens)
     return max(lo, sentence.start_char), min(hi, sentence.end_char)
+
+
+def words_decide(number: NumberCandidate) -> str | None:
+    """The label a number's own words give whatever a model would say (a NumberKind name),
+    or None when it needs reading: a count a reader made without a numeral, a casualty or
+    movement word beside a count of people ("22 civilians were killed"), a currency."""
+    if number.unnumbered:
+        return number.cue
+    of_things = (number.people is False and not number.harmed) or number.measure
+    if number.cue is not None and not of_things:
+        return number.cue
+    return "money" if number.unit in CURRENCIES.values() else None

@@ -25,7 +25,7 @@ from schemas.labels import NameKind, NumberKind
 from service.candidates.article import Article, Entity, NumberCandidate, TargetCandidate
 from service.candidates.organizations import describe_organization
 from service.candidates.places import country_of, describe_places
-from service.candidates.quantities import CASUALTY_CUES, CURRENCIES
+from service.candidates.quantities import CASUALTY_CUES, words_decide
 from service.extraction.assemble import entity_fact, quote_fact
 from service.extraction.grounding import normalize
 from service.extraction.tasks import Labels
@@ -43,7 +43,6 @@ POPULATIONS = {
     "doctor": "health_workers", "nurse": "health_workers", "medic": "health_workers",
     "paramedic": "health_workers", "person": "people", "people": "people",
 }  # fmt: skip
-CURRENCY_CODES = frozenset(CURRENCIES.values())
 # What a target's own words say it is, by the schema's target types (general English).
 TARGET_WORDS = {
     "hospital": "hospital", "clinic": "hospital", "maternity": "hospital",
@@ -146,13 +145,11 @@ def read_number(number: NumberCandidate, kind: NumberKind) -> NumberKind:
     killed-or-injured; people held, swapped, employed or surveyed are figures."""
     if kind is NumberKind.not_a_count:
         return kind
-    # "43 attacks killed …", "11 villages were evacuated", "350 kilometers": the words
-    # beside a count of things or a measure say what happened, but not to people
-    agent = (number.people is False and not number.harmed) or number.measure
-    if number.cue is not None and not agent:
-        return NumberKind[number.cue]  # the words beside the number say what happened
-    if number.unit in CURRENCY_CODES:
-        return NumberKind.money  # "$100 billion" counts no people, whatever the model says
+    # "22 civilians were killed", "$100 billion": the words beside the number say what
+    # happened (but not of a count of things or a measure: "43 attacks killed …")
+    decided = words_decide(number)
+    if decided is not None:
+        return NumberKind[decided]
     harm = number.clause & CASUALTY_CUES
     moved = number.clause - CASUALTY_CUES
     # a noun that names no people ("5,700 houses", "43 attacks"), unless it is what the
@@ -173,6 +170,8 @@ def read_number(number: NumberCandidate, kind: NumberKind) -> NumberKind:
         return NumberKind.other_figure
     if kind is NumberKind.killed_or_injured:
         return _harm(harm)
+    if kind is NumberKind.rescued and not number.harmed:
+        return NumberKind.other_figure  # "50,000 troops … in rescue efforts": rescuers
     if kind is NumberKind.displaced and number.destination and country_of(number.destination):
         return NumberKind.fled_abroad  # "fled to Chad": to another country
     return kind
@@ -182,8 +181,10 @@ def number_kinds(article: Article, labels: Labels) -> dict[int, NumberKind]:
     """Each labelled number's kind (`read_number`); a part of a toll ("including 19
     children") takes the whole's, when the whole counts people harmed or moved."""
     kinds = {i: read_number(article.numbers[i], kind) for i, kind in labels.numbers.items()}
-    kinds |= {i: NumberKind[n.cue] for i, n in enumerate(article.numbers)
-              if n.unnumbered and n.cue is not None}  # fmt: skip
+    for i, number in enumerate(article.numbers):
+        decided = words_decide(number) if i not in kinds else None
+        if decided is not None:  # never asked: its words decide (`tasks.plan`)
+            kinds[i] = NumberKind[decided]
     for i in kinds:
         number = article.numbers[i]
         whole = kinds.get(number.part_of) if number.part_of is not None else None

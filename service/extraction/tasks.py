@@ -25,6 +25,7 @@ from schemas.labels import (
     TalksItem,
 )
 from service.candidates.article import Article, Entity, QuoteCandidate
+from service.candidates.quantities import words_decide
 
 CONTEXT_CHARS = 100  # of a candidate's sentence, each side of it
 # Every call offers all four tools, in this order (see StructuredLLM.extract's `offered`).
@@ -103,8 +104,8 @@ def plan(article: Article) -> Iterator[Task]:
     """The calls the article needs, task by task (so each task's calls follow one
     another and share their prefix)."""
     for i, n in enumerate(article.numbers):
-        if n.unnumbered:
-            continue  # its own words say what it counts (service/candidates/counts.py)
+        if words_decide(n) is not None:
+            continue  # its own words say what it counts, whatever the model would answer
         item = in_context(article, n.start, n.end)
         yield Task("numbers", item, i, NumberAnswer, lambda a: a.label)
     for i, e in enumerate(article.entities):
