@@ -23,6 +23,8 @@ from tests.conftest import read_article
         ("The UN urged Ethiopia to hold talks with Tigray.", []),
         ("Artillery shelled the hospital overnight.", []),
         ("Rain fell all day and the river rose.", []),
+        # "according to" is no accord
+        ("According to the Red Cross, 28 civilians died in Qana.", []),
     ],
 )
 def test_event_kinds(nlp: Any, sentence: str, kinds: list[str]) -> None:

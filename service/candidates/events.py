@@ -124,6 +124,14 @@ def _clause(token: Token) -> Token:
     return token
 
 
+def _trigger(token: Token, lemmas: frozenset[str]) -> bool:
+    """A talks word: not "according to" (whose lemma is "accord")."""
+    if token.pos_ not in TRIGGER_POS or token.lemma_.lower() not in lemmas:
+        return False
+    following = token.doc[token.i + 1] if token.i + 1 < len(token.doc) else None
+    return not (token.lower_ == "according" and following is not None and following.lower_ == "to")
+
+
 def find_events(article: Article) -> None:
     """Add an EventCandidate per sentence whose words signal talks held (not only wanted
     or planned) and that names a side, with the round, format and venue its words state."""
@@ -131,7 +139,7 @@ def find_events(article: Article) -> None:
         if not any(e.label_ in PARTY_LABELS for e in ents_in(sentence)):
             continue
         for kind, lemmas in TRIGGERS.items():
-            words = [t for t in sentence if t.pos_ in TRIGGER_POS and t.lemma_.lower() in lemmas]
+            words = [t for t in sentence if _trigger(t, lemmas)]
             if words and not all(_unrealised(t) for t in words):
                 article.events.append(
                     EventCandidate(
