@@ -23,8 +23,8 @@ from evals.gold_files import (
     yaml_problem,
 )
 from schemas.facts import FACT_LISTS, NewsFacts
-from service.candidates.folding import name_key
 from service.candidates.names import COURTESY_TITLES
+from service.folding import name_key
 
 # Titles a gold name and a predicted one may differ by: courtesy titles, and ranks.
 _TITLES = re.compile(rf"\b(?:{'|'.join((*COURTESY_TITLES, 'president', 'gen', 'col'))})\b")

@@ -23,7 +23,7 @@ from scipy.optimize import linear_sum_assignment
 
 from evals.gold import GoldCase, normalize_name
 from schemas.facts import FACT_LISTS, NewsFacts
-from service.extraction.grounding import normalize
+from service.folding import normalize
 from service.numbers import same_number
 
 NAME_THRESHOLD = 0.85

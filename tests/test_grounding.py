@@ -16,8 +16,8 @@ from service.extraction.grounding import (
     align,
     drop_ungrounded,
     ground,
-    normalize,
 )
+from service.folding import normalize
 from tests.conftest import FACTS_004, SEED_004, SEEDS
 
 

@@ -6,8 +6,8 @@ from typing import Any
 
 import pytest
 
-from service.candidates.folding import name_key
 from service.candidates.names import find_names
+from service.folding import name_key
 from tests.conftest import read_article
 
 STORY = (

@@ -13,8 +13,8 @@ from collections import Counter, defaultdict
 from spacy.tokens import Span, Token
 
 from service.candidates.article import Article, Entity, EntityLabel, entity_span
-from service.candidates.folding import name_key
 from service.candidates.places import CITY_WORDS, REGION_WORDS, SITE_WORDS, country_of
+from service.folding import name_key
 
 LABELS: dict[str, EntityLabel] = {
     "PERSON": "people",

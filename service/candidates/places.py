@@ -25,7 +25,7 @@ from typing import NamedTuple
 from spacy.tokens import Span, Token
 
 from service.candidates.article import Article, Entity, entity_span
-from service.candidates.folding import place_key
+from service.folding import place_key
 
 # Words beside a name that say what kind of place it is (general English).
 REGION_WORDS = frozenset(

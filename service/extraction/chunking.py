@@ -9,7 +9,7 @@ from typing import Any
 from pydantic import BaseModel
 
 from schemas.facts import FACT_LISTS, NewsFacts, Quote
-from service.extraction.grounding import normalize
+from service.folding import normalize
 
 _PARAGRAPHS = re.compile(r"\n\s*\n|\n")
 _SENTENCES = re.compile(r"(?<=[.!?\u201d\"])\s+(?=[A-Z\u201c\"])")

@@ -12,15 +12,14 @@ Checks, each named on the fact's grounding entry when it fails:
 from __future__ import annotations
 
 import re
-import unicodedata
 from collections.abc import Iterator
-from functools import lru_cache
 
 from pydantic import BaseModel
 from rapidfuzz import fuzz
 
 from schemas.api import DroppedFact, Grounding
 from schemas.facts import FACT_LISTS, Casualties, Displacement, Figure, NewsFacts, Person, Quote
+from service.folding import normalize, normalize_with_map
 from service.numbers import is_stated
 from service.quotemarks import inside_quotes
 
@@ -47,68 +46,6 @@ CHECK_EXPLANATIONS = {
 # partial_ratio of 85 tolerates a changed word or two in a sentence-long span, while a
 # span that shares only a few words with the text scores far below it.
 FUZZY_THRESHOLD = 85.0
-
-_TRANSLATE = str.maketrans(
-    {
-        "\u2018": "'",
-        "\u2019": "'",
-        "\u201a": "'",
-        "\u201b": "'",
-        "\u2032": "'",
-        "\u201c": '"',
-        "\u201d": '"',
-        "\u201e": '"',
-        "\u2033": '"',
-        "\u2010": "-",
-        "\u2011": "-",
-        "\u2012": "-",
-        "\u2013": "-",
-        "\u2014": "-",
-        "\u2212": "-",
-        "\u00a0": " ",
-    }
-)
-_SPACE = re.compile(r"\s+")
-
-
-# One article is normalised once per grounding, not once per fact; the few kept are the
-# articles being grounded now (a 100,000-character one holds about 4 MB of offsets).
-@lru_cache(maxsize=4)
-def normalize_with_map(text: str) -> tuple[str, list[int]]:
-    """Casefold, strip accents, unify quotes/dashes, collapse whitespace; map output to input."""
-    out: list[str] = []
-    index: list[int] = []
-    previous_space = False
-    for i, char in enumerate(text):
-        # NFKD then dropping combining marks: "Médecins" and "Me\u0301decins" match "Medecins".
-        decomposed = unicodedata.normalize("NFKD", char.translate(_TRANSLATE)).casefold()
-        folded = "".join(c for c in decomposed if not unicodedata.combining(c))
-        if folded.isspace() or not folded:
-            if previous_space or not folded:
-                continue
-            folded = " "
-            previous_space = True
-        else:
-            previous_space = False
-        for piece in folded:
-            out.append(piece)
-            index.append(i)
-    return "".join(out), index
-
-
-SHORT_CHARS = 1000  # names and evidence are kept normalised; whole articles are not
-
-
-def normalize(text: str) -> str:
-    """The normalised form used for matching, without the offset map."""
-    if len(text) <= SHORT_CHARS:
-        return _normalize_short(text)
-    return _SPACE.sub(" ", normalize_with_map(text)[0]).strip()
-
-
-@lru_cache(maxsize=4096)
-def _normalize_short(text: str) -> str:
-    return _SPACE.sub(" ", normalize_with_map.__wrapped__(text)[0]).strip()
 
 
 def align(evidence: str, text: str) -> tuple[int | None, int | None, str]:

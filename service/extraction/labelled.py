@@ -27,8 +27,8 @@ from service.candidates.organizations import describe_organization
 from service.candidates.places import country_of, describe_places
 from service.candidates.quantities import CASUALTY_CUES, words_decide
 from service.extraction.assemble import entity_fact, quote_fact
-from service.extraction.grounding import normalize
 from service.extraction.tasks import Labels
+from service.folding import normalize
 
 CASUALTY_LABELS = frozenset(NumberKind[k] for k in ("killed", "injured", "killed_or_injured",
                                                      "missing", "rescued"))  # fmt: skip
