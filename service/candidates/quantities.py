@@ -237,7 +237,9 @@ def _evidence(
         tokens.append(noun)
     anchor = noun if noun is not None else last
     verb = anchor.head
-    near = 0 < verb.i - anchor.i <= 6 or 0 < start - verb.i <= 3
+    # "killed 12 people" reads the verb before; "1 killed, 3 wounded": the 3 has its own
+    own_harm = any(t.lemma_.lower() in HARM_LEMMAS for t in doc[end : end + 2])
+    near = 0 < verb.i - anchor.i <= 6 or (0 < start - verb.i <= 3 and not own_harm)
     if verb.pos_ in ("VERB", "ADJ", "AUX") and verb.sent == sentence and near:
         tokens.append(verb)
         tokens.extend(c for c in verb.conjuncts if 0 < c.i - verb.i <= 3)  # "killed or injured"
@@ -252,7 +254,7 @@ def _evidence(
             tokens.append(child)
     if end < len(doc) and doc[end].lower_ in ("fatally", "critically", "seriously"):
         tokens.append(doc[end])  # "four were shot, one fatally"
-    if last.head.pos_ == "VERB" and last.head.i < start and start - last.head.i <= 2:
+    if last.head.pos_ == "VERB" and 0 < start - last.head.i <= 2 and not own_harm:
         tokens.append(last.head)
     if noun is None and last.head.pos_ == "VERB" and last.head.sent == sentence:
         # "22 were killed"; "150 of the village's residents were killed" (partitive)
