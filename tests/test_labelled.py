@@ -219,6 +219,10 @@ def _labelled(nlp: Any, text: str, labels: list[str]) -> Any:
         # each number of a headline's toll has its own harm word
         ("Police: 1 killed, 3 wounded in afternoon shooting", [],
          [(1, "killed", "people"), (3, "injured", "people")], []),
+        # kin are people; "hospitalized" is hurt
+        ("A gunman shot four relatives, killing two.", [],
+         [(4, "killed_or_injured", "people"), (2, "killed", "people")], []),
+        ("Four people were hospitalized after the blast.", [], [(4, "injured", "people")], []),
         # rescuers are not the rescued
         ("Some 50,000 troops joined the rescue efforts.", ["rescued"], [], [50000]),
         ("Crews rescued 57 people from the rubble.", [],

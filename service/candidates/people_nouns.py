@@ -20,7 +20,11 @@ PEOPLE_NOUNS = frozenset(
         "seeker", "survivor", "passenger", "pilgrim", "worshipper", "crowd", "victim",
         "casualty", "dead", "prisoner", "hostage", "detainee", "captive", "miner",
         "farmer", "fisherman", "fishermen", "crew", "sailor", "tourist", "visitor",
-        "climber", "hiker", "diplomat", "official", "peacekeeper", "aid",
+        "climber", "hiker", "diplomat", "official", "peacekeeper", "aid", "relative",
+        "son", "daughter", "father", "mother", "husband", "wife", "brother", "sister",
+        "cousin", "parent", "grandmother", "grandfather", "girlfriend", "boyfriend",
+        "friend", "neighbor", "neighbour", "bystander", "customer", "driver", "suspect",
+        "gunman", "victim",
     }
 )  # fmt: skip
 

@@ -42,7 +42,7 @@ RANGE_WORDS = frozenset({"to", "-", "\u2013", "\u2014", "and", "or"})
 # general English lemmas of casualty and displacement reporting, per label.
 CUES: dict[str, frozenset[str]] = {
     "killed": frozenset(["kill", "die", "dead", "death", "fatality", "toll", "slay"]),
-    "injured": frozenset(["injure", "wound", "hurt", "injury"]),
+    "injured": frozenset(["injure", "wound", "hurt", "injury", "hospitalize"]),
     "killed_or_injured": frozenset(["casualty", "victim"]),
     "missing": frozenset({"missing"}),
     "rescued": frozenset(["rescue"]),
