@@ -20,7 +20,7 @@ from schemas.facts import FACT_LISTS
 from service.cli import cli_settings, fail, passes_choice, policy_choice, strategy_choice
 from service.errors import NewsfactsError
 from service.extraction.pipeline import Pipeline
-from service.extraction.strategies import STRATEGIES
+from service.extraction.strategies import STRATEGIES, needs_model
 from service.files import write_atomic
 from service.llm.backend import open_backend
 from service.logs import configure_logging
@@ -162,7 +162,7 @@ def label(
 
     async def go() -> int:
         failed = 0
-        async with open_backend(settings) as backend:
+        async with open_backend(settings, uses_model=needs_model(settings)) as backend:
             pipeline = Pipeline(backend.llm, settings)
             for path in todo:
                 try:
@@ -590,7 +590,7 @@ def eval_compare(
 
     settings = cli_settings()
     data = _dataset(dataset)
-    refs = [strategy_run(x, settings, data) if x in ("nlp", "llm", "hybrid") else x for x in (a, b)]
+    refs = [strategy_run(x, settings, data) if x in STRATEGIES else x for x in (a, b)]
     try:
         reports = load_report(refs[0], data), load_report(refs[1], data)
     except FileNotFoundError as exc:

@@ -31,6 +31,7 @@ from schemas.api import ExtractRequest
 from schemas.facts import Casualties, NewsFacts
 from service.errors import NewsfactsError
 from service.extraction.pipeline import Pipeline
+from service.extraction.strategies import needs_model
 from service.llm.backend import open_backend
 from service.settings import Settings
 
@@ -176,7 +177,7 @@ async def run_gva(
 ) -> list[Row]:
     """Each picked report through the real pipeline on one backend; a failure is a row."""
     rows = []
-    async with open_backend(settings) as backend:
+    async with open_backend(settings, uses_model=needs_model(settings)) as backend:
         pipeline = Pipeline(backend.llm, settings)
         for incident, path in picked:
             started = time.perf_counter()

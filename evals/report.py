@@ -248,10 +248,9 @@ def strategy_run(strategy: str, settings: Settings, dataset: Dataset = SEEDS) ->
     """The recorded run a strategy name stands for in `compare`: its default prompt (the
     nlp strategy has none) under the default grounding policy, on the default model, in
     the dataset's runs."""
-    prompt = STRATEGIES[strategy].default_prompt(settings) or "nlp"
-    model = settings.spacy_model if strategy == "nlp" else settings.llm_model
-    name = report_name({"prompt": prompt, "ungrounded": settings.ungrounded,
-                        "model": model, "dataset": dataset.name})  # fmt: skip
+    chosen = STRATEGIES[strategy]
+    name = report_name({"prompt": chosen.run_prompt(settings), "ungrounded": settings.ungrounded,
+                        "model": chosen.model_name(settings), "dataset": dataset.name})  # fmt: skip
     return str(dataset.runs_dir / f"{name}.json")
 
 

@@ -26,7 +26,7 @@ from evals.scoring import CaseOutcome
 from schemas.api import ExtractRequest, RecallPasses, Strategy, UngroundedPolicy
 from service.errors import NewsfactsError
 from service.extraction.pipeline import Pipeline
-from service.extraction.strategies import STRATEGIES
+from service.extraction.strategies import STRATEGIES, needs_model
 from service.llm.backend import open_backend
 from service.prompts import load_prompt
 from service.settings import Settings
@@ -195,7 +195,7 @@ async def run_samples(
     planned = [
         _new_run(prompt, settings, Mode.LIVE, ungrounded, passes, dataset) for _ in range(samples)
     ]
-    async with open_backend(settings) as backend:
+    async with open_backend(settings, uses_model=needs_model(settings)) as backend:
         pipeline = Pipeline(backend.llm, settings)
         for run, recording in planned:
             started = time.perf_counter()
@@ -216,16 +216,17 @@ def _new_run(
     """An empty run with its policy and passes settled, and the recording it reads or writes."""
     policy = ungrounded or settings.ungrounded
     passes = passes or settings.recall_passes
-    strategy = settings.strategy
-    if strategy == "nlp":  # no model, nothing recorded: every mode runs it live
-        run = EvalRun(prompt="nlp", model=settings.spacy_model, mode=Mode.LIVE,
-                      ungrounded=policy, strategy="nlp", dataset=dataset.name)  # fmt: skip
-        return run, Recording("nlp")
-    prompt = prompt or STRATEGIES[settings.strategy].default_prompt(settings)
-    prompt = prompt or settings.default_prompt  # nlp: runs are named by the llm's prompt
+    strategy = STRATEGIES[settings.strategy]
+    model = strategy.model_name(settings)
+    if not strategy.uses_model:  # no model, nothing recorded: every mode runs it live
+        label = strategy.run_prompt(settings)
+        run = EvalRun(prompt=label, model=model, mode=Mode.LIVE, ungrounded=policy,
+                      strategy=strategy.name, dataset=dataset.name)  # fmt: skip
+        return run, Recording(label)
+    prompt = prompt or strategy.run_prompt(settings)
     load_prompt(prompt)  # an unknown prompt fails here, before any case runs
-    run = EvalRun(prompt=prompt, model=settings.llm_model, mode=mode, ungrounded=policy,
-                  passes=passes, strategy=strategy, dataset=dataset.name)  # fmt: skip
+    run = EvalRun(prompt=prompt, model=model, mode=mode, ungrounded=policy,
+                  passes=passes, strategy=strategy.name, dataset=dataset.name)  # fmt: skip
     # Passes and reask change what is sent: each combination has its own cassettes.
     return run, Recording(prompt, passes, reask=policy == "reask", dataset_option=dataset.option)
 
@@ -241,7 +242,7 @@ async def _run_cases(
 ) -> list[CaseOutcome]:
     if not cases:
         return []
-    async with open_backend(settings) as backend:
+    async with open_backend(settings, uses_model=needs_model(settings)) as backend:
         pipeline = Pipeline(backend.llm, settings)
         return await _each_case(pipeline, cases, policy, recording, mode, cassettes_dir, on_case)
 
@@ -294,10 +295,10 @@ async def _extract_case(
     try:
         # flag and drop send the same requests: ask as flag, keep every answer, and let
         # the report score both (EvalRun.scored applies drop).
-        nlp = pipeline.settings.strategy == "nlp"
+        prompted = STRATEGIES[pipeline.settings.strategy].uses_prompt
         request = ExtractRequest(
             text=case.text,
-            prompt=None if nlp else recording.prompt,
+            prompt=recording.prompt if prompted else None,
             ungrounded="reask" if policy == "reask" else "flag",
             recall_passes=recording.passes,
         )

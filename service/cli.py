@@ -24,6 +24,7 @@ from service.bulk.articles import BatchArticle, read_articles, repeated_ids
 from service.bulk.runner import BatchSummary, check_output, pending, run_batch
 from service.errors import NewsfactsError
 from service.extraction.pipeline import Pipeline
+from service.extraction.strategies import needs_model
 from service.llm.backend import open_backend
 from service.logs import configure_logging
 from service.progress import Step, steps
@@ -90,7 +91,7 @@ def passes_choice(value: str | None) -> RecallPasses | None:
 
 
 async def _extract(settings: Settings, request: ExtractRequest) -> ExtractResponse:
-    async with open_backend(settings) as backend:
+    async with open_backend(settings, uses_model=needs_model(settings)) as backend:
         return await Pipeline(backend.llm, settings).extract(request)
 
 
@@ -180,7 +181,7 @@ def batch(
 
         if via == "batch-api":
             return await _through_batch_api(articles, out, settings, concurrency, batch_id, on_item)
-        async with open_backend(settings) as backend:
+        async with open_backend(settings, uses_model=needs_model(settings)) as backend:
             pipeline = Pipeline(backend.llm, settings)
             return await run_batch(pipeline, articles, out, concurrency, on_item=on_item)
 

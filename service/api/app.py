@@ -39,7 +39,7 @@ from service.errors import (
 from service.extraction.admission import Requester
 from service.extraction.items import extract_item
 from service.extraction.pipeline import Pipeline
-from service.extraction.strategies import STRATEGIES
+from service.extraction.strategies import STRATEGIES, needs_model
 from service.extraction.strategy import OPTIONS
 from service.extraction.threads import off_loop
 from service.llm.backend import open_backend
@@ -335,11 +335,11 @@ def lifespan_for(
             app.state.pipeline = Pipeline(llm, settings)
             yield
             return
-        async with open_backend(settings) as backend:
+        async with open_backend(settings, uses_model=needs_model(settings)) as backend:
             app.state.backend = backend
             app.state.pipeline = Pipeline(backend.llm, settings)
             warm_s = None
-            if settings.embedded and settings.strategy == "hybrid" and settings.embedded_warm_up:
+            if settings.embedded and settings.embedded_warm_up:  # None: nothing to warm up
                 warm_s = await app.state.pipeline.warm_up()
             # What start-up loaded (spaCy's model, the gazetteer's 187,000 keys) lives as
             # long as the process: out of the collector's sight, a full collection no

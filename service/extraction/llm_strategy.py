@@ -41,6 +41,8 @@ class LlmStrategy(ExtractionStrategy):
     """One structured call per piece of the article."""
 
     name = "llm"
+    prompt_kind = "an llm"
+    prompts = "the others"
     honours = frozenset({("ungrounded", "reask"), ("recall_passes", "lists")})
 
     def default_prompt(self, settings: Settings) -> str:

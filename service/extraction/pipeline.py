@@ -27,8 +27,7 @@ from service.errors import (
 from service.extraction.admission import LOCAL, Admission, Requester
 from service.extraction.grounding import drop_ungrounded, ground
 from service.extraction.limits import Allowance
-from service.extraction.llm_strategy import HYBRID_PROMPT_PREFIX
-from service.extraction.strategies import STRATEGIES, prompt_strategy, warm_up_hybrid
+from service.extraction.strategies import STRATEGIES, prompt_owners, prompt_strategy
 from service.extraction.strategy import ExtractionStrategy, Job
 from service.extraction.threads import off_loop
 from service.llm.protocol import StructuredLLM
@@ -70,13 +69,17 @@ class Pipeline:
         }
 
     async def warm_up(self) -> float | None:
-        """Have the model server evaluate the hybrid prompt's shared prefix now, not in the
-        first request; the seconds it took, or None when it failed (logged, not raised:
-        the first request then pays for it)."""
+        """Have the model server evaluate what the configured strategy's calls share (the
+        hybrid prompt's prefix) now, not in the first request; the seconds it took, or None
+        when the strategy has nothing to warm up or it failed (logged, not raised: the
+        first request then pays for it)."""
+        strategy = STRATEGIES[self.settings.strategy]
+        if not strategy.warms_up:
+            return None
         started = time.perf_counter()
         try:
             async with self.admission.slot(LOCAL):
-                await warm_up_hybrid(self.llm, load_prompt(self.settings.hybrid_prompt))
+                await strategy.warm_up(self.llm, self.settings)
         except LLMError as exc:
             log.warning(
                 "warm-up call failed; the first request pays for it", extra={"error": str(exc)}
@@ -103,10 +106,8 @@ class Pipeline:
         ref = strategy.default_prompt(self.settings) if request.prompt is None else request.prompt
         prompt = load_prompt(ref)
         if not strategy.owns(ref):
-            kind = "a hybrid" if strategy.name == "hybrid" else "an llm"
             raise UnknownPrompt(
-                f"prompt {ref!r} is not {kind} prompt: the hybrid strategy takes "
-                f"{HYBRID_PROMPT_PREFIX}* prompts, the llm strategy the others"
+                f"prompt {ref!r} is not {strategy.prompt_kind} prompt: {prompt_owners()}"
             )
         return strategy, prompt
 
@@ -148,7 +149,7 @@ class Pipeline:
                 prompt_sha256=prompt.sha256 if prompt is not None else None,
                 schema_version=f"{SCHEMA_NAME}@{SCHEMA_VERSION}",
                 strategy=strategy.name,
-                nlp_model=self.settings.spacy_model if strategy.name != "llm" else None,
+                nlp_model=strategy.nlp_model(self.settings),
                 usage=total.usage,
                 attempts=total.attempts,
                 latency_ms=round(latency_ms, 1),

@@ -28,7 +28,7 @@ from service.extraction.strategy import ExtractionStrategy, Job
 from service.extraction.tasks import TOOLS, Labels, Task, plan
 from service.extraction.threads import off_loop
 from service.llm.protocol import LLMResult, StructuredLLM
-from service.prompts import PromptTemplate, fenced
+from service.prompts import PromptTemplate, fenced, load_prompt
 from service.settings import Settings
 
 NLP_STEPS = ("newsfacts_names", "newsfacts_places", "newsfacts_organizations", "newsfacts_quotes")
@@ -102,6 +102,7 @@ class NlpStrategy(ExtractionStrategy):
 
     name = "nlp"
     uses_prompt = False
+    uses_model = False
     steps = NLP_STEPS
 
     def default_prompt(self, settings: Settings) -> None:
@@ -122,6 +123,9 @@ class HybridStrategy(ExtractionStrategy):
     """spaCy finds the candidates; the model labels each in a small call."""
 
     name = "hybrid"
+    warms_up = True
+    prompt_kind = "a hybrid"
+    prompts = f"{HYBRID_PROMPT_PREFIX}* prompts"
     steps = HYBRID_STEPS
 
     def default_prompt(self, settings: Settings) -> str:
@@ -136,6 +140,10 @@ class HybridStrategy(ExtractionStrategy):
         """NEWSFACTS_ARTICLE_LLM_CALLS."""
         return settings.article_llm_calls
 
+    async def warm_up(self, llm: StructuredLLM, settings: Settings) -> None:
+        """One small labelling call with NEWSFACTS_HYBRID_PROMPT (`warm_up_hybrid`)."""
+        await warm_up_hybrid(llm, load_prompt(settings.hybrid_prompt))
+
     async def run(self, job: Job) -> LLMResult[NewsFacts]:
         """The candidates labelled side by side, as far as the lanes allow."""
         assert job.prompt is not None
@@ -148,6 +156,21 @@ class HybridStrategy(ExtractionStrategy):
 STRATEGIES: dict[str, ExtractionStrategy] = {
     s.name: s for s in (NlpStrategy(), HybridStrategy(), LlmStrategy())
 }
+
+
+def needs_model(settings: Settings) -> bool:
+    """Whether the configured strategy (NEWSFACTS_STRATEGY) asks a model: what
+    `open_backend` is told."""
+    return STRATEGIES[settings.strategy].uses_model
+
+
+def prompt_owners() -> str:
+    """Which prompts each strategy that takes one takes, for a message ("the hybrid
+    strategy takes hybrid_* prompts, the llm strategy the others")."""
+    first, *rest = [s for s in STRATEGIES.values() if s.uses_prompt]
+    return f"the {first.name} strategy takes {first.prompts}" + "".join(
+        f", the {s.name} strategy {s.prompts}" for s in rest
+    )
 
 
 def prompt_strategy(ref: str) -> Strategy:

@@ -1,7 +1,9 @@
 """What a strategy is: an object with a name, a default prompt, the request options it
-honours, and `run(job)`, the facts of one article with what its model calls cost. The
-three (`nlp`, `hybrid`, `llm`) are registered by name in `strategies.STRATEGIES`; the
-pipeline keeps admission, the deadline, grounding and `meta`."""
+honours, whether it asks a model (and warms it up first), and `run(job)`, the facts of one
+article with what its model calls cost. The three (`nlp`, `hybrid`, `llm`) are registered
+by name in `strategies.STRATEGIES`; the pipeline keeps admission, the deadline, grounding
+and `meta`. What differs between strategies is asked of the strategy, never decided by
+its name elsewhere."""
 
 from __future__ import annotations
 
@@ -49,6 +51,10 @@ class ExtractionStrategy(ABC):
 
     name: ClassVar[Strategy]
     uses_prompt: ClassVar[bool] = True
+    uses_model: ClassVar[bool] = True  # False: a service on it starts no model (`NoLLM`)
+    warms_up: ClassVar[bool] = False  # True: `warm_up` asks the model something at start-up
+    prompt_kind: ClassVar[str] = ""  # what a prompt it owns is called ("a hybrid" prompt)
+    prompts: ClassVar[str] = ""  # which prompts it takes ("hybrid_* prompts")
     honours: ClassVar[frozenset[tuple[str, str]]] = frozenset()  # of OPTIONS
     steps: ClassVar[tuple[str, ...]] = ()  # the finder components it runs (`pipes.FINDERS`)
 
@@ -59,6 +65,24 @@ class ExtractionStrategy(ABC):
     def owns(self, prompt_ref: str) -> bool:
         """Whether a prompt is written for this strategy."""
         return False
+
+    def run_prompt(self, settings: Settings) -> str:
+        """What an eval run of this strategy is named by: its default prompt, or the
+        strategy's name when it takes none."""
+        return self.default_prompt(settings) or self.name
+
+    def model_name(self, settings: Settings) -> str:
+        """The model an eval run of this strategy is named by: the LLM's, or spaCy's when
+        it asks no LLM."""
+        return settings.llm_model if self.uses_model else settings.spacy_model
+
+    def nlp_model(self, settings: Settings) -> str | None:
+        """The spaCy model it parses with (for `meta`); None when it runs no finder."""
+        return settings.spacy_model if self.steps else None
+
+    async def warm_up(self, llm: StructuredLLM, settings: Settings) -> None:
+        """Nothing to warm up (see `warms_up`)."""
+        return None
 
     @abstractmethod
     def calls_at_once(self, settings: Settings) -> int:

@@ -19,8 +19,8 @@ T = TypeVar("T", bound=BaseModel)
 
 
 class NoLLM:
-    """The backend of a service configured for the nlp strategy: no model is started, and
-    a request that asks for another strategy is told so."""
+    """The backend of a service configured for a strategy that asks no model (nlp): no model
+    is started, and a request that asks for another strategy is told so."""
 
     model_name = "none"
 
@@ -54,11 +54,13 @@ class Backend:
 
 
 @asynccontextmanager
-async def open_backend(settings: Settings) -> AsyncIterator[Backend]:
-    """Yield a ready backend; starts (and later stops) the embedded server when configured."""
+async def open_backend(settings: Settings, *, uses_model: bool = True) -> AsyncIterator[Backend]:
+    """Yield a ready backend; starts (and later stops) the embedded server when configured.
+    `uses_model` is the configured strategy's word (`ExtractionStrategy.uses_model`, which
+    this layer does not import): False, and no model is started (`NoLLM`)."""
     server: EmbeddedServer | None = None
     llm: StructuredLLM
-    if settings.strategy == "nlp":
+    if not uses_model:
         llm = NoLLM()
     elif settings.embedded:
         server = EmbeddedServer(settings, resolve_model_path(settings))
