@@ -7,6 +7,7 @@ from typing import Any
 import pytest
 
 from service.candidates.events import find_events
+from service.candidates.names import find_names
 from tests.conftest import read_article
 
 
@@ -23,6 +24,8 @@ from tests.conftest import read_article
         ("The UN urged Ethiopia to hold talks with Tigray.", []),
         ("Artillery shelled the hospital overnight.", []),
         ("Rain fell all day and the river rose.", []),
+        # an agreement signed is talks held
+        ("The government and the rebels signed a peace deal in Helsinki.", ["talks"]),
         # "according to" is no accord
         ("According to the Red Cross, 28 civilians died in Qana.", []),
     ],
@@ -55,3 +58,24 @@ def test_what_a_talks_sentence_states(
 ) -> None:
     [event] = read_article(nlp, sentence, find_events).events
     assert (event.round, event.format, event.venue) == (round_, format_, venue)
+
+
+@pytest.mark.parametrize(
+    ("text", "sides_before"),
+    [
+        # "they" are named by the sentence before, which the model is then shown
+        (
+            "Sudan and South Sudan signed a border deal on Thursday. They held four days of "
+            "talks in Addis Ababa.",
+            [False, True],
+        ),
+        ("Rice arrived in Tbilisi on Friday. The pair met for five hours.", [True]),
+        # no one before to name them: nothing to label
+        ("They held four days of talks.", []),
+    ],
+)
+def test_talks_whose_sides_the_sentence_before_names(
+    nlp: Any, text: str, sides_before: list[bool]
+) -> None:
+    article = read_article(nlp, text, find_names, find_events)
+    assert [e.sides_before for e in article.events] == sides_before

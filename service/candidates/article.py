@@ -97,6 +97,7 @@ class EventCandidate:
     round: int | None = None
     format: str | None = None
     venue: str | None = None
+    sides_before: bool = False  # "They held talks": the sentence before names the sides
 
 
 CANDIDATE_LISTS = ("entities", "quotes", "numbers", "targets", "events")

@@ -30,6 +30,10 @@ TRIGGERS: dict[EventKind, frozenset[str]] = {
             "mediator",
             "dialogue",
             "accord",
+            "agreement",
+            "deal",
+            "pact",
+            "treaty",
         ]
     ),
 }
@@ -132,11 +136,35 @@ def _trigger(token: Token, lemmas: frozenset[str]) -> bool:
     return not (token.lower_ == "according" and following is not None and following.lower_ == "to")
 
 
+SIDES = frozenset({"pair", "side", "party"})
+
+
+def sides_unnamed(sentence: Span) -> bool:
+    """Whether a sentence's main subject names no one: a pronoun ("They held four days of
+    talks"), or "the pair", "both sides" (the subject of its root or of a verb joined to
+    it)."""
+    verbs = [sentence.root, *sentence.root.conjuncts]
+    return any(
+        t.dep_ in ("nsubj", "nsubjpass")
+        and (t.pos_ == "PRON" or (t.lemma_.lower() in SIDES and t.ent_type_ == ""))
+        for verb in verbs
+        for t in verb.children
+    )
+
+
+def _names_a_side(sentence: Span) -> bool:
+    return any(e.label_ in PARTY_LABELS for e in ents_in(sentence))
+
+
 def find_events(article: Article) -> None:
     """Add an EventCandidate per sentence whose words signal talks held (not only wanted
-    or planned) and that names a side, with the round, format and venue its words state."""
+    or planned) and that names a side (or whose "they" the sentence before names), with
+    the round, format and venue its words state."""
+    previous: Span | None = None
     for sentence in article.doc.sents:
-        if not any(e.label_ in PARTY_LABELS for e in ents_in(sentence)):
+        before, previous = previous, sentence
+        unnamed = sides_unnamed(sentence) and before is not None and _names_a_side(before)
+        if not (_names_a_side(sentence) or unnamed):
             continue
         for kind, lemmas in TRIGGERS.items():
             words = [t for t in sentence if _trigger(t, lemmas)]
@@ -145,5 +173,6 @@ def find_events(article: Article) -> None:
                     EventCandidate(
                         kind, sentence.start_char, sentence.end_char, round=_round(sentence),
                         format=_format(sentence), venue=_venue(sentence, words),
+                        sides_before=unnamed,
                     )
                 )  # fmt: skip

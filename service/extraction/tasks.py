@@ -121,4 +121,7 @@ def plan(article: Article) -> Iterator[Task]:
             yield Task("speakers", item, i, SpeakerAnswer, lambda a: a.speaker)
     for i, e in enumerate(article.events):
         item = " ".join(article.text[e.start : e.end].split())
+        if e.sides_before:
+            # "They held four days of talks": who "they" are, the sentence before says
+            item = in_context(article, e.start, e.end, before=1)
         yield Task("talks", item, i, TalksAnswer, lambda a: a.talks)
