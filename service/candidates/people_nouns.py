@@ -24,7 +24,7 @@ PEOPLE_NOUNS = frozenset(
         "son", "daughter", "father", "mother", "husband", "wife", "brother", "sister",
         "cousin", "parent", "grandmother", "grandfather", "girlfriend", "boyfriend",
         "friend", "neighbor", "neighbour", "bystander", "customer", "driver", "suspect",
-        "gunman",
+        "gunman", "commander", "leader", "chief",
     }
 )  # fmt: skip
 
