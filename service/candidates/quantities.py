@@ -45,7 +45,7 @@ CUES: dict[str, frozenset[str]] = {
     "injured": frozenset(["injure", "wound", "hurt", "injury", "hospitalize"]),
     "killed_or_injured": frozenset(["casualty", "victim"]),
     "missing": frozenset({"missing"}),
-    "rescued": frozenset(["rescue"]),
+    "rescued": frozenset(["rescue", "alive"]),  # "pulled alive from the rubble"
     "fled_abroad": frozenset(["refugee"]),
     "evacuated": frozenset(["evacuate", "evacuation", "evacuee", "relocate"]),
     "displaced": frozenset(["displace"]),
