@@ -36,6 +36,10 @@ def _counts(nlp: Any, text: str) -> list[tuple[str, float, str | None, bool]]:
             "Four people were shot, one fatally, on Friday.",
             [("Four", 4, "killed_or_injured", False), ("one", 1, "killed", False)],
         ),
+        (
+            "Police said seven people shot at the party were taken to hospitals.",
+            [("seven", 7, "killed_or_injured", False)],
+        ),
         # no harm done to the one: no count
         ("A man said the road was closed.", []),
         ("A gunman opened fire on the crowd.", []),

@@ -35,6 +35,8 @@ def _numbers(nlp: Any, text: str) -> list[tuple[float, float | None, bool, str |
         # dates written with a month or as ISO days
         ("Bangkok 08 November 2010", []),
         ("Troops prepare to leave - 2002-09-26", []),
+        # an age after a name
+        ("Trevor Williams, 33, died at the scene.", []),
     ],
 )
 def test_quantities(

@@ -56,7 +56,7 @@ CUES: dict[str, frozenset[str]] = {
 CASUALTY_CUES = frozenset({"killed", "injured", "killed_or_injured", "missing", "rescued"})
 HARM_LEMMAS = frozenset().union(*(CUES[label] for label in CASUALTY_CUES))
 # Words of movement no one label owns ("fled": abroad or not), for the clause test.
-SHOT = frozenset({"shoot", "gunfire", "gunshot"})
+SHOT = frozenset({"shoot", "shot", "gunfire", "gunshot", "bullet"})
 MOVED = frozenset({"flee", "uproot", "shelter", "escape", "homeless", "exodus"})
 
 
@@ -114,6 +114,8 @@ def _excluded(doc: Span, start: int, end: int) -> bool:
     if plural and not doc[end - 1].whitespace_:
         return True  # "1000's", "1990s": vague amounts and decades, not counts
     before = doc[start - 1].lower_ if start else ""
+    if before == "," and start > 1 and doc[start - 2].ent_type_ == "PERSON":
+        return True  # "Trevor Williams, 33": an age
     if before in MONTHS or (end < len(doc) and doc[end].lower_ in MONTHS):
         return True  # "08 November 2010", "March 3"
     if re.search(
