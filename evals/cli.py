@@ -632,7 +632,7 @@ def eval_gva(
     meta = {"strategy": settings.strategy, "model": settings.llm_model, "seed": seed,
             "limit": limit}  # fmt: skip
     result = archive.write_results(rows, path, meta)
-    for question in ("killed", "injured", "over_count"):
+    for question in ("killed", "injured", "over_count", "located"):
         r = result[question]
         typer.echo(f"{question}: {r['hits']}/{r['asked']} = {r['rate']}")
     typer.echo(f"failed {result['failed']} · {result['seconds_per_report']} s per report · {path}")

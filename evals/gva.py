@@ -9,7 +9,9 @@ lies and never copied into the project. A report is scored on three questions:
 - injured: is its number injured among the report's `injured` or `killed_or_injured` counts,
   or its number shot (killed + injured) among them (asked only of incidents with someone
   injured);
-- over-count: does the report carry a `killed` count above the incident's number killed.
+- over-count: does the report carry a `killed` count above the incident's number killed;
+- located (asked where a fact states one of its figures): is that fact placed in the
+  incident's city (its `location` names the city the archive gives).
 
 An early report may state fewer than the archive's final figures, so no report is
 expected to reach 1.0; the rates are compared between versions, on the same reports.
@@ -32,6 +34,7 @@ from schemas.facts import Casualties, NewsFacts
 from service.errors import NewsfactsError
 from service.extraction.pipeline import Pipeline
 from service.extraction.strategies import needs_model
+from service.folding import name_key
 from service.llm.backend import open_backend
 from service.settings import Settings
 
@@ -76,6 +79,7 @@ class Row(BaseModel):
     killed_hit: bool | None = None
     injured_hit: bool | None = None
     over_count: bool | None = None
+    located: bool | None = None  # a matching fact's location names the incident's city
     error: str | None = None
     seconds: float = 0.0
 
@@ -117,12 +121,26 @@ def _counts(facts: NewsFacts, outcomes: tuple[str, ...]) -> list[int]:
     return sorted({v for f in facts.casualties if f.outcome in outcomes for v in values(f)})
 
 
+def _located(incident: Incident, facts: NewsFacts) -> bool | None:
+    """Whether a fact that states one of the incident's figures is placed in its city
+    (None when no fact states one)."""
+    shot = incident.num_killed + incident.num_injured
+    wanted = {(incident.num_killed, "killed"), (incident.num_injured, "injured"),
+              (shot, "killed_or_injured"), (shot, "injured")}  # fmt: skip
+    hits = [f for f in facts.casualties if (f.count, f.outcome) in wanted and f.count]
+    if not hits:
+        return None
+    city = name_key(incident.city)
+    return any(f.location and city in name_key(f.location) for f in hits)
+
+
 def score_report(incident: Incident, doc: str, facts: NewsFacts) -> Row:
-    """The three questions asked of one report's facts."""
+    """The questions asked of one report's facts."""
     killed = _counts(facts, ("killed",))
     injured = _counts(facts, INJURED_OUTCOMES)
     shot = incident.num_killed + incident.num_injured
     return Row(
+        located=_located(incident, facts),
         incident=incident.id, doc=doc, num_killed=incident.num_killed,
         num_injured=incident.num_injured, killed_counts=killed, injured_counts=injured,
         killed_hit=incident.num_killed in killed if incident.num_killed else None,
@@ -148,6 +166,7 @@ def summary(rows: list[Row]) -> dict[str, Any]:
         "killed": rate(rows, lambda r: r.killed_hit),
         "injured": rate(rows, lambda r: r.injured_hit),
         "over_count": rate(rows, lambda r: r.over_count),
+        "located": rate(rows, lambda r: r.located),
         "seconds_per_report": round(sum(r.seconds for r in rows) / len(rows), 2) if rows else None,
     }
 

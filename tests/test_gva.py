@@ -98,3 +98,17 @@ def test_rates_count_failures_as_misses() -> None:
     assert result["failed"] == 1
     assert result["killed"] == {"hits": 1, "asked": 2, "rate": 0.5}
     assert result["over_count"] == {"hits": 0, "asked": 2, "rate": 0.0}
+
+
+@pytest.mark.parametrize(
+    ("location", "located"),
+    [("Dayton", True), ("west Dayton, Ohio", True), ("Ohio", False), (None, False)],
+)
+def test_a_figure_is_located_in_the_incidents_city(location: str | None, located: bool) -> None:
+    facts = NewsFacts(casualties=[Casualties(evidence="x", count=1, outcome="killed",
+                                             location=location)])  # fmt: skip
+    assert score_report(_incident(1, 3), "doc", facts).located is located
+
+
+def test_located_is_not_asked_without_a_matching_figure() -> None:
+    assert score_report(_incident(1, 3), "doc", _facts((7, "killed"))).located is None
