@@ -80,6 +80,8 @@ class Row(BaseModel):
     injured_hit: bool | None = None
     over_count: bool | None = None
     located: bool | None = None  # a matching fact's location names the incident's city
+    # what the report's casualty facts say (no evidence: the archive's texts stay there)
+    casualties: list[tuple[int, str, str | None]] = Field(default_factory=list)
     error: str | None = None
     seconds: float = 0.0
 
@@ -141,6 +143,7 @@ def score_report(incident: Incident, doc: str, facts: NewsFacts) -> Row:
     shot = incident.num_killed + incident.num_injured
     return Row(
         located=_located(incident, facts),
+        casualties=[(f.count, f.outcome, f.location) for f in facts.casualties],
         incident=incident.id, doc=doc, num_killed=incident.num_killed,
         num_injured=incident.num_injured, killed_counts=killed, injured_counts=injured,
         killed_hit=incident.num_killed in killed if incident.num_killed else None,
