@@ -137,6 +137,12 @@ def _json_body(r1: Any, r2: Any) -> None:
     assert parsed(r1.body) == parsed(r2.body), "request bodies differ"
 
 
+def empty_cassette() -> str:
+    """A cassette of no interactions, as vcrpy would write one: an article that asked
+    nothing."""
+    return ReadableJsonSerializer.serialize({"interactions": [], "version": 1})
+
+
 def make_vcr(record: bool, keep_recorded: bool = False) -> vcr.VCR:
     """A VCR that records (overwriting, or keeping what the cassette holds and adding to it)
     or strictly replays (an unmatched request fails)."""

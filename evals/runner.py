@@ -15,6 +15,7 @@ from evals.cassettes import (
     Recording,
     StaleCassetteError,
     cassette_path,
+    empty_cassette,
     make_vcr,
     recorded_ms,
     stale_message,
@@ -119,6 +120,11 @@ def _cassette(mode: Mode, recording: Recording, article_id: str, root: Path) -> 
         yield tape
         if mode is Mode.REPLAY:
             tape.recorded_ms = recorded_ms(cassette)
+    if mode is not Mode.REPLAY and not path.is_file():
+        # An article whose candidates all decide themselves asks the model nothing: its
+        # cassette records that (vcrpy writes none), so a replay tells it from one never
+        # recorded, and fails as stale once it does ask.
+        path.write_text(empty_cassette(), encoding="utf-8")
     if path != final:
         if path.is_file():
             path.replace(final)

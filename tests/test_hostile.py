@@ -21,7 +21,7 @@ from service.api.app import create_app
 from tests.conftest import FACTS_004, make_settings, wait_for
 
 STRATEGIES = ("nlp", "llm", "hybrid")
-KYIV = "Ten people were killed in Kyiv on Monday, officials said."
+KYIV = "Officials counted ten ambulances in Kyiv on Monday."  # needs a model call
 JSON = {"content-type": "application/json"}
 
 
@@ -187,7 +187,7 @@ def test_the_token_budget_is_per_request(fake_llm: FakeLLM, start_service: Any) 
                              for k, v in labels().items()})  # fmt: skip
     # one call at a time: side by side, the calls in flight when the budget runs out finish
     client = start_service(strategy="hybrid", token_budget=3000, article_llm_calls=1)
-    text = " ".join(f"{n} people were killed in Town{n}." for n in range(10, 30))
+    text = " ".join(f"Officials counted {n} ambulances in Town{n}." for n in range(10, 30))
     response = client.post("/extract", json={"text": text})
     assert response.status_code == 200
     meta = response.json()["meta"]
@@ -200,7 +200,7 @@ def test_a_client_that_hangs_up_has_its_work_cancelled(
 ) -> None:
     fake_llm.by_tool.update(labels(delay_s=0.3))
     client = start_service(strategy="hybrid", article_llm_calls=2)
-    text = " ".join(f"{n} people were killed in Town{n}." for n in range(10, 60))
+    text = " ".join(f"Officials counted {n} ambulances in Town{n}." for n in range(10, 60))
     base = str(client.base_url)
 
     def hang_up_early() -> None:
@@ -229,7 +229,9 @@ def test_one_clients_batches_leave_room_for_anothers_single(
     fake_llm.by_tool.update(labels(delay_s=0.15))
     client = start_service(strategy="hybrid", max_inflight=2, max_queue=8, client_share=0.5)
     base = str(client.base_url)
-    batch = {"articles": [{"text": f"{n} people were killed in Town{n}."} for n in range(16)]}
+    batch = {
+        "articles": [{"text": f"Officials counted {n} ambulances in Town{n}."} for n in range(16)]
+    }
     answers: dict[str, Any] = {}
 
     def send_batch(i: int) -> None:

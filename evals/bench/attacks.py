@@ -27,7 +27,7 @@ from evals.bench.fake_llm import FakeLLM, labels, tool_call
 from evals.bench.harness import service
 from evals.bench.servers import serve_in_thread
 
-KYIV = "Ten people were killed in Kyiv on Monday, officials said."
+KYIV = "Officials counted ten ambulances in Kyiv on Monday."  # needs a model call
 NAMES = "John Smith of the United Nations met Maria Lopez in Kyiv, Ukraine. "
 
 
@@ -112,7 +112,9 @@ def hung_up_parses(url: str) -> dict[str, Any]:
 
 def batches_and_a_single(url: str) -> dict[str, Any]:
     """Three batches of 16 from 127.0.0.1 and, once they run, one single from 127.0.0.2."""
-    batch = {"articles": [{"text": f"{n} people were killed in Town{n}."} for n in range(16)]}
+    batch = {
+        "articles": [{"text": f"Officials counted {n} ambulances in Town{n}."} for n in range(16)]
+    }
     answers: list[httpx.Response] = []
     started = time.perf_counter()
 
