@@ -224,6 +224,9 @@ def _labelled(nlp: Any, text: str, labels: list[str]) -> Any:
          [(4, "killed_or_injured", "people"), (2, "killed", "people")], []),
         ("Four people were hospitalized after the blast.", [], [(4, "injured", "people")], []),
         ("Only 57 people have been found alive.", [], [(57, "rescued", "people")], []),
+        # "dead or missing" is a toll of the dead, whatever the model called it
+        ("The quake left 87,000 people dead or missing.", ["casualties"],
+         [(87000, "killed", "people")], []),
         # rescuers are not the rescued
         ("Some 50,000 troops joined the rescue efforts.", ["rescued"], [], [50000]),
         ("Crews rescued 57 people from the rubble.", [],

@@ -195,10 +195,13 @@ def number_kinds(article: Article, labels: Labels) -> dict[int, NumberKind]:
 
 def _harm(harm: frozenset[str]) -> NumberKind:
     """The casualty label a clause's harm words give: "killed or injured" for both or for
-    "casualties"; else its one label; "casualties" when they say several other things."""
-    if "killed_or_injured" in harm or {"killed", "injured"} <= harm or len(harm) != 1:
+    "casualties"; killed beside missing or rescued ("dead or missing"); else its one
+    label; "casualties" when they say several other things."""
+    if "killed_or_injured" in harm or {"killed", "injured"} <= harm:
         return NumberKind.killed_or_injured
-    return NumberKind[next(iter(harm))]
+    if "killed" in harm:
+        return NumberKind.killed  # "dead or missing", "killed or rescued": a toll of the dead
+    return NumberKind[next(iter(harm))] if len(harm) == 1 else NumberKind.killed_or_injured
 
 
 def _in(needle: str | None, haystack: str) -> bool:
