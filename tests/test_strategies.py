@@ -153,23 +153,29 @@ def test_the_none_label_is_the_one_the_words_do_not_outrank(
     assert response.meta.attempts == 2 and "[[14]]" not in "".join(_asked_items(fake_llm))
 
 
+WHICH_PROMPTS = "prompt: the hybrid strategy takes hybrid_* prompts, the llm strategy the others"
+
+
 @pytest.mark.parametrize(
-    ("strategy", "prompt", "code"),
+    ("strategy", "prompt", "code", "message"),
     [
-        ("hybrid", "news_facts@v2", "unknown_prompt"),
-        ("llm", "hybrid_labels@v3", "unknown_prompt"),
-        ("nlp", "news_facts@v2", "invalid_request"),
+        ("hybrid", "news_facts@v2", "unknown_prompt",
+         f"prompt 'news_facts@v2' is not a hybrid {WHICH_PROMPTS}"),
+        ("llm", "hybrid_labels@v3", "unknown_prompt",
+         f"prompt 'hybrid_labels@v3' is not an llm {WHICH_PROMPTS}"),
+        ("nlp", "news_facts@v2", "invalid_request",
+         "the nlp strategy uses no prompt; leave out `prompt`"),
     ],
-)
-def test_a_prompt_of_another_strategy_is_refused(
-    fake_llm: FakeLLM, strategy: str, prompt: str, code: str
+)  # fmt: skip
+def test_a_prompt_of_another_strategy_is_refused_saying_which_prompts_each_takes(
+    fake_llm: FakeLLM, strategy: str, prompt: str, code: str, message: str
 ) -> None:
     from service.errors import InvalidInput
 
     request = ExtractRequest(text=STORY, strategy=strategy, prompt=prompt)  # type: ignore[arg-type]
     with pytest.raises(InvalidInput) as raised:
         asyncio.run(_pipeline(fake_llm).extract(request))
-    assert raised.value.code == code
+    assert (raised.value.code, raised.value.message) == (code, message)
     assert fake_llm.requests == []
 
 
@@ -380,24 +386,6 @@ def test_the_table_covers_every_registered_strategy() -> None:
     from service.extraction.strategies import STRATEGIES
 
     assert set(ANSWERS) == set(STRATEGIES)
-
-
-@pytest.mark.parametrize(
-    ("strategy", "prompt", "kind"),
-    [("hybrid", "news_facts@v2", "a hybrid"), ("llm", "hybrid_labels@v3", "an llm")],
-)
-def test_a_prompt_of_another_strategy_is_refused_saying_which_prompts_each_takes(
-    fake_llm: FakeLLM, strategy: str, prompt: str, kind: str
-) -> None:
-    from service.errors import UnknownPrompt
-
-    request = ExtractRequest(text=STORY, strategy=strategy, prompt=prompt)  # type: ignore[arg-type]
-    with pytest.raises(UnknownPrompt) as raised:
-        asyncio.run(_pipeline(fake_llm).extract(request))
-    assert raised.value.message == (
-        f"prompt {prompt!r} is not {kind} prompt: the hybrid strategy takes hybrid_* prompts, "
-        "the llm strategy the others"
-    )
 
 
 @pytest.mark.parametrize("strategy", ["nlp", "llm"])
