@@ -9,9 +9,10 @@ import pytest
 
 from schemas.facts import Attack, Casualties
 from schemas.labels import NumberKind, TalksItem
+from service.candidates.article import NumberCandidate
 from service.candidates.nlp import parse
 from service.candidates.quantities import words_decide
-from service.extraction.labelled import build_facts, distinct, merge_attacks
+from service.extraction.labelled import build_facts, distinct, merge_attacks, read_number
 from service.extraction.strategies import HYBRID_STEPS
 from service.extraction.tasks import Labels
 
@@ -254,3 +255,21 @@ def test_where_they_went_says_how_they_moved(
 ) -> None:
     [fact] = _labelled(nlp, text, [label]).displacement
     assert fact.movement == movement
+
+
+@pytest.mark.parametrize(
+    ("model", "clause", "kind"),
+    [
+        # "four people were shot" says harmed, not killed: the model's "killed" is not taken
+        ("killed", {"killed_or_injured"}, "casualties"),
+        ("injured", {"killed_or_injured"}, "casualties"),
+        ("killed", {"killed", "killed_or_injured"}, "killed"),
+        ("killed", {"killed"}, "killed"),
+    ],
+)
+def test_shot_is_not_killed_unless_the_words_say_so(
+    model: str, clause: set[str], kind: str
+) -> None:
+    number = NumberCandidate(start=0, end=4, value=4, noun="people", people=True,
+                             clause=frozenset(clause))  # fmt: skip
+    assert read_number(number, NumberKind(model)) == NumberKind(kind)

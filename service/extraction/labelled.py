@@ -168,7 +168,10 @@ def read_number(number: NumberCandidate, kind: NumberKind) -> NumberKind:
         return _movement(number) if moved else NumberKind.other_figure
     if kind in MOVEMENT_LABELS and not moved:
         return NumberKind.other_figure
-    if kind is NumberKind.killed_or_injured:
+    if kind is NumberKind.killed_or_injured or (
+        kind in (NumberKind.killed, NumberKind.injured) and harm == {"killed_or_injured"}
+    ):
+        # "four people were shot", "ten victims": the words say harmed, not which way
         return _harm(harm)
     if kind is NumberKind.rescued and not number.harmed:
         return NumberKind.other_figure  # "50,000 troops … in rescue efforts": rescuers
