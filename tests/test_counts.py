@@ -40,6 +40,11 @@ def _counts(nlp: Any, text: str) -> list[tuple[str, float, str | None, bool]]:
             "Police said seven people shot at the party were taken to hospitals.",
             [("seven", 7, "killed_or_injured", False)],
         ),
+        # a victim pronounced dead died; "fatal injuries" are deaths
+        (
+            "Three people were injured and one victim was pronounced dead.",
+            [("Three", 3, "injured", False), ("one", 1, "killed", False)],
+        ),
         # no harm done to the one: no count
         ("A man said the road was closed.", []),
         ("A gunman opened fire on the crowd.", []),

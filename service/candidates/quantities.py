@@ -64,7 +64,7 @@ def clause_says(lemmas: frozenset[str]) -> frozenset[str]:
     """What the words (lemmas) of a number's clause say happened to those it counts: the
     labels whose words are there, and "moved" for a movement word no label owns."""
     said = {label for label, words in CUES.items() if lemmas & words}
-    if "fatally" in lemmas:  # "fatally wounded", "shot, one fatally"
+    if lemmas & {"fatally", "fatal"}:  # "fatally wounded", "shot, one fatally", "fatal injuries"
         said = (said - {"injured", "killed_or_injured"}) | {"killed"}
     elif lemmas & SHOT and not said & {"killed", "injured"}:
         said.add("killed_or_injured")  # "four people were shot": killed or wounded
@@ -224,6 +224,8 @@ def _cue(article: Article, evidence: tuple[int, int], number: Span) -> str | Non
     found = clause_says(lemmas) - {"moved"}
     if {"killed", "injured"} <= found:
         return "killed_or_injured"
+    if len(found) == 2 and "killed_or_injured" in found:
+        found -= {"killed_or_injured"}  # "one victim was pronounced dead": the victim died
     return next(iter(found)) if len(found) == 1 else None
 
 
