@@ -95,7 +95,7 @@ def test_the_service_is_ready_only_after_warming_the_model_up(
 
 
 # Short, so the request after the restart costs little more than the system prompt.
-SHORT_ARTICLE = "Russian missiles struck a school in Kharkiv on Monday, killing 3 people."
+SHORT_ARTICLE = "Missiles struck a school in Kharkiv on Monday; rescuers counted 30 ambulances."
 
 
 def test_killing_the_model_server_mid_request_gives_502_then_it_serves_again(
