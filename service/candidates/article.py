@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Literal
@@ -211,6 +212,13 @@ class Article:
             if any(s <= offset < e for s, e in entity.mentions):
                 return entity
         return None
+
+
+def opening_end(text: str) -> int:
+    """Where a report's opening ends: after its first paragraph of more than a line (the
+    headline and dateline before it included); the whole text when it has none."""
+    body = re.search(r"[^\n]{120,}", text)
+    return body.end() if body is not None else len(text)
 
 
 def entity_span(token: Token) -> Span | None:

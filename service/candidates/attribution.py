@@ -9,7 +9,6 @@ and `period` are the places and times attached to the number's clause, as writte
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator
 
 from spacy.tokens import Span, Token
@@ -20,6 +19,7 @@ from service.candidates.article import (
     NumberCandidate,
     TargetCandidate,
     ents_in,
+    opening_end,
 )
 from service.candidates.places import country_of
 from service.candidates.quantities import HARM_LEMMAS, clause_says
@@ -270,13 +270,14 @@ def lede_place(article: Article, mentions: list[tuple[int, int, Entity]]) -> str
     """The place a report is datelined or opens on: of the places its first paragraph of
     more than a line names (the headline's too), the first finer than a country, else the
     first."""
-    text = article.text
-    body = next((m for m in re.finditer(r"[^\n]{120,}", text)), None)
-    end = body.end() if body is not None else len(text)
-    opening = [(s, e, entity) for s, e, entity in mentions if s < end]
-    finer = [m for m in opening if m[2].kind not in ("country", None)]
-    chosen = (finer or opening or [None])[0]
-    return text[chosen[0] : chosen[1]] if chosen is not None else None
+    end = opening_end(article.text)
+    opening = _finer_first([m for m in mentions if m[0] < end])
+    return article.text[opening[0][0] : opening[0][1]] if opening else None
+
+
+def _finer_first(mentions: list[tuple[int, int, Entity]]) -> list[tuple[int, int, Entity]]:
+    """The mentions of places finer than a country, or all of them when none is."""
+    return [m for m in mentions if m[2].kind not in ("country", None)] or mentions
 
 
 def inherited_place(
@@ -292,8 +293,7 @@ def inherited_place(
     sentence = token.sent
     here = [m for m in mentions if sentence.start_char <= m[0] < sentence.end_char]
     if here:
-        finer = [m for m in here if m[2].kind not in ("country", None)]
-        nearest = min(finer or here, key=lambda m: abs(m[0] - token.idx))
+        nearest = min(_finer_first(here), key=lambda m: abs(m[0] - token.idx))
         return article.text[nearest[0] : nearest[1]]
     paragraph = _paragraph_start(article.text, sentence.start_char)
     before = [m for m in mentions if paragraph <= m[0] < sentence.start_char]

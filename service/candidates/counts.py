@@ -14,13 +14,12 @@ from spacy.tokens import Token
 from service.candidates.article import Article, NumberCandidate
 from service.candidates.people_nouns import PEOPLE_NOUNS
 from service.candidates.quantities import clause_says
-from service.numbers import MULTIPLES
+from service.numbers import MULTIPLES, numbers_in
 
 ONE = frozenset({"a", "an", "another"})
 # Collective or plural-only nouns: "a family", "a crowd" is not one person.
 NOT_ONE = frozenset({"people", "family", "crowd", "staff", "crew", "police", "elderly", "aid",
                      "dead", "youth", "children", "women", "men"})  # fmt: skip
-MULTIPLE = MULTIPLES
 KILLINGS = frozenset({"homicide", "murder", "killing", "slaying", "shooting", "stabbing"})
 BODY = frozenset({"body", "corpse", "remains"})
 
@@ -28,10 +27,10 @@ BODY = frozenset({"body", "corpse", "remains"})
 def _label(words: frozenset[str]) -> str | None:
     """The casualty label a clause's lemmas give: killed over shot; shot alone is killed or
     injured (the archive's "shot"); None when they name no harm or several."""
-    said = clause_says(words) - {"moved"}
-    if "killed" in said or words & {"fatally", "dead"}:
+    said = clause_says(words) - {"moved"}  # "fatally", "dead" say killed; "shot" harmed
+    if "killed" in said:
         return "killed"
-    if said == {"killed_or_injured"} or (not said and words & {"shoot", "gunfire"}):
+    if said == {"killed_or_injured"}:
         return "killed_or_injured"
     return next(iter(said)) if len(said) == 1 and said <= {"injured", "missing"} else None
 
@@ -73,19 +72,12 @@ def _with_conjuncts(noun: Token) -> tuple[int, Token] | None:
         nums = [c for c in conj.children if c.dep_ == "nummod" and c.like_num]
         if _one_person(conj):
             total += 1
-        elif nums and nums[0].text.isdigit():
-            total += int(nums[0].text)
-        elif nums and nums[0].lower_ in WORD_NUMBERS:
-            total += WORD_NUMBERS[nums[0].lower_]
+        elif nums and (values := numbers_in(nums[0].text)):
+            total += int(values[0])
         else:
             return None
         last = conj
     return total, last
-
-
-WORD_NUMBERS = {w: i for i, w in enumerate(
-    ["zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten"]
-)}  # fmt: skip
 
 
 def _candidate(article: Article, first: Token, last: Token, count: int, label: str,
@@ -106,10 +98,10 @@ def find_counts(article: Article) -> None:
     taken = {(n.start, n.end) for n in article.numbers}
     found: list[NumberCandidate] = []
     for token in article.doc:
-        if token.lower_ in MULTIPLE and token.head.lemma_.lower() in KILLINGS:
+        if token.lower_ in MULTIPLES and token.head.lemma_.lower() in KILLINGS:
             killing = token.head
             label = "killed_or_injured" if killing.lemma_ in ("shooting", "stabbing") else "killed"
-            found.append(_candidate(article, token, killing, MULTIPLE[token.lower_], label,
+            found.append(_candidate(article, token, killing, MULTIPLES[token.lower_], label,
                                     killing, killing))  # fmt: skip
             continue
         if not _one_person(token) or token.dep_ == "conj":

@@ -10,12 +10,11 @@ the parse decides, the model is not asked; evals/README.md has the figures.)
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator
 
 from spacy.tokens import Span, Token
 
-from service.candidates.article import Article, TargetCandidate
+from service.candidates.article import Article, TargetCandidate, opening_end
 from service.candidates.people_nouns import names_people
 
 # Verbs whose object (or passive subject) is what was hit.
@@ -260,9 +259,7 @@ def _targets(sentence: Span, disaster: bool) -> Iterator[TargetCandidate]:
 def _disaster(article: Article) -> bool:
     """Whether the report opens on a natural hazard (its headline and first paragraph name
     one and no weapon): then "destroyed", "hit" and "damaged" say what the hazard did."""
-    body = next(iter(re.finditer(r"[^\n]{120,}", article.text)), None)
-    end = body.end() if body is not None else len(article.text)
-    opening = article.doc.char_span(0, end, alignment_mode="contract")
+    opening = article.doc.char_span(0, opening_end(article.text), alignment_mode="contract")
     if opening is None:
         return False
     lemmas = {_lemma(t) for t in opening} | {p for t in opening for p in _lemma(t).split("-")}
