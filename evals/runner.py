@@ -92,7 +92,9 @@ class _Tape:
 
 
 @contextlib.contextmanager
-def _cassette(mode: Mode, recording: Recording, article_id: str, root: Path) -> Iterator[_Tape]:
+def case_cassette(mode: Mode, recording: Recording, article_id: str, root: Path) -> Iterator[_Tape]:
+    """The cassette one article runs against in `mode` (none when live): a recording
+    replaces the old cassette only once whole; a replay without one is stale."""
     if mode is Mode.LIVE:
         yield _Tape()
         return
@@ -281,7 +283,7 @@ async def _run_case(
     cassettes_dir: Path,
 ) -> CaseOutcome:
     """One case through the pipeline (and its cassette, unless live); a failure is a row."""
-    with _cassette(mode, recording, case.article_id, cassettes_dir) as tape:
+    with case_cassette(mode, recording, case.article_id, cassettes_dir) as tape:
         outcome = await _extract_case(pipeline, case, policy, recording, mode, tape.path)
     if tape.recorded_ms is not None and outcome.meta is not None:
         # A replay answers at once: report the LLM time the answers took when recorded.

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import sys
 from collections.abc import Callable
 from importlib.metadata import entry_points
@@ -11,6 +12,8 @@ from typing import Annotated, Any, NoReturn, cast, get_args
 
 import typer
 import uvicorn
+from rich.console import Console
+from rich.table import Table
 
 from schemas.api import (
     BatchItemResult,
@@ -25,6 +28,7 @@ from service.bulk.runner import BatchSummary, check_output, pending, run_batch
 from service.errors import NewsfactsError
 from service.extraction.pipeline import Pipeline
 from service.extraction.strategies import needs_model
+from service.files import write_atomic
 from service.llm.backend import open_backend
 from service.logs import configure_logging
 from service.progress import Step, steps
@@ -253,6 +257,103 @@ async def _through_batch_api(
 
 COMMANDS = "newsfacts.commands"  # entry points that add commands (the eval harness's)
 HARNESS = ("eval", "gold", "label", "bench")  # what the harness adds, named when it is absent
+
+
+incidents_app = typer.Typer(help="Incidents across articles: add articles, show incidents.")
+app.add_typer(incidents_app, name="incidents")
+DbOption = Annotated[
+    str | None, typer.Option("--db", help="Store URL [NEWSFACTS_DB_URL]; SQLite file by default.")
+]
+
+
+def _open_store(settings: Settings, db: str | None) -> Any:
+    from service.store.store import Store
+
+    try:
+        return Store(db or settings.db_url)
+    except Exception as exc:  # the database is not there or refuses us
+        fail(f"cannot open the store {db or settings.db_url!r}: {type(exc).__name__}: {exc}", 2)
+
+
+@incidents_app.command("add")
+def incidents_add(
+    paths: Annotated[list[Path], typer.Argument(help="Folders of .txt articles or JSONL files.")],
+    db: DbOption = None,
+) -> None:
+    """Extract and store articles, regrouping incidents; resumable (stored ones are skipped)."""
+    from service.bulk.incidents import add_paths
+
+    settings = cli_settings()
+    configure_logging("WARNING" if settings.log_level.upper() == "INFO" else settings.log_level)
+    store = _open_store(settings, db)
+    started: dict[str, Any] = {}
+
+    async def go() -> Any:
+        with contextlib.ExitStack() as stack:
+
+            def begin(todo: int) -> None:
+                started["step"] = stack.enter_context(steps("adding", todo))
+
+            return await add_paths(paths, store, settings,
+                                   lambda _id, note: started["step"](note), begin)  # fmt: skip
+
+    try:
+        summary = asyncio.run(go())
+    except NewsfactsError as exc:
+        fail(f"error [{exc.code}]: {exc.message}")
+    finally:
+        counts = store.counts()
+        store.close()
+    for article, why in sorted(summary.failed.items()):
+        typer.echo(f"failed {article}: {why}", err=True)
+    typer.echo(
+        f"added {summary.added}, skipped {summary.skipped} already stored, failed "
+        f"{len(summary.failed)}; the store holds {counts['articles']} articles, "
+        f"{counts['incidents']} incidents"
+    )
+    if summary.failed:
+        raise typer.Exit(1)
+
+
+@incidents_app.command("show")
+def incidents_show(
+    db: DbOption = None,
+    html: Annotated[Path | None, typer.Option(help="Write the HTML view here.")] = None,
+    country: Annotated[str | None, typer.Option(help="Only this country (code or name).")] = None,
+    limit: Annotated[int, typer.Option(min=1, help="Incidents listed.")] = 50,
+) -> None:
+    """List incidents newest first (a table), or write the HTML view of them all."""
+    from service.api.incidents_page import render_incidents
+    from service.store.store import StoreError, all_incidents
+
+    store = _open_store(cli_settings(), db)
+    try:
+        if html is not None:
+            page = render_incidents(all_incidents(store), store.series(), store.articles())
+            write_atomic(html, page)
+            typer.echo(f"wrote {html}")
+            return
+        try:
+            found = store.incidents(country=country, limit=limit).incidents
+        except StoreError as exc:
+            fail(str(exc), 2)
+        _print_incidents(found)
+    finally:
+        store.close()
+
+
+def _print_incidents(found: list[Any]) -> None:
+    table = Table("id", "kind", "place", "date", "articles", "killed", "injured", "conflicts")
+    for i in found:
+
+        def best(measure: str, i: Any = i) -> str:
+            m = i.figures.get(measure)
+            return "" if m is None else f"{m.best} ({m.low}-{m.high})"
+
+        place = f"{i.place.name}, {i.place.country}" if i.place else ""
+        table.add_row(i.id, i.kind, place, str(i.date.start or ""), str(len(i.articles)),
+                      best("killed"), best("injured"), str(len(i.conflicts)))  # fmt: skip
+    Console().print(table)
 
 
 def add_registered_commands(app: typer.Typer) -> None:

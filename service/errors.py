@@ -96,6 +96,20 @@ class UnsupportedMediaType(NewsfactsError):
     code = "unsupported_media_type"
 
 
+class NotFound(NewsfactsError):
+    """What the request names is not there."""
+
+    status = 404
+    code = "not_found"
+
+
+class StoreFailed(NewsfactsError):
+    """The store could not be opened or written; the message says what to fix."""
+
+    status = 503
+    code = "store_unavailable"
+
+
 class Unauthorized(NewsfactsError):
     """A bearer token is required and was missing or wrong."""
 

@@ -241,6 +241,11 @@ class Settings(BaseSettings):
         default="grounding_feedback@v1",
         description="Prompt that tells the model which facts failed which checks (reask).",
     )
+    db_url: str = Field(
+        default="sqlite:///newsfacts.db",
+        description="The store of articles and incidents (SQLAlchemy URL): a SQLite file by "
+        "default; postgresql+psycopg://user:pass@host/db for replicas sharing one store.",
+    )
     log_level: str = "INFO"
 
     @field_validator("llm_base_url")

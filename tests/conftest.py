@@ -176,6 +176,43 @@ def nginx_path() -> str:
 
 
 @pytest.fixture(scope="session")
+def postgres_url() -> Iterator[str]:
+    """A real PostgreSQL server for the session; without one the test does not run, and
+    says so in the summary (under CI, where .ci/run installs it, it fails instead)."""
+    import os
+
+    from tests.databases import NoPostgres, postgres_server
+
+    try:
+        server = postgres_server()
+        url = server.__enter__()
+    except NoPostgres as exc:
+        if os.environ.get("CI"):
+            pytest.fail(f"{exc}; under CI a missing PostgreSQL fails")
+        pytest.skip(str(exc))
+    yield url
+    server.__exit__(None, None, None)
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """A fresh, real database: a SQLite file, or a new database on the PostgreSQL server."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'store.db'}"
+    import uuid
+
+    from sqlalchemy import create_engine, text
+
+    base = request.getfixturevalue("postgres_url")
+    name = f"t{uuid.uuid4().hex[:12]}"
+    engine = create_engine(base, isolation_level="AUTOCOMMIT")
+    with engine.connect() as connection:
+        connection.execute(text(f"CREATE DATABASE {name}"))
+    engine.dispose()
+    return base.rsplit("/", 1)[0] + f"/{name}"
+
+
+@pytest.fixture(scope="session")
 def nlp() -> Any:
     """The default spaCy pipeline, loaded once for the session."""
     from service.candidates.nlp import load_pipeline

@@ -7,15 +7,14 @@ import gc
 import logging
 from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
-from typing import Annotated, Any, TypeVar
+from typing import Any, TypeVar
 
-from fastapi import APIRouter, Depends, FastAPI, Header, Request
+from fastapi import APIRouter, Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.openapi.utils import get_openapi
 from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
-from starlette.requests import ClientDisconnect
 
 from schemas.api import (
     BatchRequest,
@@ -28,12 +27,20 @@ from schemas.api import (
 from schemas.facts import NewsFacts
 from service.api.bodies import BodyReader
 from service.api.guard import Guard, error_response, unless_disconnected
+from service.api.incidents import close_store, incidents
+from service.api.routing import (
+    ERROR_RESPONSES,
+    HTTP_CODES,
+    body_spec,
+    client_key,
+    json_answer,
+    read_body,
+    require_json,
+)
 from service.errors import (
     BatchTooLarge,
-    ClientDisconnected,
     LLMError,
     NewsfactsError,
-    UnsupportedMediaType,
     validation_problems,
 )
 from service.extraction.admission import Requester
@@ -41,7 +48,6 @@ from service.extraction.items import extract_item
 from service.extraction.pipeline import Pipeline
 from service.extraction.strategies import STRATEGIES, needs_model
 from service.extraction.strategy import OPTIONS
-from service.extraction.threads import off_loop
 from service.llm.backend import open_backend
 from service.llm.protocol import StructuredLLM
 from service.logs import request_id_var
@@ -50,27 +56,6 @@ from service.settings import Settings, load_settings
 
 log = logging.getLogger("newsfacts")
 M = TypeVar("M", bound=BaseModel)
-
-HTTP_CODES = {
-    400: "bad_request",
-    404: "not_found",
-    405: "method_not_allowed",
-    413: "text_too_long",
-    415: "unsupported_media_type",
-}
-ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
-    status: {"model": ErrorResponse, "description": description}
-    for status, description in {
-        401: "Missing or invalid bearer token (when NEWSFACTS_API_TOKEN is set).",
-        413: "Text longer than NEWSFACTS_MAX_TEXT_CHARS (text_too_long), or a body larger "
-        "than NEWSFACTS_MAX_BODY_BYTES (body_too_large).",
-        415: "Body is not application/json.",
-        422: "Invalid body, empty text or unknown prompt.",
-        502: "The LLM failed after retries: llm_timeout, llm_unavailable or llm_invalid_output.",
-        503: "Saturated; retry after the Retry-After header.",
-        504: "The request deadline passed.",
-    }.items()
-}
 
 
 def _openapi(app: FastAPI, settings: Settings) -> dict[str, Any]:
@@ -140,48 +125,6 @@ def _unhonoured_options(families: dict[str, list[str]], default: str) -> list[di
                 refused = {"properties": {option: {"not": {"const": value}}}}
                 rules.append({"if": {"anyOf": chosen}, "then": refused})
     return rules
-
-
-async def require_json(
-    content_type: Annotated[str | None, Header(include_in_schema=False)] = None,
-) -> None:
-    """Refuse (415) a body that is not sent as application/json."""
-    media_type = (content_type or "").split(";")[0].strip().lower()
-    if media_type != "application/json":
-        raise UnsupportedMediaType(
-            f"send the body as application/json, not {media_type or 'no content type'}"
-        )
-
-
-def client_key(request: Request) -> str:
-    """Whose request this is, for fair admission: the client's address (behind a proxy,
-    uvicorn's forwarded-for handling has put the real one there)."""
-    return request.client.host if request.client is not None else "unknown"
-
-
-async def read_body(request: Request, model: type[M]) -> M:
-    """The request's body as `model`, parsed and validated off the event loop."""
-    reader: BodyReader = request.app.state.bodies
-    try:
-        raw = await request.body()
-    except ClientDisconnect:
-        raise ClientDisconnected(
-            "the client closed the connection before its body arrived"
-        ) from None
-    return await reader.read(raw, model)
-
-
-async def json_answer(answer: BaseModel) -> Response:
-    """The answer as JSON, serialised off the event loop (a 100,000-character article's
-    facts take a while), which FastAPI would do on it."""
-    content = await off_loop(lambda _: answer.model_dump_json())
-    return Response(content, media_type="application/json")
-
-
-def body_spec(model: type[BaseModel]) -> dict[str, Any]:
-    """The OpenAPI requestBody of a route that reads its body itself (`read_body`)."""
-    schema = {"$ref": f"#/components/schemas/{model.__name__}"}
-    return {"requestBody": {"required": True, "content": {"application/json": {"schema": schema}}}}
 
 
 extraction = APIRouter(dependencies=[Depends(require_json)], responses=ERROR_RESPONSES)
@@ -334,6 +277,7 @@ def lifespan_for(
         if llm is not None:
             app.state.pipeline = Pipeline(llm, settings)
             yield
+            close_store(app)
             return
         async with open_backend(settings, uses_model=needs_model(settings)) as backend:
             app.state.backend = backend
@@ -350,6 +294,7 @@ def lifespan_for(
                 "warm_up_s": None if warm_s is None else round(warm_s, 1),
             })  # fmt: skip
             yield
+            close_store(app)
 
     return lifespan
 
@@ -371,4 +316,5 @@ def create_app(settings: Settings | None = None, llm: StructuredLLM | None = Non
     app.add_exception_handler(StarletteHTTPException, http_errors)
     app.include_router(extraction)
     app.include_router(probes)
+    app.include_router(incidents)
     return app

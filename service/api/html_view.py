@@ -13,7 +13,7 @@ from service.extraction.grounding import iter_facts
 from service.files import write_atomic
 
 TEMPLATES_DIR = Path(__file__).resolve().parent / "templates"
-_env = jinja2.Environment(
+templates = jinja2.Environment(
     loader=jinja2.FileSystemLoader(TEMPLATES_DIR),
     autoescape=True,
     undefined=jinja2.StrictUndefined,
@@ -53,7 +53,7 @@ def render_extraction(response: ExtractResponse, text: str) -> str:
         if entry.start is not None and entry.end is not None:
             label = entry.path + (f" ({', '.join(entry.checks)})" if entry.checks else "")
             spans.append((entry.start, entry.end, list_name, label))
-    return _env.get_template("extract.html.j2").render(
+    return templates.get_template("extract.html.j2").render(
         response=response.model_dump(),
         segments=segments(text, spans),
         grounded=grounded,

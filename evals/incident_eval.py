@@ -1,0 +1,108 @@
+"""The incident eval: a dataset's articles extracted (from cassettes in CI), added to a real
+store in publication order, and the incidents scored against gold, beside the baseline
+(the same place on the same day is the same incident) from the same run's mentions."""
+
+from __future__ import annotations
+
+import datetime as dt
+import tempfile
+import time
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+from pydantic import BaseModel
+
+from evals.datasets import shown
+from evals.gva import GVA_DIR
+from evals.incident_extract import Extracted, extract_all
+from evals.incident_scoring import MethodScores, score_method
+from evals.incident_sets import IncidentSet, load_incident_set
+from evals.runner import Mode
+from schemas.incidents import Incident
+from service.incidents.grouping import group, same_place_same_day
+from service.incidents.identity import with_outlet
+from service.incidents.reconcile import BEST_RULE, build_incident
+from service.settings import Settings
+from service.store.store import Store, all_incidents, all_mentions
+
+BASELINE_NAME = "incidents_baseline.json"
+
+
+class IncidentRunReport(BaseModel):
+    """One run of an incident dataset: how it ran and what it scored, ours and baseline."""
+
+    dataset: str
+    sample: str
+    mode: str
+    model: str
+    articles: int
+    failed: list[str]
+    extraction_s: float
+    store_s: float
+    best_rule: str
+    ours: MethodScores
+    baseline: MethodScores
+
+
+def assignments(incidents: Sequence[Incident]) -> dict[str, str]:
+    """Each article's incident: the one holding most of its figures (its main event)."""
+    weight: dict[str, tuple[int, str]] = {}
+    for incident in incidents:
+        counts: dict[str, int] = {a: 0 for a in incident.articles}
+        for measure in incident.figures.values():
+            for report in measure.reports:
+                counts[report.article] = counts.get(report.article, 0) + 1
+        for article, n in counts.items():
+            if article not in weight or n > weight[article][0]:
+                weight[article] = (n, incident.id)
+    return {a: i for a, (_, i) in weight.items()}
+
+
+def _score(dataset: IncidentSet, incidents: Sequence[Incident]) -> MethodScores:
+    assigned = assignments(incidents)
+    series = [a for s in dataset.gold.series for a in s.articles]
+    return score_method(dataset.gold, incidents, assigned, [a in assigned for a in series])
+
+
+def _in_order(extracted: list[Extracted]) -> list[Extracted]:
+    return sorted(extracted, key=lambda e: (e.article.published or dt.date.min).isoformat())
+
+
+async def run_incident_eval(
+    folder: Path,
+    settings: Settings,
+    mode: Mode,
+    gva_dir: Path = GVA_DIR,
+    on_article: Callable[[Extracted], None] | None = None,
+) -> IncidentRunReport:
+    """The dataset in `folder` through extraction, the store and both groupings."""
+    dataset = load_incident_set(folder)
+    articles = dataset.articles(gva_dir)
+    option = f" --dataset {shown(folder)}"
+    extracted = await extract_all(
+        articles, settings, mode, dataset.cassettes_dir, option, on_article
+    )
+    with tempfile.TemporaryDirectory() as tmp:
+        store = Store(f"sqlite:///{tmp}/eval.db")
+        started = time.perf_counter()
+        for e in _in_order(extracted):
+            if e.response is not None:
+                store.add(with_outlet(e.article), e.response)
+        store_s = time.perf_counter() - started
+        ours = all_incidents(store)
+        baseline = [build_incident(c) for c in group(all_mentions(store), same_place_same_day)]
+        store.close()
+    model = next((e.response.meta.model for e in extracted if e.response), settings.llm_model)
+    return IncidentRunReport(
+        dataset=dataset.gold.name,
+        sample=dataset.gold.sample,
+        mode=str(mode),
+        model=model,
+        articles=len(extracted),
+        failed=[f"{e.article.id}: {e.error}" for e in extracted if e.error],
+        extraction_s=round(sum(e.seconds for e in extracted), 1),
+        store_s=round(store_s, 2),
+        best_rule=BEST_RULE,
+        ours=_score(dataset, ours),
+        baseline=_score(dataset, baseline),
+    )

@@ -1,0 +1,143 @@
+"""Dates a machine can compare: a fact's time as written, resolved against the publication day.
+
+dateparser reads the phrase ("April 9", "last month", "two days ago", "24 February"); the
+words a news report dates an event by that dateparser leaves open are settled here: a bare
+weekday is the latest such day on or before publication ("Saturday" in a Saturday report is
+that day), "last night" and "overnight" the day before, "tonight" and "this morning" the
+day itself. A total since a date or over a period ("since 24 February", "so far this year",
+"in the past week") is a running total: a range ending on the publication day.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from functools import lru_cache
+
+from schemas.incidents import FactDate
+
+WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+MONTHS = (
+    r"jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|"
+    r"sep(?:t(?:ember)?)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?"
+)
+_DAY_WORDS = {
+    "today": 0,
+    "tonight": 0,
+    "this morning": 0,
+    "this afternoon": 0,
+    "this evening": 0,
+    "earlier today": 0,
+    "yesterday": 1,
+    "last night": 1,
+    "overnight": 1,
+}
+# A phrase that dates something: a weekday, a day word, a month and day (either order, with
+# an optional year), or a relative span; "since" in front makes it the start of a total.
+DATE_PHRASE = re.compile(
+    rf"\b(?:(?P<since>since|from)\s+)?(?:"
+    rf"(?P<absolute>(?:(?:{'|'.join(WEEKDAYS)}),?\s+)?(?:\d{{1,2}}(?:st|nd|rd|th)?\s+(?:{MONTHS})\.?"
+    rf"|(?:{MONTHS})\.?\s+\d{{1,2}}(?:st|nd|rd|th)?)(?:,?\s+\d{{4}})?|(?:{MONTHS})\s+\d{{4}})"
+    rf"|(?P<weekday>{'|'.join(WEEKDAYS)})"
+    rf"|(?P<dayword>{'|'.join(_DAY_WORDS)})"
+    rf"|(?P<relative>(?:last|this|past)\s+(?:week|month|year)|\d+\s+days?\s+ago))\b",
+    re.IGNORECASE,
+)
+RUNNING = re.compile(
+    r"\b(?:since|so far|to date|in total|a total of|cumulative|this year|this month"
+    r"|(?:in|over|during)\s+the\s+(?:past|last)\s+(?:\w+\s+)?(?:hours?|days?|weeks?|months?|years?)"
+    r"|since the (?:start|beginning))\b",
+    re.IGNORECASE,
+)
+_PERIOD = re.compile(
+    r"\b(?:past|last)\s+(?P<n>\d+|two|three|four|five|six|seven|ten)?\s*"
+    r"(?P<unit>hours?|days?|weeks?|months?|years?)\b",
+    re.IGNORECASE,
+)
+_SMALL = {"two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "ten": 10}
+_UNIT_DAYS = {"hour": 1 / 24, "day": 1, "week": 7, "month": 30, "year": 365}
+
+
+def _dateparser_day(phrase: str, base: dt.date) -> dt.date | None:
+    return _parse_cached(phrase.lower(), base)
+
+
+@lru_cache(maxsize=4096)
+def _parse_cached(phrase: str, base: dt.date) -> dt.date | None:
+    import dateparser  # its import compiles its tables: only when a date is read
+
+    settings = {
+        "RELATIVE_BASE": dt.datetime.combine(base, dt.time(12)),
+        "PREFER_DATES_FROM": "past",
+        "RETURN_AS_TIMEZONE_AWARE": False,
+    }
+    found = dateparser.parse(phrase, languages=["en"], settings=settings)  # type: ignore[arg-type]
+    return found.date() if found else None
+
+
+def phrase_day(match: re.Match[str], base: dt.date | None) -> dt.date | None:
+    """The day a DATE_PHRASE match names, resolved against `base` (None when it needs a
+    base and has none, or is no day)."""
+    if match["weekday"]:
+        if base is None:
+            return None
+        back = (base.weekday() - WEEKDAYS.index(match["weekday"].lower())) % 7
+        return base - dt.timedelta(days=back)
+    if match["dayword"]:
+        words = " ".join(match["dayword"].lower().split())
+        return base - dt.timedelta(days=_DAY_WORDS[words]) if base else None
+    phrase = match["absolute"] or match["relative"]
+    this = (phrase or "").lower().split()
+    if base is not None and this[:1] == ["this"]:
+        return {
+            "year": base.replace(month=1, day=1),
+            "month": base.replace(day=1),
+            "week": base - dt.timedelta(days=base.weekday()),
+        }[this[-1]]
+    if base is None:
+        if not match["absolute"] or not re.search(r"\d{4}", phrase):
+            return None
+        base = dt.date.today()
+    return _dateparser_day(phrase, base)
+
+
+def _period_start(text: str, base: dt.date | None) -> dt.date | None:
+    found = _PERIOD.search(text)
+    if not found or base is None:
+        return None
+    n = found["n"] or "1"
+    count = int(n) if n.isdigit() else _SMALL.get(n.lower(), 1)
+    days = max(1, round(count * _UNIT_DAYS[found["unit"].lower().rstrip("s")]))
+    return base - dt.timedelta(days=days - 1)
+
+
+def resolve_date(
+    texts: list[str | None], published: dt.date | None, running_words: str = ""
+) -> FactDate | None:
+    """The fact's date from the first of `texts` (its own time words, then its sentence, then
+    the lede) that dates it; the publication day, marked guessed, when none does.
+
+    `running_words` is the fact's own period as written: a total since a date or over a
+    period is a running total ending on the publication day.
+    """
+    running = bool(RUNNING.search(running_words))
+    for text in texts:
+        if not text:
+            continue
+        for match in DATE_PHRASE.finditer(text):
+            day = phrase_day(match, published)
+            if day is None or (published and day > published):
+                continue
+            if running or match["since"]:
+                return FactDate(
+                    start=day, end=published or day, running_total=True, as_written=match.group(0)
+                )
+            return FactDate(start=day, end=day, as_written=match.group(0))
+        if running and text == running_words:
+            start = _period_start(text, published)
+            return FactDate(start=start, end=published, running_total=True, as_written=text)
+    if published is None:
+        return FactDate(running_total=True, as_written=running_words) if running else None
+    if running:
+        return FactDate(end=published, running_total=True, as_written=running_words)
+    return FactDate(start=published, end=published, guessed=True)

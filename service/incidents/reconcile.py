@@ -1,0 +1,163 @@
+"""A group of mentions made one incident: its figures reconciled, its conflicts named.
+
+The rule for `best`, per measure (as ACLED and UCDP revise: each source's latest word):
+
+1. each source (the outlet, else who gave the figure, else the article) counts once, by its
+   latest report (publication day, then the larger figure of that day);
+2. `best` is the highest of those latest figures: a toll is revised upward as victims die
+   and bodies are found, and a smaller latest figure is an older count;
+3. `low` and `high` are the lowest and highest figure any report gives (a range's bound
+   included).
+
+Sources disagree (a `conflict`) when their latest figures differ beyond rounding (more than
+10 % and more than 1) and time does not explain it: reported on the same day, or
+the later one lower.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from collections import Counter
+from collections.abc import Sequence
+
+from schemas.incidents import (
+    Conflict,
+    DateRange,
+    FigureReport,
+    Incident,
+    IncidentKind,
+    Measure,
+    Place,
+    Series,
+    SeriesPoint,
+)
+from service.incidents.mentions import Mention, SeriesReport
+
+BEST_RULE = "highest of each source's latest report"
+_EPOCH = dt.date(1, 1, 1)
+
+
+def _source(report: FigureReport) -> str:
+    return report.outlet or report.reported_by or report.article
+
+
+def _disagree(a: int, b: int) -> bool:
+    return abs(a - b) > max(1, 0.1 * max(a, b))
+
+
+def reconcile(reports: list[FigureReport]) -> tuple[Measure, list[str]]:
+    """The measure over every report, and the sources in conflict over it."""
+    latest: dict[str, FigureReport] = {}
+    for report in sorted(reports, key=lambda r: (r.published or _EPOCH, r.value)):
+        latest[_source(report)] = report
+    best = max(r.value for r in latest.values())
+    low = min(r.value for r in reports)
+    high = max(max(r.value, r.value_max or 0) for r in reports)
+    conflicting: set[str] = set()
+    ordered = sorted(latest.items(), key=lambda kv: kv[1].published or _EPOCH)
+    for i, (source_a, a) in enumerate(ordered):
+        for source_b, b in ordered[i + 1 :]:
+            if not _disagree(a.value, b.value):
+                continue
+            days = ((b.published or _EPOCH) - (a.published or _EPOCH)).days
+            if days == 0 or b.value < a.value:
+                conflicting |= {source_a, source_b}
+    measure = Measure(low=low, best=best, high=high, rule=BEST_RULE, reports=reports)
+    return measure, sorted(conflicting)
+
+
+def incident_id(mentions: Sequence[Mention]) -> str:
+    """A stable id: from the group's first mention, so adding reports keeps it."""
+    first = min(m.id for m in mentions)
+    return "inc-" + hashlib.sha1(first.encode()).hexdigest()[:12]
+
+
+def _place(mentions: Sequence[Mention]) -> Place | None:
+    places = [m.place for m in mentions if m.place is not None]
+    if not places:
+        return None
+    cities = [p for p in places if (p.gazetteer_id or "").startswith("geonames")] or places
+    top = Counter(p.gazetteer_id or p.name for p in cities).most_common(1)[0][0]
+    return next(p for p in cities if (p.gazetteer_id or p.name) == top)
+
+
+def _dates(mentions: Sequence[Mention]) -> DateRange:
+    dated = [m.date for m in mentions if m.date and m.date.start]
+    stated = [d for d in dated if not d.guessed] or dated
+    if not stated:
+        return DateRange()
+    return DateRange(
+        start=min(d.start for d in stated if d.start),
+        end=max(d.end or d.start for d in stated if d.start),
+    )
+
+
+def build_incident(mentions: Sequence[Mention], known_id: str | None = None) -> Incident:
+    """The incident a group of mentions reports (under `known_id` when it already had one)."""
+    kinds = Counter(m.kind for m in mentions)
+    kind: IncidentKind = "attack" if kinds["attack"] else kinds.most_common(1)[0][0]
+    by_measure: dict[str, list[FigureReport]] = {}
+    for m in mentions:
+        for r in m.reports:
+            by_measure.setdefault(r.measure, []).append(
+                FigureReport(
+                    value=r.value,
+                    value_max=r.value_max,
+                    reported_by=r.reported_by,
+                    outlet=m.outlet,
+                    published=m.published,
+                    article=m.article,
+                    evidence=r.evidence,
+                    start=r.start,
+                    end=r.end,
+                )
+            )
+    figures, conflicts = {}, []
+    for name, reports in sorted(by_measure.items()):
+        figures[name], sources = reconcile(reports)
+        if sources:
+            values = sorted({r.value for r in reports if _source(r) in sources})
+            conflicts.append(Conflict(measure=name, sources=sources, values=values))
+    return Incident(
+        id=known_id or incident_id(mentions),
+        kind=kind,
+        place=_place(mentions),
+        date=_dates(mentions),
+        articles=sorted({m.article for m in mentions}),
+        figures=figures,
+        conflicts=conflicts,
+    )
+
+
+def series_key(point: SeriesReport) -> str:
+    """The series a running total belongs to: its measure and place."""
+    where = point.place.gazetteer_id or point.place.name if point.place else "-"
+    return "ser-" + hashlib.sha1(f"{point.measure}|{where}".encode()).hexdigest()[:12]
+
+
+def build_series(points: Sequence[SeriesReport]) -> list[Series]:
+    """Running totals grouped by measure and place, each in date order."""
+    grouped: dict[str, list[SeriesReport]] = {}
+    for point in points:
+        grouped.setdefault(series_key(point), []).append(point)
+    out = []
+    for key, members in grouped.items():
+        rows = [
+            SeriesPoint(
+                date=p.date.end,
+                since=p.date.start,
+                value=p.report.value,
+                value_max=p.report.value_max,
+                reported_by=p.report.reported_by,
+                outlet=p.outlet,
+                article=p.article,
+                evidence=p.report.evidence,
+                start=p.report.start,
+                end=p.report.end,
+            )
+            for p in members
+        ]
+        rows.sort(key=lambda r: (r.date or _EPOCH, r.value))
+        out.append(Series(id=key, measure=members[0].measure, place=members[0].place, points=rows))
+    return out

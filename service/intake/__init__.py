@@ -1,0 +1,1 @@
+"""Intake: articles extracted, normalised and stored, and the incidents they touch regrouped."""

@@ -1,0 +1,71 @@
+"""Mentions grouped into incidents: what links two reports and what keeps them apart."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import pytest
+
+from schemas.incidents import FactDate
+from service.incidents.grouping import group, linked, same_place_same_day
+from service.incidents.mentions import Mention, Report
+from service.incidents.places import resolve_place
+
+DAY = dt.date(2016, 7, 24)
+STORY = "Two killed, four wounded in a shooting at a block party on the South Side"
+HOUSTON = "Police in Houston say two men died after gunfire outside a nightclub downtown"
+OTHER = "Fire crews battle a warehouse blaze near the river; no one was hurt"
+
+
+def mention(
+    article: str,
+    place: str | None = "Chicago",
+    days: int = 0,
+    text: str = STORY,
+    killed: int | None = 2,
+    guessed: bool = False,
+    **kw: Any,
+) -> Mention:
+    """A violent-event mention of one article."""
+    day = DAY + dt.timedelta(days=days)
+    reports = [Report(measure="killed", value=killed, evidence=str(killed))] if killed else []
+    return Mention(id=f"{article}#0", article=article, family="violence", kind="casualties",
+                   place=resolve_place(place, "US", "IL") if place else None,
+                   date=FactDate(start=day, end=day, guessed=guessed), published=day,
+                   reports=reports, text=text, **kw)  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("a", "b", "expected"),
+    [
+        (mention("a"), mention("b"), True),  # same place, day and story
+        (mention("a"), mention("b", days=1), True),  # reported the next day
+        (mention("a"), mention("b", days=3), False),  # outside the window
+        (mention("a"), mention("b", place=None), True),  # one unplaced, same story
+        (mention("a"), mention("b", place="Houston, Texas", text=HOUSTON), False),  # elsewhere
+        (mention("a"), mention("b", text=OTHER, killed=None), False),  # same day, other story
+        (mention("a", text=OTHER, killed=None, place=None), mention("b", place=None), False),
+        (mention("a"), mention("a"), False),  # one article is never two reports of one event
+    ],
+)  # fmt: skip
+def test_two_mentions_link_when_window_place_and_text_agree(
+    a: Mention, b: Mention, expected: bool
+) -> None:
+    cosine = 1.0 if a.text == b.text else 0.0
+    assert linked(a, b, cosine) is expected
+
+
+def test_incidents_are_connected_components() -> None:
+    found = group(
+        [mention("a"), mention("b", days=1), mention("c", place="Houston, Texas", text=HOUSTON)]
+    )
+    assert sorted(sorted(m.article for m in c) for c in found) == [["a", "b"], ["c"]]
+
+
+@pytest.mark.parametrize(
+    ("b", "expected"),
+    [(mention("b"), True), (mention("b", days=1), False), (mention("b", place="Englewood"), False)],
+)
+def test_the_baseline_links_only_the_same_place_on_the_same_day(b: Mention, expected: bool) -> None:
+    assert same_place_same_day(mention("a"), b, 0.0) is expected

@@ -1,0 +1,45 @@
+"""Places as written resolved to gazetteer entries, namesakes settled by the article."""
+
+from __future__ import annotations
+
+import pytest
+
+from service.incidents.places import article_context, resolve_place
+
+
+@pytest.mark.parametrize(
+    ("text", "country", "region", "name", "gazetteer_id"),
+    [
+        ("Chicago", None, None, "Chicago", "geonames:4887398"),
+        ("Englewood, Chicago", "US", "IL", "Englewood", "geonames:4891176"),
+        ("Englewood", "US", "NJ", "Englewood", "geonames:5097672"),  # the article's state
+        ("Houston, Texas", None, None, "Houston", "geonames:4699066"),
+        ("northern Syria", None, None, "Syria", "iso3166:SY"),
+        ("Aleppo", None, None, "Aleppo", "geonames:170063"),
+        ("Texas", None, None, "Texas", "iso3166-2:US-TX"),
+        ("the United States", None, None, "United States", "iso3166:US"),
+    ],
+)  # fmt: skip
+def test_a_place_resolves_to_its_gazetteer_entry(
+    text: str, country: str | None, region: str | None, name: str, gazetteer_id: str
+) -> None:
+    place = resolve_place(text, country, region)
+    assert place is not None
+    assert (place.name, place.gazetteer_id) == (name, gazetteer_id)
+
+
+@pytest.mark.parametrize(
+    "text", ["the 5400 block of South Ashland", "Back of the Yards", "", None, "the rubble"]
+)
+def test_what_no_gazetteer_holds_is_no_place(text: str | None) -> None:
+    assert resolve_place(text, "US", "IL") is None
+
+
+def test_a_city_in_another_state_than_the_articles_is_not_taken() -> None:
+    assert resolve_place("Ashland", "US", "IL") is None  # Ashland, California is not it
+
+
+def test_the_article_context_is_its_most_named_country_and_state() -> None:
+    assert article_context(["Chicago", "Illinois", "Englewood"]) == ("US", "IL")
+    assert article_context(["Kathmandu", "Nepal"]) == ("NP", None)
+    assert article_context([]) == (None, None)

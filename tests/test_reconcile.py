@@ -1,0 +1,45 @@
+"""Reports of one measure reconciled: low / best / high by the written rule, and conflicts."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from schemas.incidents import FigureReport
+from service.incidents.reconcile import reconcile
+
+D = dt.date(2020, 8, 5)
+
+
+def r(value: int, outlet: str, days: int = 0, value_max: int | None = None) -> FigureReport:
+    """A report of `value` by `outlet`, `days` after D."""
+    return FigureReport(value=value, value_max=value_max, outlet=outlet,
+                        published=D + dt.timedelta(days=days), article=f"{outlet}-{days}",
+                        evidence=str(value))  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("reports", "low", "best", "high", "conflicting"),
+    [
+        # one source revising upward: its latest word, no conflict
+        ([r(17, "a"), r(95, "a", 1)], 17, 95, 95, []),
+        # two sources, a later higher toll: time explains it
+        ([r(100, "a"), r(135, "b", 2)], 100, 135, 135, []),
+        # the same day, beyond rounding: a conflict
+        ([r(15, "a"), r(30, "b")], 15, 30, 30, ["a", "b"]),
+        # within rounding (10 %): no conflict
+        ([r(100, "a"), r(105, "b")], 100, 105, 105, []),
+        # a later, lower figure from another source: time does not explain it
+        ([r(220, "a"), r(180, "b", 9)], 180, 220, 220, ["a", "b"]),
+        # a range's upper bound is the high
+        ([r(10, "a", 0, 15)], 10, 10, 15, []),
+    ],
+)  # fmt: skip
+def test_reports_reconcile_by_the_rule(
+    reports: list[FigureReport], low: int, best: int, high: int, conflicting: list[str]
+) -> None:
+    measure, sources = reconcile(reports)
+    assert (measure.low, measure.best, measure.high) == (low, best, high)
+    assert sources == conflicting
+    assert measure.rule and len(measure.reports) == len(reports)
