@@ -19,7 +19,7 @@ THU = dt.date(2016, 7, 28)  # a Thursday
         (["last night"], "", dt.date(2016, 7, 27), dt.date(2016, 7, 27), False, False),
         (["on April 9"], "", dt.date(2016, 4, 9), dt.date(2016, 4, 9), False, False),
         (["on 3 March 2015"], "", dt.date(2015, 3, 3), dt.date(2015, 3, 3), False, False),
-        ([None, "It happened Tuesday."], "", dt.date(2016, 7, 26), dt.date(2016, 7, 26), False, False),
+        ([None, "On Tuesday."], "", dt.date(2016, 7, 26), dt.date(2016, 7, 26), False, False),
         (["since 24 February"], "since 24 February", dt.date(2016, 2, 24), THU, True, False),
         (["so far this year"], "so far this year", dt.date(2016, 1, 1), THU, True, False),
         (["in the past week"], "in the past week", dt.date(2016, 7, 22), THU, True, False),
