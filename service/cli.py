@@ -353,7 +353,7 @@ def _print_incidents(found: list[Any]) -> None:
         place = f"{i.place.name}, {i.place.country}" if i.place else ""
         table.add_row(i.id, i.kind, place, str(i.date.start or ""), str(len(i.articles)),
                       best("killed"), best("injured"), str(len(i.conflicts)))  # fmt: skip
-    Console().print(table)
+    Console(width=None if sys.stdout.isatty() else 200).print(table)
 
 
 def add_registered_commands(app: typer.Typer) -> None:

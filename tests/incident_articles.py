@@ -45,6 +45,18 @@ ARTICLES: dict[str, dict[str, Any]] = {
         "casualties": [("380 people have been killed in Chicago so far this year", 380, "killed",
                         "Chicago", "police figures", "so far this year")],
     },
+    "htot-1": {
+        "published": "2016-06-30", "url": "https://khou.example/c",
+        "text": "At least 160 people have been killed in Houston so far this year, police said.",
+        "casualties": [("160 people have been killed in Houston so far this year", 160,
+                        "killed", "Houston, Texas", "police", "so far this year")],
+    },
+    "htot-2": {
+        "published": "2016-07-31", "url": "https://khou.example/d",
+        "text": "Police say 190 people have been killed in Houston so far this year.",
+        "casualties": [("190 people have been killed in Houston so far this year", 190,
+                        "killed", "Houston, Texas", "Police", "so far this year")],
+    },
 }  # fmt: skip
 
 
