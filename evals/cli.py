@@ -636,3 +636,52 @@ def eval_gva(
         r = result[question]
         typer.echo(f"{question}: {r['hits']}/{r['asked']} = {r['rate']}")
     typer.echo(f"failed {result['failed']} · {result['seconds_per_report']} s per report · {path}")
+
+
+@eval_app.command("incidents")
+def eval_incidents(
+    dataset: Annotated[
+        Path, typer.Option(help="An incident dataset (a folder with incidents.yaml).")
+    ] = Path("evals/datasets/gva_incidents"),
+    record: Annotated[bool, typer.Option(help="Call the model and record cassettes.")] = False,
+    live: Annotated[bool, typer.Option(help="Call the model, record nothing.")] = False,
+    set_baseline: Annotated[
+        bool, typer.Option(help="Make this run's scores the dataset's gate.")
+    ] = False,
+    gva: Annotated[Path | None, typer.Option(help="The GVA folder; default ../shared/gva.")] = None,
+    out: Annotated[Path | None, typer.Option(help="The JSON report to write.")] = None,
+) -> None:
+    """Score incidents: grouping (B3, MUC, CEAF-e, CoNLL), killed and injured per incident,
+    conflicts, running totals, beside the same-place-same-day baseline; replays cassettes
+    unless --record or --live; fails when a gated figure falls below the baseline."""
+    from evals import gva as archive
+    from evals.incident_eval import (
+        fallen,
+        print_incident_report,
+        run_incident_eval,
+        write_baseline,
+    )
+    from evals.incident_sets import IncidentSetError
+    from evals.runner import Mode
+
+    mode = Mode.RECORD if record else Mode.LIVE if live else Mode.REPLAY
+    settings = _eval_settings(None, None)
+    try:
+        with steps(f"incidents {mode}", None) as step:
+            report = asyncio.run(run_incident_eval(
+                dataset, settings, mode, gva or archive.GVA_DIR, lambda e: step(e.article.id or "")
+            ))  # fmt: skip
+    except IncidentSetError as exc:
+        _refuse(str(exc))
+    path = out or Path("evals/reports") / f"incidents_{report.dataset}.json"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(report.model_dump_json(indent=1) + "\n", encoding="utf-8")
+    print_incident_report(report)
+    typer.echo(f"report: {path}")
+    if set_baseline:
+        typer.echo(f"baseline: {write_baseline(report, dataset)}")
+    problems = report.failed + ([] if set_baseline else fallen(report, dataset))
+    for problem in problems:
+        typer.echo(f"FAIL {problem}", err=True)
+    if problems:
+        raise typer.Exit(1)

@@ -5,17 +5,20 @@ store in publication order, and the incidents scored against gold, beside the ba
 from __future__ import annotations
 
 import datetime as dt
+import json
 import tempfile
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from pydantic import BaseModel
+from rich.console import Console
+from rich.table import Table
 
 from evals.datasets import shown
 from evals.gva import GVA_DIR
 from evals.incident_extract import Extracted, extract_all
-from evals.incident_scoring import MethodScores, score_method
+from evals.incident_scoring import MethodScores, Prf, Rate, score_method
 from evals.incident_sets import IncidentSet, load_incident_set
 from evals.runner import Mode
 from schemas.incidents import Incident
@@ -105,4 +108,62 @@ async def run_incident_eval(
         best_rule=BEST_RULE,
         ours=_score(dataset, ours),
         baseline=_score(dataset, baseline),
+    )
+
+
+GATED = ("b3", "killed_exact", "injured_exact", "conflicts_found", "series_kept_apart")
+
+
+def gated_scores(scores: MethodScores) -> dict[str, float | None]:
+    """The figures the CI gate holds a dataset to."""
+    return {"b3": scores.b3.f1, "killed_exact": scores.killed_exact.rate,
+            "injured_exact": scores.injured_exact.rate,
+            "conflicts_found": scores.conflicts_found.rate,
+            "series_kept_apart": scores.series_kept_apart.rate}  # fmt: skip
+
+
+def baseline_path(folder: Path) -> Path:
+    """Where a dataset's incident baseline lives."""
+    return folder / BASELINE_NAME
+
+
+def fallen(report: IncidentRunReport, folder: Path) -> list[str]:
+    """The gated figures below the dataset's committed baseline (empty when none fell)."""
+    path = baseline_path(folder)
+    if not path.is_file():
+        return [f"no baseline at {shown(path)}: record one with --record --set-baseline"]
+    held = json.loads(path.read_text(encoding="utf-8"))
+    now = gated_scores(report.ours)
+    return [f"{k}: {now[k]} < {held[k]}" for k in GATED
+            if held.get(k) is not None and (now[k] is None or now[k] < held[k] - 1e-9)]  # fmt: skip
+
+
+def write_baseline(report: IncidentRunReport, folder: Path) -> Path:
+    """The run's gated figures as the dataset's baseline."""
+    path = baseline_path(folder)
+    path.write_text(json.dumps(gated_scores(report.ours), indent=1) + "\n", encoding="utf-8")
+    return path
+
+
+def _cell(value: object) -> str:
+    if isinstance(value, Rate):
+        return f"{value.rate} ({value.hits}/{value.asked})" if value.asked else "-"
+    if isinstance(value, Prf):
+        return f"{value.f1} (P {value.p} / R {value.r})"
+    return str(value)
+
+
+def print_incident_report(report: IncidentRunReport) -> None:
+    """The run's scores, ours beside the baseline's, as a table."""
+    table = Table("", "ours", "same place, same day", title=f"{report.dataset}: {report.sample}")
+    for name in ("b3", "muc", "ceaf_e", "conll_f1", "killed_exact", "killed_within_10",
+                 "injured_exact", "injured_within_10", "conflicts_found", "predicted_conflicts",
+                 "series_kept_apart", "incidents"):  # fmt: skip
+        table.add_row(
+            name, _cell(getattr(report.ours, name)), _cell(getattr(report.baseline, name))
+        )
+    Console(width=160).print(table)
+    print(
+        f"{report.articles} articles ({len(report.failed)} failed); extraction "
+        f"{report.extraction_s} s, store {report.store_s} s; best: {report.best_rule}"
     )

@@ -3,13 +3,14 @@
 Which decides what, for two mentions of the same family (violence, displacement, talks):
 
 1. **Date window** (a gate): their days at most `DAY_WINDOW` apart, one more when either
-   day is only the publication day (the text gave none). Undated mentions pass.
+   day is only the publication day (the text gave none); a report's publication day and
+   the day before count as its days too. Undated mentions pass.
 2. **Place** (normalised to the gazetteer): the same entry is a match; a city and the region
    or country that holds it, or one side unplaced, a partial match; two different cities a
    mismatch.
 3. **Text similarity**: TF-IDF cosine (scikit-learn) of headline, lede and evidence; and
    shared names (rapidfuzz) count as text.
-4. **Figures**: the same killed or injured figure.
+4. **Figures**: the same killed and injured figures, or the same figure of 4 or more.
 
 Linked when the window passes and the cosine plus what the place, a shared figure and a
 shared name add (`Weights`) reaches `Weights.link`. Incidents are the connected components
@@ -21,6 +22,7 @@ day, and nothing else.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
@@ -35,6 +37,7 @@ from service.incidents.mentions import Mention
 
 DAY_WINDOW = 1
 _COMPARED = ("killed", "injured")
+RARE = 4
 
 
 @dataclass(frozen=True)
@@ -67,12 +70,23 @@ def _place_agreement(a: Place | None, b: Place | None) -> str:
     return "partial"
 
 
+def _days(m: Mention) -> set[dt.date]:
+    """The days a mention may be about: the one its text gives, and (a report being news)
+    its publication day and the day before."""
+    days = {m.date.start} if m.date is not None and m.date.start is not None else set()
+    if m.published is not None:
+        days |= {m.published, m.published - dt.timedelta(days=1)}
+    return days
+
+
 def within_window(a: Mention, b: Mention) -> bool:
-    """Whether the two mentions' days are close enough to be one event."""
-    if a.date is None or b.date is None or a.date.start is None or b.date.start is None:
+    """Whether the two mentions' days are close enough to be one event: the days their
+    texts give, or their publication days (a misread date does not split a news cycle)."""
+    days_a, days_b = _days(a), _days(b)
+    if not days_a or not days_b:
         return True
-    slack = DAY_WINDOW + (1 if a.date.guessed or b.date.guessed else 0)
-    return abs((a.date.start - b.date.start).days) <= slack
+    slack = DAY_WINDOW + (1 if (a.date and a.date.guessed) or (b.date and b.date.guessed) else 0)
+    return min(abs((x - y).days) for x in days_a for y in days_b) <= slack
 
 
 def _shared_names(a: Mention, b: Mention) -> bool:
@@ -84,10 +98,17 @@ def _shared_names(a: Mention, b: Mention) -> bool:
     )
 
 
+def _figures(m: Mention) -> dict[str, int]:
+    return {r.measure: r.value for r in m.reports if r.measure in _COMPARED and r.value}
+
+
 def _shared_figure(a: Mention, b: Mention) -> bool:
-    """Both give the same non-zero killed or injured figure."""
-    ours = {(r.measure, r.value) for r in a.reports if r.value and r.measure in _COMPARED}
-    return any((r.measure, r.value) in ours for r in b.reports)
+    """Both give the same killed and injured figures, or the same figure of a size that is
+    rare (`RARE`+): one or two dead is too common to tell two events apart."""
+    ours, theirs = _figures(a), _figures(b)
+    if len(ours) == 2 and ours == theirs:
+        return True
+    return any(v >= RARE and theirs.get(k) == v for k, v in ours.items())
 
 
 def similarity(mentions: Sequence[Mention]) -> np.ndarray:

@@ -26,7 +26,7 @@ _SENTENCE_END = re.compile(r"(?<=[.!?])[\"'\u201d\u2019]?\s+|\n+")
 _DATELINE = re.compile(
     r"^\s*([A-Z][A-Z .'-]{2,40}?)(?:,\s*[A-Z][A-Za-z. ]+)?\s*(?:\([^)]*\))?\s*[\u2014\u2013-]"
 )
-SIMILARITY_CHARS = 600
+SIMILARITY_CHARS = 1500
 
 
 class ArticleIntake(BaseModel):
@@ -96,10 +96,10 @@ def sentence_at(text: str, start: int | None) -> str | None:
 
 
 def lede(article: ArticleIntake) -> str:
-    """The headline and the first paragraph."""
+    """The headline and the opening paragraphs (what text similarity compares)."""
     paragraphs = [p for p in re.split(r"\n\s*\n", article.text.strip()) if p.strip()]
     head = [article.title] if article.title and article.title not in paragraphs[:1] else []
-    return "\n".join(head + paragraphs[:2])[:SIMILARITY_CHARS]
+    return "\n".join(head + paragraphs[:8])[:SIMILARITY_CHARS]
 
 
 def _measure(fact: Fact) -> str | None:
