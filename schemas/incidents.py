@@ -32,7 +32,9 @@ class ArticleIn(BaseModel):
         pattern=ARTICLE_ID,
         description="Your id for the article; without one, the sha256 of its text names it.",
     )
-    text: str = Field(description="The article body.", json_schema_extra={"pattern": NOT_SPACE})
+    text: str = Field(
+        description="The article body.", json_schema_extra={"minLength": 1, "pattern": NOT_SPACE}
+    )
     title: str | None = Field(default=None, max_length=MAX_TITLE_CHARS)
     url: str | None = Field(default=None, max_length=MAX_URL_CHARS)
     published: dt.datetime | dt.date | None = Field(
@@ -43,6 +45,13 @@ class ArticleIn(BaseModel):
     outlet: str | None = Field(
         default=None, max_length=200, description="Who published it; the URL's host when omitted."
     )
+
+    @field_validator("published", mode="before")
+    @classmethod
+    def _iso_only(cls, value: object) -> object:
+        if value is None or isinstance(value, str | dt.date):
+            return value
+        raise ValueError("published is an ISO date or datetime, as a string: '2016-07-24'")
 
     @field_validator("text", "title", "outlet")
     @classmethod

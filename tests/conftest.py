@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import tempfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -108,6 +109,8 @@ def make_settings(**overrides: Any) -> Settings:
     strategy with one model call at a time (so a fake's scripted answers map to requests
     one to one, in order) unless a test names others."""
     values: dict[str, Any] = {
+        # each app its own store, never a file in the checkout
+        "db_url": f"sqlite:///{tempfile.mkdtemp(prefix='newsfacts-store-')}/store.db",
         "llm_retry_backoff_s": 0.0,
         "llm_timeout_s": 5.0,
         "strategy": "llm",

@@ -25,6 +25,7 @@ from schemas.api import (
     Usage,
 )
 from schemas.facts import NewsFacts
+from schemas.incidents import ArticlesRequest
 from service.api.bodies import BodyReader
 from service.api.guard import Guard, error_response, unless_disconnected
 from service.api.incidents import close_store, incidents
@@ -66,7 +67,7 @@ def _openapi(app: FastAPI, settings: Settings) -> dict[str, Any]:
             title=app.title, version=app.version, summary=app.summary, routes=app.routes
         )
         components = spec["components"]["schemas"]
-        for model in (ExtractRequest, BatchRequest):  # the bodies the routes read themselves
+        for model in (ExtractRequest, BatchRequest, ArticlesRequest):  # bodies read by hand
             body = model.model_json_schema(ref_template="#/components/schemas/{model}")
             components.update(body.pop("$defs", {}))
             components[model.__name__] = body
@@ -74,6 +75,9 @@ def _openapi(app: FastAPI, settings: Settings) -> dict[str, Any]:
         fields["text"]["maxLength"] = settings.max_text_chars
         batch = components["BatchRequest"]["properties"]["articles"]
         batch["maxItems"] = settings.max_batch_items
+        stored = components["ArticlesRequest"]["properties"]["articles"]
+        stored["maxItems"] = min(stored["maxItems"], settings.max_batch_items)
+        components["ArticleIn"]["properties"]["text"]["maxLength"] = settings.max_text_chars
         prompts = extraction_prompts()
         fields["prompt"]["anyOf"] = [{"enum": prompts, "type": "string"}, {"type": "null"}]
         # A prompt belongs to one strategy; with both named, they must agree.

@@ -11,6 +11,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import HTMLResponse, Response
 
+from schemas.api import ErrorResponse
 from schemas.incidents import (
     MAX_PAGE,
     ArticlesRequest,
@@ -29,6 +30,17 @@ from service.intake.articles import add_articles
 from service.store.store import Store, StoreError, all_incidents
 
 incidents = APIRouter(responses=ERROR_RESPONSES)
+ISO_DAY = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$"
+
+
+def _day(value: str | None) -> dt.date | None:
+    """An ISO day the query gave (StoreError for one that is no day, like 2016-02-30)."""
+    try:
+        return dt.date.fromisoformat(value) if value else None
+    except ValueError:
+        raise StoreError(f"{value!r} is no day: give YYYY-MM-DD") from None
+
+
 _opening = threading.Lock()
 
 
@@ -89,8 +101,8 @@ async def list_incidents(
     store: StoreDep,
     country: str | None = None,
     place: str | None = None,
-    since: dt.date | None = None,
-    until: dt.date | None = None,
+    since: Annotated[str | None, Query(pattern=ISO_DAY, description="YYYY-MM-DD")] = None,
+    until: Annotated[str | None, Query(pattern=ISO_DAY, description="YYYY-MM-DD")] = None,
     kind: IncidentKind | None = None,
     limit: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 50,
     cursor: Annotated[str | None, Query(max_length=400)] = None,
@@ -123,7 +135,12 @@ async def view_incidents(store: StoreDep) -> HTMLResponse:
     return HTMLResponse(await asyncio.to_thread(page))
 
 
-@incidents.get("/incidents/{incident_id}", response_model=Incident, summary="One incident")
+@incidents.get(
+    "/incidents/{incident_id}",
+    response_model=Incident,
+    summary="One incident",
+    responses={404: {"model": ErrorResponse, "description": "No such incident (not_found)."}},
+)
 async def get_incident(store: StoreDep, incident_id: str) -> Response:
     """One incident with every report of each measure."""
     found = await asyncio.to_thread(store.incident, incident_id)
