@@ -6,8 +6,8 @@ Which decides what, for two mentions of the same family (violence, displacement,
    day is only the publication day (the text gave none); a report's publication day and
    the day before count as its days too. Undated mentions pass.
 2. **Place** (normalised to the gazetteer): the same entry is a match; a city and the region
-   or country that holds it, or one side unplaced, a partial match; two different cities a
-   mismatch.
+   or country that holds it, two cities within `NEAR_KM` (a suburb and its city), or one side
+   unplaced, a partial match; two cities farther apart a mismatch.
 3. **Text similarity**: TF-IDF cosine (scikit-learn) of headline, lede and evidence; and
    shared names (rapidfuzz) count as text.
 4. **Figures**: the same killed and injured figures, or the same figure of 4 or more.
@@ -23,6 +23,7 @@ day, and nothing else.
 from __future__ import annotations
 
 import datetime as dt
+import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
@@ -36,6 +37,7 @@ from schemas.incidents import Place
 from service.incidents.mentions import Mention
 
 DAY_WINDOW = 1
+NEAR_KM = 40.0  # two cities closer than this are one metro area: a partial match
 _COMPARED = ("killed", "injured")
 RARE = 4
 
@@ -59,8 +61,8 @@ def _place_agreement(a: Place | None, b: Place | None) -> str:
     if a.gazetteer_id == b.gazetteer_id:
         return "same"
     cities = [p for p in (a, b) if p.gazetteer_id and p.gazetteer_id.startswith("geonames")]
-    if len(cities) == 2:
-        return "different"
+    if len(cities) == 2:  # a suburb and its city, a neighbourhood read as a town: near
+        return "partial" if _km(a, b) <= NEAR_KM else "different"
     wider = b if cities and cities[0] is a else a
     narrower = a if wider is b else b
     if wider.country != narrower.country:
@@ -77,6 +79,18 @@ def _days(m: Mention) -> set[dt.date]:
     if m.published is not None:
         days |= {m.published, m.published - dt.timedelta(days=1)}
     return days
+
+
+def _km(a: Place, b: Place) -> float:
+    """Great-circle distance between two places with coordinates (haversine)."""
+    if None in (a.lat, a.lon, b.lat, b.lon):
+        return math.inf
+    lat1, lon1, lat2, lon2 = map(math.radians, (a.lat, a.lon, b.lat, b.lon))  # type: ignore[arg-type]
+    h = (
+        math.sin((lat2 - lat1) / 2) ** 2
+        + math.cos(lat1) * math.cos(lat2) * math.sin((lon2 - lon1) / 2) ** 2
+    )
+    return 2 * 6371.0 * math.asin(math.sqrt(h))
 
 
 def within_window(a: Mention, b: Mention) -> bool:

@@ -23,8 +23,14 @@ from service.folding import name_key
 
 # Words around a place in a fact's `location` that name no place themselves.
 _NOISE = re.compile(
-    r"^(?:the|in|at|near|outside|inside|on|of|from|across|northern|southern|eastern|western|"
-    r"north|south|east|west|central|downtown|suburban|rural|nearby|city of|town of)\s+",
+    r"^(?:the|in|at|near|outside|inside|on|of|from|across|nearby|city of|town of)\s+",
+    re.IGNORECASE,
+)
+# Words of direction or kind, dropped only when the name with them is in no gazetteer
+# ("northern Syria" is Syria; "North Carolina" and "South Sudan" stay whole).
+_DIRECTION = re.compile(
+    r"^(?:northern|southern|eastern|western|north|south|east|west|central|downtown|suburban|"
+    r"rural)\s+",
     re.IGNORECASE,
 )
 # A street address names no place a gazetteer holds ("the 5400 block of South Ashland").
@@ -145,8 +151,14 @@ def _parts(text: str) -> list[str]:
         while _NOISE.match(piece):
             piece = _NOISE.sub("", piece, count=1)
         if piece and not _STREET.search(piece):
-            parts.append(piece)
+            parts.append(piece if _known(piece) else _DIRECTION.sub("", piece))
     return parts
+
+
+def _known(name: str) -> bool:
+    g = gazetteer()
+    key = name_key(name)
+    return key in g.cities or key in g.states or key in g.countries
 
 
 def _pick(cities: list[dict[str, Any]], country: str | None, region: str | None) -> dict[str, Any]:
