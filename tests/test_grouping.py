@@ -41,7 +41,9 @@ def mention(
     [
         (mention("a"), mention("b"), True),  # same place, day and story
         (mention("a"), mention("b", days=1), True),  # reported the next day
-        (mention("a"), mention("b", days=3), False),  # outside the window
+        (mention("a"), mention("b", days=3, text=HOUSTON), False),  # outside the window
+        (mention("a"), mention("b", days=3), True),  # a follow-up: same place, same story
+        (mention("a"), mention("b", days=20), False),  # too late even for a follow-up
         (mention("a"), mention("b", place=None), True),  # one unplaced, same story
         (mention("a"), mention("b", place="Houston, Texas", text=HOUSTON), False),  # elsewhere
         (mention("a"), mention("b", text=OTHER, killed=None), False),  # same day, other story

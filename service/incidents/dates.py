@@ -33,11 +33,12 @@ _DAY_WORDS = {
     "overnight": 1,
 }
 # A phrase that dates something: a weekday, a day word, a month and day (either order, with
-# an optional year), or a relative span; "since" in front makes it the start of a total.
+# an optional year), or a relative span; "since" in front makes it the start of a total. A
+# month alone ("April 2015") dates no one event.
 DATE_PHRASE = re.compile(
     rf"\b(?:(?P<since>since|from)\s+)?(?:"
     rf"(?P<absolute>(?:(?:{'|'.join(WEEKDAYS)}),?\s+)?(?:\d{{1,2}}(?:st|nd|rd|th)?\s+(?:{MONTHS})\.?"
-    rf"|(?:{MONTHS})\.?\s+\d{{1,2}}(?:st|nd|rd|th)?)(?:,?\s+\d{{4}})?|(?:{MONTHS})\s+\d{{4}})"
+    rf"|(?:{MONTHS})\.?\s+\d{{1,2}}(?:st|nd|rd|th)?)(?:,?\s+\d{{4}})?)"
     rf"|(?P<weekday>{'|'.join(WEEKDAYS)})"
     rf"|(?P<dayword>{'|'.join(_DAY_WORDS)})"
     rf"|(?P<relative>(?:last|this|past)\s+(?:week|month|year)|\d+\s+days?\s+ago))\b",
@@ -47,6 +48,14 @@ RUNNING = re.compile(
     r"\b(?:since|so far|to date|in total|a total of|cumulative|this year|this month"
     r"|(?:in|over|during)\s+the\s+(?:past|last)\s+(?:\w+\s+)?(?:hours?|days?|weeks?|months?|years?)"
     r"|since the (?:start|beginning))\b",
+    re.IGNORECASE,
+)
+# A sentence stating a total since a date or over a range of days ("From 24 February to
+# 3 March, the Office recorded ..."), whatever the fact's own words.
+RUNNING_SENTENCE = re.compile(
+    rf"\b(?:since\s+(?:the\s+)?(?:start|beginning|\d{{1,2}}\s+(?:{MONTHS})|(?:{MONTHS})\s+\d)"
+    rf"|so far|to date|cumulative"
+    rf"|from\b[^;]{{0,40}}?\b\d{{1,2}}\s+(?:{MONTHS})\b[^;]{{0,80}}?\b(?:to|until|till|through)\b)",
     re.IGNORECASE,
 )
 _PERIOD = re.compile(
@@ -118,9 +127,12 @@ def resolve_date(
     the lede) that dates it; the publication day, marked guessed, when none does.
 
     `running_words` is the fact's own period as written: a total since a date or over a
-    period is a running total ending on the publication day.
+    period (said there, or by its sentence, `texts[1]`) is a running total ending on the
+    publication day.
     """
-    running = bool(RUNNING.search(running_words))
+    running = bool(RUNNING.search(running_words)) or bool(
+        len(texts) > 1 and texts[1] and RUNNING_SENTENCE.search(texts[1])
+    )
     for text in texts:
         if not text:
             continue

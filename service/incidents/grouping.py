@@ -4,7 +4,8 @@ Which decides what, for two mentions of the same family (violence, displacement,
 
 1. **Date window** (a gate): their days at most `DAY_WINDOW` apart, one more when either
    day is only the publication day (the text gave none); a report's publication day and
-   the day before count as its days too. Undated mentions pass.
+   the day before count as its days too. Undated mentions pass. A follow-up passes too: the
+   same or a near place, cosine ≥ `FOLLOW_UP_COSINE`, within `FOLLOW_UP_DAYS`.
 2. **Place** (normalised to the gazetteer): the same entry is a match; a city and the region
    or country that holds it, two cities within `NEAR_KM` (a suburb and its city), or one side
    unplaced, a partial match; two cities farther apart a mismatch.
@@ -37,6 +38,8 @@ from schemas.incidents import Place
 from service.incidents.mentions import Mention
 
 DAY_WINDOW = 1
+FOLLOW_UP_DAYS = 14
+FOLLOW_UP_COSINE = 0.35
 NEAR_KM = 40.0  # two cities closer than this are one metro area: a partial match
 _COMPARED = ("killed", "injured")
 RARE = 4
@@ -152,9 +155,23 @@ def link_score(a: Mention, b: Mention, cosine: float, weights: Weights = Weights
 
 def linked(a: Mention, b: Mention, cosine: float, weights: Weights = Weights()) -> bool:
     """Whether two mentions report one event."""
-    if a.family != b.family or a.article == b.article or not within_window(a, b):
+    if a.family != b.family or a.article == b.article:
+        return False
+    if not within_window(a, b) and not _follow_up(a, b, cosine):
         return False
     return link_score(a, b, cosine, weights) >= weights.link
+
+
+def _follow_up(a: Mention, b: Mention, cosine: float) -> bool:
+    """A later report of the same story: the same place (or near), clearly the same text,
+    within `FOLLOW_UP_DAYS` (a toll revised, an investigation's findings)."""
+    if cosine < FOLLOW_UP_COSINE or _place_agreement(a.place, b.place) == "different":
+        return False
+    days_a, days_b = _days(a), _days(b)
+    return (
+        bool(days_a and days_b)
+        and min(abs((x - y).days) for x in days_a for y in days_b) <= FOLLOW_UP_DAYS
+    )
 
 
 def same_place_same_day(a: Mention, b: Mention, _cosine: float) -> bool:

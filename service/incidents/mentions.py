@@ -152,15 +152,16 @@ def _fact_reading(
 
 def _narrowest(place: Place | None, main: Place | None, country: str | None) -> Place | None:
     """The fact's own place, unless the article's place is the same area named more closely
-    (a state or country holding the article's city), or the fact names a country the
-    article is not about (a name read as a place): then the article's place."""
+    (a state or country holding the article's city), or the fact's place is in another
+    country than the article's (where it was said, or a name read as a place): then the
+    article's place."""
     if place is None or main is None or place.gazetteer_id == main.gazetteer_id:
         return place or main
     wide = (place.gazetteer_id or "").startswith("iso3166")
     if wide and place.country == main.country and (place.region in (None, main.region)):
         return main
-    if (place.gazetteer_id or "").startswith("iso3166:") and country and place.country != country:
-        return main
+    if country and place.country != country and main.country == country:
+        return main  # a place in another country than the article's: where it was said
     return place
 
 

@@ -188,6 +188,8 @@ def resolve_place(
     states = [g.states[name_key(p)] for p in parts if name_key(p) in g.states and len(p) > 2]
     region = states[0]["code"] if states else region
     for part in parts:
+        if not states and name_key(part) in g.countries:  # "Lebanon" the country, not the town
+            return g.country_place(g.countries[name_key(part)])
         found = g.cities.get(name_key(part))
         if region and not states:  # the article's state: a namesake elsewhere is not it
             found = [
