@@ -33,13 +33,13 @@ from service.api.routing import (
     ERROR_RESPONSES,
     HTTP_CODES,
     body_spec,
+    check_batch_size,
     client_key,
     json_answer,
     read_body,
     require_json,
 )
 from service.errors import (
-    BatchTooLarge,
     LLMError,
     NewsfactsError,
     validation_problems,
@@ -170,12 +170,7 @@ async def extract_batch(request: Request) -> Response:
     """
     body = await read_body(request, BatchRequest)
     pipeline: Pipeline = request.app.state.pipeline
-    limit = pipeline.settings.max_batch_items
-    if len(body.articles) > limit:
-        raise BatchTooLarge(
-            f"{len(body.articles)} articles; one batch takes at most {limit} "
-            "(NEWSFACTS_MAX_BATCH_ITEMS)"
-        )
+    check_batch_size(len(body.articles), pipeline.settings.max_batch_items)
     # What the spec forbids refuses the whole batch, as /extract would refuse it.
     for index, article in enumerate(body.articles):
         try:

@@ -23,8 +23,15 @@ from schemas.incidents import (
 )
 from service.api.guard import unless_disconnected
 from service.api.incidents_page import render_incidents
-from service.api.routing import ERROR_RESPONSES, body_spec, json_answer, read_body, require_json
-from service.errors import BatchTooLarge, InvalidInput, NotFound, StoreFailed
+from service.api.routing import (
+    ERROR_RESPONSES,
+    body_spec,
+    check_batch_size,
+    json_answer,
+    read_body,
+    require_json,
+)
+from service.errors import InvalidInput, NotFound, StoreFailed
 from service.extraction.pipeline import Pipeline
 from service.intake.articles import add_articles
 from service.store.store import Store, StoreError, all_incidents
@@ -87,11 +94,7 @@ async def post_articles(request: Request, store: StoreDep) -> Response:
     from the store and changes nothing."""
     body = await read_body(request, ArticlesRequest)
     pipeline: Pipeline = request.app.state.pipeline
-    limit = pipeline.settings.max_batch_items
-    if len(body.articles) > limit:
-        raise BatchTooLarge(
-            f"{len(body.articles)} articles; at most {limit} (NEWSFACTS_MAX_BATCH_ITEMS)"
-        )
+    check_batch_size(len(body.articles), pipeline.settings.max_batch_items)
     results = await unless_disconnected(request, add_articles(store, pipeline, body.articles))
     return await json_answer(ArticlesResponse(articles=results))
 

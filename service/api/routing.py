@@ -11,7 +11,7 @@ from starlette.requests import ClientDisconnect
 
 from schemas.api import ErrorResponse
 from service.api.bodies import BodyReader
-from service.errors import ClientDisconnected, UnsupportedMediaType
+from service.errors import BatchTooLarge, ClientDisconnected, UnsupportedMediaType
 from service.extraction.threads import off_loop
 
 M = TypeVar("M", bound=BaseModel)
@@ -78,3 +78,11 @@ def body_spec(model: type[BaseModel]) -> dict[str, Any]:
     """The OpenAPI requestBody of a route that reads its body itself (`read_body`)."""
     schema = {"$ref": f"#/components/schemas/{model.__name__}"}
     return {"requestBody": {"required": True, "content": {"application/json": {"schema": schema}}}}
+
+
+def check_batch_size(count: int, limit: int) -> None:
+    """Refuse (413) a batch of more articles than the deployment takes."""
+    if count > limit:
+        raise BatchTooLarge(
+            f"{count} articles; one batch takes at most {limit} (NEWSFACTS_MAX_BATCH_ITEMS)"
+        )
