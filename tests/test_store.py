@@ -4,6 +4,7 @@ the same article twice changing nothing, filters and pages."""
 from __future__ import annotations
 
 import datetime as dt
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
@@ -105,3 +106,14 @@ def test_pages_follow_the_cursor_to_the_end(store: Store) -> None:
 def test_a_bad_query_says_what_is_wrong(store: Store, query: dict[str, str], words: str) -> None:
     with pytest.raises(StoreError, match=words):
         store.incidents(**query)  # type: ignore[arg-type]
+
+
+def test_two_replicas_adding_at_once_leave_one_consistent_store(db_url: str) -> None:
+    first, second = Store(db_url), Store(db_url)  # two processes' engines on one database
+    work = [(first, "wgn-1"), (second, "sun-1"), (first, "khou-1"), (second, "trib-1")]
+    with ThreadPoolExecutor(2) as pool:
+        list(pool.map(lambda job: _add(job[0], job[1]), work))
+    found = all_incidents(first)
+    assert sorted(len(i.articles) for i in found) == [1, 3]
+    assert all_incidents(second) == found
+    assert first.counts() == {"articles": 4, "mentions": 4, "incidents": 2, "series_points": 0}

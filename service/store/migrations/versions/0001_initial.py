@@ -50,11 +50,14 @@ def upgrade() -> None:
     with op.batch_alter_table("incidents", schema=None) as batch_op:
         batch_op.create_index("ix_incidents_order", ["sort_day", "id"], unique=False)
 
-    op.create_table(
+    locks = op.create_table(
         "locks",
         sa.Column("name", sa.String(length=40), nullable=False),
         sa.PrimaryKeyConstraint("name"),
     )
+    # The regrouping lock's row exists from the start: two replicas' first articles must
+    # not race to insert it.
+    op.bulk_insert(locks, [{"name": "regroup"}])
     op.create_table(
         "mentions",
         sa.Column("id", sa.String(length=200), nullable=False),
