@@ -26,7 +26,7 @@ from service.incidents.grouping import group, same_place_same_day
 from service.incidents.identity import with_outlet
 from service.incidents.reconcile import BEST_RULE, build_incident
 from service.settings import Settings
-from service.store.store import Store, all_incidents, all_mentions
+from service.store.store import Store, all_incidents
 
 BASELINE_NAME = "incidents_baseline.json"
 
@@ -93,7 +93,7 @@ async def run_incident_eval(
                 store.add(with_outlet(e.article), e.response)
         store_s = time.perf_counter() - started
         ours = all_incidents(store)
-        baseline = [build_incident(c) for c in group(all_mentions(store), same_place_same_day)]
+        baseline = [build_incident(c) for c in group(store.mentions(), same_place_same_day)]
         store.close()
     model = next((e.response.meta.model for e in extracted if e.response), settings.llm_model)
     return IncidentRunReport(

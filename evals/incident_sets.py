@@ -21,6 +21,7 @@ import json
 import random
 from collections import Counter
 from dataclasses import dataclass
+from functools import cache
 from pathlib import Path
 from typing import Literal
 
@@ -145,17 +146,14 @@ class IncidentSet:
         return ArticleIn(id=article_id, text=path.read_text(encoding="utf-8"), **meta)
 
 
-_GVA_META: dict[Path, dict[str, dict[str, str]]] = {}
-
-
+@cache
 def _gva_meta(gva_dir: Path) -> dict[str, dict[str, str]]:
-    if gva_dir not in _GVA_META:
-        _GVA_META[gva_dir] = {
-            d.doc: {"dct": d.dct or "", "uri": d.uri or ""}
-            for i in load_incidents(gva_dir)
-            for d in i.docs
-        }
-    return _GVA_META[gva_dir]
+    """Each GVA report's day and address, by document id."""
+    return {
+        d.doc: {"dct": d.dct or "", "uri": d.uri or ""}
+        for i in load_incidents(gva_dir)
+        for d in i.docs
+    }
 
 
 def _day(value: str | None) -> dt.date | None:

@@ -323,14 +323,13 @@ def incidents_show(
     limit: Annotated[int, typer.Option(min=1, help="Incidents listed.")] = 50,
 ) -> None:
     """List incidents newest first (a table), or write the HTML view of them all."""
-    from service.api.incidents_page import render_incidents
-    from service.store.store import StoreError, all_incidents
+    from service.api.incidents_page import store_page
+    from service.store.store import StoreError
 
     store = _open_store(cli_settings(), db)
     try:
         if html is not None:
-            page = render_incidents(all_incidents(store), store.series(), store.articles())
-            write_atomic(html, page)
+            write_atomic(html, store_page(store))
             typer.echo(f"wrote {html}")
             return
         try:

@@ -22,7 +22,7 @@ from schemas.incidents import (
     SeriesList,
 )
 from service.api.guard import unless_disconnected
-from service.api.incidents_page import render_incidents
+from service.api.incidents_page import store_page
 from service.api.routing import (
     ERROR_RESPONSES,
     body_spec,
@@ -34,7 +34,7 @@ from service.api.routing import (
 from service.errors import InvalidInput, NotFound, StoreFailed
 from service.extraction.pipeline import Pipeline
 from service.intake.articles import add_articles
-from service.store.store import Store, StoreError, all_incidents
+from service.store.store import Store, StoreError
 
 incidents = APIRouter(responses=ERROR_RESPONSES)
 ISO_DAY = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$"
@@ -132,10 +132,7 @@ async def list_incidents(
 async def view_incidents(store: StoreDep) -> HTMLResponse:
     """Every incident's reports side by side, place timelines, and the evidence."""
 
-    def page() -> str:
-        return render_incidents(all_incidents(store), store.series(), store.articles())
-
-    return HTMLResponse(await asyncio.to_thread(page))
+    return HTMLResponse(await asyncio.to_thread(store_page, store))
 
 
 @incidents.get(

@@ -11,6 +11,7 @@ from typing import Any
 
 from schemas.incidents import Incident, Series
 from service.api.html_view import templates
+from service.store.store import Store, all_incidents
 from service.store.tables import ArticleRow
 
 CONTEXT_CHARS = 160
@@ -172,3 +173,12 @@ def render_incidents(
         pad=PAD,
         generated=dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC"),
     )
+
+
+def store_page(store: Store) -> str:
+    """The page of every incident and series in the store, with the articles they cite."""
+    incidents, series = all_incidents(store), store.series()
+    cited = [a for i in incidents for a in i.articles] + [
+        p.article for s in series for p in s.points
+    ]
+    return render_incidents(incidents, series, store.articles(cited))

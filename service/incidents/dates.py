@@ -67,12 +67,8 @@ _SMALL = {"two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "ten
 _UNIT_DAYS = {"hour": 1 / 24, "day": 1, "week": 7, "month": 30, "year": 365}
 
 
-def _dateparser_day(phrase: str, base: dt.date) -> dt.date | None:
-    return _parse_cached(phrase.lower(), base)
-
-
 @lru_cache(maxsize=4096)
-def _parse_cached(phrase: str, base: dt.date) -> dt.date | None:
+def _dateparser_day(phrase: str, base: dt.date) -> dt.date | None:
     import dateparser  # its import compiles its tables: only when a date is read
 
     settings = {
@@ -107,7 +103,7 @@ def phrase_day(match: re.Match[str], base: dt.date | None) -> dt.date | None:
         if not match["absolute"] or not re.search(r"\d{4}", phrase):
             return None
         base = dt.date.today()
-    return _dateparser_day(phrase, base)
+    return _dateparser_day(phrase.lower(), base)
 
 
 def _period_start(text: str, base: dt.date | None) -> dt.date | None:
@@ -121,19 +117,21 @@ def _period_start(text: str, base: dt.date | None) -> dt.date | None:
 
 
 def resolve_date(
-    texts: list[str | None], published: dt.date | None, running_words: str = ""
+    published: dt.date | None,
+    own: str | None = None,
+    sentence: str | None = None,
+    lede: str | None = None,
 ) -> FactDate | None:
-    """The fact's date from the first of `texts` (its own time words, then its sentence, then
-    the lede) that dates it; the publication day, marked guessed, when none does.
+    """The fact's date from the first of its own time words, its sentence and the article's
+    lede that dates it; the publication day, marked guessed, when none does.
 
-    `running_words` is the fact's own period as written: a total since a date or over a
-    period (said there, or by its sentence, `texts[1]`) is a running total ending on the
-    publication day.
+    A total since a date or over a period (said by its own words, or by its sentence) is a
+    running total ending on the publication day.
     """
-    running = bool(RUNNING.search(running_words)) or bool(
-        len(texts) > 1 and texts[1] and RUNNING_SENTENCE.search(texts[1])
+    running = bool(own and RUNNING.search(own)) or bool(
+        sentence and RUNNING_SENTENCE.search(sentence)
     )
-    for text in texts:
+    for text in (own, sentence, lede):
         if not text:
             continue
         for match in DATE_PHRASE.finditer(text):
@@ -145,11 +143,11 @@ def resolve_date(
                     start=day, end=published or day, running_total=True, as_written=match.group(0)
                 )
             return FactDate(start=day, end=day, as_written=match.group(0))
-        if running and text == running_words:
+        if running and text is own:
             start = _period_start(text, published)
             return FactDate(start=start, end=published, running_total=True, as_written=text)
     if published is None:
-        return FactDate(running_total=True, as_written=running_words) if running else None
+        return FactDate(running_total=True, as_written=own or "") if running else None
     if running:
-        return FactDate(end=published, running_total=True, as_written=running_words)
+        return FactDate(end=published, running_total=True, as_written=own or "")
     return FactDate(start=published, end=published, guessed=True)

@@ -96,14 +96,21 @@ def _km(a: Place, b: Place) -> float:
     return 2 * 6371.0 * math.asin(math.sqrt(h))
 
 
+def _day_gap(a: Mention, b: Mention) -> int | None:
+    """The fewest days between any day of one mention and any day of the other (None when
+    either has no day)."""
+    days_a, days_b = _days(a), _days(b)
+    if not days_a or not days_b:
+        return None
+    return min(abs((x - y).days) for x in days_a for y in days_b)
+
+
 def within_window(a: Mention, b: Mention) -> bool:
     """Whether the two mentions' days are close enough to be one event: the days their
     texts give, or their publication days (a misread date does not split a news cycle)."""
-    days_a, days_b = _days(a), _days(b)
-    if not days_a or not days_b:
-        return True
+    gap = _day_gap(a, b)
     slack = DAY_WINDOW + (1 if (a.date and a.date.guessed) or (b.date and b.date.guessed) else 0)
-    return min(abs((x - y).days) for x in days_a for y in days_b) <= slack
+    return gap is None or gap <= slack
 
 
 def _shared_names(a: Mention, b: Mention) -> bool:
@@ -167,11 +174,8 @@ def _follow_up(a: Mention, b: Mention, cosine: float) -> bool:
     within `FOLLOW_UP_DAYS` (a toll revised, an investigation's findings)."""
     if cosine < FOLLOW_UP_COSINE or _place_agreement(a.place, b.place) == "different":
         return False
-    days_a, days_b = _days(a), _days(b)
-    return (
-        bool(days_a and days_b)
-        and min(abs((x - y).days) for x in days_a for y in days_b) <= FOLLOW_UP_DAYS
-    )
+    gap = _day_gap(a, b)
+    return gap is not None and gap <= FOLLOW_UP_DAYS
 
 
 def same_place_same_day(a: Mention, b: Mention, _cosine: float) -> bool:

@@ -102,6 +102,18 @@ def lede(article: ArticleIntake) -> str:
     return "\n".join(head + paragraphs[:8])[:SIMILARITY_CHARS]
 
 
+def _offset(spans: dict[str, tuple[int, int]], path: str) -> int | None:
+    """Where the fact at `path` starts in the text (None when it was not found there)."""
+    span = spans.get(path)
+    return span[0] if span else None
+
+
+def _in_text_order(spans: dict[str, tuple[int, int]], path: str) -> int:
+    """A sort key: the fact's offset, facts found nowhere last."""
+    start = _offset(spans, path)
+    return start if start is not None else 1 << 30
+
+
 def _measure(fact: Fact) -> str | None:
     if isinstance(fact, Casualties):
         return fact.outcome
@@ -113,38 +125,34 @@ def _measure(fact: Fact) -> str | None:
 def _main_place(
     article: ArticleIntake, facts: NewsFacts, spans: dict[str, tuple[int, int]]
 ) -> tuple[Place | None, str | None, str | None]:
-    """The article's own place (its dateline, else its first place that resolves) and the
-    country and US state its place names point to."""
+    """The article's own place (its dateline, else its first place that resolves, a city
+    before a wider one) and the country and US state its place names point to."""
     ordered = sorted(
-        range(len(facts.locations)), key=lambda i: spans.get(f"locations[{i}]", (1 << 30,))[0]
+        range(len(facts.locations)), key=lambda i: _in_text_order(spans, f"locations[{i}]")
     )
     names = [facts.locations[i].name for i in ordered]
     country, region = article_context(names)
     dateline = _DATELINE.match(article.text)
     candidates = ([dateline.group(1).title()] if dateline else []) + names
+    first = None
     for name in candidates:
         place = resolve_place(name, country, region)
-        if place is not None and place.gazetteer_id and place.gazetteer_id.startswith("geonames"):
+        if place is not None and (place.gazetteer_id or "").startswith("geonames"):
             return place, country, region
-    for name in candidates:
-        place = resolve_place(name, country, region)
-        if place is not None:
-            return place, country, region
-    return None, country, region
+        first = first or place
+    return first, country, region
 
 
 def _fact_reading(
     fact: Casualties | Displacement | Attack,
-    span: tuple[int, int] | None,
+    start: int | None,
     article: ArticleIntake,
+    opening: str,
     context: tuple[Place | None, str | None, str | None],
 ) -> Normalised:
     main, country, region = context
     own = fact.when if isinstance(fact, Attack) else fact.period
-    start = span[0] if span else None
-    date = resolve_date(
-        [own, sentence_at(article.text, start), lede(article)], article.published, own or ""
-    )
+    date = resolve_date(article.published, own, sentence_at(article.text, start), opening)
     return Normalised(
         date=date, place=_narrowest(resolve_place(fact.location, country, region), main, country)
     )
@@ -171,19 +179,20 @@ def read_article(
     """The article's facts with `date` and `place` beside each figure and event, its event
     mentions and its running totals."""
     context = _main_place(article, facts, spans)
+    opening = lede(article)
     dumped = facts.model_dump(mode="json")
     items: list[tuple[str, Fact, Normalised]] = []
     for kind in ("casualties", "displacement", "attacks"):
         for i, fact in enumerate(getattr(facts, kind)):
             path = f"{kind}[{i}]"
-            norm = _fact_reading(fact, spans.get(path), article, context)
+            norm = _fact_reading(fact, _offset(spans, path), article, opening, context)
             dumped[kind][i].update(norm.model_dump(mode="json"))
             items.append((path, fact, norm))
     for i, _figure in enumerate(facts.figures):
-        start = spans.get(f"figures[{i}]", (None,))[0]
-        date = resolve_date([sentence_at(article.text, start), lede(article)], article.published)
+        sentence = sentence_at(article.text, _offset(spans, f"figures[{i}]"))
+        date = resolve_date(article.published, sentence=sentence, lede=opening)
         dumped["figures"][i].update(Normalised(date=date, place=context[0]).model_dump(mode="json"))
-    mentions, series = _mentions(article, facts, items, spans, context[0])
+    mentions, series = _mentions(article, opening, facts, items, spans, context[0])
     return Reading(facts=dumped, mentions=mentions, series=series)
 
 
@@ -205,6 +214,7 @@ def _report(path: str, fact: Fact, spans: dict[str, tuple[int, int]]) -> Report 
 
 def _mentions(
     article: ArticleIntake,
+    opening: str,
     facts: NewsFacts,
     items: list[tuple[str, Fact, Normalised]],
     spans: dict[str, tuple[int, int]],
@@ -213,7 +223,7 @@ def _mentions(
     series: list[SeriesReport] = []
     groups: dict[tuple[Family, dt.date | None], list[tuple[str, Fact, Normalised]]] = {}
     main_day = _main_day(items, article.published)
-    for path, fact, norm in sorted(items, key=lambda x: spans.get(x[0], (1 << 30,))[0]):
+    for path, fact, norm in sorted(items, key=lambda x: _in_text_order(spans, x[0])):
         report = _report(path, fact, spans)
         if norm.date is not None and norm.date.running_total:
             if report is not None:
@@ -234,10 +244,10 @@ def _mentions(
         family = "displacement" if isinstance(fact, Displacement) else "violence"
         groups.setdefault((family, day or main_day), []).append((path, fact, norm))
     mentions = [
-        _mention(article, facts, family, day, members, spans, main, n)
+        _mention(article, opening, facts, family, day, members, spans, main, n)
         for n, ((family, day), members) in enumerate(groups.items())
     ]
-    mentions += _talks(article, facts, spans, main, len(mentions))
+    mentions += _talks(article, opening, facts, spans, main, len(mentions))
     return [m for m in mentions if m.reports or m.kind in ("attack", "talks")], series
 
 
@@ -252,6 +262,7 @@ def _main_day(
 
 def _mention(
     article: ArticleIntake,
+    opening: str,
     facts: NewsFacts,
     family: Family,
     day: dt.date | None,
@@ -286,7 +297,7 @@ def _mention(
         published=article.published,
         outlet=article.outlet,
         reports=_first_stated(reports),
-        text=f"{lede(article)}\n{evidence}"[: 2 * SIMILARITY_CHARS],
+        text=f"{opening}\n{evidence}"[: 2 * SIMILARITY_CHARS],
         names=sorted({p.name for p in facts.people}),
     )
 
@@ -309,6 +320,7 @@ def _first_stated(reports: list[Report]) -> list[Report]:
 
 def _talks(
     article: ArticleIntake,
+    opening: str,
     facts: NewsFacts,
     spans: dict[str, tuple[int, int]],
     main: Place | None,
@@ -317,8 +329,8 @@ def _talks(
     if not facts.negotiations:
         return []
     talk = facts.negotiations[0]
-    start = spans.get("negotiations[0]", (None,))[0]
-    date = resolve_date([sentence_at(article.text, start), lede(article)], article.published)
+    sentence = sentence_at(article.text, _offset(spans, "negotiations[0]"))
+    date = resolve_date(article.published, sentence=sentence, lede=opening)
     return [
         Mention(
             id=f"{article.id}#{first}",
@@ -329,7 +341,7 @@ def _talks(
             date=date,
             published=article.published,
             outlet=article.outlet,
-            text=f"{lede(article)}\n{talk.evidence}",
+            text=f"{opening}\n{talk.evidence}",
             names=sorted({*talk.parties, *talk.participants}),
         )
     ]

@@ -10,7 +10,7 @@ from __future__ import annotations
 import base64
 import datetime as dt
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -144,10 +144,11 @@ class Store:
             )
             session.add(row)
             session.flush()
-            session.add_all(_mention_row(m) for m in reading.mentions)
+            mentions = [_mention_row(m) for m in reading.mentions]
+            session.add_all(mentions)
             session.add_all(_series_row(p) for p in reading.series)
             session.flush()
-            self._regroup(session, reading.mentions)
+            self._regroup(session, mentions)
             return self._result(session, row, stored=True)
 
     def _lock(self, session: Session) -> None:
@@ -160,12 +161,10 @@ class Store:
             session.add(LockRow(name=REGROUP_LOCK))
             session.flush()
 
-    def _closure(self, session: Session, new: list[Mention]) -> list[MentionRow]:
+    def _closure(self, session: Session, new: list[MentionRow]) -> list[MentionRow]:
         """Every stored mention a new one could be linked to, and theirs in turn."""
-        seen: dict[str, MentionRow] = {}
-        frontier = [_mention_row(m) for m in new]
-        for row in frontier:
-            seen[row.id] = session.get(MentionRow, row.id) or row
+        seen = {row.id: row for row in new}
+        frontier = list(new)
         while frontier and len(seen) < MAX_CLOSURE:
             row = frontier.pop()
             query = select(MentionRow).where(MentionRow.family == row.family)
@@ -182,7 +181,7 @@ class Store:
                     frontier.append(found)
         return list(seen.values())
 
-    def _regroup(self, session: Session, new: list[Mention]) -> None:
+    def _regroup(self, session: Session, new: list[MentionRow]) -> None:
         if not new:
             return
         rows = self._closure(session, new)
@@ -259,10 +258,17 @@ class Store:
             points = [SeriesReport.model_validate(r.body) for r in session.scalars(query)]
         return build_series(points)
 
-    def articles(self) -> dict[str, ArticleRow]:
-        """Every stored article by id (for the HTML view's evidence)."""
+    def articles(self, ids: Iterable[str]) -> dict[str, ArticleRow]:
+        """The stored articles of these ids, by id (for the HTML view's evidence)."""
+        wanted = sorted(set(ids))
         with self._sessions() as session:
-            return {r.id: r for r in session.scalars(select(ArticleRow))}
+            query = select(ArticleRow).where(ArticleRow.id.in_(wanted))
+            return {r.id: r for r in session.scalars(query)}
+
+    def mentions(self) -> list[Mention]:
+        """Every stored mention (the eval's baseline regroups them its own way)."""
+        with self._sessions() as session:
+            return [Mention.model_validate(r.body) for r in session.scalars(select(MentionRow))]
 
     def counts(self) -> dict[str, int]:
         """How many rows each table holds."""
@@ -332,12 +338,6 @@ def _incident_row(incident: Incident) -> IncidentRow:
         sort_day=end.isoformat() if end else NO_DAY,
         body=incident.model_dump(mode="json"),
     )
-
-
-def all_mentions(store: Store) -> list[Mention]:
-    """Every stored mention (the eval's baseline regroups them its own way)."""
-    with store._sessions() as session:
-        return [Mention.model_validate(r.body) for r in session.scalars(select(MentionRow))]
 
 
 def all_incidents(store: Store) -> list[Incident]:
