@@ -41,5 +41,8 @@ def test_a_city_in_another_state_than_the_articles_is_not_taken() -> None:
 
 def test_the_article_context_is_its_most_named_country_and_state() -> None:
     assert article_context(["Chicago", "Illinois", "Englewood"]) == ("US", "IL")
+    # a name three towns share tells nothing; the city that tells decides
+    assert article_context(["Englewood", "Chicago"]) == ("US", "IL")
+    assert article_context(["Springfield"]) == (None, None)
     assert article_context(["Kathmandu", "Nepal"]) == ("NP", None)
     assert article_context([]) == (None, None)

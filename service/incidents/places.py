@@ -206,9 +206,22 @@ def resolve_place(
     return None
 
 
+def _telling(cities: list[dict[str, Any]]) -> dict[str, Any] | None:
+    """The city a name stands for when the name alone tells: it has one place (country and
+    first-level region), or its most populous namesake is ten times the next ("Chicago");
+    None for a name several towns share ("Englewood": Illinois, New Jersey, Colorado)."""
+    ranked = sorted(cities, key=lambda c: c.get("population", 0), reverse=True)
+    if len({(c["countrycode"], c["admin1code"]) for c in ranked}) == 1:
+        return ranked[0]
+    if ranked[0].get("population", 0) >= 10 * ranked[1].get("population", 0):
+        return ranked[0]
+    return None
+
+
 def article_context(names: Iterable[str]) -> tuple[str | None, str | None]:
     """The country and (US) state an article's place names point to most often (a city
-    counts for its most populous namesake's state; the first named wins a tie)."""
+    counts only when its name tells where it is: see `_telling`; the first named wins a
+    tie)."""
     countries: Counter[str] = Counter()
     regions: Counter[str] = Counter()
     g = gazetteer()
@@ -220,10 +233,11 @@ def article_context(names: Iterable[str]) -> tuple[str | None, str | None]:
         elif key in g.countries:
             countries[g.countries[key]] += 1
         elif key in g.cities:
-            best = _pick(g.cities[key], None, None)
-            countries[best["countrycode"]] += 1
-            if best["countrycode"] == "US":
-                regions[best["admin1code"]] += 1
+            best = _telling(g.cities[key])
+            if best is not None:
+                countries[best["countrycode"]] += 1
+                if best["countrycode"] == "US":
+                    regions[best["admin1code"]] += 1
     top = countries.most_common(1)[0][0] if countries else None
     state = regions.most_common(1)[0][0] if regions else None
     return top, state
