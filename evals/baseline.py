@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
 
 from pydantic import BaseModel, Field
 
 from evals.datasets import SEEDS
+from evals.run_report import RunReport
 from schemas.api import RecallPasses, Strategy, UngroundedPolicy
 from service.files import write_atomic
 
@@ -38,23 +38,25 @@ def load_baseline(path: Path = BASELINE_PATH) -> Baseline:
 
 
 def baseline_from_report(
-    report: dict[str, Any], tolerance: float | None = None, path: Path = BASELINE_PATH
+    report: RunReport, tolerance: float | None = None, path: Path = BASELINE_PATH
 ) -> Baseline:
     """The baseline a run report sets; the tolerance of the one at `path` carries over
-    unless one is given."""
+    unless one is given. A report scored before field F1 sets none: ValueError."""
+    if report.summary.field_f1 is None:
+        raise ValueError(f"the run of {report.prompt} on {report.model} has no field F1 to hold")
     if tolerance is None:
         tolerance = load_baseline(path).tolerance if path.is_file() else DEFAULT_TOLERANCE
     return Baseline(
-        dataset=report.get("dataset", SEEDS.name),
-        prompt=report["prompt"],
-        strategy=report.get("strategy", "llm"),
-        model=report["model"],
-        passes=report.get("passes", "none"),
-        ungrounded=report.get("ungrounded", "flag"),
-        micro_f1=round(report["summary"]["micro_f1"], 4),
-        field_f1=round(report["summary"]["field_f1"], 4),
+        dataset=report.dataset,
+        prompt=report.prompt,
+        strategy=report.strategy,
+        model=report.model,
+        passes=report.passes,
+        ungrounded=report.ungrounded,
+        micro_f1=round(report.summary.micro_f1, 4),
+        field_f1=round(report.summary.field_f1, 4),
         tolerance=tolerance,
-        failed_cases=sum(case["error"] is not None for case in report["cases"]),
+        failed_cases=sum(case.error is not None for case in report.cases),
     )
 
 

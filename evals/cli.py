@@ -424,10 +424,10 @@ def _eval_runs(
 
 def _save_samples(runs: list[Any], directory: Path, samples: int) -> None:
     """Print and save how stable the sampled runs were."""
-    from evals.report import report_name, run_json, write_json
+    from evals.report import report_name, run_report, write_json
     from evals.stability import print_stability, stability
 
-    reports = [run_json(r) for r in runs]
+    reports = [run_report(r) for r in runs]
     result = stability(reports)
     print_stability(result)
     path = directory / f"{report_name(reports[0])}--samples{samples}.json"
@@ -437,10 +437,10 @@ def _save_samples(runs: list[Any], directory: Path, samples: int) -> None:
 def _save_run(run: Any, data: Any, mode: Any, out: Path | None, set_baseline: bool) -> None:
     """Print the run's table; save its JSON and HTML (a recorded run in the history, with
     the index), and make it the baseline when asked."""
-    from evals.report import print_table, report_name, run_json, write_html, write_json
+    from evals.report import print_table, report_name, run_report, write_html, write_json
     from evals.runner import Mode
 
-    report = run_json(run)
+    report = run_report(run)
     print_table(report)
     recorded = mode in (Mode.RECORD, Mode.RECORD_MISSING)
     directory = out or (data.runs_dir if recorded else data.reports_dir)
@@ -462,8 +462,8 @@ def _save_run(run: Any, data: Any, mode: Any, out: Path | None, set_baseline: bo
             baseline_from_report(report, path=data.baseline_path), data.baseline_path
         )
         typer.echo(
-            f"baseline: {path} (micro-F1 {report['summary']['micro_f1']:.4f}, "
-            f"field F1 {report['summary']['field_f1']:.4f})"
+            f"baseline: {path} (micro-F1 {report.summary.micro_f1:.4f}, "
+            f"field F1 {report.summary.field_f1 or 0:.4f})"
         )
 
 
@@ -498,11 +498,11 @@ def eval_gate(
         typer.echo(f"gate failed: {failure}", err=True)
     if not result.passed:
         raise typer.Exit(1)
-    b = result.baseline
+    b, s = result.baseline, result.report.summary
     typer.echo(
-        f"gate passed: {data.name} micro-F1 {result.report['summary']['micro_f1']:.4f} "
+        f"gate passed: {data.name} micro-F1 {s.micro_f1:.4f} "
         f">= {b.micro_f1:.4f} - {b.tolerance}, field F1 "
-        f"{result.report['summary']['field_f1']:.4f} >= {b.field_f1:.4f} - {b.tolerance} "
+        f"{s.field_f1 or 0:.4f} >= {b.field_f1:.4f} - {b.tolerance} "
         f"({b.prompt}, {b.model})"
     )
 
@@ -515,18 +515,17 @@ def eval_html(
 ) -> None:
     """Build a run's HTML page from its JSON report: each article with the predicted spans
     highlighted, matched, missed and spurious facts side by side."""
-    import json
-
     from evals.gold import joined_case
     from evals.report import write_html
+    from evals.run_report import RunReport
 
     try:
-        loaded = json.loads(report.read_text(encoding="utf-8"))
-    except (OSError, ValueError) as exc:
+        loaded = RunReport.load(report)
+    except (OSError, ValueError) as exc:  # pydantic's ValidationError is a ValueError
         fail(f"{report} is not a report: {exc}", 2)
     cases = _cases(_dataset(dataset))
     texts = {case.article_id: case.text for case in [*cases, joined_case(cases)]}
-    missing = sorted({c["article_id"] for c in loaded.get("cases", [])} - set(texts))
+    missing = sorted({c.article_id for c in loaded.cases} - set(texts))
     if missing:
         fail(f"the dataset has no article {', '.join(missing)}; name it with --dataset", 2)
     typer.echo(f"page: {write_html(loaded, texts, out or report.with_suffix('.html'))}")

@@ -7,25 +7,23 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
-from evals.datasets import SEEDS
 from evals.report import counts_of, field_counts_of, report_name
+from evals.run_report import CaseReport, RunReport
 from schemas.facts import FACT_LISTS
 
 
-def _matched(case: dict[str, Any], list_name: str) -> dict[int, str]:
-    return {m["gold_index"]: m["label"] for m in case["lists"][list_name]["matched"]}
+def _matched(case: CaseReport, list_name: str) -> dict[int, str]:
+    return {m.gold_index: m.label for m in case.lists[list_name].matched}
 
 
-def _right_fields(case: dict[str, Any], list_name: str) -> dict[int, set[str]]:
+def _right_fields(case: CaseReport, list_name: str) -> dict[int, set[str]]:
     return {
-        m["gold_index"]: {f for f, v in m.get("fields", {}).items() if v == "agree"}
-        for m in case["lists"][list_name]["matched"]
+        m.gold_index: {f for f, v in m.fields.items() if v == "agree"}
+        for m in case.lists[list_name].matched
     }
 
 
-def _field_changes(
-    case_a: dict[str, Any], case_b: dict[str, Any], name: str
-) -> dict[str, list[str]]:
+def _field_changes(case_a: CaseReport, case_b: CaseReport, name: str) -> dict[str, list[str]]:
     """Fields of gold facts both runs matched that B got right and A did not, and back."""
     fa, fb = _right_fields(case_a, name), _right_fields(case_b, name)
     labels = _matched(case_b, name)
@@ -36,8 +34,8 @@ def _field_changes(
     }
 
 
-def _spurious(case: dict[str, Any], list_name: str) -> list[str]:
-    return [m["label"] for m in case["lists"][list_name]["spurious"]]
+def _spurious(case: CaseReport, list_name: str) -> list[str]:
+    return [m.label for m in case.lists[list_name].spurious]
 
 
 CHANGE_KEYS = (
@@ -54,12 +52,12 @@ class DifferentDatasetsError(ValueError):
     """Two runs of different datasets: their scores are of different articles."""
 
 
-def compare_reports(a: dict[str, Any], b: dict[str, Any]) -> dict[str, Any]:
+def compare_reports(a: RunReport, b: RunReport) -> dict[str, Any]:
     """What B gained and lost against A, list by list and gold fact by gold fact.
 
     Runs of two datasets are refused: DifferentDatasetsError.
     """
-    named = a.get("dataset", SEEDS.name), b.get("dataset", SEEDS.name)
+    named = a.dataset, b.dataset
     if named[0] != named[1]:
         raise DifferentDatasetsError(
             f"A is a run of dataset {named[0]!r}, B of {named[1]!r}: their scores are of "
@@ -75,16 +73,16 @@ def compare_reports(a: dict[str, Any], b: dict[str, Any]) -> dict[str, Any]:
             "delta_field_f1": round(fb.f1 - fa.f1, 4),
         }  # fmt: skip
     facts = []
-    cases_b = {c["article_id"]: c for c in b["cases"]}
-    for case_a in a["cases"]:
-        case_b = cases_b.get(case_a["article_id"])
+    cases_b = {c.article_id: c for c in b.cases}
+    for case_a in a.cases:
+        case_b = cases_b.get(case_a.article_id)
         if case_b is None:
             continue
         for name in FACT_LISTS:
             ma, mb = _matched(case_a, name), _matched(case_b, name)
             sa, sb = _spurious(case_a, name), _spurious(case_b, name)
             change = {
-                "article_id": case_a["article_id"],
+                "article_id": case_a.article_id,
                 "list": name,
                 "gained": [mb[i] for i in sorted(set(mb) - set(ma))],
                 "lost": [ma[i] for i in sorted(set(ma) - set(mb))],
@@ -94,21 +92,24 @@ def compare_reports(a: dict[str, Any], b: dict[str, Any]) -> dict[str, Any]:
             }
             if any(change[k] for k in CHANGE_KEYS):
                 facts.append(change)
-    cost = {
-        side: {
-            "prompt": r["prompt"],
-            "model": r["model"],
-            "run": report_name(r),  # prompt, passes, policy, model and variant
-            "micro_f1": r["summary"]["micro_f1"],
-            "field_f1": r["summary"].get("field_f1", 0.0),
-            "slot_f1": r["summary"].get("slot_f1", 0.0),
-            "prompt_tokens": r["summary"]["tokens"]["prompt"],
-            "completion_tokens": r["summary"]["tokens"]["completion"],
-            "llm_s": round(r["summary"]["latency_ms"] / 1000, 1),
-        }
-        for side, r in (("a", a), ("b", b))
-    }
+    cost = {side: _cost(r) for side, r in (("a", a), ("b", b))}
     return {"per_list": per_list, "facts": facts, "cost": cost}
+
+
+def _cost(r: RunReport) -> dict[str, Any]:
+    """What a run scored and spent, as the comparison's cost table gives it."""
+    s = r.summary
+    return {
+        "prompt": r.prompt,
+        "model": r.model,
+        "run": report_name(r),  # prompt, passes, policy, model and variant
+        "micro_f1": s.micro_f1,
+        "field_f1": s.field_f1 if s.field_f1 is not None else 0.0,
+        "slot_f1": s.slot_f1 if s.slot_f1 is not None else 0.0,
+        "prompt_tokens": s.tokens.prompt,
+        "completion_tokens": s.tokens.completion,
+        "llm_s": round(s.latency_ms / 1000, 1),
+    }
 
 
 def print_comparison(cmp: dict[str, Any], console: Console | None = None) -> None:

@@ -8,23 +8,25 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
-from typing import Any
 
 from evals.baseline import Baseline, load_baseline
 from evals.datasets import Dataset
-from evals.report import run_json
+from evals.report import run_report
+from evals.run_report import RunReport
 from evals.runner import Mode, run_gold
 from service.settings import Settings
 
 
 @dataclass(frozen=True)
 class GateResult:
-    """The replayed report, the baseline it was held to, and why it failed (if it did)."""
+    """The replayed report, the baseline it was held to, why it failed (if it did), and
+    how long the replay took."""
 
     dataset: Dataset
     baseline: Baseline
-    report: dict[str, Any]
+    report: RunReport
     failures: tuple[str, ...]
+    replay_wall_s: float
 
     @property
     def passed(self) -> bool:
@@ -46,22 +48,25 @@ async def replay_gate(dataset: Dataset, settings: Settings) -> GateResult:
     run = await run_gold(dataset.cases(), settings, baseline.prompt, Mode.REPLAY,
                          ungrounded=baseline.ungrounded, passes=baseline.passes,
                          dataset=dataset)  # fmt: skip
-    report = run_json(run)
-    report["replay_wall_s"] = round(time.perf_counter() - started, 2)
+    report = run_report(run)
+    replay_wall_s = round(time.perf_counter() - started, 2)
     failures = []
     if baseline.dataset != dataset.name:
         failures.append(f"{dataset.baseline_path} is the baseline of dataset {baseline.dataset!r}")
-    errors = [f"{c['article_id']}: {c['error']}" for c in report["cases"] if c["error"]]
+    errors = [f"{c.article_id}: {c.error}" for c in report.cases if c.error]
     if len(errors) > baseline.failed_cases:
         failures.append(
             f"{len(errors)} cases failed, the baseline allows {baseline.failed_cases}: "
             + "; ".join(errors)
         )
-    for label, key in (("micro-F1", "micro_f1"), ("field F1", "field_f1")):
-        held, now = getattr(baseline, key), report["summary"][key]
+    s = report.summary
+    for label, held, now in (
+        ("micro-F1", baseline.micro_f1, s.micro_f1),
+        ("field F1", baseline.field_f1, s.field_f1 or 0.0),  # a fresh report has field F1
+    ):
         if now < held - baseline.tolerance:
             failures.append(
                 f"{label} {now:.4f} fell below the baseline {held:.4f} minus "
                 f"tolerance {baseline.tolerance} for {baseline.prompt} on {dataset.name}"
             )
-    return GateResult(dataset, baseline, report, tuple(failures))
+    return GateResult(dataset, baseline, report, tuple(failures), replay_wall_s)

@@ -3,13 +3,13 @@ newest first, so the path of a prompt's history is one table."""
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from pathlib import Path
 
 import jinja2
 
 from evals.report import RUNS_DIR
+from evals.run_report import RunReport
 from service.files import write_atomic
 
 _templates = jinja2.Environment(
@@ -44,25 +44,24 @@ def history(runs_dir: Path = RUNS_DIR) -> tuple[list[RunRow], list[str]]:
     skipped: list[str] = []
     for path in sorted(runs_dir.glob("*.json")):
         try:
-            report = json.loads(path.read_text(encoding="utf-8"))
-            summary = report["summary"]
-            variant = report.get("variant") or ""
-            named = report.get("dataset") or "seeds"  # runs before datasets were all seeds
-            rows.append(RunRow(
-                created=report["created"], prompt=report.get("prompt") or "-",
-                strategy=report.get("strategy") or "llm", model=report["model"],
-                dataset=named + (f" ({variant})" if variant else ""),
-                policy=(report.get("ungrounded") or "flag")
-                + ("" if report.get("passes") in (None, "none") else f"+{report['passes']}"),
-                mode=report.get("mode", "?"), micro_f1=summary["micro_f1"],
-                field_f1=summary.get("field_f1"), macro_f1=summary["macro_f1"],
-                tokens=summary["tokens"]["prompt"] + summary["tokens"]["completion"],
-                llm_s=summary["latency_ms"] / 1000, path=path,
-            ))  # fmt: skip
-        except (OSError, ValueError, KeyError, TypeError):
+            rows.append(_row(RunReport.load(path), path))
+        except (OSError, ValueError):  # pydantic's ValidationError is a ValueError
             skipped.append(path.name)
     rows.sort(key=lambda r: r.created, reverse=True)
     return rows, skipped
+
+
+def _row(report: RunReport, path: Path) -> RunRow:
+    """A run report as the index lists it."""
+    s = report.summary
+    return RunRow(
+        created=report.created, prompt=report.prompt or "-", strategy=report.strategy,
+        model=report.model,
+        dataset=report.dataset + (f" ({report.variant})" if report.variant else ""),
+        policy=report.ungrounded + ("" if report.passes == "none" else f"+{report.passes}"),
+        mode=report.mode, micro_f1=s.micro_f1, field_f1=s.field_f1, macro_f1=s.macro_f1,
+        tokens=s.tokens.prompt + s.tokens.completion, llm_s=s.latency_ms / 1000, path=path,
+    )  # fmt: skip
 
 
 def write_index(runs_dir: Path = RUNS_DIR) -> Path:

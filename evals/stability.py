@@ -9,33 +9,30 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
+from evals.run_report import RunReport
 
-def stability(reports: list[dict[str, Any]]) -> dict[str, Any]:
+
+def stability(reports: list[RunReport]) -> dict[str, Any]:
     """Per gold fact, the share of runs that extracted it; micro-F1's mean, spread and range."""
     n = len(reports)
-    f1s = [r["summary"]["micro_f1"] for r in reports]
+    f1s = [r.summary.micro_f1 for r in reports]
     facts: dict[tuple[str, str, int], dict[str, Any]] = {}
     for report in reports:
-        for case in report["cases"]:
-            for name, lst in case["lists"].items():
-                for hit, entries in ((1, lst["matched"]), (0, lst["missed"])):
-                    for entry in entries:
-                        key = (case["article_id"], name, entry["gold_index"])
-                        row = facts.setdefault(
-                            key,
-                            {
-                                "article_id": key[0],
-                                "list": name,
-                                "label": entry["label"],
-                                "hits": 0,
-                            },
-                        )
-                        row["hits"] += hit
+        for case in report.cases:
+            for name, lst in case.lists.items():
+                entries = [(1, m.gold_index, m.label) for m in lst.matched]
+                entries += [(0, m.gold_index, m.label) for m in lst.missed]
+                for hit, index, label in entries:
+                    key = (case.article_id, name, index)
+                    row = facts.setdefault(
+                        key, {"article_id": key[0], "list": name, "label": label, "hits": 0}
+                    )
+                    row["hits"] += hit
     rows = [{**row, "extracted": round(row["hits"] / n, 4)} for _, row in sorted(facts.items())]
     return {
         "samples": n,
-        "prompt": reports[0]["prompt"] if reports else None,
-        "model": reports[0]["model"] if reports else None,
+        "prompt": reports[0].prompt if reports else None,
+        "model": reports[0].model if reports else None,
         "micro_f1": {
             "values": f1s,
             "mean": round(statistics.fmean(f1s), 4) if f1s else None,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import tempfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx2
 import pytest
@@ -14,6 +14,9 @@ from evals.bench.fake_llm import FakeLLM, labels
 from evals.bench.servers import serve_in_thread
 from service.api.app import create_app
 from service.settings import Settings
+
+if TYPE_CHECKING:
+    from evals.gate import GateResult
 
 ROOT = Path(__file__).resolve().parent.parent
 SEEDS = ROOT / "seeds"
@@ -59,8 +62,8 @@ FACTS_004: dict[str, Any] = {
 
 HYBRID_ANSWERS = labels()
 
-# Reports of evals replayed during the run (the CI gate), printed in the terminal summary.
-EVAL_REPORTS: list[dict[str, Any]] = []
+# Evals replayed during the run (the CI gate), their reports printed in the terminal summary.
+EVAL_REPORTS: list[GateResult] = []
 
 
 def pytest_terminal_summary(terminalreporter: Any) -> None:
@@ -77,11 +80,11 @@ def pytest_terminal_summary(terminalreporter: Any) -> None:
             reason = report.longrepr[2] if isinstance(report.longrepr, tuple) else report.longrepr
             terminalreporter.write_line(f"{report.nodeid}: {reason}")
 
-    for report in EVAL_REPORTS:
+    for result in EVAL_REPORTS:
         terminalreporter.section("eval replayed from cassettes")
         console = Console(file=terminalreporter._tw, width=110, force_terminal=False)
-        print_table(report, console)
-        terminalreporter.write_line(f"replay wall time {report['replay_wall_s']} s")
+        print_table(result.report, console)
+        terminalreporter.write_line(f"replay wall time {result.replay_wall_s} s")
 
 
 def wait_for(predicate: Callable[[], object], timeout: float, what: str) -> None:

@@ -31,6 +31,12 @@ ARTICLES: dict[str, dict[str, Any]] = {
         "casualties": [("Two men were shot dead", 2, "killed", "Englewood", "witnesses"),
                        ("six people were hurt", 6, "injured", "Englewood", "witnesses")],
     },
+    "trib-2": {
+        "published": "2016-08-03", "url": "https://www.tribune.example/charged",
+        "text": "Police in Chicago charged a man over the block party shooting in Englewood "
+                "that left three people killed and six wounded, police said.",
+        "casualties": [("three people killed", 3, "killed", "Englewood", "police")],
+    },
     "khou-1": {
         "published": "2016-07-30", "url": "https://khou.example/b",
         "text": "HOUSTON - Police say one man was killed and three were wounded Saturday night "

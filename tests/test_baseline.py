@@ -3,21 +3,25 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
 import pytest
 from pydantic import ValidationError
 
 from evals.baseline import Baseline, baseline_from_report, load_baseline, save_baseline
+from evals.run_report import CaseReport, RunReport
+from tests.test_run_report import make_report
 
 
-def _report(micro: float, errors: list[str | None]) -> dict[str, Any]:
-    return {
-        "prompt": "news_facts@v9",
-        "model": "m",
-        "summary": {"micro_f1": micro, "field_f1": micro / 2},
-        "cases": [{"error": e} for e in errors],
-    }
+def _report(micro: float, errors: list[str | None], field_f1: float | None = -1) -> RunReport:
+    report = make_report(
+        prompt="news_facts@v9",
+        cases=[CaseReport(article_id=f"a{i}", error=e, meta=None, scores=[], lists={})
+               for i, e in enumerate(errors)],
+    )  # fmt: skip
+    summary = report.summary.model_copy(
+        update={"micro_f1": micro, "field_f1": micro / 2 if field_f1 == -1 else field_f1}
+    )
+    return report.model_copy(update={"summary": summary})
 
 
 @pytest.mark.parametrize(
@@ -73,5 +77,10 @@ def test_committed_baseline_is_valid() -> None:
 def test_baseline_keeps_how_the_run_was_made(
     fields: dict[str, str], passes: str, ungrounded: str
 ) -> None:
-    baseline = baseline_from_report({**_report(0.3, [None]), **fields})
+    baseline = baseline_from_report(_report(0.3, [None]).model_copy(update=fields))
     assert (baseline.passes, baseline.ungrounded) == (passes, ungrounded)
+
+
+def test_a_run_scored_before_field_f1_sets_no_baseline() -> None:
+    with pytest.raises(ValueError, match="no field F1"):
+        baseline_from_report(_report(0.3, [None], field_f1=None))

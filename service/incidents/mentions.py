@@ -22,7 +22,9 @@ from service.incidents.dates import resolve_date
 from service.incidents.places import article_context, resolve_place
 
 Family = Literal["violence", "displacement", "talks"]
-_SENTENCE_END = re.compile(r"(?<=[.!?])[\"'\u201d\u2019]?\s+|\n+")
+# A sentence ends at a stop before a capital, a digit or a quote ("From 4 a.m. on 24 March"
+# goes on), or at a line break.
+_SENTENCE_END = re.compile(r"(?<=[.!?])[\"'\u201d\u2019]?\s+(?=[A-Z0-9\"'\u201c\u2018(])|\n+")
 _DATELINE = re.compile(
     r"^\s*([A-Z][A-Z .'-]{2,40}?)(?:,\s*[A-Z][A-Za-z. ]+)?\s*(?:\([^)]*\))?\s*[\u2014\u2013-]"
 )
@@ -134,13 +136,12 @@ def _main_place(
     country, region = article_context(names)
     dateline = _DATELINE.match(article.text)
     candidates = ([dateline.group(1).title()] if dateline else []) + names
-    first = None
-    for name in candidates:
-        place = resolve_place(name, country, region)
-        if place is not None and (place.gazetteer_id or "").startswith("geonames"):
-            return place, country, region
-        first = first or place
-    return first, country, region
+    places = [p for name in candidates if (p := resolve_place(name, country, region))]
+    # the article's own country first: a namesake abroad ("Nippes" in a report on Haiti)
+    # or where it was said is its place only when nothing at home is named
+    ranked = sorted(places, key=lambda p: bool(country) and p.country != country)
+    cities = [p for p in ranked if (p.gazetteer_id or "").startswith("geonames")]
+    return (cities or ranked or [None])[0], country, region
 
 
 def _fact_reading(

@@ -2,8 +2,9 @@
 
 The rule for `best`, per measure (as ACLED and UCDP revise: each source's latest word):
 
-1. each source (the outlet, else who gave the figure, else the article) counts once, by its
-   latest report (publication day, then the larger figure of that day);
+1. an article gives each measure once (the figure it states first); each source (the
+   outlet, else who gave the figure, else the article) counts once, by its latest report
+   (publication day, then the larger figure of that day);
 2. `best` is the highest of those latest figures: a toll is revised upward as victims die
    and bodies are found, and a smaller latest figure is an older count;
 3. `low` and `high` are the lowest and highest figure any report gives (a range's bound
@@ -32,7 +33,7 @@ from schemas.incidents import (
     Series,
     SeriesPoint,
 )
-from service.incidents.mentions import Mention, SeriesReport
+from service.incidents.mentions import Mention, Report, SeriesReport
 
 BEST_RULE = "highest of each source's latest report"
 _EPOCH = dt.date(1, 1, 1)
@@ -93,26 +94,40 @@ def _dates(mentions: Sequence[Mention]) -> DateRange:
     )
 
 
+def _first_per_article(mentions: Sequence[Mention]) -> list[tuple[Mention, Report]]:
+    """Each article's report of each measure once: the one it states first. An article's
+    later mentions grouped into the same incident (a day recalled, a second count) are the
+    same event told again, not another source."""
+    first: dict[tuple[str, str], tuple[Mention, Report]] = {}
+    for m in mentions:
+        for r in m.reports:
+            key = (m.article, r.measure)
+            start = r.start if r.start is not None else 1 << 30
+            held = first.get(key)
+            if held is None or start < (held[1].start if held[1].start is not None else 1 << 30):
+                first[key] = (m, r)
+    return list(first.values())
+
+
 def build_incident(mentions: Sequence[Mention], known_id: str | None = None) -> Incident:
     """The incident a group of mentions reports (under `known_id` when it already had one)."""
     kinds = Counter(m.kind for m in mentions)
     kind: IncidentKind = "attack" if kinds["attack"] else kinds.most_common(1)[0][0]
     by_measure: dict[str, list[FigureReport]] = {}
-    for m in mentions:
-        for r in m.reports:
-            by_measure.setdefault(r.measure, []).append(
-                FigureReport(
-                    value=r.value,
-                    value_max=r.value_max,
-                    reported_by=r.reported_by,
-                    outlet=m.outlet,
-                    published=m.published,
-                    article=m.article,
-                    evidence=r.evidence,
-                    start=r.start,
-                    end=r.end,
-                )
+    for m, r in _first_per_article(mentions):
+        by_measure.setdefault(r.measure, []).append(
+            FigureReport(
+                value=r.value,
+                value_max=r.value_max,
+                reported_by=r.reported_by,
+                outlet=m.outlet,
+                published=m.published,
+                article=m.article,
+                evidence=r.evidence,
+                start=r.start,
+                end=r.end,
             )
+        )
     figures, conflicts = {}, []
     for name, reports in sorted(by_measure.items()):
         figures[name], sources = reconcile(reports)

@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from schemas.api import ExtractResponse
 from schemas.incidents import ArticleIn, ArticleResult, Incident, IncidentPage, Series
 from service.folding import name_key
-from service.incidents.grouping import group
+from service.incidents.grouping import group, reach_days
 from service.incidents.identity import article_id, text_digest
 from service.incidents.mentions import ArticleIntake, Mention, SeriesReport, read_article
 from service.incidents.places import gazetteer
@@ -31,8 +31,7 @@ from service.incidents.reconcile import build_incident, build_series, series_key
 from service.store.tables import ArticleRow, IncidentRow, LockRow, MentionRow, SeriesPointRow
 
 MIGRATIONS = Path(__file__).parent / "migrations"
-WINDOW_DAYS = 3  # a regrouping looks this far around each mention it touches
-MAX_CLOSURE = 5000  # mentions one regrouping may read: bounded work per article
+MAX_NEAR = 5000  # stored mentions one new mention may be compared with: bounded work per article
 REGROUP_LOCK = "regroup"
 NO_DAY = "0000-00-00"
 
@@ -161,35 +160,53 @@ class Store:
             session.add(LockRow(name=REGROUP_LOCK))
             session.flush()
 
-    def _closure(self, session: Session, new: list[MentionRow]) -> list[MentionRow]:
-        """Every stored mention a new one could be linked to, and theirs in turn."""
+    def _near(self, session: Session, new: list[MentionRow]) -> list[MentionRow]:
+        """The stored mentions a new one could be linked to (its family and country, its
+        days or its publication day within the grouping's reach), and every mention of the
+        incidents they are part of."""
         seen = {row.id: row for row in new}
-        frontier = list(new)
-        while frontier and len(seen) < MAX_CLOSURE:
-            row = frontier.pop()
-            query = select(MentionRow).where(MentionRow.family == row.family)
+        reach = dt.timedelta(days=reach_days() + 1)
+        for row in new:
+            query = (
+                select(MentionRow)
+                .join(ArticleRow, MentionRow.article_id == ArticleRow.id)
+                .where(MentionRow.family == row.family, MentionRow.id.not_in(seen))
+            )
             if row.country:
                 query = query.where(MentionRow.country.in_([row.country, ""]))
-            if row.day is not None:
-                low, high = (row.day + dt.timedelta(days=d) for d in (-WINDOW_DAYS, WINDOW_DAYS))
+            days = _days_of(row)
+            if days:
                 query = query.where(
-                    or_(MentionRow.day.is_(None), MentionRow.day.between(low, high))
+                    or_(
+                        MentionRow.day.is_(None),
+                        *(MentionRow.day.between(d - reach, d + reach) for d in days),
+                        *(ArticleRow.published.between(d - reach, d + reach) for d in days),
+                    )
                 )
-            for found in session.scalars(query.limit(MAX_CLOSURE)):
-                if found.id not in seen:
-                    seen[found.id] = found
-                    frontier.append(found)
+            for found in session.scalars(query.limit(MAX_NEAR)):
+                seen.setdefault(found.id, found)
+        incidents = {r.incident_id for r in seen.values() if r.incident_id}
+        if incidents:
+            members = select(MentionRow).where(MentionRow.incident_id.in_(incidents))
+            for found in session.scalars(members.limit(MAX_NEAR)):
+                seen.setdefault(found.id, found)
         return list(seen.values())
 
     def _regroup(self, session: Session, new: list[MentionRow]) -> None:
+        """The new mentions joined to the incidents they link to; incidents they do not
+        touch are left as they are."""
         if not new:
             return
-        rows = self._closure(session, new)
+        rows = self._near(session, new)
         old = {r.incident_id for r in rows if r.incident_id}
         mentions = [Mention.model_validate(r.body) for r in rows]
         by_id = {r.id: r for r in rows}
         claimed: set[str] = set()
-        for component in group(mentions):
+        for component in group(mentions, settled=[r.incident_id for r in rows]):
+            ids = {by_id[m.id].incident_id for m in component}
+            if None not in ids and len(ids) == 1:  # an incident no new mention joined
+                old -= ids
+                continue
             # An incident keeps its id when articles join it: the id most of its mentions had.
             had = Counter(
                 i for m in component if (i := by_id[m.id].incident_id) and i not in claimed
@@ -298,6 +315,15 @@ def _read_cursor(cursor: str) -> tuple[str, str]:
     except (ValueError, UnicodeDecodeError):
         raise StoreError("cursor is not one this service gave: start again without it") from None
     return day, last
+
+
+def _days_of(row: MentionRow) -> list[dt.date]:
+    """The days a mention row may be about: its text's day and its publication day."""
+    published = row.body.get("published")
+    days = {row.day} if row.day else set()
+    if published:
+        days.add(dt.date.fromisoformat(published))
+    return sorted(days)
 
 
 def _mention_row(mention: Mention) -> MentionRow:
