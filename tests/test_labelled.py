@@ -273,3 +273,23 @@ def test_shot_is_not_killed_unless_the_words_say_so(
     number = NumberCandidate(start=0, end=4, value=4, noun="people", people=True,
                              clause=frozenset(clause))  # fmt: skip
     assert read_number(number, NumberKind(model)) == NumberKind(kind)
+
+
+@pytest.mark.parametrize(
+    ("text", "labels", "casualties"),
+    [
+        # suspects, or people an arrest word was done to, are no victims of the shooting
+        ("Five men arrested in Sunday's fatal shooting.", ["killed"], []),
+        ("Police arrested two men after the shooting that killed a boy.", ["killed"],
+         [(1, "killed")]),
+        ("2 persons of interest arrested in connection to deadly shooting", ["killed"], []),
+        ("Four suspects were charged in the fatal shooting.", ["killed"], []),
+        # a suspect killed is a casualty (its words decide: never asked)
+        ("Two suspects were killed in the shootout.", [], [(2, "killed")]),
+    ],
+)  # fmt: skip
+def test_people_the_law_holds_are_no_casualties(
+    nlp: Any, text: str, labels: list[str], casualties: list[Any]
+) -> None:
+    facts = _labelled(nlp, text, labels)
+    assert [(c.count, c.outcome) for c in facts.casualties] == casualties

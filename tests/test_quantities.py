@@ -37,6 +37,12 @@ def _numbers(nlp: Any, text: str) -> list[tuple[float, float | None, bool, str |
         ("Troops prepare to leave - 2002-09-26", []),
         # an age after a name
         ("Trevor Williams, 33, died at the scene.", []),
+        # ages in a list, or after two names
+        ("Three men, ages 26, 27 and 34, were hurt.", [(3, None, False, "men")]),
+        ("Eli Jones and Sam Poe, both 16, were killed.", []),
+        # a photo gallery's caption and a broadcaster's name are no counts
+        ("Photo: Metro Video Image 3 of 8 Caption Close", []),
+        ("CBS 58 reports that 5 men died.", [(5, None, False, "men")]),
     ],
 )
 def test_quantities(

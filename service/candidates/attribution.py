@@ -22,7 +22,7 @@ from service.candidates.article import (
     opening_end,
 )
 from service.candidates.places import country_of
-from service.candidates.quantities import HARM_LEMMAS, clause_says
+from service.candidates.quantities import HARM_LEMMAS, HELD_NOUNS, HELD_VERBS, clause_says
 from service.candidates.quotes import CUE_LEMMAS, according_to, speaker_of, subject_of
 
 # Verbs that attribute a figure to a source (lemmas; speech verbs plus reporting ones).
@@ -245,6 +245,23 @@ def _harmed(token: Token) -> bool:
     return patient and noun.head.lemma_.lower() in HARM_LEMMAS
 
 
+def _held(token: Token) -> bool:
+    """Whether the counted people are held by the law: suspects, or the subject or object
+    of "arrest", "charge"… ("Five arrested", "police arrested two men")."""
+    noun = token.head if token.dep_ in ("nummod", "quantmod") else token
+    if noun.lemma_.lower() in HELD_NOUNS:
+        return True
+    if noun.dep_ in ("nsubjpass", "dobj", "nsubj") and noun.head.lemma_.lower() in HELD_VERBS:
+        return True
+    # a headline's "Five men arrested", "2 persons of interest arrested in …"
+    nouns = [noun, *(g for c in noun.children if c.lower_ == "of" for g in c.children)]
+    return any(
+        c.lemma_.lower() in HELD_VERBS and c.dep_ in ("acl", "relcl")
+        for n in nouns
+        for c in n.children
+    )
+
+
 def _side(token: Token) -> str | None:
     """The country a counted group belongs to ("Ukrainian civilians": Ukraine)."""
     noun = token.head if token.dep_ in ("nummod", "quantmod") else token
@@ -318,6 +335,7 @@ def attribute_number(article: Article, number: NumberCandidate) -> None:
     number.clause_lemmas = frozenset(t.lemma_.lower() for t in _clause(token).subtree)
     number.clause = clause_says(number.clause_lemmas)
     number.harmed = _harmed(token)
+    number.held = _held(token)
 
 
 PART_WORDS = frozenset({"include", "among"})

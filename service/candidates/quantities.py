@@ -58,6 +58,12 @@ HARM_LEMMAS = frozenset().union(*(CUES[label] for label in CASUALTY_CUES))
 # Words of movement no one label owns ("fled": abroad or not), for the clause test.
 SHOT = frozenset({"shoot", "shot", "gunfire", "gunshot", "bullet"})
 MOVED = frozenset({"flee", "uproot", "shelter", "escape", "homeless", "exodus"})
+# People the law holds ("five arrested", "two suspects were charged"): not victims, whatever
+# harm their clause names.
+HELD_VERBS = frozenset(
+    {"arrest", "charge", "detain", "indict", "book", "jail", "convict", "sentence", "apprehend"}
+)
+HELD_NOUNS = frozenset({"suspect", "arrest", "arrestee"})
 
 
 def clause_says(lemmas: frozenset[str]) -> frozenset[str]:
@@ -123,7 +129,36 @@ def _excluded(doc: Span, start: int, end: int) -> bool:
         doc.doc.text[max(0, doc[start].idx - 8) : doc[end - 1].idx + len(doc[end - 1].text)],
     ):
         return True  # "2002-09-26"
-    return before in ("aged", "age", "no.", "number", "#", "round", "article", "resolution")
+    if before in ("aged", "age", "no.", "number", "#", "round", "article", "resolution"):
+        return True
+    return _listed_age(doc, start, end) or _caption_or_channel(doc, start)
+
+
+_GALLERY = re.compile(r"\b(?:image|photo|slide|picture)\s+\d+\s+of\s*/?\s*$", re.IGNORECASE)
+GALLERY_WORDS = frozenset({"image", "photo", "slide", "picture"})
+BROADCASTERS = frozenset({"cbs", "nbc", "abc", "fox", "cw", "pbs", "channel"})
+
+
+def _listed_age(doc: Span, start: int, end: int) -> bool:
+    """Ages in a list or after names: "ages 26, 27, 34", "X and Y, both 16, were"."""
+    i = start - 1
+    while i >= 0 and (doc[i].text in (",", "and") or _is_number(doc[i])) and start - i < 10:
+        i -= 1
+    if i >= 0 and i < start - 1 and doc[i].lower_ in ("ages", "aged"):
+        return True
+    after = doc[end].text if end < len(doc) else ""
+    return start > 1 and doc[start - 1].lower_ == "both" and doc[start - 2].text == "," and (
+        after in (",", ".", ")", ";")
+    )  # fmt: skip
+
+
+def _caption_or_channel(doc: Span, start: int) -> bool:
+    """A photo gallery's "Image 3 of 8", or a broadcaster's name ("CBS 58")."""
+    before = doc[start - 1].lower_ if start else ""
+    if before in GALLERY_WORDS or before in BROADCASTERS:
+        return True
+    window = doc.doc.text[max(0, doc[start].idx - 24) : doc[start].idx]
+    return bool(_GALLERY.search(window))
 
 
 def _approximate(doc: Span, start: int) -> bool:

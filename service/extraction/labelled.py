@@ -193,6 +193,8 @@ def number_kinds(article: Article, labels: Labels) -> dict[int, NumberKind]:
         whole = kinds.get(number.part_of) if number.part_of is not None else None
         if whole in CASUALTY_LABELS | MOVEMENT_LABELS and number.people is not False:
             kinds[i] = whole
+        if kinds[i] in CASUALTY_LABELS and number.held and not number.harmed:
+            kinds[i] = NumberKind.other_figure  # "Five arrested in the shooting": suspects
     return kinds
 
 
