@@ -61,6 +61,10 @@ def test_evidence_states_the_number_and_what_happened(nlp: Any) -> None:
     ("text", "cues"),
     [
         ("Officials said 14 civilians were killed.", ["killed"]),
+        # the harm word right after a number is its own, whatever else the clause says
+        ("Shootout at a St. Louis tavern leaves 1 dead, injures five", ["killed", "injured"]),
+        ("The blast left 2 dead and injured 14 others.", ["killed", "injured"]),
+        ("The strike killed at least 28 displaced civilians.", [None]),  # describes a noun
         ("At least 900 people were injured.", ["injured"]),
         ("Some 2,000 residents were evacuated.", ["evacuated"]),
         ("The flood left 40 villages under water.", [None]),

@@ -249,12 +249,21 @@ def _in_partitive(number: Span) -> bool:
 
 
 def _cue(article: Article, evidence: tuple[int, int], number: Span) -> str | None:
-    """The label the evidence's own words give, when exactly one label's words are there."""
+    """The label the evidence's own words give: the harm word right after the number ("1
+    dead"), else the one label whose words are there."""
     span = article.doc.char_span(*evidence, alignment_mode="expand")
     if span is None:
         return None
     if _in_partitive(number):
         return None  # "150 of the village's 1,800 residents were killed": 1,800 is the whole
+    doc = number.doc
+    after = doc[number.end] if number.end < len(doc) else None
+    # "leaves 1 dead, injures five": the word beside it decides (not one that describes a
+    # noun after it: "28 displaced civilians")
+    if after is not None and after.head.i <= after.i and after.dep_ not in ("amod", "compound"):
+        own = clause_says(frozenset({after.lemma_.lower()})) - {"moved"}
+        if len(own) == 1:
+            return next(iter(own))
     lemmas = frozenset(t.lemma_.lower() for t in span if t.i < number.start or t.i >= number.end)
     found = clause_says(lemmas) - {"moved"}
     if {"killed", "injured"} <= found:
