@@ -43,6 +43,8 @@ FOLLOW_UP_COSINE = 0.35
 NEAR_KM = 40.0  # two cities closer than this are one metro area: a partial match
 _COMPARED = ("killed", "injured")
 RARE = 4
+# How far from a mention's days another mention can be and still be linked to it.
+REACH_DAYS = max(DAY_WINDOW + 1, FOLLOW_UP_DAYS)
 
 
 @dataclass(frozen=True)
@@ -184,11 +186,6 @@ def same_place_same_day(a: Mention, b: Mention, _cosine: float) -> bool:
         return False
     days = (a.date.start if a.date else None, b.date.start if b.date else None)
     return a.place.gazetteer_id == b.place.gazetteer_id and days[0] == days[1]
-
-
-def reach_days() -> int:
-    """How far from a mention's days another mention can be and still be linked to it."""
-    return max(DAY_WINDOW + 1, FOLLOW_UP_DAYS)
 
 
 def group(

@@ -303,12 +303,17 @@ def _mention(
     )
 
 
+def stated_at(report: Report) -> int:
+    """Where the article states the report (one without an offset after every other)."""
+    return report.start if report.start is not None else 1 << 30
+
+
 def _first_stated(reports: list[Report]) -> list[Report]:
     """One report per measure: the article's first (a headline or lede states the toll;
     the parts of a toll, earlier events and other counts come later); an injured figure read
     as the shot less the killed when the article gives only those."""
     first: dict[str, Report] = {}
-    for report in sorted(reports, key=lambda r: r.start if r.start is not None else 1 << 30):
+    for report in sorted(reports, key=stated_at):
         first.setdefault(report.measure, report)
     shot, killed = first.get("killed_or_injured"), first.get("killed")
     if "injured" not in first and shot is not None and shot.value > (killed.value if killed else 0):

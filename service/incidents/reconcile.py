@@ -33,7 +33,7 @@ from schemas.incidents import (
     Series,
     SeriesPoint,
 )
-from service.incidents.mentions import Mention, Report, SeriesReport
+from service.incidents.mentions import Mention, Report, SeriesReport, stated_at
 
 BEST_RULE = "highest of each source's latest report"
 _EPOCH = dt.date(1, 1, 1)
@@ -102,9 +102,7 @@ def _first_per_article(mentions: Sequence[Mention]) -> list[tuple[Mention, Repor
     for m in mentions:
         for r in m.reports:
             key = (m.article, r.measure)
-            start = r.start if r.start is not None else 1 << 30
-            held = first.get(key)
-            if held is None or start < (held[1].start if held[1].start is not None else 1 << 30):
+            if key not in first or stated_at(r) < stated_at(first[key][1]):
                 first[key] = (m, r)
     return list(first.values())
 

@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from schemas.api import ExtractResponse
 from schemas.incidents import ArticleIn, ArticleResult, Incident, IncidentPage, Series
 from service.folding import name_key
-from service.incidents.grouping import group, reach_days
+from service.incidents.grouping import REACH_DAYS, group
 from service.incidents.identity import article_id, text_digest
 from service.incidents.mentions import ArticleIntake, Mention, SeriesReport, read_article
 from service.incidents.places import gazetteer
@@ -165,7 +165,7 @@ class Store:
         days or its publication day within the grouping's reach), and every mention of the
         incidents they are part of."""
         seen = {row.id: row for row in new}
-        reach = dt.timedelta(days=reach_days() + 1)
+        reach = dt.timedelta(days=REACH_DAYS + 1)
         for row in new:
             query = (
                 select(MentionRow)
