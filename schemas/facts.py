@@ -53,11 +53,24 @@ class Fact(BaseModel):
     # char_interval: set by whoever built it from the text, never sent to or read from a
     # model (a private attribute is neither in the JSON schema nor in the JSON).
     _span: tuple[int, int] | None = PrivateAttr(default=None)
+    # Set by whoever counted its number from the span's words ("Kevie Durham and a woman
+    # were killed": 2), which state no numeral; private for the same reason.
+    _counted: bool = PrivateAttr(default=False)
 
     @property
     def span(self) -> tuple[int, int] | None:
         """Where in the article the fact's evidence was read, when it was read there."""
         return self._span
+
+    @property
+    def counted(self) -> bool:
+        """Whether its number is a count of the people its span names, not a numeral there."""
+        return self._counted
+
+    def counting(self) -> Self:
+        """This fact, marked as counted from its span's words (`counted`)."""
+        self._counted = True
+        return self
 
     def at(self, start: int, end: int) -> Self:
         """This fact, marked as built from text[start:end] (its evidence)."""

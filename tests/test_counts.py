@@ -45,6 +45,32 @@ def _counts(nlp: Any, text: str) -> list[tuple[str, float, str | None, bool]]:
             "Three people were injured and one victim was pronounced dead.",
             [("Three", 3, "injured", False), ("one", 1, "killed", False)],
         ),
+        # a named person harmed is one; names joined are summed
+        (
+            "The coroner says Kevie Durham, 24, was killed in the shooting.",
+            [("Kevie Durham", 1, "killed", True)],
+        ),
+        (
+            "Elijah Jackson and Shakur Franklin, both 16, were killed during the shootout.",
+            [("Elijah Jackson and Shakur Franklin", 2, "killed", True)],
+        ),
+        ("Julian Bryant, 22, died Wednesday night.", [("Julian Bryant", 1, "killed", True)]),
+        ("Tomman was pronounced dead at the scene.", [("Tomman", 1, "killed", True)]),
+        (
+            "The shooting happened at 11 p.m., leaving 27-year-old Brandon Lanier dead.",
+            [("Brandon Lanier", 1, "killed", True)],
+        ),
+        # a headline's bare noun, with no object after its verb
+        (
+            "Man killed, boy injured in apparent drive-by",
+            [("Man", 1, "killed", True), ("boy", 1, "injured", True)],
+        ),
+        ("A male was killed on the East Side.", [("A male", 1, "killed", True)]),
+        # a named person who did the harm, spoke, or is counted by an ordinal: no count
+        ("Smith killed his wife.", []),
+        ("Mayor Bill de Blasio said the victim was shot.", []),
+        ("Third man dies after shooting", []),
+        ("Gunman killed two people", [("two", 2, "killed", False)]),
         # no harm done to the one: no count
         ("A man said the road was closed.", []),
         ("A gunman opened fire on the crowd.", []),

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from schemas.facts import NewsFacts
+from schemas.facts import Casualties, NewsFacts
 from service.extraction.grounding import (
     EVIDENCE_NOT_FOUND,
     NUMBER_NOT_IN_EVIDENCE,
@@ -319,6 +319,29 @@ def test_a_fact_is_grounded_where_it_was_built(
         fact.at(*span)
     entry = ground(NewsFacts(locations=[fact]), TWICE)[0]
     assert (entry.start, entry.end, entry.match) == expected
+
+
+NAMED = "Kevie Durham, 24, was killed in the shooting."
+
+
+@pytest.mark.parametrize(
+    ("counted", "span", "checks"),
+    [
+        (True, (0, 28), []),  # the parse counted the one person its span names
+        (False, (0, 28), [NUMBER_NOT_IN_EVIDENCE]),  # a model's 1: no numeral says it
+        (True, (1, 29), [NUMBER_NOT_IN_EVIDENCE]),  # its span no longer holds: no count holds
+    ],
+    ids=["counted", "not-counted", "stale-span"],
+)
+def test_a_count_the_parse_made_is_grounded_by_its_span(
+    counted: bool, span: tuple[int, int], checks: list[str]
+) -> None:
+    fact = Casualties(evidence="Kevie Durham, 24, was killed", count=1, outcome="killed")
+    fact.at(*span)
+    if counted:
+        fact.counting()
+    entry = ground(NewsFacts(casualties=[fact]), NAMED)[0]
+    assert entry.checks == checks
 
 
 def test_a_span_is_no_part_of_the_schema_or_the_json() -> None:

@@ -3,15 +3,16 @@ man and his two children were shot dead", "a double homicide".
 
 Each is a NumberCandidate marked `unnumbered`, built only where the clause's own words say
 what happened (killed, injured, shot), so the model is never asked about it: its label is
-its cue. General English only: a person noun with "a", "an" or "another" that a harm verb
-was done to, or a "double" / "triple" killing.
+its cue. General English only: one person a harm verb was done to, named ("Kevie Durham,
+24, was killed"), with "a", "an" or "another" ("a man was shot dead"), or bare in a
+headline ("Man killed, boy injured"); or a "double" / "triple" killing.
 """
 
 from __future__ import annotations
 
 from spacy.tokens import Token
 
-from service.candidates.article import Article, NumberCandidate
+from service.candidates.article import Article, NumberCandidate, entity_span
 from service.candidates.people_nouns import PEOPLE_NOUNS
 from service.candidates.quantities import clause_says
 from service.numbers import MULTIPLES, numbers_in
@@ -20,6 +21,8 @@ ONE = frozenset({"a", "an", "another"})
 # Collective or plural-only nouns: "a family", "a crowd" is not one person.
 NOT_ONE = frozenset({"people", "family", "crowd", "staff", "crew", "police", "elderly", "aid",
                      "dead", "youth", "children", "women", "men"})  # fmt: skip
+# Police and headline English for one person: "a 21-year-old male was killed".
+ONE_PERSON = PEOPLE_NOUNS | {"male", "female"}
 KILLINGS = frozenset({"homicide", "murder", "killing", "slaying", "shooting", "stabbing"})
 BODY = frozenset({"body", "corpse", "remains"})
 
@@ -43,23 +46,58 @@ def _verb_words(verb: Token) -> frozenset[str]:
 
 def _harm_of(noun: Token) -> tuple[str, Token] | None:
     """What a harm word says happened to the person the noun names, and that word: the
-    subject of "was killed" / "died", the object of "killed", "the body of" a person."""
+    subject of "was killed" / "died" / "dead", the object of "killed", "the body of" a
+    person; a headline's "Man killed" (no object) and "boy injured"."""
     head = noun.head
     if noun.dep_ in ("nsubjpass", "dobj", "nsubj"):
         label = _label(_verb_words(head))
-        if noun.dep_ == "nsubj" and head.lemma_.lower() not in ("die", "be"):
-            label = None  # "a man killed two people": the man did it
+        headline = head.tag_ == "VBN" and not any(c.dep_ == "dobj" for c in head.children)
+        if noun.dep_ == "nsubj" and head.lemma_.lower() not in ("die", "be", "dead"):
+            label = label if headline and _bare(noun) else None  # "a man killed two": he did it
         return (label, head) if label else None
+    acl = [c for c in noun.children if c.dep_ == "acl" and c.tag_ == "VBN" and c.i == noun.i + 1]
+    if acl and _bare(noun) and (label := _label(_verb_words(acl[0]))):
+        return label, acl[0]
     if noun.dep_ == "pobj" and head.lower_ == "of" and head.head.lemma_.lower() in BODY:
         return "killed", head.head
     return None
 
 
-def _one_person(noun: Token) -> bool:
+def _person_noun(noun: Token) -> bool:
     lemma = noun.lemma_.lower()
-    if noun.tag_ != "NN" or lemma in NOT_ONE or lemma not in PEOPLE_NOUNS:
+    return noun.tag_ == "NN" and lemma not in NOT_ONE and lemma in ONE_PERSON
+
+
+def _bare(noun: Token) -> bool:
+    """A headline's person noun with no determiner, owner, number or ordinal ("Man")."""
+    return _person_noun(noun) and not any(
+        c.dep_ in ("det", "poss", "nummod") or c.ent_type_ == "ORDINAL" for c in noun.children
+    )
+
+
+def _named(token: Token) -> bool:
+    """The head word of a person's name ("Durham" of "Kevie Durham")."""
+    return token.ent_type_ == "PERSON" and token.tag_ == "NNP" and token.dep_ != "compound"
+
+
+def _one_person(noun: Token) -> bool:
+    if not _person_noun(noun):
         return False
     return any(c.dep_ == "det" and c.lower_ in ONE for c in noun.children)
+
+
+def _first(token: Token) -> Token | None:
+    """Where the phrase counting one person starts (its "a", its name's first word, the
+    bare noun), or None when the token counts no one."""
+    if _one_person(token):
+        return next(c for c in token.children if c.dep_ == "det")
+    if _named(token):
+        span = entity_span(token)
+        return span[0] if span is not None else token
+    if _bare(token):
+        return min((c for c in token.children if c.dep_ in ("amod", "compound")),
+                   key=lambda c: c.i, default=token)  # fmt: skip
+    return None
 
 
 def _with_conjuncts(noun: Token) -> tuple[int, Token] | None:
@@ -70,7 +108,7 @@ def _with_conjuncts(noun: Token) -> tuple[int, Token] | None:
         if conj.i < noun.i:
             return None
         nums = [c for c in conj.children if c.dep_ == "nummod" and c.like_num]
-        if _one_person(conj):
+        if _one_person(conj) or _named(conj):
             total += 1
         elif nums and (values := numbers_in(nums[0].text)):
             total += int(values[0])
@@ -104,12 +142,10 @@ def find_counts(article: Article) -> None:
             found.append(_candidate(article, token, killing, MULTIPLES[token.lower_], label,
                                     killing, killing))  # fmt: skip
             continue
-        if not _one_person(token) or token.dep_ == "conj":
+        first = _first(token) if token.dep_ != "conj" else None
+        harm = _harm_of(token) if first is not None else None
+        summed = _with_conjuncts(token) if harm is not None else None
+        if first is None or harm is None or summed is None:
             continue
-        harm = _harm_of(token)
-        summed = _with_conjuncts(token)
-        if harm is None or summed is None:
-            continue
-        det = next(c for c in token.children if c.dep_ == "det")
-        found.append(_candidate(article, det, summed[1], summed[0], harm[0], harm[1], token))
+        found.append(_candidate(article, first, summed[1], summed[0], harm[0], harm[1], token))
     article.numbers.extend(n for n in found if (n.start, n.end) not in taken)

@@ -144,6 +144,14 @@ def _names_person(name: str, text: str) -> bool:
     return bool(words) and (" ".join(words) in norm_text or words[-1] in norm_text)
 
 
+def _counted_there(fact: BaseModel, text: str) -> bool:
+    """Whether the fact's number is a count the parse made of the people its span names
+    (`Fact.counted`), and that span still holds its evidence."""
+    at = getattr(fact, "span", None)
+    held = at is not None and text[at[0] : at[1]] == fact.evidence  # type: ignore[attr-defined]
+    return bool(getattr(fact, "counted", False) and held)
+
+
 def failed_checks(fact: BaseModel, span: str | None, text: str) -> list[str]:
     """The checks a fact fails, given its evidence's span in text (None when not found)."""
     failed = []
@@ -151,7 +159,8 @@ def failed_checks(fact: BaseModel, span: str | None, text: str) -> list[str]:
         failed.append(EVIDENCE_NOT_FOUND)
     # An aligned span is the article's own words; unaligned, hold the model to what it cited.
     evidence = span if span is not None else fact.evidence  # type: ignore[attr-defined]
-    if any(not is_stated(value, evidence) for value in stated_numbers(fact)):
+    unstated = [v for v in stated_numbers(fact) if not is_stated(v, evidence)]
+    if unstated and not _counted_there(fact, text):
         failed.append(NUMBER_NOT_IN_EVIDENCE)
     if isinstance(fact, Quote):
         start, end, match = align(fact.text, text)

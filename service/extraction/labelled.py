@@ -95,12 +95,13 @@ def _number_fact(article: Article, number: NumberCandidate, kind: NumberKind) ->
     where = {"location": number.location, "period": number.period,
              "reported_by": number.reported_by}  # fmt: skip
     if kind in CASUALTY_LABELS:
-        return "casualties", Casualties(
+        fact = Casualties(
             evidence=evidence, count=count, count_max=count_max,
             approximate=number.approximate, outcome=kind.name,  # type: ignore[arg-type]
             population=_population(number),  # type: ignore[arg-type]
             side=number.side, **where,
         ).at(*span)  # fmt: skip
+        return "casualties", fact.counting() if number.unnumbered else fact
     if kind in MOVEMENT_LABELS:
         return "displacement", Displacement(
             evidence=evidence, count=count, count_max=count_max,
