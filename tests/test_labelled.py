@@ -265,6 +265,9 @@ def test_where_they_went_says_how_they_moved(
         ("injured", {"killed_or_injured"}, "casualties"),
         ("killed", {"killed", "killed_or_injured"}, "killed"),
         ("killed", {"killed"}, "killed"),
+        # "two men were also taken to hospital with wounds": no death word, no death
+        ("killed", {"injured"}, "injured"),
+        ("injured", {"injured"}, "injured"),
     ],
 )
 def test_shot_is_not_killed_unless_the_words_say_so(

@@ -171,8 +171,9 @@ def read_number(number: NumberCandidate, kind: NumberKind) -> NumberKind:
         return NumberKind.other_figure
     if kind is NumberKind.killed_or_injured or (
         kind in (NumberKind.killed, NumberKind.injured) and harm == {"killed_or_injured"}
-    ):
-        # "four people were shot", "ten victims": the words say harmed, not which way
+    ) or (kind is NumberKind.killed and harm == {"injured"}):
+        # "four people were shot", "ten victims": the words say harmed, not which way;
+        # "two men were taken to hospital with wounds": no death word, no death
         return _harm(harm)
     if kind is NumberKind.rescued and not number.harmed:
         return NumberKind.other_figure  # "50,000 troops … in rescue efforts": rescuers
