@@ -78,6 +78,13 @@ def test_destination(nlp: Any) -> None:
             "30",
             "Derna",
         ),
+        # ... finer than a country first, as in the sentence
+        (
+            "An earthquake struck near Herat in western Afghanistan. Rescuers said 30 bodies "
+            "were found.",
+            "30",
+            "Herat",
+        ),
         # nor its paragraph: the place the report opens on, finer than a country first
         (
             "Storm hits Mozambique\n\nA cyclone struck the port city of Beira in Mozambique on "
@@ -89,7 +96,7 @@ def test_destination(nlp: Any) -> None:
         # the reporting source's place is not the figure's
         ("A report by the UN agency in Geneva, Switzerland said 300 families fled.", "300", None),
     ],
-    ids=["sentence", "paragraph", "lede", "not-the-source"],
+    ids=["sentence", "paragraph", "paragraph-finer", "lede", "not-the-source"],
 )
 def test_a_place_the_clause_does_not_name_is_inherited(
     nlp: Any, text: str, words: str, location: str | None

@@ -302,8 +302,8 @@ def inherited_place(
 ) -> str | None:
     """The place a figure's clause does not name, as a reader takes it: the nearest place
     its sentence names (not the reporting source's; finer than a country first), else the
-    last its paragraph named before it, else the place the report opens on (its dateline
-    or lede)."""
+    last its paragraph named before it (finer first too), else the place the report opens
+    on (its dateline or lede)."""
     skipped = {token.doc[i].idx for i in skip}
     mentions = [m for m in place_mentions(article)
                 if article.text[m[0] : m[1]] != avoid and m[0] not in skipped]  # fmt: skip
@@ -313,7 +313,7 @@ def inherited_place(
         nearest = min(_finer_first(here), key=lambda m: abs(m[0] - token.idx))
         return article.text[nearest[0] : nearest[1]]
     paragraph = _paragraph_start(article.text, sentence.start_char)
-    before = [m for m in mentions if paragraph <= m[0] < sentence.start_char]
+    before = _finer_first([m for m in mentions if paragraph <= m[0] < sentence.start_char])
     if before:
         return article.text[before[-1][0] : before[-1][1]]
     return lede_place(article, mentions)
