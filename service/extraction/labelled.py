@@ -169,9 +169,11 @@ def read_number(number: NumberCandidate, kind: NumberKind) -> NumberKind:
         return _movement(number) if moved else NumberKind.other_figure
     if kind in MOVEMENT_LABELS and not moved:
         return NumberKind.other_figure
-    if kind is NumberKind.killed_or_injured or (
-        kind in (NumberKind.killed, NumberKind.injured) and harm == {"killed_or_injured"}
-    ) or (kind is NumberKind.killed and harm == {"injured"}):
+    if (
+        kind is NumberKind.killed_or_injured
+        or (kind in (NumberKind.killed, NumberKind.injured) and harm == {"killed_or_injured"})
+        or (kind is NumberKind.killed and harm == {"injured"})
+    ):
         # "four people were shot", "ten victims": the words say harmed, not which way;
         # "two men were taken to hospital with wounds": no death word, no death
         return _harm(harm)
