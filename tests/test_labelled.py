@@ -296,3 +296,19 @@ def test_people_the_law_holds_are_no_casualties(
 ) -> None:
     facts = _labelled(nlp, text, labels)
     assert [(c.count, c.outcome) for c in facts.casualties] == casualties
+
+
+@pytest.mark.parametrize(
+    ("target", "kind"),
+    [
+        ("the maternity hospital", "hospital"),
+        ("their positions", "military"),
+        ("an army checkpoint", "military"),
+        ("populated areas of Georgia", "residential"),
+        ("the market", None),
+    ],
+)
+def test_a_target_is_of_the_type_its_words_name(target: str, kind: str | None) -> None:
+    from service.extraction.labelled import target_type
+
+    assert target_type(target) == kind

@@ -42,6 +42,8 @@ def _targets(nlp: Any, text: str) -> list[str]:
         ("Gunmen fired on a makeshift camp at midnight.", ["a makeshift camp"]),
         ("Troops opened fire on a police post.", ["a police post"]),
         ("An artillery round landed on a house nearby.", ["a house"]),
+        # fired on someone at a place: the "at" says where, not what was hit
+        ("Troops fired on a convoy at the border.", ["a convoy"]),
     ],
 )
 def test_targets_found(nlp: Any, text: str, targets: list[str]) -> None:
@@ -65,6 +67,8 @@ def test_targets_found(nlp: Any, text: str, targets: list[str]) -> None:
         # no attack at all
         "Workers repaired the old bridge over the river.",
         "A ball landed on the roof.",
+        # where a shell fell, not what it hit
+        "Several shells landed on the Thai side of the border.",
         # what hit the "-hit" areas is no weapon; "on the ground" is an idiom
         "Aid must reach crisis-hit areas.",
         "They describe attacks on the ground by the militia.",

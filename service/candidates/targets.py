@@ -58,7 +58,7 @@ PROJECTILES = WEAPON_WORDS | frozenset({"round", "shell", "mortar", "grenade", "
 _FIRE_PREPS = frozenset({"on", "at", "upon", "into"})
 _LAND_PREPS = frozenset({"on", "onto", "into", "in"})
 # Nouns an attack word governs in idioms, not things hit ("attacks on the ground").
-NOT_HIT = frozenset({"ground", "other", "others", "one", "part", "way"})
+NOT_HIT = frozenset({"ground", "other", "others", "one", "part", "way", "side", "path"})
 _RELATIVE = frozenset({"that", "which", "who", "where"})
 _DENY = frozenset({"deny", "reject", "dispute"})
 _ACTORS = frozenset({"PERSON", "NORP", "ORG", "GPE"})
@@ -135,11 +135,13 @@ def _fired_at(word: Token) -> Iterator[Token]:
         preps = _FIRE_PREPS
     else:
         return
-    for prep in word.children:
-        if prep.dep_ == "prep" and _lemma(prep) in preps:
-            for obj in prep.children:
-                if obj.dep_ == "pobj":
-                    yield from _with_conjuncts(obj)
+    aimed = [c for c in word.children if c.dep_ == "prep" and _lemma(c) in preps]
+    if len(aimed) > 1:  # "fired on tribesmen at the border": the "at" says where
+        aimed = [c for c in aimed if _lemma(c) != "at"]
+    for prep in aimed:
+        for obj in prep.children:
+            if obj.dep_ == "pobj":
+                yield from _with_conjuncts(obj)
 
 
 def _hit(word: Token) -> Iterator[Token]:

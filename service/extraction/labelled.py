@@ -57,7 +57,8 @@ TARGET_WORDS = {
     "bridge": "infrastructure", "railway": "infrastructure", "station": "infrastructure",
     "power": "infrastructure", "airport": "infrastructure", "port": "infrastructure",
     "nuclear": "nuclear_plant", "base": "military", "barracks": "military",
-    "military": "military",
+    "military": "military", "position": "military", "checkpoint": "military",
+    "outpost": "military", "populated": "residential",
 }  # fmt: skip
 _WORDS = re.compile(r"[a-z]+")
 KIND_OF_NAME = {"person": "people", "organization": "organizations", "place": "locations"}
