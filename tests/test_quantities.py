@@ -22,6 +22,10 @@ def _numbers(nlp: Any, text: str) -> list[tuple[float, float | None, bool, str |
         ("Some 3.2 million residents fled the floods.", [(3_200_000, None, True, "residents")]),
         ("Twenty-two miners were trapped.", [(22, None, False, "miners")]),
         ("Officials said 5,000 to 6,000 troops had died.", [(5000, 6000, False, "troops")]),
+        # what was counted: the remains of people, a quake's magnitude
+        ("The bodies of 27 children were found.", [(27, None, False, "bodies")]),
+        ("Scientists measured the quake at magnitude 6.3.", [(6.3, None, False, "magnitude")]),
+        ("A 4.6 magnitude quake shook Ravenna.", [(4.6, None, False, "magnitude")]),
         ("The storm caused $4 billion in damage.", [(4e9, None, False, "USD")]),
         ("Prices rose 12 percent.", [(12, None, False, "percent")]),
         # A paraphraser's "six,000" reads as 6000.

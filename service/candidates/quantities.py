@@ -181,6 +181,14 @@ def _counted(doc: Span, start: int, end: int) -> Token | None:
     return None
 
 
+def _remains_of(noun: Token) -> str | None:
+    """ "bodies" for "the bodies of 27 children": what was counted is the remains."""
+    of = noun.head
+    if noun.dep_ == "pobj" and of.lower_ == "of" and of.head.lemma_.lower() in ("body", "remains"):
+        return of.head.text.lower()
+    return None
+
+
 def find_quantities(article: Article) -> None:
     """Add a NumberCandidate per stated quantity that is not a date, time, age or name."""
     doc = article.doc[:]
@@ -214,8 +222,10 @@ def find_quantities(article: Article) -> None:
             unit = "percent"
         elif unit is None and after in CURRENCIES:
             unit = CURRENCIES[after]
+        elif unit is None and "magnitude" in (before, after):
+            unit = "magnitude"  # "at magnitude 6.3", "a 4.6 magnitude quake"
         elif unit is None and noun is not None:
-            unit = noun.text.lower()
+            unit = _remains_of(noun) or noun.text.lower()
         approximate = _approximate(doc, start)
         evidence = _evidence(doc, start, end, noun, char_start, approximate)
         article.numbers.append(
