@@ -66,6 +66,21 @@ def _counts(nlp: Any, text: str) -> list[tuple[str, float, str | None, bool]]:
             [("Man", 1, "killed", True), ("boy", 1, "injured", True)],
         ),
         ("A male was killed on the East Side.", [("A male", 1, "killed", True)]),
+        # a shooting "of" people: killed when fatal, else killed or injured
+        (
+            "Police are investigating the fatal shooting of a woman.",
+            [("a woman", 1, "killed", True)],
+        ),
+        (
+            "He was charged in the shooting of a man and a woman.",
+            [("a man and a woman", 2, "killed_or_injured", True)],
+        ),
+        (
+            "Police investigate the shooting death of a 19-year-old man.",
+            [("a 19-year-old man", 1, "killed", True)],
+        ),
+        # a killing recalled ("the killing of Gadhafi") is no count of this report's
+        ("Chaos followed the killing of dictator Moammar Gadhafi.", []),
         # a named person who did the harm, spoke, or is counted by an ordinal: no count
         ("Smith killed his wife.", []),
         ("Mayor Bill de Blasio said the victim was shot.", []),

@@ -25,6 +25,7 @@ NOT_ONE = frozenset({"people", "family", "crowd", "staff", "crew", "police", "el
 ONE_PERSON = PEOPLE_NOUNS | {"male", "female"}
 KILLINGS = frozenset({"homicide", "murder", "killing", "slaying", "shooting", "stabbing"})
 BODY = frozenset({"body", "corpse", "remains"})
+FATAL = frozenset({"dead", "fatally", "fatal", "deadly"})
 
 
 def _label(words: frozenset[str]) -> str | None:
@@ -60,6 +61,8 @@ def _harm_of(noun: Token) -> tuple[str, Token] | None:
         return label, acl[0]
     if noun.dep_ == "pobj" and head.lower_ == "of" and head.head.lemma_.lower() in BODY:
         return "killed", head.head
+    if noun.dep_ == "pobj" and head.lower_ == "of" and (label := _attack_on(head.head)):
+        return label, head.head  # "the fatal shooting of a woman", "the shooting death of X"
     return None
 
 
@@ -78,6 +81,21 @@ def _bare(noun: Token) -> bool:
 def _named(token: Token) -> bool:
     """The head word of a person's name ("Durham" of "Kevie Durham")."""
     return token.ent_type_ == "PERSON" and token.tag_ == "NNP" and token.dep_ != "compound"
+
+
+def _attack_on(noun: Token) -> str | None:
+    """What a shooting or stabbing "of" someone did to them: killed when "fatal" or
+    "deadly" (or a "shooting death"), else killed or injured; a wounding injured. A
+    "killing of" is left out: news recalls killings long past ("the killing of Gadhafi")."""
+    lemma = noun.lemma_.lower()
+    if lemma == "wounding":
+        return "injured"
+    if lemma == "death" and any(c.lower_ in ("shooting", "stabbing") for c in noun.children):
+        return "killed"
+    if lemma in ("shooting", "stabbing"):
+        fatal = any(c.lemma_.lower() in ("fatal", "deadly") for c in noun.children)
+        return "killed" if fatal else "killed_or_injured"
+    return None
 
 
 def _one_person(noun: Token) -> bool:
@@ -121,8 +139,11 @@ def _with_conjuncts(noun: Token) -> tuple[int, Token] | None:
 def _candidate(article: Article, first: Token, last: Token, count: int, label: str,
                verb: Token, noun: Token) -> NumberCandidate:  # fmt: skip
     """The count's candidate: its phrase is its span, its evidence the phrase and verb."""
-    said = [verb, *(c for c in verb.children if c.lemma_.lower() in ("dead", "fatally"))]
-    lo = min(first.idx, verb.idx)
+    said = [
+        verb,
+        *(c for c in verb.children if c.lemma_.lower() in ("dead", "fatally", "fatal", "deadly")),
+    ]
+    lo = min(first.idx, *(t.idx for t in said))
     hi = max(last.idx + len(last.text), *(t.idx + len(t.text) for t in said))
     return NumberCandidate(
         start=first.idx, end=last.idx + len(last.text), value=count, unit=noun.lower_,
