@@ -82,3 +82,33 @@ def test_settled_mentions_stay_together_and_a_new_one_merges_what_it_links() -> 
 def test_two_settled_incidents_are_not_compared_again() -> None:
     found = group([mention("a"), mention("b")], settled=["x", "y"])
     assert sorted(sorted(m.article for m in c) for c in found) == [["a"], ["b"]]
+
+
+QUAKE = "A 7.8 magnitude earthquake struck Nepal on Saturday, flattening homes and temples"
+QUAKE_LATER = "Aid reaches districts cut off since the quake; the death toll passes 7,000"
+FLOODS = "Monsoon floods swept through the district, cutting roads and bridges"
+
+
+@pytest.mark.parametrize(
+    ("a", "b", "expected"),
+    [
+        # one earthquake in one country: its reports name different towns, weeks apart
+        (mention("a", "Kathmandu", text=QUAKE, killed=1450),
+         mention("b", "Pokhara", days=12, text=QUAKE_LATER, killed=7000), True),
+        (mention("a", "Kathmandu", text=QUAKE), mention("b", "Nepal", days=25, text=QUAKE_LATER),
+         True),
+        # too late, another country, or another hazard
+        (mention("a", "Kathmandu", text=QUAKE), mention("b", "Pokhara", days=40, text=QUAKE_LATER),
+         False),
+        (mention("a", "Kathmandu", text=QUAKE), mention("b", "Islamabad", days=2, text=QUAKE),
+         False),
+        (mention("a", "Kathmandu", text=QUAKE), mention("b", "Pokhara", days=12, text=FLOODS),
+         False),
+        # shootings are no hazard: two cities apart stay apart
+        (mention("a", "Chicago"), mention("b", "Peoria", days=5), False),
+    ],
+)  # fmt: skip
+def test_one_disaster_in_one_country_is_one_incident(
+    a: Mention, b: Mention, expected: bool
+) -> None:
+    assert linked(a, b, 0.1) is expected

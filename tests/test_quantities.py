@@ -68,6 +68,8 @@ def test_evidence_states_the_number_and_what_happened(nlp: Any) -> None:
         # the harm word right after a number is its own, whatever else the clause says
         ("Shootout at a St. Louis tavern leaves 1 dead, injures five", ["killed", "injured"]),
         ("The blast left 2 dead and injured 14 others.", ["killed", "injured"]),
+        # "wound up" is ended up, no wound: its words decide nothing (the model reads it)
+        ("Three people wound up dead after the gunfire.", [None]),
         ("The strike killed at least 28 displaced civilians.", [None]),  # describes a noun
         ("At least 900 people were injured.", ["injured"]),
         ("Some 2,000 residents were evacuated.", ["evacuated"]),

@@ -22,7 +22,13 @@ from service.candidates.article import (
     opening_end,
 )
 from service.candidates.places import country_of
-from service.candidates.quantities import HARM_LEMMAS, HELD_NOUNS, HELD_VERBS, clause_says
+from service.candidates.quantities import (
+    HARM_LEMMAS,
+    HELD_NOUNS,
+    HELD_VERBS,
+    clause_says,
+    lemma,
+)
 from service.candidates.quotes import CUE_LEMMAS, according_to, speaker_of, subject_of
 
 # Verbs that attribute a figure to a source (lemmas; speech verbs plus reporting ones).
@@ -332,7 +338,7 @@ def attribute_number(article: Article, number: NumberCandidate) -> None:
         skip = _exclude(article, token)
         number.location = inherited_place(article, token, skip, avoid=number.destination)
     number.side = _side(token)
-    number.clause_lemmas = frozenset(t.lemma_.lower() for t in _clause(token).subtree)
+    number.clause_lemmas = frozenset(lemma(t) for t in _clause(token).subtree)
     number.clause = clause_says(number.clause_lemmas)
     number.harmed = _harmed(token)
     number.held = _held(token)

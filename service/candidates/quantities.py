@@ -66,6 +66,13 @@ HELD_VERBS = frozenset(
 HELD_NOUNS = frozenset({"suspect", "arrest", "arrestee"})
 
 
+def lemma(token: Token) -> str:
+    """A word's lemma, lower case; "wound up" (ended up) is "wind", no wound."""
+    if token.lower_ == "wound" and any(c.dep_ == "prt" for c in token.children):
+        return "wind"
+    return token.lemma_.lower()
+
+
 def clause_says(lemmas: frozenset[str]) -> frozenset[str]:
     """What the words (lemmas) of a number's clause say happened to those it counts: the
     labels whose words are there, and "moved" for a movement word no label owns."""
@@ -271,10 +278,10 @@ def _cue(article: Article, evidence: tuple[int, int], number: Span) -> str | Non
     # "leaves 1 dead, injures five": the word beside it decides (not one that describes a
     # noun after it: "28 displaced civilians")
     if after is not None and after.head.i <= after.i and after.dep_ not in ("amod", "compound"):
-        own = clause_says(frozenset({after.lemma_.lower()})) - {"moved"}
+        own = clause_says(frozenset({lemma(after)})) - {"moved"}
         if len(own) == 1:
             return next(iter(own))
-    lemmas = frozenset(t.lemma_.lower() for t in span if t.i < number.start or t.i >= number.end)
+    lemmas = frozenset(lemma(t) for t in span if t.i < number.start or t.i >= number.end)
     found = clause_says(lemmas) - {"moved"}
     if {"killed", "injured"} <= found:
         return "killed_or_injured"

@@ -14,8 +14,9 @@ Which decides what, for two mentions of the same family (violence, displacement,
 4. **Figures**: the same killed and injured figures, or the same figure of 4 or more.
 
 Linked when the window passes and the cosine plus what the place, a shared figure and a
-shared name add (`Weights`) reaches `Weights.link`. Incidents are the connected components
-of the links (scipy).
+shared name add (`Weights`) reaches `Weights.link`; or when both report one natural hazard
+(an earthquake, a cyclone, floods) in one country within `DISASTER_DAYS`, whatever towns
+they name (`same_disaster`). Incidents are the connected components of the links (scipy).
 
 The baseline of the eval (`same_place_same_day`) links the same gazetteer entry on the same
 day, and nothing else.
@@ -25,6 +26,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
@@ -43,8 +45,18 @@ FOLLOW_UP_COSINE = 0.35
 NEAR_KM = 40.0  # two cities closer than this are one metro area: a partial match
 _COMPARED = ("killed", "injured")
 RARE = 4
+# A disaster's situation reports run for weeks and name whichever towns were hit; two
+# earthquakes (or cyclones, or floods) in one country within a month are one disaster.
+DISASTER_DAYS = 30
+HAZARDS = {
+    "earthquake": "earthquake", "quake": "earthquake", "tsunami": "tsunami",
+    "cyclone": "storm", "hurricane": "storm", "typhoon": "storm", "flood": "flood",
+    "flooding": "flood", "landslide": "landslide", "mudslide": "landslide",
+    "eruption": "eruption", "wildfire": "wildfire",
+}  # fmt: skip
+_WORDS = re.compile(r"[a-z]+")
 # How far from a mention's days another mention can be and still be linked to it.
-REACH_DAYS = max(DAY_WINDOW + 1, FOLLOW_UP_DAYS)
+REACH_DAYS = max(DAY_WINDOW + 1, FOLLOW_UP_DAYS, DISASTER_DAYS)
 
 
 @dataclass(frozen=True)
@@ -166,9 +178,25 @@ def linked(a: Mention, b: Mention, cosine: float, weights: Weights = Weights()) 
     """Whether two mentions report one event."""
     if a.family != b.family or a.article == b.article:
         return False
+    if same_disaster(a, b):
+        return True
     if not within_window(a, b) and not _follow_up(a, b, cosine):
         return False
     return link_score(a, b, cosine, weights) >= weights.link
+
+
+def _hazards(m: Mention) -> set[str]:
+    words = _WORDS.findall(m.text.lower())
+    return {HAZARDS[w] for w in (*words, *(w.removesuffix("s") for w in words)) if w in HAZARDS}
+
+
+def same_disaster(a: Mention, b: Mention) -> bool:
+    """Both report the same natural hazard in the same country within `DISASTER_DAYS`."""
+    country = a.place.country if a.place is not None else None
+    if country is None or b.place is None or b.place.country != country:
+        return False
+    gap = _day_gap(a, b)
+    return (gap is None or gap <= DISASTER_DAYS) and bool(_hazards(a) & _hazards(b))
 
 
 def _follow_up(a: Mention, b: Mention, cosine: float) -> bool:
