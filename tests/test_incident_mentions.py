@@ -1,10 +1,13 @@
-"""One article read for incidents: the sentence a fact stands in."""
+"""One article read for incidents: the sentence a fact stands in, and its mentions."""
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pytest
 
-from service.incidents.mentions import sentence_at
+from schemas.facts import Attack, Casualties, NewsFacts
+from service.incidents.mentions import ArticleIntake, read_article, sentence_at
 
 TEXT = (
     "From 4 a.m. on 24 February until 24 March, the Office recorded 2,788 casualties. "
@@ -23,3 +26,36 @@ TEXT = (
 )  # fmt: skip
 def test_a_fact_s_sentence_runs_from_stop_to_stop(word: str, sentence: str) -> None:
     assert sentence_at(TEXT, TEXT.index(word)) == sentence
+
+
+TOTALS = (
+    "Ukraine: Civilian casualties (24 March 2022) [EN]\n\nFrom 4 a.m. on 24 February 2022, "
+    "when the armed attack against Ukraine started, to 24 March 2022, the Office recorded "
+    "1,081 civilians killed."
+)
+STRIKE = "An air strike hit residential areas of Kharkiv on Monday, officials said."
+
+
+@pytest.mark.parametrize(
+    ("text", "casualties", "attack_mentions"),
+    [
+        # a running total's attacks say how the total came about: no event of their own
+        (TOTALS, [(1081, "1,081 civilians killed")], 0),
+        # an attack told without a figure in a report of one day is an event
+        (STRIKE, [], 1),
+    ],
+)
+def test_a_running_totals_attacks_are_no_incident(
+    text: str, casualties: list[tuple[int, str]], attack_mentions: int
+) -> None:
+    facts = NewsFacts(
+        casualties=[Casualties(evidence=e, count=n, outcome="killed") for n, e in casualties],
+        attacks=[Attack(evidence=text[text.index("[") if "[" in text else 0 :],
+                        target="Ukraine", target_type="other")],
+    )  # fmt: skip
+    spans = {"casualties[0]": (text.index(e), text.index(e) + len(e)) for _, e in casualties}
+    spans["attacks[0]"] = (text.index(facts.attacks[0].evidence), len(text))
+    article = ArticleIntake(id="a", text=text, published=dt.date(2022, 3, 24))
+    reading = read_article(article, facts, spans)
+    assert [m.kind for m in reading.mentions].count("attack") == attack_mentions
+    assert len(reading.series) == len(casualties)

@@ -249,7 +249,11 @@ def _mentions(
         for n, ((family, day), members) in enumerate(groups.items())
     ]
     mentions += _talks(article, opening, facts, spans, main, len(mentions))
-    return [m for m in mentions if m.reports or m.kind in ("attack", "talks")], series
+    # An attack told without a figure is an event of its own, unless the report totals its
+    # figures over a period: then its attacks describe how the total came about ("most
+    # casualties were caused by shelling and air strikes").
+    events = ("talks",) if series else ("attack", "talks")
+    return [m for m in mentions if m.reports or m.kind in events], series
 
 
 def _main_day(
