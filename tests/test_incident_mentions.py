@@ -53,7 +53,8 @@ def test_a_running_totals_attacks_are_no_incident(
         attacks=[Attack(evidence=text[text.index("[") if "[" in text else 0 :],
                         target="Ukraine", target_type="other")],
     )  # fmt: skip
-    spans = {"casualties[0]": (text.index(e), text.index(e) + len(e)) for _, e in casualties}
+    spans = {f"casualties[{i}]": (text.index(e), text.index(e) + len(e))
+             for i, (_, e) in enumerate(casualties)}  # fmt: skip
     spans["attacks[0]"] = (text.index(facts.attacks[0].evidence), len(text))
     article = ArticleIntake(id="a", text=text, published=dt.date(2022, 3, 24))
     reading = read_article(article, facts, spans)
