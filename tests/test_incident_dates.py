@@ -30,10 +30,14 @@ THU = dt.date(2016, 7, 28)  # a Thursday
         # a sentence stating a range of days makes a running total, whatever the fact says
         (None, "From 24 February until 3 March, the Office recorded 331 killed.",
          dt.date(2016, 2, 24), THU, True, False),
+        # ... and so does one totalling a year or a month
+        (None, "It was the 40th homicide this year.", dt.date(2016, 1, 1), THU, True, False),
+        (None, "At least 80 people were killed in the city in June alone.", None, THU, True,
+         False),
     ],
 )  # fmt: skip
 def test_a_date_as_written_resolves_against_the_publication_day(
-    own: str | None, sentence: str | None, start: dt.date, end: dt.date, running: bool,
+    own: str | None, sentence: str | None, start: dt.date | None, end: dt.date, running: bool,
     guessed: bool,
 ) -> None:  # fmt: skip
     found = resolve_date(THU, own, sentence)

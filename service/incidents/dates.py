@@ -56,7 +56,12 @@ _RANGE = (
     rf"since\s+(?:the\s+)?(?:start|beginning|\d{{1,2}}\s+(?:{MONTHS})|(?:{MONTHS})\s+\d)"
     rf"|from\b[^;]{{0,40}}?\b\d{{1,2}}\s+(?:{MONTHS})\b[^;]{{0,80}}?\b(?:to|until|till|through)\b"
 )
-RUNNING_SENTENCE = re.compile(rf"\b(?:{_RANGE}|so far|to date|cumulative)", re.IGNORECASE)
+# ... or over a month or a year ("At least 80 people were killed in the city in November
+# alone", "the 40th homicide this year").
+_CALENDAR = rf"(?:this|last) (?:year|month)|(?:{MONTHS}|year|month) alone"
+RUNNING_SENTENCE = re.compile(
+    rf"\b(?:{_RANGE}|{_CALENDAR}|so far|to date|cumulative)", re.IGNORECASE
+)
 # A lede stating a total over a range of days ("From 24 February to 24 March, the Office
 # recorded ..."): the facts it opens that their own sentence does not date are its parts.
 RANGE_LEDE = re.compile(rf"\b(?:{_RANGE})", re.IGNORECASE)
