@@ -68,6 +68,9 @@ def test_evidence_states_the_number_and_what_happened(nlp: Any) -> None:
         # the harm word right after a number is its own, whatever else the clause says
         ("Shootout at a St. Louis tavern leaves 1 dead, injures five", ["killed", "injured"]),
         ("The blast left 2 dead and injured 14 others.", ["killed", "injured"]),
+        # two verbs share one object: both are said of it; one with its own object is not
+        ("The blast killed and injured 18 members of the force.", ["killed_or_injured"]),
+        ("Gunmen killed the driver and injured 18 others.", ["injured"]),
         # "wound up" is ended up, no wound: its words decide nothing (the model reads it)
         ("Three people wound up dead after the gunfire.", [None]),
         ("The strike killed at least 28 displaced civilians.", [None]),  # describes a noun

@@ -28,6 +28,7 @@ from service.candidates.quantities import (
     HELD_VERBS,
     clause_says,
     lemma,
+    shared_verbs,
 )
 from service.candidates.quotes import CUE_LEMMAS, according_to, speaker_of, subject_of
 
@@ -338,7 +339,8 @@ def attribute_number(article: Article, number: NumberCandidate) -> None:
         skip = _exclude(article, token)
         number.location = inherited_place(article, token, skip, avoid=number.destination)
     number.side = _side(token)
-    number.clause_lemmas = frozenset(lemma(t) for t in _clause(token).subtree)
+    clause = _clause(token)
+    number.clause_lemmas = frozenset(lemma(t) for t in (*clause.subtree, *shared_verbs(clause)))
     number.clause = clause_says(number.clause_lemmas)
     number.harmed = _harmed(token)
     number.held = _held(token)

@@ -73,6 +73,16 @@ def lemma(token: Token) -> str:
     return token.lemma_.lower()
 
 
+def shared_verbs(verb: Token) -> list[Token]:
+    """The harm verbs just before a verb that share its object ("killed" in "killed and
+    injured 18"): conjuncts of it with no object of their own."""
+    return [
+        c for c in verb.conjuncts
+        if 0 < verb.i - c.i <= 3 and c.pos_ == "VERB" and c.lemma_.lower() in HARM_LEMMAS
+        and not any(ch.dep_ in ("dobj", "oprd") for ch in c.children)
+    ]  # fmt: skip
+
+
 def clause_says(lemmas: frozenset[str]) -> frozenset[str]:
     """What the words (lemmas) of a number's clause say happened to those it counts: the
     labels whose words are there, and "moved" for a movement word no label owns."""
@@ -308,6 +318,7 @@ def _evidence(
     if verb.pos_ in ("VERB", "ADJ", "AUX") and verb.sent == sentence and near:
         tokens.append(verb)
         tokens.extend(c for c in verb.conjuncts if 0 < c.i - verb.i <= 3)  # "killed or injured"
+        tokens.extend(shared_verbs(verb))  # "killed and injured 18": both said of the 18
         # "have been victims", "were missing": the complement says what they are
         tokens.extend(
             c
