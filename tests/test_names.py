@@ -94,3 +94,17 @@ def test_organisations_named_only_in_a_headline_are_dropped(
     names = {e.name for e in read_article(nlp, text, find_names).entities
              if e.label == "organizations"}  # fmt: skip
     assert set(kept) <= names and not names & set(dropped)
+
+
+@pytest.mark.parametrize(
+    ("text", "person"),
+    [
+        # spaCy's small model cuts a long name in two: the halves are one person
+        ("Houthi rebels fought the government of President Abdu Rabu Mansour Hadi.",
+         "Abdu Rabu Mansour Hadi"),
+        ("Kenyan President William Ruto visited Nairobi on Monday.", "William Ruto"),
+    ],
+)  # fmt: skip
+def test_a_name_cut_in_two_is_one_person(nlp: Any, text: str, person: str) -> None:
+    people = [e.name for e in read_article(nlp, text, find_names).entities if e.label == "people"]
+    assert people == [person]

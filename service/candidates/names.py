@@ -186,10 +186,26 @@ def _describe(entity: Entity, spans: list[Span]) -> None:
             return
 
 
+def _joined(ents: tuple[Span, ...]) -> list[Span]:
+    """The entities, a person's name that spaCy cut in two ("Abdu Rabu" "Mansour Hadi", the
+    halves with only a space between) joined into one."""
+    joined: list[Span] = []
+    for span in ents:
+        last = joined[-1] if joined else None
+        if (
+            last is not None and span.label_ == last.label_ == "PERSON"
+            and span.start == last.end and last[-1].whitespace_ == " "
+        ):  # fmt: skip
+            joined[-1] = Span(span.doc, last.start, span.end, label="PERSON")
+        else:
+            joined.append(span)
+    return joined
+
+
 def find_names(article: Article) -> None:
     """Add one Entity per distinct person, organisation and place the article names."""
     mentions: list[tuple[str, int, int, Span]] = []  # label, start, end, span
-    for span in article.doc.ents:
+    for span in _joined(article.doc.ents):
         if span.label_ not in LABELS:
             continue
         offsets = _clean(span)
