@@ -287,6 +287,8 @@ def test_shot_is_not_killed_unless_the_words_say_so(
          [(1, "killed")]),
         ("2 persons of interest arrested in connection to deadly shooting", ["killed"], []),
         ("Four suspects were charged in the fatal shooting.", ["killed"], []),
+        ("Four men face charges in the fatal shooting.", ["killed"], []),
+        ("One of the suspects pulled a gun before the fatal shooting.", ["killed"], []),
         # a suspect killed is a casualty (its words decide: never asked)
         ("Two suspects were killed in the shootout.", [], [(2, "killed")]),
     ],

@@ -256,12 +256,17 @@ def _held(token: Token) -> bool:
     """Whether the counted people are held by the law: suspects, or the subject or object
     of "arrest", "charge"… ("Five arrested", "police arrested two men")."""
     noun = token.head if token.dep_ in ("nummod", "quantmod") else token
-    if noun.lemma_.lower() in HELD_NOUNS:
+    # "One of the suspects", a headline's "2 persons of interest arrested in …"
+    nouns = [noun, *(g for c in noun.children if c.lower_ == "of" for g in c.children)]
+    if any(n.lemma_.lower() in HELD_NOUNS for n in nouns):
         return True
     if noun.dep_ in ("nsubjpass", "dobj", "nsubj") and noun.head.lemma_.lower() in HELD_VERBS:
         return True
-    # a headline's "Five men arrested", "2 persons of interest arrested in …"
-    nouns = [noun, *(g for c in noun.children if c.lower_ == "of" for g in c.children)]
+    if noun.dep_ == "nsubj" and any(  # "Four men face charges"
+        c.dep_ == "dobj" and c.lemma_.lower() in HELD_VERBS for c in noun.head.children
+    ):
+        return True
+    # a headline's "Five men arrested"
     return any(
         c.lemma_.lower() in HELD_VERBS and c.dep_ in ("acl", "relcl")
         for n in nouns
