@@ -68,6 +68,7 @@ class NumberCandidate:
     clause_lemmas: frozenset[str] = frozenset()  # every word of its clause, as lemmas
     harmed: bool = False  # what it counts is what a harm word was done to ("were killed")
     held: bool = False  # what it counts is suspects, or what an arrest word was done to
+    treated: bool = False  # what it counts was taken to hospital or treated: alive then
     part_of: int | None = None  # the toll it is part of ("28 civilians, including 19 children")
     definite: bool = False  # "the two sides": things the text has named, not a new count
     unnumbered: bool = False  # "a man was killed": counted by a reader, labelled by its words

@@ -252,6 +252,20 @@ def _harmed(token: Token) -> bool:
     return patient and noun.head.lemma_.lower() in HARM_LEMMAS
 
 
+# Verbs that move or treat the living ("two men were taken to hospital", "sending three
+# people to hospital", "medics treated 12"): whom they were done to was alive then.
+CARE_VERBS = frozenset(
+    {"take", "send", "transport", "rush", "airlift", "carry", "hospitalize", "treat", "admit"}
+)
+
+
+def _treated(token: Token) -> bool:
+    """Whether the counted people are what a verb of care was done to (taken, sent or
+    rushed to hospital, treated, admitted)."""
+    noun = token.head if token.dep_ in ("nummod", "quantmod") else token
+    return noun.dep_ in ("nsubjpass", "dobj") and noun.head.lemma_.lower() in CARE_VERBS
+
+
 def _held(token: Token) -> bool:
     """Whether the counted people are held by the law: suspects, or the subject or object
     of "arrest", "charge"… ("Five arrested", "police arrested two men")."""
@@ -349,6 +363,7 @@ def attribute_number(article: Article, number: NumberCandidate) -> None:
     number.clause = clause_says(number.clause_lemmas)
     number.harmed = _harmed(token)
     number.held = _held(token)
+    number.treated = _treated(token)
 
 
 PART_WORDS = frozenset({"include", "among"})

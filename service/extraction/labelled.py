@@ -200,6 +200,8 @@ def number_kinds(article: Article, labels: Labels) -> dict[int, NumberKind]:
             kinds[i] = whole
         if kinds[i] in CASUALTY_LABELS and number.held and not number.harmed:
             kinds[i] = NumberKind.other_figure  # "Five arrested in the shooting": suspects
+        if kinds[i] is NumberKind.killed and number.treated and not number.harmed:
+            kinds[i] = NumberKind.injured  # "two men were taken to hospital": alive then
     return kinds
 
 
