@@ -239,11 +239,16 @@ def _running_time(clause: Token, skip: set[int]) -> str | None:
     return None
 
 
+def _counted_noun(token: Token) -> Token:
+    """The noun a number counts when it modifies one ("12 people": people), else itself."""
+    return token.head if token.dep_ in ("nummod", "quantmod") else token
+
+
 def _harmed(token: Token) -> bool:
     """Whether the counted noun is what a harm word was done to: the passive subject or
     object of "kill", "injure"… ("54 recruits were killed"), or itself a harm noun ("59
     deaths", "victims")."""
-    noun = token.head if token.dep_ in ("nummod", "quantmod") else token
+    noun = _counted_noun(token)
     if noun.lemma_.lower() in HARM_LEMMAS:
         return True
     # "were killed", "killed 12 people", "12 people are dead"
@@ -262,14 +267,14 @@ CARE_VERBS = frozenset(
 def _treated(token: Token) -> bool:
     """Whether the counted people are what a verb of care was done to (taken, sent or
     rushed to hospital, treated, admitted)."""
-    noun = token.head if token.dep_ in ("nummod", "quantmod") else token
+    noun = _counted_noun(token)
     return noun.dep_ in ("nsubjpass", "dobj") and noun.head.lemma_.lower() in CARE_VERBS
 
 
 def _held(token: Token) -> bool:
     """Whether the counted people are held by the law: suspects, or the subject or object
     of "arrest", "charge"… ("Five arrested", "police arrested two men")."""
-    noun = token.head if token.dep_ in ("nummod", "quantmod") else token
+    noun = _counted_noun(token)
     # "One of the suspects", a headline's "2 persons of interest arrested in …"
     nouns = [noun, *(g for c in noun.children if c.lower_ == "of" for g in c.children)]
     if any(n.lemma_.lower() in HELD_NOUNS for n in nouns):
@@ -290,7 +295,7 @@ def _held(token: Token) -> bool:
 
 def _side(token: Token) -> str | None:
     """The country a counted group belongs to ("Ukrainian civilians": Ukraine)."""
-    noun = token.head if token.dep_ in ("nummod", "quantmod") else token
+    noun = _counted_noun(token)
     for child in noun.children:
         if child.ent_type_ in ("NORP", "GPE") and child.dep_ in ("amod", "compound", "poss"):
             return country_of(child.text)
@@ -372,7 +377,7 @@ PART_WORDS = frozenset({"include", "among"})
 def _whole_of(token: Token) -> Token | None:
     """The noun (or number) a counted part hangs from: "28 civilians, including 19
     children", "the dead include 8 attackers" (None when it hangs from none)."""
-    noun = token.head if token.dep_ in ("nummod", "quantmod") else token
+    noun = _counted_noun(token)
     link = noun.head
     if link.lemma_.lower() not in PART_WORDS or link.i > noun.i:
         return None

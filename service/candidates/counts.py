@@ -25,6 +25,7 @@ NOT_ONE = frozenset({"people", "family", "crowd", "staff", "crew", "police", "el
 ONE_PERSON = PEOPLE_NOUNS | {"male", "female"}
 KILLINGS = frozenset({"homicide", "murder", "killing", "slaying", "shooting", "stabbing"})
 BODY = frozenset({"body", "corpse", "remains"})
+# Words beside a harm word that say the harm killed ("shot dead", "the fatal shooting").
 FATAL = frozenset({"dead", "fatally", "fatal", "deadly"})
 
 
@@ -139,10 +140,7 @@ def _with_conjuncts(noun: Token) -> tuple[int, Token] | None:
 def _candidate(article: Article, first: Token, last: Token, count: int, label: str,
                verb: Token, noun: Token) -> NumberCandidate:  # fmt: skip
     """The count's candidate: its phrase is its span, its evidence the phrase and verb."""
-    said = [
-        verb,
-        *(c for c in verb.children if c.lemma_.lower() in ("dead", "fatally", "fatal", "deadly")),
-    ]
+    said = [verb, *(c for c in verb.children if c.lemma_.lower() in FATAL)]
     lo = min(first.idx, *(t.idx for t in said))
     hi = max(last.idx + len(last.text), *(t.idx + len(t.text) for t in said))
     return NumberCandidate(

@@ -29,6 +29,7 @@ import math
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 
 import numpy as np
 from rapidfuzz import fuzz
@@ -185,9 +186,13 @@ def linked(a: Mention, b: Mention, cosine: float, weights: Weights = Weights()) 
     return link_score(a, b, cosine, weights) >= weights.link
 
 
-def _hazards(m: Mention) -> set[str]:
-    words = _WORDS.findall(m.text.lower())
-    return {HAZARDS[w] for w in (*words, *(w.removesuffix("s") for w in words)) if w in HAZARDS}
+@lru_cache(maxsize=4096)
+def _hazards(text: str) -> frozenset[str]:
+    """The natural hazards a mention's text names (read once per text: `group` asks of
+    every pair)."""
+    words = _WORDS.findall(text.lower())
+    found = (*words, *(w.removesuffix("s") for w in words))
+    return frozenset(HAZARDS[w] for w in found if w in HAZARDS)
 
 
 def same_disaster(a: Mention, b: Mention) -> bool:
@@ -196,7 +201,7 @@ def same_disaster(a: Mention, b: Mention) -> bool:
     if country is None or b.place is None or b.place.country != country:
         return False
     gap = _day_gap(a, b)
-    return (gap is None or gap <= DISASTER_DAYS) and bool(_hazards(a) & _hazards(b))
+    return (gap is None or gap <= DISASTER_DAYS) and bool(_hazards(a.text) & _hazards(b.text))
 
 
 def _follow_up(a: Mention, b: Mention, cosine: float) -> bool:
