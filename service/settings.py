@@ -102,6 +102,12 @@ class Settings(BaseSettings):
         description="Calls the embedded model decodes together in one batch (continuous "
         "batching; each holds a sequence of the KV cache). 4 measured best on 2 cores.",
     )
+    embedded_jump_forward: bool = Field(
+        default=True,
+        description="Evaluate the text a tool's grammar forces (keys, quotes, the rest of "
+        "an enum value) as a draft in the step of the token before it, checked against the "
+        "model's own greedy choice: the same answers in fewer steps. Off for comparisons.",
+    )
     embedded_start_timeout_s: float = Field(default=180.0, gt=0)
     embedded_warm_up: bool = Field(
         default=True,

@@ -23,7 +23,16 @@ from schemas.labels import NameAnswer, NumberAnswer
 from service.llm.client import _tool
 from service.llm.embedded import resolve_model_path
 from service.llm.model_server import Model, create_app
-from service.llm.slots import CheckedGrammar, Decoded, Job, Slots, common_prefix, penalized
+from service.llm.slots import (
+    CheckedGrammar,
+    Decoded,
+    Job,
+    Probe,
+    Slots,
+    common_prefix,
+    penalized,
+    tokenize,
+)
 from service.settings import load_settings
 
 
@@ -52,6 +61,39 @@ def test_repeat_penalty_as_llama_cpp_applies_it(
 def _token(model: llama_cpp.Llama, text: str) -> int:
     [token] = model.tokenize(text.encode(), add_bos=False, special=True)
     return token
+
+
+def _gbnf(model: Any) -> str:
+    return llama_grammar.json_schema_to_gbnf(json.dumps(_tool(model)["function"]["parameters"]))
+
+
+@pytest.mark.parametrize(
+    ("model", "written", "forced"),
+    [
+        (NumberAnswer, "", '{"counts": "'),  # the key and the quotes, spaced as JSON is
+        (NumberAnswer, '{"counts": "200', ""),  # free text: nothing is forced
+        (NumberAnswer, '{"counts": "200",', ' "label": "'),  # the next key, after its space
+        (NumberAnswer, '{"counts": "200", "label": "k', 'illed"}'),  # one value starts "k"
+        (NumberAnswer, '{"counts": "200", "label": "killed"}', ""),  # it may end: no draft
+        (NameAnswer, '{"kind": "p', ""),  # person or place: the model chooses
+        (NameAnswer, '{"kind": "pl', 'ace"}'),
+        (NameAnswer, '{"kind": "not', ' a name"}'),  # a space inside a value is forced too
+    ],
+)
+def test_the_text_a_grammar_forces_is_drafted(
+    vocab: llama_cpp.Llama, model: Any, written: str, forced: str
+) -> None:
+    handle = llama_cpp.llama_model_get_vocab(vocab.model)
+    grammar = CheckedGrammar(handle, vocab.n_vocab(), _gbnf(model))
+    for token in tokenize(handle, written):
+        assert grammar.allows(token)
+        grammar.accept(token)
+    assert grammar.forced(Probe(handle), written) == forced
+    # asking changed nothing: the grammar still takes the forced text
+    for token in tokenize(handle, forced):
+        assert grammar.allows(token)
+        grammar.accept(token)
+    grammar.close()
 
 
 def test_the_grammar_is_asked_about_the_best_token_first(vocab: llama_cpp.Llama) -> None:
@@ -161,6 +203,8 @@ def test_checked_grammar_gives_llama_cpp_pythons_greedy_answer(
     ours = _submit(slots, prompt, gbnf).result(timeout=120)
     assert ours.finish == "stop"
     assert ours.tokens == chain
+    # jump-forward: most tokens were forced, drafted and kept, taking no step of their own
+    assert ours.forced > len(ours.tokens) / 2
     assert ours.full_masks <= 4  # the first token and the end, mostly
     json.loads(llama.detokenize(ours.tokens).decode())
 

@@ -106,6 +106,7 @@ class EmbeddedServer:
             # the server refuses (503, retried) what is beyond them
             "--max_queue", str(self.settings.llm_calls + 1),
             "--parallel", str(self.settings.embedded_parallel),
+            *([] if self.settings.embedded_jump_forward else ["--no_jump_forward"]),
         ]  # fmt: skip
 
     async def _spawn(self) -> None:

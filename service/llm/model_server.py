@@ -159,13 +159,17 @@ class Model:
 
 def perf_lines(decoded: Decoded) -> str:
     """A completion's prompt and generation time in llama.cpp's `llama_perf` format (its
-    share of each batch it was decoded in), which the benchmarks read from the log."""
+    share of each batch it was decoded in; a run is a step, forced tokens ride along), which
+    the benchmarks read from the log."""
     return "\n".join(
         f"slots_perf: {kind:>11} time = {seconds * 1000:10.2f} ms / {count:5d} {unit}"
         for kind, seconds, count, unit in (
             ("prompt eval", decoded.prompt_s, decoded.evaluated, "tokens"),
-            ("eval", decoded.generate_s, len(decoded.tokens), "runs"),
+            ("eval", decoded.generate_s, len(decoded.tokens) - decoded.forced, "runs"),
         )
+    ) + (
+        f"\nslots_perf: {'forced':>11} {decoded.forced} of {decoded.drafted} drafted tokens"
+        " kept (evaluated in the steps above)"
     )
 
 
@@ -248,12 +252,17 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--n_threads_batch", type=int, default=2)
     parser.add_argument("--max_queue", type=int, default=16)
     parser.add_argument("--parallel", type=int, default=1)
+    parser.add_argument("--no_jump_forward", action="store_true",
+                        help="decode every token, forced or not")  # fmt: skip
     args = parser.parse_args(argv)
     vocab = llama_cpp.Llama(model_path=args.model, vocab_only=True, verbose=False)
-    slots = Slots(args.model, args.n_ctx, (args.n_threads, args.n_threads_batch), args.parallel)
+    threads = (args.n_threads, args.n_threads_batch)
+    slots = Slots(args.model, args.n_ctx, threads, args.parallel,
+                  jump_forward=not args.no_jump_forward)  # fmt: skip
     print(
         f"model server: {args.model_alias} on {args.host}:{args.port}, "
-        f"{args.parallel} sequences decoded together",
+        f"{args.parallel} sequences decoded together, jump-forward "
+        f"{'off' if args.no_jump_forward else 'on'}",
         file=sys.stderr,
     )
     app = create_app(Model(vocab, args.model_alias, slots), max_queue=args.max_queue)

@@ -10,6 +10,14 @@ instructions and tools every labelling call begins with are evaluated once per p
 Each completion keeps its own grammar, asked after sampling (`CheckedGrammar`), and its own
 repeat penalty. When the cache is full, idle sequences are dropped first, then the newest
 completion is put back in the queue and started again later.
+
+Jump-forward: at temperature 0, once a token is chosen, the text the grammar forces next
+(keys, quotes, braces, the rest of an enum value once its first token is chosen) is
+tokenized and evaluated in the same step as that token, as a draft. Each drafted position's
+logits are checked the way the token would have been chosen alone: the draft is kept up to
+the first token the model would not have chosen, which replaces it, and the cells after it
+are dropped. So the answer is the greedy answer, while the steps are only as many as the
+choices the grammar leaves.
 """
 
 from __future__ import annotations
@@ -35,6 +43,7 @@ _TOKEN_DATA = np.dtype([("id", "<i4"), ("logit", "<f4"), ("p", "<f4")], align=Tr
 # A prompt waits for another one still evaluating a prefix they share, when sharing saves
 # at least this many tokens (a burst of labelling calls evaluates the instructions once).
 WAIT_FOR_SHARED = 64
+MAX_FORCED = 48  # characters of forced text drafted at once
 
 
 class CheckedGrammar:
@@ -84,6 +93,71 @@ class CheckedGrammar:
         """Free the llama.cpp sampler."""
         llama_cpp.llama_sampler_free(self._sampler)
 
+    def forced(self, probe: Probe, before: str) -> str:
+        """The text the grammar forces next, read one character at a time on a copy of the
+        grammar; `before` is the answer's last character. Where only a space is optional
+        (JSON's `space ::= " "?`) the draft writes JSON as models do, a space after ':'
+        and ',' only; the model's own choice is checked all the same."""
+        copy = llama_cpp.llama_sampler_clone(self._sampler)
+        text = ""
+        try:
+            while len(text) < MAX_FORCED:
+                chars, may_end = probe.allowed(copy)
+                if may_end or not chars:
+                    break
+                if len(chars) == 2 and " " in chars:
+                    other = chars[0] if chars[1] == " " else chars[1]
+                    chars = [" " if (text or before)[-1:] in (":", ",") else other]
+                if len(chars) != 1:
+                    break
+                text += chars[0]
+                llama_cpp.llama_sampler_accept(copy, probe.ids[chars[0]])
+        finally:
+            llama_cpp.llama_sampler_free(copy)
+        return text
+
+
+class Probe:
+    """The vocabulary's one-character ASCII tokens and its end token: asking a grammar about
+    these few says which character it allows next, and whether the answer may end."""
+
+    def __init__(self, vocab: Any) -> None:
+        self.vocab = vocab
+        self.ids: dict[str, int] = {}
+        for code in range(32, 127):
+            tokens = tokenize(vocab, chr(code))
+            if len(tokens) == 1:
+                self.ids[chr(code)] = tokens[0]
+        self.chars = list(self.ids)
+        self._data = np.zeros(len(self.chars) + 1, dtype=_TOKEN_DATA)
+        self._data["id"][:-1] = [self.ids[c] for c in self.chars]
+        self._data["id"][-1] = llama_cpp.llama_vocab_eos(vocab)
+
+    def allowed(self, sampler: Any) -> tuple[list[str], bool]:
+        """The characters `sampler`'s grammar accepts next, and whether it accepts the end."""
+        data = self._data.copy()
+        array = llama_cpp.llama_token_data_array(
+            data=ctypes.cast(data.ctypes.data, llama_cpp.llama_token_data_p),
+            size=len(data), selected=-1, sorted=False,
+        )  # fmt: skip
+        llama_cpp.llama_sampler_apply(sampler, ctypes.byref(array))
+        ok = np.isfinite(data["logit"])
+        return [self.chars[i] for i in np.flatnonzero(ok[:-1])], bool(ok[-1])
+
+    def piece(self, token: int) -> str:
+        """A token's text (its last character is what a draft needs)."""
+        buf = ctypes.create_string_buffer(64)
+        n = llama_cpp.llama_token_to_piece(self.vocab, token, buf, len(buf), 0, False)
+        return buf.raw[: max(n, 0)].decode("utf-8", errors="ignore")
+
+
+def tokenize(vocab: Any, text: str) -> list[int]:
+    """`text`'s tokens, no special tokens."""
+    raw = text.encode()
+    buf = (llama_cpp.llama_token * (len(raw) + 8))()
+    n = llama_cpp.llama_tokenize(vocab, raw, len(raw), buf, len(buf), False, False)
+    return list(buf[: max(n, 0)])
+
 
 def penalized(logits: npt.NDArray[np.float32], recent: Sequence[int]) -> npt.NDArray[np.float32]:
     """llama.cpp's repeat penalty over the last tokens generated in this answer."""
@@ -127,6 +201,8 @@ class Decoded:
     cached: int = 0  # prompt tokens found in the cache
     evaluated: int = 0  # prompt tokens evaluated
     mean_batch: float = 0.0  # completions decoded in the same steps, on average
+    drafted: int = 0  # forced tokens evaluated as drafts (jump-forward)
+    forced: int = 0  # of them, kept: tokens that took no step of their own
     prompt_s: float = 0.0  # its share of the steps' time: prompt tokens
     generate_s: float = 0.0  # and generated tokens
 
@@ -150,6 +226,7 @@ class Job:
     steps: int = 0
     companions: int = 0
     in_step: int = 0  # tokens in the step being decoded
+    draft: list[int] = field(default_factory=list)  # forced tokens to evaluate after `next`
 
     @property
     def generating(self) -> bool:
@@ -173,6 +250,8 @@ class Stats:
     generate_s: float = 0.0
     steps: int = 0
     preempted: int = 0
+    drafted: int = 0
+    forced: int = 0
 
     def as_dict(self) -> dict[str, Any]:
         """The totals and the two rates, for `GET /stats`."""
@@ -180,7 +259,8 @@ class Stats:
             "prompt_tokens": self.prompt_tokens, "prompt_s": round(self.prompt_s, 3),
             "generated_tokens": self.generated_tokens,
             "generate_s": round(self.generate_s, 3), "steps": self.steps,
-            "preempted": self.preempted,
+            "preempted": self.preempted, "drafted_tokens": self.drafted,
+            "forced_tokens": self.forced,
             "prompt_tokens_per_s": _rate(self.prompt_tokens, self.prompt_s),
             "generated_tokens_per_s": _rate(self.generated_tokens, self.generate_s),
         }  # fmt: skip
@@ -200,9 +280,11 @@ class Slots:
         threads: tuple[int, int],
         parallel: int,
         n_batch: int = 512,
+        jump_forward: bool = True,
     ) -> None:
         """Load the model (its weights mapped, not copied) and start the decoding thread;
-        `threads` is (generating, evaluating prompts)."""
+        `threads` is (generating, evaluating prompts); `jump_forward` drafts what the
+        grammar forces (greedy answers only)."""
         self.model = llama_cpp.llama_model_load_from_file(
             model_path.encode(), llama_cpp.llama_model_default_params()
         )
@@ -220,6 +302,7 @@ class Slots:
         self.vocab = llama_cpp.llama_model_get_vocab(self.model)
         self.n_vocab = llama_cpp.llama_vocab_n_tokens(self.vocab)
         self.memory = llama_cpp.llama_get_memory(self.ctx)
+        self.probe = Probe(self.vocab) if jump_forward else None
         self.batch = llama_cpp.llama_batch_init(n_batch, 0, 1)
         self.cached: list[list[int]] = [[] for _ in range(parallel)]  # what each sequence holds
         self.used = [0] * parallel  # when each sequence was last given to a completion
@@ -316,18 +399,22 @@ class Slots:
         job.seq, job.fed = seq, n
         job.decoded.cached = n
         job.grammar = grammar
+        job.draft = self._draft(job)
         self.active.append(job)
 
-    def _entries(self) -> tuple[list[tuple[int, int, int, bool]], list[tuple[Job, int]]]:
-        """This step's batch: each generating completion's next token, then prompt chunks."""
+    def _entries(self) -> tuple[list[tuple[int, int, int, bool]], list[tuple[Job, int, int]]]:
+        """This step's batch: each generating completion's next token and its draft, then
+        prompt chunks (a prompt's last chunk with its draft when there is room); and where
+        each completion's logits are: (completion, first index, rows)."""
         entries: list[tuple[int, int, int, bool]] = []
-        readers: list[tuple[Job, int]] = []
+        readers: list[tuple[Job, int, int]] = []
         for job in self.active:
             if job.generating:
                 pos = len(job.prompt) + len(job.decoded.tokens) - 1
-                readers.append((job, len(entries)))
-                entries.append((job.next, pos, job.seq, True))
-                job.in_step = 1
+                readers.append((job, len(entries), 1 + len(job.draft)))
+                for i, token in enumerate([job.next, *job.draft]):
+                    entries.append((token, pos + i, job.seq, True))
+                job.in_step = 1 + len(job.draft)
         for job in self.active:
             room = self.n_batch - len(entries)
             if job.generating or room <= 0:
@@ -340,11 +427,16 @@ class Slots:
             job.decoded.evaluated += len(chunk)
             job.in_step = len(chunk)
             if last:
-                readers.append((job, len(entries) - 1))
+                if len(entries) + len(job.draft) > self.n_batch:
+                    job.draft = []
+                readers.append((job, len(entries) - 1, 1 + len(job.draft)))
+                for i, token in enumerate(job.draft):
+                    entries.append((token, len(job.prompt) + i, job.seq, True))
+                job.in_step += len(job.draft)
         return entries, readers
 
     def _step(self) -> None:
-        """One llama_decode for every active completion, then each one's next token."""
+        """One llama_decode for every active completion, then each one's next tokens."""
         for job in [j for j in self.active if j.stop.is_set()]:
             self._finish(job, "cancelled")
         if not self.active:
@@ -362,11 +454,15 @@ class Slots:
             self._fail_all(RuntimeError(f"llama_decode failed ({status})"))
             return
         self._count(entries, readers, time.perf_counter() - started)
-        for job, _ in readers:
-            job.gen_fed += bool(job.decoded.tokens)
-        for job, index in readers:
-            logits = llama_cpp.llama_get_logits_ith(self.ctx, index)
-            self._advance(job, np.ctypeslib.as_array(logits, shape=(self.n_vocab,)))
+        for job, first, rows in readers:
+            logits = [
+                np.ctypeslib.as_array(
+                    llama_cpp.llama_get_logits_ith(self.ctx, first + i), shape=(self.n_vocab,)
+                )
+                for i in range(rows)
+            ]
+            drafted, job.draft = job.draft, []
+            self._advance(job, logits, drafted)
 
     def _decode(self, entries: list[tuple[int, int, int, bool]]) -> int:
         batch = self.batch
@@ -377,15 +473,20 @@ class Slots:
         return int(llama_cpp.llama_decode(self.ctx, batch))
 
     def _count(
-        self, entries: list[tuple[int, int, int, bool]], readers: list[tuple[Job, int]], s: float
+        self,
+        entries: list[tuple[int, int, int, bool]],
+        readers: list[tuple[Job, int, int]],
+        s: float,
     ) -> None:
-        generated = sum(1 for job, _ in readers if job.decoded.tokens)
-        prompt = len(entries) - generated
+        generated = sum(1 for job, _, _ in readers if job.decoded.tokens)
+        drafted = sum(len(job.draft) for job, _, _ in readers)
+        prompt = len(entries) - generated - drafted
         self.stats.steps += 1
         self.stats.prompt_tokens += prompt
         self.stats.generated_tokens += generated
+        self.stats.drafted += drafted
         self.stats.prompt_s += s * prompt / len(entries)
-        self.stats.generate_s += s * generated / len(entries)
+        self.stats.generate_s += s * (generated + drafted) / len(entries)
         for job in self.active:
             job.steps += 1
             job.companions += len(self.active)
@@ -418,19 +519,36 @@ class Slots:
                                   job.on_done))  # fmt: skip
         return True
 
-    def _advance(self, job: Job, logits: npt.NDArray[np.float32]) -> None:
-        """Choose the completion's next token; end it at the end of generation, its limit,
-        or when its client has gone."""
-        decoded = job.decoded
-        scores = penalized(logits, decoded.tokens)
+    def _choose(self, job: Job, logits: npt.NDArray[np.float32]) -> int:
+        scores = penalized(logits, job.decoded.tokens)
         if job.temperature > 0:
             if job.grammar is not None:
                 scores = job.grammar.masked(scores)
-            token = sample(scores, job.temperature, self.rng)
-        elif job.grammar is not None:
-            token = job.grammar.best(scores)
-        else:
-            token = int(np.argmax(scores))
+            return sample(scores, job.temperature, self.rng)
+        if job.grammar is not None:
+            return job.grammar.best(scores)
+        return int(np.argmax(scores))
+
+    def _advance(self, job: Job, rows: list[npt.NDArray[np.float32]], drafted: list[int]) -> None:
+        """Choose the completion's next token from each row of logits, keeping the drafted
+        tokens up to the first the model would not have chosen; end it at the end of
+        generation, its limit, or when its client has gone."""
+        decoded = job.decoded
+        start = len(decoded.tokens)  # all of them in the cache now
+        kept = 0
+        token = self._choose(job, rows[0])
+        while kept < len(drafted) and token == drafted[kept]:
+            if job.grammar is not None:
+                job.grammar.accept(token)
+            decoded.tokens.append(token)
+            kept += 1
+            token = self._choose(job, rows[kept])
+        job.gen_fed = start + kept
+        decoded.drafted += len(drafted)
+        decoded.forced += kept
+        self.stats.forced += kept
+        if kept < len(drafted):  # the cells of the draft the model did not choose
+            llama_cpp.llama_memory_seq_rm(self.memory, job.seq, len(job.prompt) + start + kept, -1)
         if llama_cpp.llama_vocab_is_eog(self.vocab, token):
             return self._finish(job, "stop")
         if job.stop.is_set():
@@ -441,7 +559,19 @@ class Slots:
         job.next = token
         if len(decoded.tokens) >= job.limit:
             return self._finish(job, "length")
+        job.draft = self._draft(job)
         return None
+
+    def _draft(self, job: Job) -> list[int]:
+        """The tokens of the text the completion's grammar forces next (jump-forward), as
+        many as its limit leaves room for; none when sampling or without a grammar."""
+        if self.probe is None or job.grammar is None or job.temperature > 0:
+            return []
+        tokens = job.decoded.tokens
+        before = self.probe.piece(tokens[-1]) if tokens else ""
+        text = job.grammar.forced(self.probe, before)
+        room = job.limit - len(tokens) - 1
+        return tokenize(self.vocab, text)[: max(room, 0)] if text else []
 
     def _finish(self, job: Job, finish: str) -> None:
         decoded = job.decoded
