@@ -152,3 +152,41 @@ def test_the_committed_figures_of_issue_24_and_25_print() -> None:
     assert "side by side (16 at once)" in text
     assert "embedded model, 2 cores: calls one at a time vs the default (4 at once)" in text
     assert "model server memory" in text
+
+
+def test_decode_row_counts_sampled_and_forced_tokens_against_the_bound() -> None:
+    from evals.bench.decode_bench import side_row
+    from service.llm.slots import Decoded
+
+    answers = [
+        Decoded(tokens=[1, 2, 3, 4], evaluated=10, drafted=3, forced=2),
+        Decoded(tokens=[5, 6], evaluated=3),
+    ]
+    row = side_row(answers, 3.0, {"prompt_tokens_per_s": 16.0, "sampled_tokens_per_s": 4.0})
+    assert (row["new_prompt_tokens"], row["sampled_tokens"], row["forced_tokens"]) == (13, 4, 2)
+    # (13 prompt + 3 drafted) / 16 + 4 sampled / 4 = 2 s predicted, 3 s measured
+    assert (row["predicted_s"], row["ratio"]) == (2.0, 1.5)
+
+
+def test_decode_table_shows_both_sides_per_dataset() -> None:
+    from rich.console import Console
+
+    from evals.bench.decode_bench import _totals
+    from evals.bench.run import print_results
+
+    def side(seconds: float, forced: int) -> dict[str, float]:
+        return {"new_prompt_tokens": 100, "sampled_tokens": 20 - forced, "forced_tokens": forced,
+                "drafted_tokens": forced, "model_s": seconds, "predicted_s": 4.0,
+                "same_as_recorded": 3}  # fmt: skip
+
+    rows = [{"dataset": "seeds", "article": "a", "calls": 4, "off": side(5.0, 0),
+             "on": side(4.0, 12), "same_on_both": 4}]  # fmt: skip
+    totals = _totals(rows)
+    assert totals["on_over_off"] == 0.8 and totals["on"]["ratio"] == 1.0
+    rates = {"prompt_tokens_per_s": 60.0, "sampled_tokens_per_s": 25.0}
+    result = {"rates": {"off": rates, "on": rates}, "rows": rows, "totals": totals,
+              "per_dataset": {"seeds": totals}}  # fmt: skip
+    console = Console(record=True, width=240)
+    print_results({"decode": result}, console)
+    text = console.export_text()
+    assert "60.0 prompt tok/s" in text and "0.8" in text and text.count("seeds") == 2

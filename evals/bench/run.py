@@ -18,6 +18,7 @@ from rich.table import Table
 from evals.bench import (
     calls_together,
     ci_eval_bench,
+    decode_bench,
     embedded_bench,
     hostile_bench,
     levers,
@@ -42,6 +43,8 @@ BENCHMARKS: dict[str, Callable[[], dict[str, Any]]] = {
     "embedded": embedded_bench.embedded,  # minutes per seed on 2 cores
     "levers": levers.levers,  # about 3 minutes per server variant
     "speed": speed_bench.speed,  # a few minutes per side
+    # every recorded call of the seeds and two datasets, jump-forward off and on: 25 minutes
+    "decode": decode_bench.decode,
     "replicas": replica_bench.replicas,  # needs nginx (apt-get install nginx-light)
 }
 
@@ -303,7 +306,30 @@ def _print_speed(speed: dict[str, Any], console: Console) -> None:
     )
 
 
+def _print_decode(r: dict[str, Any], console: Console) -> None:
+    """The `decode` figures: jump-forward off and on, per dataset, against the bound."""
+    rates = r["rates"]["off"]
+    table = _table(
+        f"jump-forward: recorded calls decoded off and on ({rates['prompt_tokens_per_s']} prompt "
+        f"tok/s, {rates['sampled_tokens_per_s']} sampled tok/s measured)",
+        ["dataset", "articles", "calls", "side", "prompt tok", "sampled", "forced", "s/article",
+         "predicted", "ratio", "= recorded", "on/off", "same"],
+    )  # fmt: skip
+    for name, t in [*r["per_dataset"].items(), ("all", r["totals"])]:
+        for side in ("off", "on"):
+            s = t[side]
+            table.add_row(
+                name, str(t["articles"]), str(t["calls"]), side, str(s["new_prompt_tokens"]),
+                str(s["sampled_tokens"]), str(s["forced_tokens"]),
+                f"{s['mean_s_per_article']:.2f}", f"{s['predicted_s']:.1f}", f"{s['ratio']}",
+                str(s["same_as_recorded"]), f"{t['on_over_off']}" if side == "on" else "",
+                str(t["same_on_both"]) if side == "on" else "",
+            )  # fmt: skip
+    console.print(table)
+
+
 PRINTERS: dict[str, Callable[..., None]] = {
+    "decode": _print_decode,
     "overhead": _print_overhead,
     "concurrency": _print_concurrency,
     "replicas": _print_replicas,
