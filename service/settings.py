@@ -108,6 +108,16 @@ class Settings(BaseSettings):
         "an enum value) as a draft in the step of the token before it, checked against the "
         "model's own greedy choice: the same answers in fewer steps. Off for comparisons.",
     )
+    embedded_cpu_exclude: str = Field(
+        default="sapphirerapids",
+        description="llama.cpp CPU variants never loaded, comma-separated: sapphirerapids "
+        "(AMX) traps with an invalid opcode on CPUs that report AMX but do not enable it.",
+    )
+    embedded_cpu_variant: str | None = Field(
+        default=None,
+        description="Load this llama.cpp CPU variant (haswell, skylakex, icelake, zen4, ...) "
+        "instead of the best one this CPU runs.",
+    )
     embedded_start_timeout_s: float = Field(default=180.0, gt=0)
     embedded_warm_up: bool = Field(
         default=True,

@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import ctypes
+import json
 import logging
 import os
 import signal
@@ -49,20 +50,27 @@ def _die_with_parent() -> None:  # pragma: no cover - runs in the child
         ctypes.CDLL("libc.so.6", use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
 
 
-async def http_ok(host: str, port: int, path: str, timeout: float = 2.0) -> bool:
-    """True when GET path answers 200 (a dependency-free probe used while starting)."""
+async def http_get(host: str, port: int, path: str, timeout: float = 2.0) -> bytes | None:
+    """GET path's body when it answers 200, else None (a dependency-free probe used while
+    starting)."""
     try:
         async with asyncio.timeout(timeout):
             reader, writer = await asyncio.open_connection(host, port)
             writer.write(f"GET {path} HTTP/1.0\r\nHost: {host}\r\n\r\n".encode())
             await writer.drain()
-            status_line = await reader.readline()
+            answer = await reader.read()
             writer.close()
             with contextlib.suppress(OSError):
                 await writer.wait_closed()
     except (OSError, TimeoutError):
-        return False
-    return status_line.split(b" ")[1:2] == [b"200"]
+        return None
+    head, _, body = answer.partition(b"\r\n\r\n")
+    return body if head.split(b" ")[1:2] == [b"200"] else None
+
+
+async def http_ok(host: str, port: int, path: str, timeout: float = 2.0) -> bool:
+    """True when GET path answers 200."""
+    return await http_get(host, port, path, timeout) is not None
 
 
 class EmbeddedServer:
@@ -107,6 +115,8 @@ class EmbeddedServer:
             "--max_queue", str(self.settings.llm_calls + 1),
             "--parallel", str(self.settings.embedded_parallel),
             *([] if self.settings.embedded_jump_forward else ["--no_jump_forward"]),
+            "--cpu_exclude", self.settings.embedded_cpu_exclude,
+            *(["--cpu_variant", v] if (v := self.settings.embedded_cpu_variant) else []),
         ]  # fmt: skip
 
     async def _spawn(self) -> None:
@@ -134,6 +144,12 @@ class EmbeddedServer:
                     f"the embedded model server exited while starting; see {self.log_path}"
                 )
             if await http_ok(self.host, self.port, "/v1/models"):
+                stats = await http_get(self.host, self.port, "/stats")
+                figures = json.loads(stats) if stats else {}
+                log.info("embedded model server ready", extra={
+                    "cpu_variant": figures.get("cpu_variant"),
+                    "jump_forward": figures.get("jump_forward"),
+                })  # fmt: skip
                 return
             await asyncio.sleep(0.25)
         raise LLMUnavailable(

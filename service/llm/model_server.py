@@ -37,6 +37,8 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
+from service.llm import cpu_variants
+from service.llm.cpu_variants import DEFAULT_EXCLUDE
 from service.llm.slots import Decoded, Job, Slots
 
 
@@ -187,8 +189,10 @@ def create_app(model: Model, max_queue: int = 16) -> Starlette:
         slots = model.slots
         if slots is None:
             return JSONResponse({"parallel": 0})
+        cpu = cpu_variants.loaded()
         figures = {"parallel": slots.parallel, "n_ctx": slots.n_ctx, "running": len(slots.active),
-                   "waiting": slots.waiting}  # fmt: skip
+                   "waiting": slots.waiting, "jump_forward": slots.probe is not None,
+                   "cpu_variant": cpu.variant if cpu else "linked in"}  # fmt: skip
         return JSONResponse(figures | slots.stats.as_dict())
 
     async def chat(request: Request) -> JSONResponse:
@@ -254,7 +258,10 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--parallel", type=int, default=1)
     parser.add_argument("--no_jump_forward", action="store_true",
                         help="decode every token, forced or not")  # fmt: skip
+    parser.add_argument("--cpu_exclude", default=",".join(sorted(DEFAULT_EXCLUDE)))
+    parser.add_argument("--cpu_variant", default=None)
     args = parser.parse_args(argv)
+    cpu = cpu_variants.ensure({v for v in args.cpu_exclude.split(",") if v}, args.cpu_variant)
     vocab = llama_cpp.Llama(model_path=args.model, vocab_only=True, verbose=False)
     threads = (args.n_threads, args.n_threads_batch)
     slots = Slots(args.model, args.n_ctx, threads, args.parallel,
@@ -262,7 +269,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     print(
         f"model server: {args.model_alias} on {args.host}:{args.port}, "
         f"{args.parallel} sequences decoded together, jump-forward "
-        f"{'off' if args.no_jump_forward else 'on'}",
+        f"{'off' if args.no_jump_forward else 'on'}, {cpu_variants.describe(cpu)}",
         file=sys.stderr,
     )
     app = create_app(Model(vocab, args.model_alias, slots), max_queue=args.max_queue)

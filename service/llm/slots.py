@@ -35,6 +35,8 @@ import llama_cpp
 import numpy as np
 import numpy.typing as npt
 
+from service.llm import cpu_variants
+
 # llama-cpp-python's chat-completion defaults, kept so that answers stay the same.
 REPEAT_PENALTY = 1.1
 PENALTY_LAST_N = 64
@@ -285,6 +287,7 @@ class Slots:
         """Load the model (its weights mapped, not copied) and start the decoding thread;
         `threads` is (generating, evaluating prompts); `jump_forward` drafts what the
         grammar forces (greedy answers only)."""
+        cpu_variants.ensure()  # a build with CPU variants has no backend until one is loaded
         self.model = llama_cpp.llama_model_load_from_file(
             model_path.encode(), llama_cpp.llama_model_default_params()
         )
