@@ -84,14 +84,15 @@ def bench(
         typer.Option(
             help="Run only these: overhead, concurrency, soak, hostile, side_by_side, "
             "calls_together_fake, calls_together_embedded, ci_eval, embedded, levers, speed, "
-            "replicas (repeatable)."
+            "decode, replicas (repeatable)."
         ),
     ] = None,
     other_build: Annotated[
         Path | None,
         typer.Option(
             help="levers: also measure this other build of llama.cpp, a directory holding a "
-            "`llama_cpp` package (put first on the model server's PYTHONPATH)."
+            "`llama_cpp` package (put first on the model server's PYTHONPATH); decode: the "
+            "build of today's main side."
         ),
     ] = None,
     baseline: Annotated[

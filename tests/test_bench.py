@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections import Counter
+from typing import Any
 
 import pytest
 
@@ -168,25 +169,29 @@ def test_decode_row_counts_sampled_and_forced_tokens_against_the_bound() -> None
     assert (row["predicted_s"], row["ratio"]) == (2.0, 1.5)
 
 
-def test_decode_table_shows_both_sides_per_dataset() -> None:
+def test_decode_sides_are_compared_with_main_answer_by_answer() -> None:
     from rich.console import Console
 
-    from evals.bench.decode_bench import _totals
+    from evals.bench.decode_bench import merge
     from evals.bench.run import print_results
 
-    def side(seconds: float, forced: int) -> dict[str, float]:
-        return {"new_prompt_tokens": 100, "sampled_tokens": 20 - forced, "forced_tokens": forced,
-                "drafted_tokens": forced, "model_s": seconds, "predicted_s": 4.0,
-                "same_as_recorded": 3}  # fmt: skip
+    def side(seconds: float, forced: int, texts: list[str]) -> dict[str, Any]:
+        row = {"dataset": "seeds", "article": "a", "calls": 2, "new_prompt_tokens": 100,
+               "sampled_tokens": 20 - forced, "forced_tokens": forced, "drafted_tokens": forced,
+               "model_s": seconds, "predicted_s": 4.0, "texts": texts,
+               "recorded": ["x", "y"],
+               "same_as_recorded": sum(t in "xy" for t in texts)}  # fmt: skip
+        rates = {"prompt_tokens_per_s": 60.0, "sampled_tokens_per_s": 25.0}
+        return {"cpu_variant": "icelake", "rates": rates, "rows": [row]}
 
-    rows = [{"dataset": "seeds", "article": "a", "calls": 4, "off": side(5.0, 0),
-             "on": side(4.0, 12), "same_on_both": 4}]  # fmt: skip
-    totals = _totals(rows)
-    assert totals["on_over_off"] == 0.8 and totals["on"]["ratio"] == 1.0
-    rates = {"prompt_tokens_per_s": 60.0, "sampled_tokens_per_s": 25.0}
-    result = {"rates": {"off": rates, "on": rates}, "rows": rows, "totals": totals,
-              "per_dataset": {"seeds": totals}}  # fmt: skip
-    console = Console(record=True, width=240)
+    result = merge({"main": side(5.0, 0, ["x", "y"]), "dispatch": side(4.0, 0, ["x", "z"]),
+                    "dispatch+jump-forward": side(3.0, 12, ["x", "y"])})  # fmt: skip
+    totals = result["totals"]
+    assert totals["dispatch+jump-forward"]["all"]["over_main"] == 0.6
+    assert totals["dispatch"]["seeds"]["same_as_main"] == 1
+    [difference] = result["sides"]["dispatch"]["rows"][0]["differences"]
+    assert difference == {"recorded": "y", "main": "y", "this": "z"}
+    console = Console(record=True, width=260)
     print_results({"decode": result}, console)
     text = console.export_text()
-    assert "60.0 prompt tok/s" in text and "0.8" in text and text.count("seeds") == 2
+    assert "60.0 prompt tok/s" in text and "dispatch+jump-forward" in text and "0.6" in text

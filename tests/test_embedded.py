@@ -92,6 +92,10 @@ def test_the_service_is_ready_only_after_warming_the_model_up(
     [ready] = [e for e in entries if e.get("msg") == "ready"]
     # the hybrid's shared prefix was evaluated by one call before /readyz said ready
     assert isinstance(ready["warm_up_s"], float) and ready["warm_up_s"] > 0, ready
+    # the model server said which CPU variant it loaded, and that it drafts forced text
+    [server] = [e for e in entries if e.get("msg") == "embedded model server ready"]
+    assert server["cpu_variant"] not in (None, "linked in", "sapphirerapids"), server
+    assert server["jump_forward"] is True, server
 
 
 # Short, so the request after the restart costs little more than the system prompt.

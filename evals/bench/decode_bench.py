@@ -1,6 +1,8 @@
-"""Jump-forward measured against its bound: every recorded labelling call of an article (the
-cassettes of the seeds and the datasets) decoded by the embedded model in this process,
-without and with jump-forward, article by article, both sides in one run.
+"""The embedded model's kernels and jump-forward measured against their bound: every recorded
+labelling call of an article (the cassettes of the seeds and the datasets) decoded by the
+embedded model, article by article, by three sides in one run, each in its own process:
+today's main (the portable build, or its AVX2 variant), the best CPU variant, and the best
+variant with jump-forward.
 
 Per article: calls, new prompt tokens, sampled tokens (steps), forced tokens (drafted and
 kept), the model's time for the article's calls (submitted together, as the service sends
@@ -11,8 +13,12 @@ same on both sides and the same as the recorded one.
 
 from __future__ import annotations
 
+import argparse
 import json
 import os
+import subprocess
+import sys
+import tempfile
 import threading
 import time
 from concurrent.futures import Future
@@ -22,6 +28,7 @@ from typing import Any
 import llama_cpp
 
 from evals.bench.harness import ROOT, rss_mb
+from service.llm import cpu_variants
 from service.llm.embedded import resolve_model_path
 from service.llm.model_server import Call, Model
 from service.llm.slots import Decoded, Job, Slots
@@ -96,63 +103,114 @@ def side_row(answers: list[Decoded], wall_s: float, rates: dict[str, float]) -> 
     }  # fmt: skip
 
 
-def decode(limit: int | None = None) -> dict[str, Any]:
-    """Every cassette article, jump-forward off then on, each side its own warm model."""
+SIDES: dict[str, dict[str, Any]] = {
+    # today's main: the portable build (`--other-build`), or its AVX2 variant pinned
+    "main": {"pin": "haswell", "jump_forward": False},
+    "dispatch": {"pin": None, "jump_forward": False},  # the best variant this CPU runs
+    "dispatch+jump-forward": {"pin": None, "jump_forward": True},
+}
+
+
+def decode(other_build: Path | None = None, limit: int | None = None) -> dict[str, Any]:
+    """Every cassette article decoded by each side in its own process, one side after the
+    other: today's main (the build in `other_build`, else the AVX2 variant), the best CPU
+    variant, and the best variant with jump-forward."""
+    sides: dict[str, dict[str, Any]] = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        for name, side in SIDES.items():
+            out = Path(tmp) / f"{len(sides)}.json"
+            pin = None if name == "main" and other_build else side["pin"]
+            flag = "--jump-forward" if side["jump_forward"] else "--no-jump-forward"
+            command = [sys.executable, "-m", "evals.bench.decode_bench", str(out), flag]
+            command += ["--pin", pin] if pin else []
+            command += ["--limit", str(limit)] if limit else []
+            env = dict(os.environ)
+            if name == "main" and other_build:
+                env["PYTHONPATH"] = f"{other_build}:{ROOT}"
+            subprocess.run(command, env=env, check=True, cwd=ROOT)
+            sides[name] = json.loads(out.read_text())
+    return merge(sides)
+
+
+def one_side(jump_forward: bool, pin: str | None, limit: int | None) -> dict[str, Any]:
+    """This process's side: every cassette article's calls, submitted together per article."""
+    cpu = cpu_variants.ensure(cpu_variants.DEFAULT_EXCLUDE, pin)
     path = str(resolve_model_path(load_settings()))
     vocab = llama_cpp.Llama(model_path=path, vocab_only=True, verbose=False, n_ctx=16384)
     model = Model(vocab, "bench")
-    sides = {
-        name: Slots(path, 16384, (os.cpu_count() or 2,) * 2, PARALLEL, jump_forward=on)
-        for name, on in (("off", False), ("on", True))
-    }
-    rates = {name: token_rates(slots, vocab) for name, slots in sides.items()}
+    slots = Slots(path, 16384, (os.cpu_count() or 2,) * 2, PARALLEL, jump_forward=jump_forward)
+    rates = token_rates(slots, vocab)
     files = [(name, f) for name, folder in CASSETTES.items()
              for f in sorted(folder.glob("*.json"))][:limit]  # fmt: skip
     rows = []
     for dataset, file in files:
         calls = article_calls(file, model)
-        row: dict[str, Any] = {"dataset": dataset, "article": file.stem, "calls": len(calls)}
-        texts = {}
-        for name, slots in sides.items():
-            answers, wall_s = decode_all(slots, [call for call, _ in calls])
-            row[name] = side_row(answers, wall_s, rates[name])
-            texts[name] = [vocab.detokenize(d.tokens).decode("utf-8", "ignore") for d in answers]
-            row[name]["same_as_recorded"] = sum(
-                t == recorded for t, (_, recorded) in zip(texts[name], calls, strict=True)
-            )
-        row["same_on_both"] = sum(a == b for a, b in zip(texts["off"], texts["on"], strict=True))
-        row["differences"] = [
-            {"recorded": recorded, "off": a, "on": b}
-            for a, b, (_, recorded) in zip(texts["off"], texts["on"], calls, strict=True)
-            if a != b
-        ]
+        answers, wall_s = decode_all(slots, [call for call, _ in calls])
+        texts = [vocab.detokenize(d.tokens).decode("utf-8", "ignore") for d in answers]
+        row = {"dataset": dataset, "article": file.stem, "calls": len(calls),
+               **side_row(answers, wall_s, rates), "texts": texts,
+               "recorded": [recorded for _, recorded in calls]}  # fmt: skip
+        row["same_as_recorded"] = sum(a == b for a, b in zip(texts, row["recorded"], strict=True))
         rows.append(row)
-        print(_line(row), flush=True)
-    totals = {name: _totals([r for r in rows if r["dataset"] == name]) for name in CASSETTES}
-    return {"parallel": PARALLEL, "rates": rates, "rows": rows, "totals": _totals(rows),
-            "per_dataset": totals, "memory": rss_mb(os.getpid())}  # fmt: skip
+        print(f"{dataset:<11} {file.stem:<42} {len(calls):>3} calls {wall_s:6.2f} s "
+              f"(x{row['ratio']:.2f}, {row['forced_tokens']} forced)", flush=True)  # fmt: skip
+    return {"cpu_variant": cpu.variant if cpu else "linked in (portable build)",
+            "jump_forward": jump_forward, "rates": rates, "rows": rows,
+            "memory": rss_mb(os.getpid())}  # fmt: skip
 
 
-def _line(row: dict[str, Any]) -> str:
-    off, on = row["off"], row["on"]
-    return (
-        f"{row['dataset']:<11} {row['article']:<42} {row['calls']:>3} calls  "
-        f"off {off['model_s']:6.2f} s (x{off['ratio']:.2f})  "
-        f"on {on['model_s']:6.2f} s (x{on['ratio']:.2f}, "
-        f"{on['forced_tokens']} forced)  same {row['same_on_both']}/{row['calls']}"
-    )
+def merge(sides: dict[str, dict[str, Any]]) -> dict[str, Any]:
+    """The sides' figures per article and per dataset, each answer compared with main's."""
+    main_rows = sides["main"]["rows"]
+    for side in sides.values():
+        for row, base in zip(side["rows"], main_rows, strict=True):
+            row["same_as_main"] = sum(
+                a == b for a, b in zip(row["texts"], base["texts"], strict=True)
+            )
+            row["differences"] = [
+                {"recorded": r, "main": b, "this": a}
+                for a, b, r in zip(row["texts"], base["texts"], row["recorded"], strict=True)
+                if a != b
+            ]
+    totals = {
+        name: {"all": _totals(side["rows"]),
+               **{d: _totals([r for r in side["rows"] if r["dataset"] == d]) for d in CASSETTES}}
+        for name, side in sides.items()
+    }  # fmt: skip
+    main_s = totals["main"]["all"]["model_s"]
+    for name in sides:
+        totals[name]["all"]["over_main"] = round(totals[name]["all"]["model_s"] / main_s, 3)
+        for dataset in CASSETTES:
+            base = totals["main"][dataset]["model_s"]
+            mine = totals[name][dataset]["model_s"]
+            totals[name][dataset]["over_main"] = round(mine / base, 3) if base else None
+    for side in sides.values():
+        for row in side["rows"]:
+            del row["texts"], row["recorded"]
+    return {"parallel": PARALLEL, "sides": sides, "totals": totals}
 
 
 def _totals(rows: list[dict[str, Any]]) -> dict[str, Any]:
-    totals: dict[str, Any] = {"articles": len(rows), "calls": sum(r["calls"] for r in rows)}
-    for name in ("off", "on"):
-        keys = ("new_prompt_tokens", "sampled_tokens", "forced_tokens", "drafted_tokens",
-                "model_s", "predicted_s", "same_as_recorded")  # fmt: skip
-        side = {key: round(sum(r[name][key] for r in rows), 2) for key in keys}
-        side["ratio"] = round(side["model_s"] / side["predicted_s"], 2) if rows else None
-        side["mean_s_per_article"] = round(side["model_s"] / max(len(rows), 1), 2)
-        totals[name] = side
-    totals["same_on_both"] = sum(r["same_on_both"] for r in rows)
-    off_s = totals["off"]["model_s"]
-    totals["on_over_off"] = round(totals["on"]["model_s"] / off_s, 3) if off_s else None
+    keys = ("calls", "new_prompt_tokens", "sampled_tokens", "forced_tokens", "drafted_tokens",
+            "model_s", "predicted_s", "same_as_recorded", "same_as_main")  # fmt: skip
+    totals: dict[str, Any] = {"articles": len(rows)}
+    totals |= {key: round(sum(r.get(key, 0) for r in rows), 2) for key in keys}
+    totals["ratio"] = round(totals["model_s"] / totals["predicted_s"], 2) if rows else None
+    totals["mean_s_per_article"] = round(totals["model_s"] / max(len(rows), 1), 2)
     return totals
+
+
+def main() -> None:
+    """One side, in its own process (its own llama.cpp build and CPU variant)."""
+    parser = argparse.ArgumentParser()
+    parser.add_argument("out", type=Path)
+    parser.add_argument("--jump-forward", action=argparse.BooleanOptionalAction, default=True)
+    parser.add_argument("--pin", default=None)
+    parser.add_argument("--limit", type=int, default=None)
+    args = parser.parse_args()
+    figures = one_side(args.jump_forward, args.pin, args.limit)
+    args.out.write_text(json.dumps(figures), encoding="utf-8")
+
+
+if __name__ == "__main__":
+    main()

@@ -76,6 +76,8 @@ def run(
         benchmarks["levers"] = functools.partial(
             levers.levers, {**levers.VARIANTS, f"build in {other_build}": variant}
         )
+    if other_build is not None:
+        benchmarks["decode"] = functools.partial(decode_bench.decode, other_build)
     if baseline is not None:
         benchmarks["speed"] = functools.partial(speed_bench.speed, baseline)
         benchmarks["hostile"] = functools.partial(hostile_bench.hostile, baseline)
@@ -307,23 +309,28 @@ def _print_speed(speed: dict[str, Any], console: Console) -> None:
 
 
 def _print_decode(r: dict[str, Any], console: Console) -> None:
-    """The `decode` figures: jump-forward off and on, per dataset, against the bound."""
-    rates = r["rates"]["off"]
+    """The `decode` figures: each side per dataset, against main and against the bound."""
+    sides = r["sides"]
+    rates = "; ".join(
+        f"{name}: {side['cpu_variant']}, {side['rates']['prompt_tokens_per_s']} prompt tok/s, "
+        f"{side['rates']['sampled_tokens_per_s']} sampled tok/s"
+        for name, side in sides.items()
+    )
     table = _table(
-        f"jump-forward: recorded calls decoded off and on ({rates['prompt_tokens_per_s']} prompt "
-        f"tok/s, {rates['sampled_tokens_per_s']} sampled tok/s measured)",
-        ["dataset", "articles", "calls", "side", "prompt tok", "sampled", "forced", "s/article",
-         "predicted", "ratio", "= recorded", "on/off", "same"],
+        f"recorded calls decoded by each side ({rates})",
+        ["dataset", "side", "articles", "calls", "prompt tok", "sampled", "forced", "s/article",
+         "over main", "predicted s", "ratio", "= recorded", "= main"],
     )  # fmt: skip
-    for name, t in [*r["per_dataset"].items(), ("all", r["totals"])]:
-        for side in ("off", "on"):
-            s = t[side]
+    datasets = list(next(iter(r["totals"].values())))
+    for dataset in datasets:
+        for name in sides:
+            t = r["totals"][name][dataset]
             table.add_row(
-                name, str(t["articles"]), str(t["calls"]), side, str(s["new_prompt_tokens"]),
-                str(s["sampled_tokens"]), str(s["forced_tokens"]),
-                f"{s['mean_s_per_article']:.2f}", f"{s['predicted_s']:.1f}", f"{s['ratio']}",
-                str(s["same_as_recorded"]), f"{t['on_over_off']}" if side == "on" else "",
-                str(t["same_on_both"]) if side == "on" else "",
+                dataset, name, str(t["articles"]), str(t["calls"]), str(t["new_prompt_tokens"]),
+                str(t["sampled_tokens"]), str(t["forced_tokens"]),
+                f"{t['mean_s_per_article']:.2f}", f"{t['over_main']}",
+                f"{t['predicted_s']:.1f}", f"{t['ratio']}", str(t["same_as_recorded"]),
+                str(t["same_as_main"]),
             )  # fmt: skip
     console.print(table)
 
