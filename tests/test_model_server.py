@@ -283,3 +283,17 @@ def test_a_full_queue_is_refused_with_retry_after(vocab: llama_cpp.Llama) -> Non
         r = full.post("/v1/chat/completions", json={"messages": []})
     assert r.status_code == 503 and r.headers["retry-after"] == "2"
     assert "waiting" in r.json()["error"]["message"]
+
+
+@pytest.mark.embedded
+def test_drafts_that_do_not_fit_the_batch_wait_and_every_answer_is_whole(
+    vocab: llama_cpp.Llama,
+) -> None:
+    path = resolve_model_path(load_settings())
+    narrow = Slots(str(path), 2048, (2, 2), parallel=2, n_batch=8)  # room for 8 tokens a step
+    calls = [_call(vocab, model, item) for model, item in ITEMS]
+    answers = [f.result(timeout=300) for f in [_submit(narrow, *call) for call in calls]]
+    for (model, _), decoded in zip(ITEMS, answers, strict=True):
+        assert decoded.finish == "stop"
+        model.model_validate_json(vocab.detokenize(decoded.tokens))
+    assert narrow.stats.forced > 0  # drafts still ran where they fitted

@@ -413,6 +413,8 @@ class Slots:
         readers: list[tuple[Job, int, int]] = []
         for job in self.active:
             if job.generating:
+                if len(entries) + 1 + len(job.draft) > self.n_batch - (self.parallel - 1):
+                    job.draft = []  # the batch keeps room for every completion's next token
                 pos = len(job.prompt) + len(job.decoded.tokens) - 1
                 readers.append((job, len(entries), 1 + len(job.draft)))
                 for i, token in enumerate([job.next, *job.draft]):
