@@ -25,11 +25,13 @@ def mention(
     text: str = STORY,
     killed: int | None = 2,
     guessed: bool = False,
+    injured: int | None = None,
     **kw: Any,
 ) -> Mention:
     """A violent-event mention of one article."""
     day = DAY + dt.timedelta(days=days)
-    reports = [Report(measure="killed", value=killed, evidence=str(killed))] if killed else []
+    figures = {"killed": killed, "injured": injured}
+    reports = [Report(measure=k, value=v, evidence=str(v)) for k, v in figures.items() if v]
     return Mention(id=f"{article}#0", article=article, family="violence", kind="casualties",
                    place=resolve_place(place, "US", "IL") if place else None,
                    date=FactDate(start=day, end=day, guessed=guessed), published=day,
@@ -49,6 +51,15 @@ def mention(
         (mention("a"), mention("b", text=OTHER, killed=None), False),  # same day, other story
         (mention("a", text=OTHER, killed=None, place=None), mention("b", place=None), False),
         (mention("a"), mention("a"), False),  # one article is never two reports of one event
+        # months later (a trial, an anniversary): the same town and the same figures
+        (mention("a", killed=1, injured=8), mention("b", days=120, killed=1, injured=8), True),
+        (mention("a", killed=6), mention("b", days=100, killed=6), True),  # 4+ killed
+        (mention("a", killed=1, injured=8), mention("b", days=120, killed=1, injured=7), False),
+        (mention("a", killed=None, injured=5), mention("b", days=120, killed=None, injured=5),
+         False),  # injuries alone: too common in a city
+        (mention("a", killed=1, injured=8), mention("b", days=400, killed=1, injured=8), False),
+        (mention("a", "Illinois", killed=1, injured=8),
+         mention("b", "Illinois", days=120, killed=1, injured=8), False),  # a state: too wide
     ],
 )  # fmt: skip
 def test_two_mentions_link_when_window_place_and_text_agree(

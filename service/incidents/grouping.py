@@ -16,7 +16,9 @@ Which decides what, for two mentions of the same family (violence, displacement,
 Linked when the window passes and the cosine plus what the place, a shared figure and a
 shared name add (`Weights`) reaches `Weights.link`; or when both report one natural hazard
 (an earthquake, a cyclone, floods) in one country within `DISASTER_DAYS`, whatever towns
-they name (`same_disaster`). Incidents are the connected components of the links (scipy).
+they name (`same_disaster`); or when a report months later names the same town with the
+same figures (`_retrospective`). Incidents are the connected components of the links
+(scipy).
 
 The baseline of the eval (`same_place_same_day`) links the same gazetteer entry on the same
 day, and nothing else.
@@ -56,8 +58,11 @@ HAZARDS = {
     "eruption": "eruption", "wildfire": "wildfire",
 }  # fmt: skip
 _WORDS = re.compile(r"[a-z]+")
+# A report months later (a trial, an anniversary) names the town and repeats the figures.
+RETROSPECTIVE_DAYS = 365
+RETROSPECTIVE_COSINE = 0.15
 # How far from a mention's days another mention can be and still be linked to it.
-REACH_DAYS = max(DAY_WINDOW + 1, FOLLOW_UP_DAYS, DISASTER_DAYS)
+REACH_DAYS = max(DAY_WINDOW + 1, FOLLOW_UP_DAYS, DISASTER_DAYS, RETROSPECTIVE_DAYS)
 
 
 @dataclass(frozen=True)
@@ -181,6 +186,8 @@ def linked(a: Mention, b: Mention, cosine: float, weights: Weights = Weights()) 
         return False
     if same_disaster(a, b):
         return True
+    if _retrospective(a, b, cosine):
+        return True
     if not within_window(a, b) and not _follow_up(a, b, cosine):
         return False
     return link_score(a, b, cosine, weights) >= weights.link
@@ -211,6 +218,23 @@ def _follow_up(a: Mention, b: Mention, cosine: float) -> bool:
         return False
     gap = _day_gap(a, b)
     return gap is not None and gap <= FOLLOW_UP_DAYS
+
+
+def _retrospective(a: Mention, b: Mention, cosine: float) -> bool:
+    """A report long after the event (a trial, an anniversary, a toll revised): the same
+    town, the same killed and injured (or the same four or more killed), text in common,
+    within `RETROSPECTIVE_DAYS`. Injuries alone are too common in a city to tell."""
+    if a.place is None or b.place is None or a.place.gazetteer_id != b.place.gazetteer_id:
+        return False
+    if not (a.place.gazetteer_id or "").startswith("geonames"):
+        return False  # a country or a region holds too many events with these figures
+    ours, theirs = _figures(a), _figures(b)
+    both = len(ours) == 2 and ours == theirs
+    deaths = ours.get("killed", 0) >= RARE and theirs.get("killed") == ours["killed"]
+    if cosine < RETROSPECTIVE_COSINE or not (both or deaths):
+        return False
+    gap = _day_gap(a, b)
+    return gap is not None and gap <= RETROSPECTIVE_DAYS
 
 
 def same_place_same_day(a: Mention, b: Mention, _cosine: float) -> bool:
