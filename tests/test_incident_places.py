@@ -18,6 +18,12 @@ from service.incidents.places import article_context, resolve_place
         ("Aleppo", None, None, "Aleppo", "geonames:170063"),
         ("Texas", None, None, "Texas", "iso3166-2:US-TX"),
         ("the United States", None, None, "United States", "iso3166:US"),
+        # a state's name is the state, not a town of that name, nor a namesake abroad
+        ("Oregon", "US", None, "Oregon", "iso3166-2:US-OR"),  # not Oregon, Ohio
+        ("Virginia", "US", None, "Virginia", "iso3166-2:US-VA"),  # not Virginia, South Africa
+        ("Florida", None, None, "Florida", "iso3166-2:US-FL"),  # not Florida, Colombia
+        ("New York", None, None, "New York City", "geonames:5128581"),  # a great city
+        ("Springfield, Oregon", None, None, "Springfield", "geonames:5754005"),
     ],
 )  # fmt: skip
 def test_a_place_resolves_to_its_gazetteer_entry(

@@ -111,6 +111,11 @@ class Gazetteer:
         )
 
 
+# A city named like a state is what the name means only when it is a great city (New York,
+# Washington at 600,000+); a town (Oregon, Ohio; Delaware, Ohio) is not.
+STATE_NAMED_CITY = 500_000
+
+
 @cache
 def gazetteer() -> Gazetteer:
     """The gazetteer, built once per process (about a second: 34,000 cities)."""
@@ -191,6 +196,11 @@ def resolve_place(
         if not states and name_key(part) in g.countries:  # "Lebanon" the country, not the town
             return g.country_place(g.countries[name_key(part)])
         found = g.cities.get(name_key(part))
+        if states:  # a US place: a namesake abroad is not it ("Virginia", South Africa)
+            found = [c for c in found or () if c["countrycode"] == "US"]
+            if name_key(part) in g.states and len(part) > 2:  # "Oregon" the state, not the
+                # Ohio town; "New York" and "Washington" the great cities of the name
+                found = [c for c in found if c.get("population", 0) >= STATE_NAMED_CITY]
         if region and not states:  # the article's state: a namesake elsewhere is not it
             found = [
                 c for c in found or () if c["countrycode"] != "US" or c["admin1code"] == region
