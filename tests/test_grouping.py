@@ -51,6 +51,11 @@ def mention(
         (mention("a"), mention("b", text=OTHER, killed=None), False),  # same day, other story
         (mention("a", text=OTHER, killed=None, place=None), mention("b", place=None), False),
         (mention("a"), mention("a"), False),  # one article is never two reports of one event
+        # days later, in other words: the same town, figures and names make the follow-up
+        (mention("a", killed=1, injured=8, names=["Darnell Jones"]),
+         mention("b", days=3, text=OTHER, killed=1, injured=8, names=["Darnell Jones"]), True),
+        (mention("a", killed=1, injured=8),
+         mention("b", days=3, text=OTHER, killed=1, injured=8), False),  # no name in common
         # months later (a trial, an anniversary): the same town and the same figures
         (mention("a", killed=1, injured=8), mention("b", days=120, killed=1, injured=8), True),
         (mention("a", killed=6), mention("b", days=100, killed=6), True),  # 4+ killed

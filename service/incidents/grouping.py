@@ -5,7 +5,8 @@ Which decides what, for two mentions of the same family (violence, displacement,
 1. **Date window** (a gate): their days at most `DAY_WINDOW` apart, one more when either
    day is only the publication day (the text gave none); a report's publication day and
    the day before count as its days too. Undated mentions pass. A follow-up passes too: the
-   same or a near place, cosine ≥ `FOLLOW_UP_COSINE`, within `FOLLOW_UP_DAYS`.
+   same or a near place, cosine ≥ `FOLLOW_UP_COSINE` (or a link score, below, of
+   `FOLLOW_UP_SCORE`), within `FOLLOW_UP_DAYS`.
 2. **Place** (normalised to the gazetteer): the same entry is a match; a city and the region
    or country that holds it, two cities within `NEAR_KM` (a suburb and its city), or one side
    unplaced, a partial match; two cities farther apart a mismatch.
@@ -45,6 +46,7 @@ from service.incidents.mentions import Mention
 DAY_WINDOW = 1
 FOLLOW_UP_DAYS = 14
 FOLLOW_UP_COSINE = 0.35
+FOLLOW_UP_SCORE = 0.55  # or text, place, figures and names together
 NEAR_KM = 40.0  # two cities closer than this are one metro area: a partial match
 _COMPARED = ("killed", "injured")
 RARE = 4
@@ -212,9 +214,12 @@ def same_disaster(a: Mention, b: Mention) -> bool:
 
 
 def _follow_up(a: Mention, b: Mention, cosine: float) -> bool:
-    """A later report of the same story: the same place (or near), clearly the same text,
-    within `FOLLOW_UP_DAYS` (a toll revised, an investigation's findings)."""
-    if cosine < FOLLOW_UP_COSINE or _place_agreement(a.place, b.place) == "different":
+    """A later report of the same story: the same place (or near), clearly the same text
+    (or text, place, figures and names that add up to `FOLLOW_UP_SCORE`), within
+    `FOLLOW_UP_DAYS` (a toll revised, an investigation's findings)."""
+    if _place_agreement(a.place, b.place) == "different":
+        return False
+    if cosine < FOLLOW_UP_COSINE and link_score(a, b, cosine) < FOLLOW_UP_SCORE:
         return False
     gap = _day_gap(a, b)
     return gap is not None and gap <= FOLLOW_UP_DAYS
