@@ -44,6 +44,10 @@ def _numbers(nlp: Any, text: str) -> list[tuple[float, float | None, bool, str |
         # ages in a list, or after two names
         ("Three men, ages 26, 27 and 34, were hurt.", [(3, None, False, "men")]),
         ("Eli Jones and Sam Poe, both 16, were killed.", []),
+        # ages in a range
+        ("The victims range in age from 21 to 36.", []),
+        ("Four men between the ages of 18 and 25 were shot.", [(4, None, False, "men")]),
+        ("It spread from 21 to 36 districts.", [(21, 36, False, "districts")]),  # no age
         # a photo gallery's caption and a broadcaster's name are no counts
         ("Photo: Metro Video Image 3 of 8 Caption Close", []),
         ("CBS 58 reports that 5 men died.", [(5, None, False, "men")]),

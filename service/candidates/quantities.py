@@ -156,12 +156,16 @@ GALLERY_WORDS = frozenset({"image", "photo", "slide", "picture"})
 BROADCASTERS = frozenset({"cbs", "nbc", "abc", "fox", "cw", "pbs", "channel"})
 
 
+_AGE_LINKS = frozenset({",", "and", "from", "to", "between", "of", "the", "-", "\u2013"})
+
+
 def _listed_age(doc: Span, start: int, end: int) -> bool:
-    """Ages in a list or after names: "ages 26, 27, 34", "X and Y, both 16, were"."""
+    """Ages in a list, a range or after names: "ages 26, 27, 34", "range in age from 21 to
+    36", "between the ages of 18 and 25", "X and Y, both 16, were"."""
     i = start - 1
-    while i >= 0 and (doc[i].text in (",", "and") or _is_number(doc[i])) and start - i < 10:
+    while i >= 0 and (doc[i].lower_ in _AGE_LINKS or _is_number(doc[i])) and start - i < 10:
         i -= 1
-    if i >= 0 and i < start - 1 and doc[i].lower_ in ("ages", "aged"):
+    if i >= 0 and i < start - 1 and doc[i].lower_ in ("age", "ages", "aged"):
         return True
     after = doc[end].text if end < len(doc) else ""
     return start > 1 and doc[start - 1].lower_ == "both" and doc[start - 2].text == "," and (
