@@ -51,6 +51,8 @@ def _numbers(nlp: Any, text: str) -> list[tuple[float, float | None, bool, str |
         # a photo gallery's caption and a broadcaster's name are no counts
         ("Photo: Metro Video Image 3 of 8 Caption Close", []),
         ("CBS 58 reports that 5 men died.", [(5, None, False, "men")]),
+        ("Photo: Pro 21 Video Image 2 of 8 Caption Close", []),  # a credit's name
+        ("KSAT 12 News said 3 people were shot.", [(3, None, False, "people")]),
     ],
 )
 def test_quantities(

@@ -148,7 +148,7 @@ def _excluded(doc: Span, start: int, end: int) -> bool:
         return True  # "2002-09-26"
     if before in ("aged", "age", "no.", "number", "#", "round", "article", "resolution"):
         return True
-    return _listed_age(doc, start, end) or _caption_or_channel(doc, start)
+    return _listed_age(doc, start, end) or _caption_or_channel(doc, start, end)
 
 
 _GALLERY = re.compile(r"\b(?:image|photo|slide|picture)\s+\d+\s+of\s*/?\s*$", re.IGNORECASE)
@@ -173,10 +173,16 @@ def _listed_age(doc: Span, start: int, end: int) -> bool:
     )  # fmt: skip
 
 
-def _caption_or_channel(doc: Span, start: int) -> bool:
-    """A photo gallery's "Image 3 of 8", or a broadcaster's name ("CBS 58")."""
+CREDITS = frozenset({"Video", "News", "Photo", "Photos"})
+
+
+def _caption_or_channel(doc: Span, start: int, end: int) -> bool:
+    """A photo gallery's "Image 3 of 8", a broadcaster's name ("CBS 58"), or a credit or
+    station named with a number ("Photo: Pro 21 Video", "KSAT 12 News")."""
     before = doc[start - 1].lower_ if start else ""
     if before in GALLERY_WORDS or before in BROADCASTERS:
+        return True
+    if end < len(doc) and doc[end].text in CREDITS:
         return True
     window = doc.doc.text[max(0, doc[start].idx - 24) : doc[start].idx]
     return bool(_GALLERY.search(window))
