@@ -46,6 +46,10 @@ def _numbers(nlp: Any, text: str) -> list[tuple[float, float | None, bool, str |
         ("Eli Jones and Sam Poe, both 16, were killed.", []),
         # ages in a range
         ("The victims range in age from 21 to 36.", []),
+        ("Two women, ages 51 and 21, were shot.", [(2, None, False, "women")]),
+        # a gallery's counter and ratios
+        ("Shooting on South Side 1 / 8 Back to Gallery", []),
+        ("The clinic is open 24/7 for 300 patients.", [(300, None, False, "patients")]),
         ("Four men between the ages of 18 and 25 were shot.", [(4, None, False, "men")]),
         ("It spread from 21 to 36 districts.", [(21, 36, False, "districts")]),  # no age
         # a photo gallery's caption and a broadcaster's name are no counts

@@ -146,7 +146,9 @@ def _excluded(doc: Span, start: int, end: int) -> bool:
         doc.doc.text[max(0, doc[start].idx - 8) : doc[end - 1].idx + len(doc[end - 1].text)],
     ):
         return True  # "2002-09-26"
-    if before in ("aged", "age", "no.", "number", "#", "round", "article", "resolution"):
+    if before in ("aged", "age", "ages", "no.", "number", "#", "round", "article", "resolution"):
+        return True
+    if _fraction(doc, start, end):
         return True
     return _listed_age(doc, start, end) or _caption_or_channel(doc, start, end)
 
@@ -157,6 +159,17 @@ BROADCASTERS = frozenset({"cbs", "nbc", "abc", "fox", "cw", "pbs", "channel"})
 
 
 _AGE_LINKS = frozenset({",", "and", "from", "to", "between", "of", "the", "-", "\u2013"})
+
+
+def _fraction(doc: Span, start: int, end: int) -> bool:
+    """A gallery's counter or a ratio, never a count of people: "1 / 8", "24/7", "9/11"."""
+    if any("/" in token.text for token in doc[start:end]):
+        return True
+    after = doc[end : end + 2]
+    if len(after) == 2 and after[0].text == "/" and _is_number(after[1]):
+        return True
+    before = doc[max(start - 2, 0) : start]
+    return len(before) == 2 and before[1].text == "/" and _is_number(before[0])
 
 
 def _listed_age(doc: Span, start: int, end: int) -> bool:
