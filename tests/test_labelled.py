@@ -289,6 +289,10 @@ def test_shot_is_not_killed_unless_the_words_say_so(
         ("Four suspects were charged in the fatal shooting.", ["killed"], []),
         ("Four men face charges in the fatal shooting.", ["killed"], []),
         ("One of the suspects pulled a gun before the fatal shooting.", ["killed"], []),
+        # the law's own agents doing something are no victims; suffering, they are
+        ("As many as seven officers returned fire in the fatal shooting.", ["killed"], []),
+        ("Two officers were killed in the shootout.", [], [(2, "killed")]),
+        ("Two officers died after the shootout.", [], [(2, "killed")]),
         # people taken to hospital or treated were alive then: hurt, not dead
         ("Two men were taken to a hospital after the fatal shooting.", ["killed"],
          [(2, "injured")]),

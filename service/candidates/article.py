@@ -67,7 +67,7 @@ class NumberCandidate:
     clause: frozenset[str] = frozenset()  # the labels whose words its clause has (+ "moved")
     clause_lemmas: frozenset[str] = frozenset()  # every word of its clause, as lemmas
     harmed: bool = False  # what it counts is what a harm word was done to ("were killed")
-    held: bool = False  # what it counts is suspects, or what an arrest word was done to
+    held: bool = False  # suspects, what an arrest word was done to, or officers acting
     treated: bool = False  # what it counts was taken to hospital or treated: alive then
     part_of: int | None = None  # the toll it is part of ("28 civilians, including 19 children")
     definite: bool = False  # "the two sides": things the text has named, not a new count

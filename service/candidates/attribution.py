@@ -26,6 +26,8 @@ from service.candidates.quantities import (
     HARM_LEMMAS,
     HELD_NOUNS,
     HELD_VERBS,
+    LAW_NOUNS,
+    SUFFERING_VERBS,
     clause_says,
     lemma,
     shared_verbs,
@@ -293,6 +295,19 @@ def _held(token: Token) -> bool:
     )
 
 
+def _acting(token: Token) -> bool:
+    """Whether the counted people are the law's own agents doing something ("as many as
+    seven officers returned fire", "two officers acted"): they are no victims."""
+    noun = _counted_noun(token)
+    verb = noun.head
+    return (
+        noun.lemma_.lower() in LAW_NOUNS
+        and noun.dep_ == "nsubj"
+        and verb.pos_ == "VERB"
+        and verb.lemma_.lower() not in SUFFERING_VERBS | HARM_LEMMAS
+    )
+
+
 def _side(token: Token) -> str | None:
     """The country a counted group belongs to ("Ukrainian civilians": Ukraine)."""
     noun = _counted_noun(token)
@@ -367,7 +382,7 @@ def attribute_number(article: Article, number: NumberCandidate) -> None:
     number.clause_lemmas = frozenset(lemma(t) for t in (*clause.subtree, *shared_verbs(clause)))
     number.clause = clause_says(number.clause_lemmas)
     number.harmed = _harmed(token)
-    number.held = _held(token)
+    number.held = _held(token) or _acting(token)
     number.treated = _treated(token)
 
 

@@ -64,6 +64,13 @@ HELD_VERBS = frozenset(
     {"arrest", "charge", "detain", "indict", "book", "jail", "convict", "sentence", "apprehend"}
 )
 HELD_NOUNS = frozenset({"suspect", "arrest", "arrestee"})
+# The law's own agents: the subject of what they did ("seven officers returned fire") is
+# no victim, unless what they did is suffer ("two officers died", "remain in hospital").
+LAW_NOUNS = frozenset({"officer", "deputy", "trooper", "agent", "policeman", "cop", "police"})
+SUFFERING_VERBS = frozenset(
+    {"die", "succumb", "perish", "suffer", "sustain", "remain", "survive", "lose", "be",
+     "have", "need", "undergo", "recover", "end", "wind"}
+)  # fmt: skip
 
 
 def lemma(token: Token) -> str:
