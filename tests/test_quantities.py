@@ -57,6 +57,7 @@ def _numbers(nlp: Any, text: str) -> list[tuple[float, float | None, bool, str |
         ("CBS 58 reports that 5 men died.", [(5, None, False, "men")]),
         ("Photo: Pro 21 Video Image 2 of 8 Caption Close", []),  # a credit's name
         ("KSAT 12 News said 3 people were shot.", [(3, None, False, "people")]),
+        ("HE SPOKE TO NEWS 4 JAX ON SUNDAY.", []),  # a station, in a transcript's capitals
     ],
 )
 def test_quantities(

@@ -162,7 +162,7 @@ def _excluded(doc: Span, start: int, end: int) -> bool:
 
 _GALLERY = re.compile(r"\b(?:image|photo|slide|picture)\s+\d+\s+of\s*/?\s*$", re.IGNORECASE)
 GALLERY_WORDS = frozenset({"image", "photo", "slide", "picture"})
-BROADCASTERS = frozenset({"cbs", "nbc", "abc", "fox", "cw", "pbs", "channel"})
+BROADCASTERS = frozenset({"cbs", "nbc", "abc", "fox", "cw", "pbs", "channel", "news"})
 
 
 _AGE_LINKS = frozenset({",", "and", "from", "to", "between", "of", "the", "-", "\u2013"})
