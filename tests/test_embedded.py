@@ -22,7 +22,7 @@ import httpx2
 import pytest
 
 from service.ports import free_port
-from tests.conftest import SEED_004, child_env, wait_for
+from tests.conftest import SEED_004, SEEDS, child_env, wait_for
 
 NEWSFACTS = str(Path(sys.executable).parent / "newsfacts")
 pytestmark = [pytest.mark.embedded, pytest.mark.timeout(1500)]
@@ -100,6 +100,9 @@ def test_the_service_is_ready_only_after_warming_the_model_up(
 
 # Short, so the request after the restart costs little more than the system prompt.
 SHORT_ARTICLE = "Missiles struck a school in Kharkiv on Monday; rescuers counted 30 ambulances."
+# Long, so that it is still being decoded seconds later: seed 002's 25 labelling calls take
+# about 15 s (seed 004's six can be done in under 5 on an AVX-512 CPU with jump-forward).
+LONG_ARTICLE = (SEEDS / "002_a80b65d11d26ffdc.txt").read_text(encoding="utf-8")
 
 
 def test_killing_the_model_server_mid_request_gives_502_then_it_serves_again(
@@ -108,7 +111,8 @@ def test_killing_the_model_server_mid_request_gives_502_then_it_serves_again(
     proc, url = service
     (old,) = children(proc.pid)
     with ThreadPoolExecutor(max_workers=1) as pool:
-        pending = pool.submit(httpx2.post, f"{url}/extract", json={"text": SEED_004}, timeout=900)
+        pending = pool.submit(httpx2.post, f"{url}/extract", json={"text": LONG_ARTICLE},
+                              timeout=900)  # fmt: skip
         time.sleep(5)  # the model server is now working on it
         assert not pending.done()
         os.kill(old, signal.SIGKILL)
