@@ -48,6 +48,15 @@ WAIT_FOR_SHARED = 64
 MAX_FORCED = 48  # characters of forced text drafted at once
 
 
+def apply_sampler(sampler: Any, data: npt.NDArray[Any]) -> None:
+    """Run a llama.cpp sampler over candidate tokens in place (rejected ones get -inf)."""
+    array = llama_cpp.llama_token_data_array(
+        data=ctypes.cast(data.ctypes.data, llama_cpp.llama_token_data_p),
+        size=len(data), selected=-1, sorted=False,
+    )  # fmt: skip
+    llama_cpp.llama_sampler_apply(sampler, ctypes.byref(array))
+
+
 class CheckedGrammar:
     """A GBNF grammar asked about the sampled token first, the whole vocabulary second."""
 
@@ -61,11 +70,7 @@ class CheckedGrammar:
         self.full_masks = 0  # how often the sampled token was rejected
 
     def _apply(self, data: npt.NDArray[Any]) -> None:
-        array = llama_cpp.llama_token_data_array(
-            data=ctypes.cast(data.ctypes.data, llama_cpp.llama_token_data_p),
-            size=len(data), selected=-1, sorted=False,
-        )  # fmt: skip
-        llama_cpp.llama_sampler_apply(self._sampler, ctypes.byref(array))
+        apply_sampler(self._sampler, data)
 
     def allows(self, token: int) -> bool:
         """Whether the grammar accepts `token` next."""
@@ -138,11 +143,7 @@ class Probe:
     def allowed(self, sampler: Any) -> tuple[list[str], bool]:
         """The characters `sampler`'s grammar accepts next, and whether it accepts the end."""
         data = self._data.copy()
-        array = llama_cpp.llama_token_data_array(
-            data=ctypes.cast(data.ctypes.data, llama_cpp.llama_token_data_p),
-            size=len(data), selected=-1, sorted=False,
-        )  # fmt: skip
-        llama_cpp.llama_sampler_apply(sampler, ctypes.byref(array))
+        apply_sampler(sampler, data)
         ok = np.isfinite(data["logit"])
         return [self.chars[i] for i in np.flatnonzero(ok[:-1])], bool(ok[-1])
 
