@@ -95,8 +95,36 @@ def test_destination(nlp: Any) -> None:
         ),
         # the reporting source's place is not the figure's
         ("A report by the UN agency in Geneva, Switzerland said 300 families fled.", "300", None),
+        # a country that qualifies a noun says whose, not where
+        (
+            "The U.S. military said its airstrikes in Afghanistan killed 90 civilians.",
+            "90",
+            "Afghanistan",
+        ),
+        (
+            "Officials said U.S. airstrikes killed 90 civilians in western Afghanistan.\n\n"
+            "The U.S. military has insisted that only five were killed.",
+            "five",
+            "Afghanistan",
+        ),
+        # "the 5100 block of Idaho" is a street, not the state
+        (
+            "Officers responded to a shooting in Houston, in the 5100 block of Idaho. Five "
+            "people were injured.",
+            "Five",
+            "Houston",
+        ),
     ],
-    ids=["sentence", "paragraph", "paragraph-finer", "lede", "not-the-source"],
+    ids=[
+        "sentence",
+        "paragraph",
+        "paragraph-finer",
+        "lede",
+        "not-the-source",
+        "whose",
+        "whose-paragraph",
+        "address",
+    ],
 )
 def test_a_place_the_clause_does_not_name_is_inherited(
     nlp: Any, text: str, words: str, location: str | None

@@ -92,7 +92,24 @@ def _counts(nlp: Any, text: str) -> list[tuple[str, float, str | None, bool]]:
         # a collective noun is not one person; a count with "and others" is not summed
         ("A family was killed in the blast.", []),
         ("A man and others were killed.", []),
+        # a headline's number with no noun: the verb before it says ("Kills 3, Wounds 2")
+        ("Fuller Park Shooting Kills 3, Wounds 2, Police Say",
+         [("3", 3, "killed", False), ("2", 2, "injured", False)]),
+        # "striking five people": struck by the shots
+        ("A man opened fire outside a nightclub, striking five people.",
+         [("five", 5, "killed_or_injured", False)]),
+        # "murder" is a death word; an attempted one is not
+        ("A man was found guilty of murdering two men.", [("two", 2, "killed", False)]),
+        ("Clark, aka Cheeto, 26, pleaded guilty to attempted murder.", [("26", 26, None, False)]),
+        # a pronoun harmed is one person, whoever it stands for
+        ("Officers found a man on the ground. He was pronounced dead at the scene.",
+         [("He", 1, "killed", True)]),
+        ("She was shot in the arm.", [("She", 1, "killed_or_injured", True)]),
+        ("He shot two men.", [("two", 2, "killed_or_injured", False)]),
+        # a harm that could have been is none
+        ("She could have been killed.", []),
+        ("A man would have died without help.", []),
     ],
-)
+)  # fmt: skip
 def test_counts(nlp: Any, text: str, expected: list[tuple[str, float, str | None, bool]]) -> None:
     assert _counts(nlp, text) == expected

@@ -56,8 +56,11 @@ def mention(
          mention("b", days=3, text=OTHER, killed=1, injured=8, names=["Darnell Jones"]), True),
         (mention("a", killed=1, injured=8),
          mention("b", days=3, text=OTHER, killed=1, injured=8), False),  # no name in common
-        # months later (a trial, an anniversary): the same town and the same figures
-        (mention("a", killed=1, injured=8), mention("b", days=120, killed=1, injured=8), True),
+        # months later (a trial, an anniversary): the same town and the same figures, and a
+        # name in common unless four or more were killed ("1 killed, 3 hurt" recurs)
+        (mention("a", killed=1, injured=8, names=["Darnell Jones"]),
+         mention("b", days=120, killed=1, injured=8, names=["Darnell Jones"]), True),
+        (mention("a", killed=1, injured=8), mention("b", days=120, killed=1, injured=8), False),
         (mention("a", killed=6), mention("b", days=100, killed=6), True),  # 4+ killed
         (mention("a", killed=1, injured=8), mention("b", days=120, killed=1, injured=7), False),
         (mention("a", killed=None, injured=5), mention("b", days=120, killed=None, injured=5),

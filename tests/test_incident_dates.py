@@ -34,6 +34,10 @@ THU = dt.date(2016, 7, 28)  # a Thursday
         (None, "It was the 40th homicide this year.", dt.date(2016, 1, 1), THU, True, False),
         (None, "At least 80 people were killed in the city in June alone.", None, THU, True,
          False),
+        # ... or one rounding up several events
+        (None, "At least 13 people were shot, one fatally, in separate incidents.", None, THU,
+         True, False),
+        (None, "13 struck by gunfire in a weekend of violence", None, THU, True, False),
     ],
 )  # fmt: skip
 def test_a_date_as_written_resolves_against_the_publication_day(

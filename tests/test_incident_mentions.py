@@ -6,7 +6,7 @@ import datetime as dt
 
 import pytest
 
-from schemas.facts import Attack, Casualties, NewsFacts
+from schemas.facts import Attack, Casualties, Location, NewsFacts
 from service.incidents.mentions import ArticleIntake, read_article, sentence_at
 
 TEXT = (
@@ -60,3 +60,27 @@ def test_a_running_totals_attacks_are_no_incident(
     reading = read_article(article, facts, spans)
     assert [m.kind for m in reading.mentions].count("attack") == attack_mentions
     assert len(reading.series) == len(casualties)
+
+
+def test_an_articles_place_is_at_home_before_a_namesake_abroad() -> None:
+    # "Nippes" is a Haitian department the gazetteer lacks, and a district of Cologne
+    text = "Haiti earthquake\n\nIn the Republic of Haiti, 724 people were killed in Nippes."
+    evidence = "724 people were killed"
+    facts = NewsFacts(
+        locations=[
+            Location(evidence="Haiti", name="Haiti"),
+            Location(evidence="Republic of Haiti", name="Republic of Haiti"),
+            Location(evidence="Nippes", name="Nippes"),
+        ],
+        casualties=[Casualties(evidence=evidence, count=724, outcome="killed", location="Nippes")],
+    )
+    spans = {
+        "locations[0]": (0, 5),
+        "locations[1]": (text.index("Republic"), text.index("Republic") + 17),
+        "locations[2]": (text.index("Nippes"), text.index("Nippes") + 6),
+        "casualties[0]": (text.index(evidence), text.index(evidence) + len(evidence)),
+    }
+    reading = read_article(
+        ArticleIntake(id="a", text=text, published=dt.date(2021, 8, 15)), facts, spans
+    )
+    assert [m.place.country if m.place else None for m in reading.mentions] == ["HT"]

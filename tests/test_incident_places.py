@@ -24,6 +24,11 @@ from service.incidents.places import article_context, resolve_place
         ("Florida", None, None, "Florida", "iso3166-2:US-FL"),  # not Florida, Colombia
         ("New York", None, None, "New York City", "geonames:5128581"),  # a great city
         ("Springfield, Oregon", None, None, "Springfield", "geonames:5754005"),
+        # a feature named after its place, when the whole name is in no gazetteer
+        ("Beirut Port", None, None, "Beirut", "geonames:276781"),
+        ("the Kathmandu Valley", None, None, "Kathmandu", "geonames:1283240"),
+        ("Shindand district", "AF", None, "Shīnḏanḏ", "geonames:1125155"),
+        ("Kansas City", None, None, "Kansas City", "geonames:4393217"),  # a city's own name
     ],
 )  # fmt: skip
 def test_a_place_resolves_to_its_gazetteer_entry(
@@ -52,3 +57,9 @@ def test_the_article_context_is_its_most_named_country_and_state() -> None:
     assert article_context(["Springfield"]) == (None, None)
     assert article_context(["Kathmandu", "Nepal"]) == ("NP", None)
     assert article_context([]) == (None, None)
+
+
+def test_a_tie_goes_to_the_country_whose_city_or_state_is_named() -> None:
+    # "June Jordan high school" in San Francisco: a city tells more than a country's name
+    assert article_context(["Jordan", "San Francisco"]) == ("US", "CA")
+    assert article_context(["Afghanistan", "Kabul", "United States"]) == ("AF", None)

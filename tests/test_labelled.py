@@ -268,6 +268,9 @@ def test_where_they_went_says_how_they_moved(
         # "two men were also taken to hospital with wounds": no death word, no death
         ("killed", {"injured"}, "injured"),
         ("injured", {"injured"}, "injured"),
+        # "four people were shot and wounded": shot and a word of injury, none of death
+        ("killed", {"killed_or_injured", "injured"}, "injured"),
+        ("casualties", {"killed_or_injured", "injured"}, "casualties"),
     ],
 )
 def test_shot_is_not_killed_unless_the_words_say_so(
@@ -296,11 +299,18 @@ def test_shot_is_not_killed_unless_the_words_say_so(
         # people taken to hospital or treated were alive then: hurt, not dead
         ("Two men were taken to a hospital after the fatal shooting.", ["killed"],
          [(2, "injured")]),
+        ("Five people sent to area hospitals in fatal Sunday morning shooting", ["killed"],
+         [(5, "injured")]),
         # a suspect killed is a casualty (its words decide: never asked)
         ("Two suspects were killed in the shootout.", [], [(2, "killed")]),
+        # what a shooting or wounding "of" the counted people did to them decides
+        ("Police are investigating the fatal shooting of one man and the wounding of three "
+         "others.", ["injured", "injured"], [(1, "killed"), (3, "injured")]),
+        ("Police are investigating the shooting of two men.", ["killed"],
+         [(2, "killed_or_injured")]),
     ],
 )  # fmt: skip
-def test_people_the_law_holds_are_no_casualties(
+def test_whom_the_harm_was_done_to_decides_the_casualty(
     nlp: Any, text: str, labels: list[str], casualties: list[Any]
 ) -> None:
     facts = _labelled(nlp, text, labels)

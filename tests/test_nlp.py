@@ -54,3 +54,34 @@ def test_the_seed_parses_the_same_in_pieces_as_whole(nlp: Any) -> None:
     found = [(e.text, e.label_) for e in joined.ents]
     assert len(pieces(joined.text)) > 1
     assert found == alone * COPIES
+
+
+@pytest.mark.parametrize(
+    ("text", "first"),
+    [
+        # a headline with no full stop, then the lede: two sentences
+        (
+            "Man fatally shot on East Side\n\nA male was killed Monday.",
+            "Man fatally shot on East Side",
+        ),
+        (
+            "Teen in critical condition after shooting\n\n\nFour teens were shot.",
+            "Teen in critical condition after shooting",
+        ),
+        ("Photo: Pro 21 Video\r\n\r\nTwo men were wounded.", "Photo: Pro 21 Video"),
+    ],
+)
+def test_a_blank_line_ends_a_sentence(nlp: Any, text: str, first: str) -> None:
+    lede = text.index(text.split("\n")[-1])
+    assert [s.text.strip() for s in nlp(text).sents if s.start_char < lede] == [first]
+
+
+def test_a_single_line_break_leaves_the_sentence_to_the_parser(nlp: Any) -> None:
+    text = "Police said two men\nwere shot on Monday."
+    assert len(list(nlp(text).sents)) == 1
+
+
+def test_a_paragraphs_first_word_is_no_sentence_of_its_own(nlp: Any) -> None:
+    text = "Four Shot Overnight in Wilmington\n\nFour people were shot and wounded early Monday."
+    lede = [s.text.strip() for s in nlp(text).sents][-1]
+    assert lede == "Four people were shot and wounded early Monday."

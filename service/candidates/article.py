@@ -69,6 +69,7 @@ class NumberCandidate:
     harmed: bool = False  # what it counts is what a harm word was done to ("were killed")
     held: bool = False  # suspects, what an arrest word was done to, or officers acting
     treated: bool = False  # what it counts was taken to hospital or treated: alive then
+    struck: str | None = None  # what a shooting "of" them did ("the fatal shooting of one man")
     part_of: int | None = None  # the toll it is part of ("28 civilians, including 19 children")
     definite: bool = False  # "the two sides": things the text has named, not a new count
     unnumbered: bool = False  # "a man was killed": counted by a reader, labelled by its words

@@ -9,6 +9,7 @@ and `period` are the places and times attached to the number's clause, as writte
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 
 from spacy.tokens import Span, Token
@@ -21,6 +22,7 @@ from service.candidates.article import (
     ents_in,
     opening_end,
 )
+from service.candidates.counts import attack_on
 from service.candidates.places import country_of
 from service.candidates.quantities import (
     HARM_LEMMAS,
@@ -202,7 +204,12 @@ def places_and_time(
     location = destination = None
     for ent in _nearest(_ent_spans(clause, PLACE_ENTS, skip), token):
         entity = article.entity_at(ent.start_char)
-        if entity is None or entity.label != "locations":
+        if (
+            entity is None
+            or entity.label != "locations"
+            or whose_country(article, entity, ent.end_char)
+            or an_address(article.text, ent.start_char)
+        ):
             continue
         prep = _governing_prep(ent)
         if prep is not None and prep.lower_ in DESTINATION_PREPS:
@@ -268,9 +275,23 @@ CARE_VERBS = frozenset(
 
 def _treated(token: Token) -> bool:
     """Whether the counted people are what a verb of care was done to (taken, sent or
-    rushed to hospital, treated, admitted)."""
+    rushed to hospital, treated, admitted), in a headline too ("Five people sent to
+    hospitals")."""
     noun = _counted_noun(token)
-    return noun.dep_ in ("nsubjpass", "dobj") and noun.head.lemma_.lower() in CARE_VERBS
+    if noun.dep_ in ("nsubjpass", "dobj") and noun.head.lemma_.lower() in CARE_VERBS:
+        return True
+    # a headline's "Five people sent to area hospitals"
+    return any(c.dep_ == "acl" and c.lemma_.lower() in CARE_VERBS for c in noun.children)
+
+
+def _struck(token: Token) -> str | None:
+    """What a shooting, stabbing or wounding "of" the counted people did to them: "the
+    fatal shooting of one man" killed, "the wounding of three others" injured, "the
+    shooting of four people" killed or injured (`counts.attack_on`)."""
+    noun = _counted_noun(token)
+    if noun.dep_ == "pobj" and noun.head.lower_ == "of":
+        return attack_on(noun.head.head)
+    return None
 
 
 def _held(token: Token) -> bool:
@@ -318,11 +339,35 @@ def _side(token: Token) -> str | None:
 
 
 def place_mentions(article: Article) -> list[tuple[int, int, Entity]]:
-    """Every mention of a place the article names, in the text's order."""
+    """Every mention of a place the article names, in the text's order, but a country
+    named to qualify a noun (`whose_country`)."""
     return sorted(
         (start, end, e) for e in article.entities if e.label == "locations"
         for start, end in e.mentions
+        if not whose_country(article, e, end) and not an_address(article.text, start)
     )  # fmt: skip
+
+
+# "the 5100 block of Idaho": a street named like a place (US police English).
+_ADDRESS = re.compile(r"\bblock of\s+$", re.IGNORECASE)
+
+
+def an_address(text: str, start: int) -> bool:
+    """Whether the place name at `start` names a street ("the 5100 block of Idaho")."""
+    return bool(_ADDRESS.search(text, max(0, start - 20), start))
+
+
+def whose_country(article: Article, entity: Entity, end: int) -> bool:
+    """Whether a country's mention ending at `end` qualifies a noun after it ("U.S.
+    airstrikes", "the U.S. military", "a U.S.-Afghan patrol"): it says whose, not where."""
+    token = article.token_at(end - 1)
+    return (
+        entity.kind == "country"
+        and token is not None
+        and token.dep_ in ("compound", "amod", "nmod")
+        and token.head.pos_ == "NOUN"
+        and token.head.i > token.i
+    )
 
 
 def _paragraph_start(text: str, offset: int) -> int:
@@ -384,6 +429,7 @@ def attribute_number(article: Article, number: NumberCandidate) -> None:
     number.harmed = _harmed(token)
     number.held = _held(token) or _acting(token)
     number.treated = _treated(token)
+    number.struck = _struck(token)
 
 
 PART_WORDS = frozenset({"include", "among"})

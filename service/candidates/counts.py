@@ -25,6 +25,10 @@ NOT_ONE = frozenset({"people", "family", "crowd", "staff", "crew", "police", "el
 ONE_PERSON = PEOPLE_NOUNS | {"male", "female"}
 KILLINGS = frozenset({"homicide", "murder", "killing", "slaying", "shooting", "stabbing"})
 BODY = frozenset({"body", "corpse", "remains"})
+# "He was pronounced dead": one person, whoever the pronoun stands for.
+PRONOUNS = frozenset({"he", "she"})
+PRONOUN_HARMS = frozenset({"killed", "injured", "killed_or_injured"})
+MODALS = frozenset({"could", "would", "might", "may", "should", "must"})
 # Words beside a harm word that say the harm killed ("shot dead", "the fatal shooting").
 FATAL = frozenset({"dead", "fatally", "fatal", "deadly"})
 
@@ -51,6 +55,8 @@ def _harm_of(noun: Token) -> tuple[str, Token] | None:
     subject of "was killed" / "died" / "dead", the object of "killed", "the body of" a
     person; a headline's "Man killed" (no object) and "boy injured"."""
     head = noun.head
+    if any(c.dep_ == "aux" and c.lower_ in MODALS for c in head.children):
+        return None  # "she could have been dead": it did not happen
     if noun.dep_ in ("nsubjpass", "dobj", "nsubj"):
         label = _label(_verb_words(head))
         headline = head.tag_ == "VBN" and not any(c.dep_ == "dobj" for c in head.children)
@@ -62,7 +68,7 @@ def _harm_of(noun: Token) -> tuple[str, Token] | None:
         return label, acl[0]
     if noun.dep_ == "pobj" and head.lower_ == "of" and head.head.lemma_.lower() in BODY:
         return "killed", head.head
-    if noun.dep_ == "pobj" and head.lower_ == "of" and (label := _attack_on(head.head)):
+    if noun.dep_ == "pobj" and head.lower_ == "of" and (label := attack_on(head.head)):
         return label, head.head  # "the fatal shooting of a woman", "the shooting death of X"
     return None
 
@@ -84,7 +90,7 @@ def _named(token: Token) -> bool:
     return token.ent_type_ == "PERSON" and token.tag_ == "NNP" and token.dep_ != "compound"
 
 
-def _attack_on(noun: Token) -> str | None:
+def attack_on(noun: Token) -> str | None:
     """What a shooting or stabbing "of" someone did to them: killed when "fatal" or
     "deadly" (or a "shooting death"), else killed or injured; a wounding injured. A
     "killing of" is left out: news recalls killings long past ("the killing of Gadhafi")."""
@@ -116,6 +122,8 @@ def _first(token: Token) -> Token | None:
     if _bare(token):
         return min((c for c in token.children if c.dep_ in ("amod", "compound")),
                    key=lambda c: c.i, default=token)  # fmt: skip
+    if token.lower_ in PRONOUNS and token.tag_ == "PRP":
+        return token
     return None
 
 
@@ -165,6 +173,8 @@ def find_counts(article: Article) -> None:
         harm = _harm_of(token) if first is not None else None
         summed = _with_conjuncts(token) if harm is not None else None
         if first is None or harm is None or summed is None:
+            continue
+        if token.lower_ in PRONOUNS and harm[0] not in PRONOUN_HARMS:
             continue
         found.append(_candidate(article, first, summed[1], summed[0], harm[0], harm[1], token))
     article.numbers.extend(n for n in found if (n.start, n.end) not in taken)

@@ -31,14 +31,21 @@ _lock = threading.Lock()
 
 @Language.component("newsfacts_bounded_sentences", assigns=["token.is_sent_start"])
 def bounded_sentences(doc: Doc) -> Doc:
-    """Start a sentence after MAX_SENTENCE_TOKENS tokens with no sentence end or line break;
-    the parser keeps these starts and finds the others."""
+    """Start a sentence after a blank line (a headline, a caption or a paragraph ends there,
+    with or without a full stop) and after MAX_SENTENCE_TOKENS tokens with no sentence end or
+    line break; the parser keeps these starts and finds the others."""
     run = 0
     for token in doc[:-1]:
         run = 0 if token.text[-1:] in ".!?" or "\n" in token.text else run + 1
-        if run >= MAX_SENTENCE_TOKENS:
+        blank = token.is_space and token.text.count("\n") >= 2
+        if run >= MAX_SENTENCE_TOKENS or blank:
             doc[token.i + 1].is_sent_start = True
             run = 0
+        after = doc[token.i + 2] if token.i + 2 < len(doc) else None
+        if blank and after is not None and not (after.is_space or doc[token.i + 1].is_space):
+            # the parser, told a sentence starts there, would end one after its first word
+            # ("Four | people were shot"): a paragraph's first word starts no sentence alone
+            after.is_sent_start = False
     return doc
 
 

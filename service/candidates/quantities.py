@@ -41,7 +41,7 @@ RANGE_WORDS = frozenset({"to", "-", "\u2013", "\u2014", "and", "or"})
 # What happened to the people a number counts, when the words beside it say so plainly:
 # general English lemmas of casualty and displacement reporting, per label.
 CUES: dict[str, frozenset[str]] = {
-    "killed": frozenset(["kill", "die", "dead", "death", "fatality", "toll", "slay"]),
+    "killed": frozenset(["kill", "die", "dead", "death", "fatality", "toll", "slay", "murder"]),
     "injured": frozenset(["injure", "wound", "hurt", "injury", "hospitalize"]),
     "killed_or_injured": frozenset(["casualty", "victim"]),
     "missing": frozenset({"missing"}),
@@ -56,7 +56,7 @@ CUES: dict[str, frozenset[str]] = {
 CASUALTY_CUES = frozenset({"killed", "injured", "killed_or_injured", "missing", "rescued"})
 HARM_LEMMAS = frozenset().union(*(CUES[label] for label in CASUALTY_CUES))
 # Words of movement no one label owns ("fled": abroad or not), for the clause test.
-SHOT = frozenset({"shoot", "shot", "gunfire", "gunshot", "bullet"})
+SHOT = frozenset({"shoot", "shot", "gunfire", "gunshot", "bullet", "strike"})
 MOVED = frozenset({"flee", "uproot", "shelter", "escape", "homeless", "exodus"})
 # People the law holds ("five arrested", "two suspects were charged"): not victims, whatever
 # harm their clause names.
@@ -93,6 +93,8 @@ def shared_verbs(verb: Token) -> list[Token]:
 def clause_says(lemmas: frozenset[str]) -> frozenset[str]:
     """What the words (lemmas) of a number's clause say happened to those it counts: the
     labels whose words are there, and "moved" for a movement word no label owns."""
+    if lemmas & {"attempt", "attempted"}:  # "attempted murder": no one was murdered
+        lemmas = lemmas - {"murder"}
     said = {label for label, words in CUES.items() if lemmas & words}
     if lemmas & {"fatally", "fatal"}:  # "fatally wounded", "shot, one fatally", "fatal injuries"
         said = (said - {"injured", "killed_or_injured"}) | {"killed"}
@@ -319,6 +321,13 @@ def _cue(article: Article, evidence: tuple[int, int], number: Span) -> str | Non
     # noun after it: "28 displaced civilians")
     if after is not None and after.head.i <= after.i and after.dep_ not in ("amod", "compound"):
         own = clause_says(frozenset({lemma(after)})) - {"moved"}
+        if len(own) == 1:
+            return next(iter(own))
+    before = doc[number.start - 1] if number.start > number.sent.start else None
+    if before is not None and (after is None or after.is_punct or after.lower_ == "and"):
+        # a headline's "Kills 3, Wounds 2": a number with no noun, its verb's own
+        words = {lemma(before), before.lower_.removesuffix("s")}  # title case: "Kills"
+        own = clause_says(frozenset(words)) - {"moved"}
         if len(own) == 1:
             return next(iter(own))
     lemmas = frozenset(lemma(t) for t in span if t.i < number.start or t.i >= number.end)

@@ -170,10 +170,10 @@ def read_number(number: NumberCandidate, kind: NumberKind) -> NumberKind:
         return _movement(number) if moved else NumberKind.other_figure
     if kind in MOVEMENT_LABELS and not moved:
         return NumberKind.other_figure
-    if (
-        kind is NumberKind.killed_or_injured
-        or (kind in (NumberKind.killed, NumberKind.injured) and harm == {"killed_or_injured"})
-        or (kind is NumberKind.killed and harm == {"injured"})
+    if kind is NumberKind.killed and "injured" in harm and "killed" not in harm:
+        return NumberKind.injured  # "four people were shot and wounded": no death word
+    if kind is NumberKind.killed_or_injured or (
+        kind in (NumberKind.killed, NumberKind.injured) and harm == {"killed_or_injured"}
     ):
         # "four people were shot", "ten victims": the words say harmed, not which way;
         # "two men were taken to hospital with wounds": no death word, no death
@@ -200,6 +200,8 @@ def number_kinds(article: Article, labels: Labels) -> dict[int, NumberKind]:
             kinds[i] = whole
         if kinds[i] in CASUALTY_LABELS and number.held and not number.harmed:
             kinds[i] = NumberKind.other_figure  # "Five arrested in the shooting": suspects
+        if number.struck and kinds[i] in CASUALTY_LABELS | {NumberKind.other_figure}:
+            kinds[i] = NumberKind[number.struck]  # "the wounding of three others": injured
         if kinds[i] is NumberKind.killed and number.treated and not number.harmed:
             kinds[i] = NumberKind.injured  # "two men were taken to hospital": alive then
     return kinds

@@ -59,8 +59,11 @@ _RANGE = (
 # ... or over a month or a year ("At least 80 people were killed in the city in November
 # alone", "the 40th homicide this year").
 _CALENDAR = rf"(?:this|last) (?:year|month)|(?:{MONTHS}|year|month) alone"
+# ... or a round-up of several events ("13 people were shot, one fatally, in separate
+# incidents", "in a weekend of violence").
+_ROUND_UP = r"(?:in|during)\s+(?:\w+\s+)?separate\s+(?:incidents|shootings|attacks)|weekend of"
 RUNNING_SENTENCE = re.compile(
-    rf"\b(?:{_RANGE}|{_CALENDAR}|so far|to date|cumulative)", re.IGNORECASE
+    rf"\b(?:{_RANGE}|{_CALENDAR}|{_ROUND_UP}|so far|to date|cumulative)", re.IGNORECASE
 )
 # A lede stating a total over a range of days ("From 24 February to 24 March, the Office
 # recorded ..."): the facts it opens that their own sentence does not date are its parts.

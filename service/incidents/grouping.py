@@ -234,7 +234,9 @@ def _retrospective(a: Mention, b: Mention, cosine: float) -> bool:
     if not (a.place.gazetteer_id or "").startswith("geonames"):
         return False  # a country or a region holds too many events with these figures
     ours, theirs = _figures(a), _figures(b)
-    both = len(ours) == 2 and ours == theirs
+    # the same killed and injured, and a name in common (a victim's, a suspect's): in a
+    # big city "1 killed, 3 injured" recurs within months
+    both = len(ours) == 2 and ours == theirs and _shared_names(a, b)
     deaths = ours.get("killed", 0) >= RARE and theirs.get("killed") == ours["killed"]
     if cosine < RETROSPECTIVE_COSINE or not (both or deaths):
         return False

@@ -139,9 +139,9 @@ def _main_place(
     places = [p for name in candidates if (p := resolve_place(name, country, region))]
     # the article's own country first: a namesake abroad ("Nippes" in a report on Haiti)
     # or where it was said is its place only when nothing at home is named
-    ranked = sorted(places, key=lambda p: bool(country) and p.country != country)
-    cities = [p for p in ranked if (p.gazetteer_id or "").startswith("geonames")]
-    return (cities or ranked or [None])[0], country, region
+    home = [p for p in places if not country or p.country == country] or places
+    cities = [p for p in home if (p.gazetteer_id or "").startswith("geonames")]
+    return (cities or home or [None])[0], country, region
 
 
 def _fact_reading(

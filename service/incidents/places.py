@@ -33,6 +33,13 @@ _DIRECTION = re.compile(
     r"rural)\s+",
     re.IGNORECASE,
 )
+# A feature of a place named after it ("Beirut Port", "Kathmandu Valley", "Herat province"),
+# dropped only when the name with it is in no gazetteer ("Gaza City", "Kansas City" stay).
+_FEATURE = re.compile(
+    r"\s+(?:port|harbou?r|valley|district|province|governorate|prefecture|region|oblast|"
+    r"municipality|airport|area|city|metropolitan area|metro area)$",
+    re.IGNORECASE,
+)
 # A street address names no place a gazetteer holds ("the 5400 block of South Ashland").
 _STREET = re.compile(
     r"\b(?:block|street|st|avenue|ave|road|rd|drive|dr|boulevard|blvd|lane|ln|highway|"
@@ -156,7 +163,7 @@ def _parts(text: str) -> list[str]:
         while _NOISE.match(piece):
             piece = _NOISE.sub("", piece, count=1)
         if piece and not _STREET.search(piece):
-            parts.append(piece if _known(piece) else _DIRECTION.sub("", piece))
+            parts.append(piece if _known(piece) else _FEATURE.sub("", _DIRECTION.sub("", piece)))
     return parts
 
 
@@ -230,24 +237,29 @@ def _telling(cities: list[dict[str, Any]]) -> dict[str, Any] | None:
 
 def article_context(names: Iterable[str]) -> tuple[str | None, str | None]:
     """The country and (US) state an article's place names point to most often (a city
-    counts only when its name tells where it is: see `_telling`; the first named wins a
-    tie)."""
+    counts only when its name tells where it is: see `_telling`); in a tie, a country one
+    of whose cities or states is named before one named only as a country, then the first
+    named."""
     countries: Counter[str] = Counter()
     regions: Counter[str] = Counter()
+    finer: set[str] = set()
     g = gazetteer()
     for name in names:
         key = name_key(name)
         if key in g.states and len(name) > 2:
             countries["US"] += 1
             regions[g.states[key]["code"]] += 1
+            finer.add("US")
         elif key in g.countries:
             countries[g.countries[key]] += 1
         elif key in g.cities:
             best = _telling(g.cities[key])
             if best is not None:
                 countries[best["countrycode"]] += 1
+                finer.add(best["countrycode"])
                 if best["countrycode"] == "US":
                     regions[best["admin1code"]] += 1
-    top = countries.most_common(1)[0][0] if countries else None
+    ranked = sorted(countries, key=lambda c: (countries[c], c in finer), reverse=True)
+    top = ranked[0] if ranked else None
     state = regions.most_common(1)[0][0] if regions else None
     return top, state
