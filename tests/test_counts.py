@@ -95,6 +95,9 @@ def _counts(nlp: Any, text: str) -> list[tuple[str, float, str | None, bool]]:
         # a headline's number with no noun: the verb before it says ("Kills 3, Wounds 2")
         ("Fuller Park Shooting Kills 3, Wounds 2, Police Say",
          [("3", 3, "killed", False), ("2", 2, "injured", False)]),
+        # a fact sheet's figure over its title-case label: "Fatalities" are deaths
+        ("Numbers At A Glance\n\n5,582\n\nEstimated Fatalities Resulting from the Earthquake",
+         [("5,582", 5582, "killed", False)]),
         # "striking five people": struck by the shots
         ("A man opened fire outside a nightclub, striking five people.",
          [("five", 5, "killed_or_injured", False)]),

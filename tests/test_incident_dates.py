@@ -21,6 +21,9 @@ THU = dt.date(2016, 7, 28)  # a Thursday
         ("on 3 March 2015", None, dt.date(2015, 3, 3), dt.date(2015, 3, 3), False, False),
         (None, "On Tuesday.", dt.date(2016, 7, 26), dt.date(2016, 7, 26), False, False),
         ("since 24 February", None, dt.date(2016, 2, 24), THU, True, False),
+        # "from" after a verb of cause names the event, not a total's start
+        (None, "180 Deaths Resulting From July 4 Explosions", dt.date(2016, 7, 4),
+         dt.date(2016, 7, 4), False, False),
         ("so far this year", None, dt.date(2016, 1, 1), THU, True, False),
         ("in the past week", None, dt.date(2016, 7, 22), THU, True, False),
         ("in the past 24 hours", None, THU, THU, True, False),

@@ -85,3 +85,13 @@ def test_a_paragraphs_first_word_is_no_sentence_of_its_own(nlp: Any) -> None:
     text = "Four Shot Overnight in Wilmington\n\nFour people were shot and wounded early Monday."
     lede = [s.text.strip() for s in nlp(text).sents][-1]
     assert lede == "Four people were shot and wounded early Monday."
+
+
+def test_a_figure_alone_runs_on_into_its_label(nlp: Any) -> None:
+    text = (
+        "Numbers At A Glance\n\n5,582\n\nEstimated Fatalities Resulting from the Earthquake"
+        "\n\n2.8 million\n\nEstimated Number of People Displaced"
+    )
+    sents = [s.text for s in nlp(text).sents]
+    assert any(s.startswith("5,582\n\nEstimated Fatalities") for s in sents)
+    assert any(s.startswith("2.8 million\n\nEstimated Number") for s in sents)

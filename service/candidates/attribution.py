@@ -258,12 +258,12 @@ def _harmed(token: Token) -> bool:
     object of "kill", "injure"… ("54 recruits were killed"), or itself a harm noun ("59
     deaths", "victims")."""
     noun = _counted_noun(token)
-    if noun.lemma_.lower() in HARM_LEMMAS:
+    if lemma(noun) in HARM_LEMMAS:
         return True
     # "were killed", "killed 12 people", "12 people are dead"
     passive = noun.dep_ in ("nsubjpass", "dobj")
     patient = passive or (noun.dep_ == "nsubj" and noun.head.pos_ == "ADJ")
-    return patient and noun.head.lemma_.lower() in HARM_LEMMAS
+    return patient and lemma(noun.head) in HARM_LEMMAS
 
 
 # Verbs that move or treat the living ("two men were taken to hospital", "sending three

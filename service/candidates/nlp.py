@@ -11,7 +11,7 @@ from functools import cache
 
 import spacy
 from spacy.language import Language
-from spacy.tokens import Doc
+from spacy.tokens import Doc, Span
 
 from service.candidates.article import Article
 from service.candidates.pipes import FINDERS
@@ -32,21 +32,42 @@ _lock = threading.Lock()
 @Language.component("newsfacts_bounded_sentences", assigns=["token.is_sent_start"])
 def bounded_sentences(doc: Doc) -> Doc:
     """Start a sentence after a blank line (a headline, a caption or a paragraph ends there,
-    with or without a full stop) and after MAX_SENTENCE_TOKENS tokens with no sentence end or
-    line break; the parser keeps these starts and finds the others."""
+    with or without a full stop; but a figure alone runs on into its label) and after
+    MAX_SENTENCE_TOKENS tokens with no sentence end or line break; the parser keeps these
+    starts and finds the others."""
     run = 0
+    paragraph = 0  # where the paragraph before the token starts
     for token in doc[:-1]:
         run = 0 if token.text[-1:] in ".!?" or "\n" in token.text else run + 1
         blank = token.is_space and token.text.count("\n") >= 2
-        if run >= MAX_SENTENCE_TOKENS or blank:
+        if blank and _a_figure_alone(doc[paragraph : token.i]):
+            # a fact sheet's "5,582" over its label ("Estimated Fatalities ..."): one sentence
+            doc[token.i + 1].is_sent_start = False
+            blank = False
+        elif run >= MAX_SENTENCE_TOKENS or blank:
             doc[token.i + 1].is_sent_start = True
             run = 0
+        if token.is_space and "\n" in token.text:
+            paragraph = token.i + 1
         after = doc[token.i + 2] if token.i + 2 < len(doc) else None
         if blank and after is not None and not (after.is_space or doc[token.i + 1].is_space):
             # the parser, told a sentence starts there, would end one after its first word
             # ("Four | people were shot"): a paragraph's first word starts no sentence alone
             after.is_sent_start = False
     return doc
+
+
+def _a_figure_alone(paragraph: Doc | Span) -> bool:
+    """Whether a paragraph is one figure and nothing else ("5,582", "2.8 million")."""
+    words = [t for t in paragraph if not t.is_space]
+    return (
+        0 < len(words) <= 3
+        and words[0].like_num
+        and all(t.like_num or t.is_currency or t.lower_ in _FIGURE_WORDS for t in words)
+    )
+
+
+_FIGURE_WORDS = frozenset({"million", "billion", "thousand", "%", "percent"})
 
 
 @cache

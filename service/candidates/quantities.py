@@ -77,6 +77,11 @@ def lemma(token: Token) -> str:
     """A word's lemma, lower case; "wound up" (ended up) is "wind", no wound."""
     if token.lower_ == "wound" and any(c.dep_ == "prt" for c in token.children):
         return "wind"
+    if token.pos_ == "PROPN" and not token.ent_type_ and token.lemma_ == token.text:
+        # a title-case word spaCy took for a name keeps its form ("Fatalities"): the
+        # singular of its lower case
+        word = token.lower_
+        return word[:-3] + "y" if word.endswith("ies") else word.removesuffix("s")
     return token.lemma_.lower()
 
 

@@ -68,6 +68,9 @@ RUNNING_SENTENCE = re.compile(
 # A lede stating a total over a range of days ("From 24 February to 24 March, the Office
 # recorded ..."): the facts it opens that their own sentence does not date are its parts.
 RANGE_LEDE = re.compile(rf"\b(?:{_RANGE})", re.IGNORECASE)
+# "from" after a verb of cause names what caused it, not when a total starts ("180 deaths
+# resulting from August 4 explosions").
+_CAUSAL = re.compile(r"\b(?:result\w*|stem\w*|caused|aris\w*|died|dying|suffer\w*)\s+$", re.I)
 _PERIOD = re.compile(
     r"\b(?:past|last)\s+(?P<n>\d+|two|three|four|five|six|seven|ten)?\s*"
     r"(?P<unit>hours?|days?|weeks?|months?|years?)\b",
@@ -150,7 +153,7 @@ def resolve_date(
             day = phrase_day(match, published)
             if day is None or (published and day > published):
                 continue
-            if total or match["since"]:
+            if total or (match["since"] and not _CAUSAL.search(text, 0, match.start())):
                 return FactDate(
                     start=day, end=published or day, running_total=True, as_written=match.group(0)
                 )
