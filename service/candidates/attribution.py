@@ -22,7 +22,7 @@ from service.candidates.article import (
     ents_in,
     opening_end,
 )
-from service.candidates.counts import attack_on
+from service.candidates.counts import attack_of
 from service.candidates.places import country_of
 from service.candidates.quantities import (
     HARM_LEMMAS,
@@ -207,8 +207,7 @@ def places_and_time(
         if (
             entity is None
             or entity.label != "locations"
-            or whose_country(article, entity, ent.end_char)
-            or an_address(article.text, ent.start_char)
+            or places_nothing(article, entity, ent.start_char, ent.end_char)
         ):
             continue
         prep = _governing_prep(ent)
@@ -287,11 +286,8 @@ def _treated(token: Token) -> bool:
 def _struck(token: Token) -> str | None:
     """What a shooting, stabbing or wounding "of" the counted people did to them: "the
     fatal shooting of one man" killed, "the wounding of three others" injured, "the
-    shooting of four people" killed or injured (`counts.attack_on`)."""
-    noun = _counted_noun(token)
-    if noun.dep_ == "pobj" and noun.head.lower_ == "of":
-        return attack_on(noun.head.head)
-    return None
+    shooting of four people" killed or injured (`counts.attack_of`)."""
+    return attack_of(_counted_noun(token))
 
 
 def _held(token: Token) -> bool:
@@ -339,13 +335,18 @@ def _side(token: Token) -> str | None:
 
 
 def place_mentions(article: Article) -> list[tuple[int, int, Entity]]:
-    """Every mention of a place the article names, in the text's order, but a country
-    named to qualify a noun (`whose_country`)."""
+    """Every mention of a place the article names, in the text's order, but those that
+    place nothing (`places_nothing`)."""
     return sorted(
         (start, end, e) for e in article.entities if e.label == "locations"
-        for start, end in e.mentions
-        if not whose_country(article, e, end) and not an_address(article.text, start)
+        for start, end in e.mentions if not places_nothing(article, e, start, end)
     )  # fmt: skip
+
+
+def places_nothing(article: Article, entity: Entity, start: int, end: int) -> bool:
+    """Whether a place's mention at `start`..`end` says where nothing happened: a country
+    that qualifies a noun (`whose_country`) or a street (`an_address`)."""
+    return whose_country(article, entity, end) or an_address(article.text, start)
 
 
 # "the 5100 block of Idaho": a street named like a place (US police English).

@@ -68,7 +68,7 @@ def _harm_of(noun: Token) -> tuple[str, Token] | None:
         return label, acl[0]
     if noun.dep_ == "pobj" and head.lower_ == "of" and head.head.lemma_.lower() in BODY:
         return "killed", head.head
-    if noun.dep_ == "pobj" and head.lower_ == "of" and (label := attack_on(head.head)):
+    if label := attack_of(noun):
         return label, head.head  # "the fatal shooting of a woman", "the shooting death of X"
     return None
 
@@ -90,7 +90,15 @@ def _named(token: Token) -> bool:
     return token.ent_type_ == "PERSON" and token.tag_ == "NNP" and token.dep_ != "compound"
 
 
-def attack_on(noun: Token) -> str | None:
+def attack_of(noun: Token) -> str | None:
+    """What a shooting, stabbing or wounding "of" the noun's people did to them (`_attack_on`
+    of the noun "of" hangs from), or None when the noun hangs from no "of"."""
+    if noun.dep_ == "pobj" and noun.head.lower_ == "of":
+        return _attack_on(noun.head.head)
+    return None
+
+
+def _attack_on(noun: Token) -> str | None:
     """What a shooting or stabbing "of" someone did to them: killed when "fatal" or
     "deadly" (or a "shooting death"), else killed or injured; a wounding injured. A
     "killing of" is left out: news recalls killings long past ("the killing of Gadhafi")."""

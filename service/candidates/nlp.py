@@ -57,6 +57,9 @@ def bounded_sentences(doc: Doc) -> Doc:
     return doc
 
 
+_FIGURE_WORDS = frozenset({"million", "billion", "thousand", "%", "percent"})
+
+
 def _a_figure_alone(paragraph: Doc | Span) -> bool:
     """Whether a paragraph is one figure and nothing else ("5,582", "2.8 million")."""
     words = [t for t in paragraph if not t.is_space]
@@ -65,9 +68,6 @@ def _a_figure_alone(paragraph: Doc | Span) -> bool:
         and words[0].like_num
         and all(t.like_num or t.is_currency or t.lower_ in _FIGURE_WORDS for t in words)
     )
-
-
-_FIGURE_WORDS = frozenset({"million", "billion", "thousand", "%", "percent"})
 
 
 @cache
