@@ -114,6 +114,13 @@ def test_destination(nlp: Any) -> None:
             "Five",
             "Houston",
         ),
+        # where a reporter files from is not where it happened
+        (
+            "U.S. airstrikes killed 90 civilians, the UN says. VOA's correspondent reports "
+            "from Islamabad that the strikes hit a village in western Afghanistan.",
+            "90",
+            "Afghanistan",
+        ),
     ],
     ids=[
         "sentence",
@@ -124,6 +131,7 @@ def test_destination(nlp: Any) -> None:
         "whose",
         "whose-paragraph",
         "address",
+        "filed-from",
     ],
 )
 def test_a_place_the_clause_does_not_name_is_inherited(

@@ -7,7 +7,7 @@ import datetime as dt
 import pytest
 
 from schemas.facts import Attack, Casualties, Location, NewsFacts
-from service.incidents.mentions import ArticleIntake, read_article, sentence_at
+from service.incidents.mentions import ArticleIntake, main_place, read_article, sentence_at
 
 TEXT = (
     "From 4 a.m. on 24 February until 24 March, the Office recorded 2,788 casualties. "
@@ -84,3 +84,24 @@ def test_an_articles_place_is_at_home_before_a_namesake_abroad() -> None:
         ArticleIntake(id="a", text=text, published=dt.date(2021, 8, 15)), facts, spans
     )
     assert [m.place.country if m.place else None for m in reading.mentions] == ["HT"]
+
+
+@pytest.mark.parametrize(
+    ("text", "town"),
+    [
+        ("BATON ROUGE, La. (AP) - Police say two men were killed.", "Baton Rouge"),
+        # after the headline and the page's "Posted:" line
+        (
+            "Drive-by shooters kill 2 - KSLA News 12 Shreveport\n\nPosted: Sunday, July 19\n\n"
+            "BATON ROUGE, La. (AP) - Police say two men were killed.",
+            "Baton Rouge",
+        ),
+        ("Infant among victims\n\nHOUSTON \u2013 Police are searching for clues.", "Houston"),
+        ("Five shot\n\nPolice in Houston said five were shot.", None),
+    ],
+)
+def test_a_dateline_opens_one_of_the_first_paragraphs(text: str, town: str | None) -> None:
+    facts = NewsFacts(locations=[Location(evidence="U.S.", name="United States")])
+    spans = {"locations[0]": (0, 1)}
+    place, _, _ = main_place(ArticleIntake(id="a", text=text), facts, spans)
+    assert (place.name if place else None) == (town or "United States")

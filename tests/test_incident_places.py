@@ -63,3 +63,21 @@ def test_a_tie_goes_to_the_country_whose_city_or_state_is_named() -> None:
     # "June Jordan high school" in San Francisco: a city tells more than a country's name
     assert article_context(["Jordan", "San Francisco"]) == ("US", "CA")
     assert article_context(["Afghanistan", "Kabul", "United States"]) == ("AF", None)
+
+
+@pytest.mark.parametrize(
+    ("names", "text", "events", "country"),
+    [
+        # Nippes is a Haitian department the gazetteer lacks, and a district of Cologne: the
+        # article's events are in Haiti
+        (["Haiti", "Nippes"], "", ["Haiti"], "HT"),
+        # no event placed: the names the text repeats decide
+        (["Haiti", "Nippes"], "Haiti quake. Haiti's south. Nippes hit.", [], "HT"),
+        # neither: a city tells more than a country's name alone
+        (["Jordan", "San Francisco"], "", [], "US"),
+    ],
+)
+def test_a_tie_goes_to_the_events_country_then_the_most_named(
+    names: list[str], text: str, events: list[str], country: str
+) -> None:
+    assert article_context(names, text, events)[0] == country

@@ -345,12 +345,28 @@ def place_mentions(article: Article) -> list[tuple[int, int, Entity]]:
 
 def places_nothing(article: Article, entity: Entity, start: int, end: int) -> bool:
     """Whether a place's mention at `start`..`end` says where nothing happened: a country
-    that qualifies a noun (`whose_country`) or a street (`an_address`)."""
-    return whose_country(article, entity, end) or an_address(article.text, start)
+    that qualifies a noun (`whose_country`), a street (`an_address`) or where a reporter
+    files from (`a_filing_place`)."""
+    return (
+        whose_country(article, entity, end)
+        or an_address(article.text, start)
+        or a_filing_place(article.text, start)
+    )
 
 
 # "the 5100 block of Idaho": a street named like a place (US police English).
 _ADDRESS = re.compile(r"\bblock of\s+$", re.IGNORECASE)
+# "VOA's correspondent reports from Islamabad": where the story was filed, not where it
+# happened.
+_FILED_FROM = re.compile(
+    r"\b(?:report(?:s|ed|ing)?|writes|writing|wrote|files|filed|filing)\s+from\s+$",
+    re.IGNORECASE,
+)
+
+
+def a_filing_place(text: str, start: int) -> bool:
+    """Whether the place name at `start` is where a reporter files from."""
+    return bool(_FILED_FROM.search(text, max(0, start - 30), start))
 
 
 def an_address(text: str, start: int) -> bool:

@@ -28,6 +28,9 @@ _SENTENCE_END = re.compile(r"(?<=[.!?])[\"'\u201d\u2019]?\s+(?=[A-Z0-9\"'\u201c\
 _DATELINE = re.compile(
     r"^\s*([A-Z][A-Z .'-]{2,40}?)(?:,\s*[A-Z][A-Za-z. ]+)?\s*(?:\([^)]*\))?\s*[\u2014\u2013-]"
 )
+# A dateline opens the story's first paragraph, after the headline, a standfirst and a
+# "Posted:" line where the page kept them.
+DATELINE_PARAGRAPHS = 4
 SIMILARITY_CHARS = 1500
 
 
@@ -124,7 +127,7 @@ def _measure(fact: Fact) -> str | None:
     return None
 
 
-def _main_place(
+def main_place(
     article: ArticleIntake, facts: NewsFacts, spans: dict[str, tuple[int, int]]
 ) -> tuple[Place | None, str | None, str | None]:
     """The article's own place (its dateline, else its first place that resolves, a city
@@ -133,15 +136,25 @@ def _main_place(
         range(len(facts.locations)), key=lambda i: _in_text_order(spans, f"locations[{i}]")
     )
     names = [facts.locations[i].name for i in ordered]
-    country, region = article_context(names)
-    dateline = _DATELINE.match(article.text)
-    candidates = ([dateline.group(1).title()] if dateline else []) + names
+    events = [f.location for f in (*facts.casualties, *facts.displacement, *facts.attacks)]
+    country, region = article_context(names, article.text, events)
+    dateline = _dateline(article.text)
+    candidates = ([dateline] if dateline else []) + names
     places = [p for name in candidates if (p := resolve_place(name, country, region))]
     # the article's own country first: a namesake abroad ("Nippes" in a report on Haiti)
     # or where it was said is its place only when nothing at home is named
     home = [p for p in places if not country or p.country == country] or places
     cities = [p for p in home if (p.gazetteer_id or "").startswith("geonames")]
     return (cities or home or [None])[0], country, region
+
+
+def _dateline(text: str) -> str | None:
+    """The town of the story's dateline ("BATON ROUGE, La. (AP) -"), title-cased."""
+    paragraphs = [p for p in re.split(r"\n\s*\n", text.strip()) if p.strip()]
+    for paragraph in paragraphs[:DATELINE_PARAGRAPHS]:
+        if found := _DATELINE.match(paragraph):
+            return found.group(1).title()
+    return None
 
 
 def _fact_reading(
@@ -179,7 +192,7 @@ def read_article(
 ) -> Reading:
     """The article's facts with `date` and `place` beside each figure and event, its event
     mentions and its running totals."""
-    context = _main_place(article, facts, spans)
+    context = main_place(article, facts, spans)
     opening = lede(article)
     dumped = facts.model_dump(mode="json")
     items: list[tuple[str, Fact, Normalised]] = []

@@ -235,31 +235,42 @@ def _telling(cities: list[dict[str, Any]]) -> dict[str, Any] | None:
     return None
 
 
-def article_context(names: Iterable[str]) -> tuple[str | None, str | None]:
+def article_context(
+    names: Iterable[str], text: str = "", events: Iterable[str | None] = ()
+) -> tuple[str | None, str | None]:
     """The country and (US) state an article's place names point to most often (a city
-    counts only when its name tells where it is: see `_telling`); in a tie, a country one
-    of whose cities or states is named before one named only as a country, then the first
-    named."""
+    counts only when its name tells where it is: see `_telling`); in a tie, the one its
+    events (their locations as written) are placed in most, then the one whose names
+    `text` repeats more often, then a country one of whose cities or states is named
+    before one named only as a country, then the first named."""
     countries: Counter[str] = Counter()
+    said: Counter[str] = Counter()
+    placed = Counter(p.country for e in events if (p := resolve_place(e)) and p.country)
     regions: Counter[str] = Counter()
     finer: set[str] = set()
     g = gazetteer()
     for name in names:
         key = name_key(name)
+        times = len(re.findall(rf"(?<!\w){re.escape(name)}(?!\w)", text))
         if key in g.states and len(name) > 2:
             countries["US"] += 1
+            said["US"] += times
             regions[g.states[key]["code"]] += 1
             finer.add("US")
         elif key in g.countries:
             countries[g.countries[key]] += 1
+            said[g.countries[key]] += times
         elif key in g.cities:
             best = _telling(g.cities[key])
             if best is not None:
                 countries[best["countrycode"]] += 1
+                said[best["countrycode"]] += times
                 finer.add(best["countrycode"])
                 if best["countrycode"] == "US":
                     regions[best["admin1code"]] += 1
-    ranked = sorted(countries, key=lambda c: (countries[c], c in finer), reverse=True)
+    ranked = sorted(
+        countries, key=lambda c: (countries[c], placed[c], said[c], c in finer), reverse=True
+    )
     top = ranked[0] if ranked else None
     state = regions.most_common(1)[0][0] if regions else None
     return top, state
