@@ -40,7 +40,16 @@ def test_a_place_resolves_to_its_gazetteer_entry(
 
 
 @pytest.mark.parametrize(
-    "text", ["the 5400 block of South Ashland", "Back of the Yards", "", None, "the rubble"]
+    "text",
+    [
+        "the 5400 block of South Ashland",
+        "Back of the Yards",
+        "",
+        None,
+        "the rubble",
+        "South Asia",  # a continent's part, not the Philippine town "Asia"
+        "South America",  # not "America", the United States
+    ],
 )
 def test_what_no_gazetteer_holds_is_no_place(text: str | None) -> None:
     assert resolve_place(text, "US", "IL") is None

@@ -84,6 +84,7 @@ class Gazetteer:
     cities: dict[str, list[dict[str, Any]]]
     states: dict[str, dict[str, Any]]  # name key or code key -> state
     countries: dict[str, str]  # name key -> alpha-2
+    continents: frozenset[str] = frozenset()  # name keys: "Asia" is no town of that name
 
     def country_place(self, alpha2: str) -> Place:
         """The country as a place."""
@@ -143,7 +144,8 @@ def gazetteer() -> Gazetteer:
                 countries.setdefault(name_key(value), country.alpha_2)
     for alpha2, info in cache_.get_countries().items():
         countries.setdefault(name_key(info["name"]), alpha2)
-    return Gazetteer(dict(cities), states, countries)
+    continents = frozenset(name_key(c["name"]) for c in cache_.get_continents().values())
+    return Gazetteer(dict(cities), states, countries, continents)
 
 
 def _latin_alternates(city: dict[str, Any]) -> Iterable[str]:
@@ -162,9 +164,15 @@ def _parts(text: str) -> list[str]:
         piece = piece.strip(" .'\"()")
         while _NOISE.match(piece):
             piece = _NOISE.sub("", piece, count=1)
-        if piece and not _STREET.search(piece):
-            parts.append(piece if _known(piece) else _FEATURE.sub("", _DIRECTION.sub("", piece)))
+        if piece and not _STREET.search(piece) and not _continent(piece):
+            piece = piece if _known(piece) else _FEATURE.sub("", _DIRECTION.sub("", piece))
+            if not _continent(piece):  # "South Asia": a part of a continent, no town
+                parts.append(piece)
     return parts
+
+
+def _continent(name: str) -> bool:
+    return name_key(name) in gazetteer().continents
 
 
 def _known(name: str) -> bool:
