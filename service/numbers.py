@@ -24,8 +24,14 @@ MULTIPLES = {"double": 2, "triple": 3, "quadruple": 4}
 LARGEST = 1e15
 
 
+# A grouped number whose last group runs past three digits carries a footnote mark that
+# lost its superscript: a fact sheet's "230,0001" is 230,000 and note 1.
+_FOOTNOTED = re.compile(r"^(\d{1,3}(?:,\d{3})*,\d{3})\d{1,2}$")
+
+
 def _parse(token: str) -> float:
-    return float(token.replace(",", ""))
+    footnoted = _FOOTNOTED.match(token)
+    return float((footnoted.group(1) if footnoted else token).replace(",", ""))
 
 
 def finite(value: float) -> bool:

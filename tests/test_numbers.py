@@ -22,6 +22,10 @@ from service.numbers import is_stated, numbers_in, same_number
         ("the 25-thousand Americans in Lebanon", [25_000]),
         ("almost all of the 18-hundred residents", [1800]),
         ("no numbers here", []),
+        # a fact sheet's footnote mark, its superscript lost
+        ("Estimated Deaths 230,0001 GoH", [230_000]),
+        ("1,000,0002 people", [1_000_000]),
+        ("in 2021, 12,000 people", [2021, 12_000]),
     ],
 )
 def test_numbers_in(text: str, expected: list[float]) -> None:
