@@ -87,6 +87,9 @@ def test_evidence_states_the_number_and_what_happened(nlp: Any) -> None:
         ("The strike killed at least 28 displaced civilians.", [None]),  # describes a noun
         ("At least 900 people were injured.", ["injured"]),
         ("Some 2,000 residents were evacuated.", ["evacuated"]),
+        # spaCy lemmatizes "are missing" to "miss": the adjective is meant
+        ("Officials say up to 10,000 people are missing.", ["missing"]),
+        ("Another 3,000 are missing, he said.", ["missing"]),
         ("The flood left 40 villages under water.", [None]),
         # In "N of the M", the verb is said of the part, not of the whole.
         ("At least 150 of the town's 1,800 residents were killed.", ["killed", None]),

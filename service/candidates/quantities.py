@@ -74,9 +74,12 @@ SUFFERING_VERBS = frozenset(
 
 
 def lemma(token: Token) -> str:
-    """A word's lemma, lower case; "wound up" (ended up) is "wind", no wound."""
+    """A word's lemma, lower case; "wound up" (ended up) is "wind", no wound; "missing"
+    (spaCy's "miss" in "are missing") is the adjective."""
     if token.lower_ == "wound" and any(c.dep_ == "prt" for c in token.children):
         return "wind"
+    if token.lower_ == "missing":
+        return "missing"
     if token.pos_ == "PROPN" and not token.ent_type_ and token.lemma_ == token.text:
         # a title-case word spaCy took for a name keeps its form ("Fatalities"): the
         # singular of its lower case
