@@ -283,11 +283,21 @@ def _treated(token: Token) -> bool:
     return any(c.dep_ == "acl" and c.lemma_.lower() in CARE_VERBS for c in noun.children)
 
 
+# Killings "of" a number of people: "the killings of at least 16 villagers". (A count
+# without a numeral leaves these out: "the killing of Gadhafi" recalls a death long past.)
+KILLED_OF = frozenset({"killing", "massacre", "murder", "execution", "slaying"})
+
+
 def _struck(token: Token) -> str | None:
     """What a shooting, stabbing or wounding "of" the counted people did to them: "the
     fatal shooting of one man" killed, "the wounding of three others" injured, "the
-    shooting of four people" killed or injured (`counts.attack_of`)."""
-    return attack_of(_counted_noun(token))
+    shooting of four people" killed or injured (`counts.attack_of`); "the killings of 16
+    villagers" killed."""
+    noun = _counted_noun(token)
+    if noun.dep_ == "pobj" and noun.head.lower_ == "of":
+        if noun.head.head.lemma_.lower() in KILLED_OF:
+            return "killed"
+    return attack_of(noun)
 
 
 def _held(token: Token) -> bool:
