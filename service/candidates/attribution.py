@@ -294,9 +294,9 @@ def _struck(token: Token) -> str | None:
     shooting of four people" killed or injured (`counts.attack_of`); "the killings of 16
     villagers" killed."""
     noun = _counted_noun(token)
-    if noun.dep_ == "pobj" and noun.head.lower_ == "of":
-        if noun.head.head.lemma_.lower() in KILLED_OF:
-            return "killed"
+    of = noun.head if noun.dep_ == "pobj" and noun.head.lower_ == "of" else None
+    if of is not None and of.head.lemma_.lower() in KILLED_OF:
+        return "killed"
     return attack_of(noun)
 
 
