@@ -230,6 +230,11 @@ def _labelled(nlp: Any, text: str, labels: list[str]) -> Any:
          [(87000, "killed", "people")], []),
         # rescuers are not the rescued
         ("Some 50,000 troops joined the rescue efforts.", ["rescued"], [], [50000]),
+        # ... nor dead, when the clause speaks of rescue and nothing of death
+        ("50,000 troops have been deployed to assist in rescue efforts.", ["killed"], [],
+         [50000]),
+        ("Officials said 3,000 people went missing at sea.", [],
+         [(3000, "missing", "people")], []),
         ("Crews rescued 57 people from the rubble.", [],
          [(57, "rescued", "people")], []),
     ],

@@ -140,6 +140,9 @@ def _movement(number: NumberCandidate) -> NumberKind:
     return NumberKind.displaced
 
 
+_HURT = frozenset({"killed", "injured", "killed_or_injured"})
+
+
 def read_number(number: NumberCandidate, kind: NumberKind) -> NumberKind:
     """The label a number gets: the model's, unless the text's words say otherwise. A
     count is a casualty only when its clause says what harmed those people, and a
@@ -178,6 +181,10 @@ def read_number(number: NumberCandidate, kind: NumberKind) -> NumberKind:
         # "four people were shot", "ten victims": the words say harmed, not which way;
         # "two men were taken to hospital with wounds": no death word, no death
         return _harm(harm)
+    if kind in (NumberKind.killed, NumberKind.injured) and not harm & _HURT:
+        # the clause says missing or rescued, nothing of dead or hurt ("50,000 troops were
+        # deployed to assist in rescue efforts" read as killed)
+        kind = _harm(harm)
     if kind is NumberKind.rescued and not number.harmed:
         return NumberKind.other_figure  # "50,000 troops … in rescue efforts": rescuers
     if kind is NumberKind.displaced and number.destination and country_of(number.destination):
