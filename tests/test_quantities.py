@@ -78,6 +78,8 @@ def test_evidence_states_the_number_and_what_happened(nlp: Any) -> None:
         ("Officials said 14 civilians were killed.", ["killed"]),
         # the harm word right after a number is its own, whatever else the clause says
         ("Shootout at a St. Louis tavern leaves 1 dead, injures five", ["killed", "injured"]),
+        # a headline's verb before a number with no noun ("Kills 18 at School")
+        ("Syrian Air Strike Kills 18 at School", ["killed"]),
         ("The blast left 2 dead and injured 14 others.", ["killed", "injured"]),
         # two verbs share one object: both are said of it; one with its own object is not
         ("The blast killed and injured 18 members of the force.", ["killed_or_injured"]),

@@ -332,8 +332,11 @@ def _cue(article: Article, evidence: tuple[int, int], number: Span) -> str | Non
         if len(own) == 1:
             return next(iter(own))
     before = doc[number.start - 1] if number.start > number.sent.start else None
-    if before is not None and (after is None or after.is_punct or after.lower_ == "and"):
-        # a headline's "Kills 3, Wounds 2": a number with no noun, its verb's own
+    if before is not None and (
+        after is None or after.is_punct or after.lower_ == "and" or after.pos_ == "ADP"
+    ):
+        # a headline's "Kills 3, Wounds 2", "Kills 18 at School": a number with no noun,
+        # its verb's own
         words = {lemma(before), before.lower_.removesuffix("s")}  # title case: "Kills"
         own = clause_says(frozenset(words)) - {"moved"}
         if len(own) == 1:
