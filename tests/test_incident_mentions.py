@@ -105,3 +105,28 @@ def test_a_dateline_opens_one_of_the_first_paragraphs(text: str, town: str | Non
     spans = {"locations[0]": (0, 1)}
     place, _, _ = main_place(ArticleIntake(id="a", text=text), facts, spans)
     assert (place.name if place else None) == (town or "United States")
+
+
+@pytest.mark.parametrize(
+    ("name", "kind", "named"),
+    [
+        ("Ganj Abad", "city", True),  # a village no gazetteer holds: as telling as a victim
+        ("Farah", "city", False),  # a town the gazetteer holds: every report there names it
+        ("Fatal Shooting", None, False),  # a headline's words read as a place
+    ],
+)
+def test_a_village_no_gazetteer_holds_is_a_name_reports_share(
+    name: str, kind: str | None, named: bool
+) -> None:
+    text = f"Airstrike\n\nAn air strike on {name} killed 30 people."
+    evidence = "killed 30 people"
+    facts = NewsFacts(
+        locations=[Location(evidence=name, name=name, kind=kind)],
+        casualties=[Casualties(evidence=evidence, count=30, outcome="killed")],
+    )
+    spans = {
+        "locations[0]": (text.index(name), text.index(name) + len(name)),
+        "casualties[0]": (text.index(evidence), text.index(evidence) + len(evidence)),
+    }
+    reading = read_article(ArticleIntake(id="a", text=text), facts, spans)
+    assert (name in reading.mentions[0].names) is named

@@ -202,6 +202,11 @@ def _joined(ents: tuple[Span, ...]) -> list[Span]:
     return joined
 
 
+def _place_word(token: Token) -> bool:
+    """Whether the word names a kind of place ("village", "district")."""
+    return token.pos_ == "NOUN" and token.lemma_.lower() in CITY_WORDS | REGION_WORDS
+
+
 def find_names(article: Article) -> None:
     """Add one Entity per distinct person, organisation and place the article names."""
     mentions: list[tuple[str, int, int, Span]] = []  # label, start, end, span
@@ -226,13 +231,17 @@ def find_names(article: Article) -> None:
     majority = {k: LABELS[v.most_common(1)[0][0]] for k, v in votes.items()}
     # A name most often written as where something is ("in X", "near X") is a place,
     # whatever spaCy's small model tagged it.
+    # One written as "the village of X" or "the district of X" is one: the text says so.
     placed: Counter[str] = Counter()
+    said: set[str] = set()
     for _, start, end, span in mentions:
         head = span.root.head
         if span.root.dep_ == "pobj" and head.lower_ in LOCATIVE_PREPOSITIONS:
             placed[name_key(article.text[start:end])] += 1
-    for key, n in placed.items():
-        if 2 * n > sum(votes[key].values()):
+        if span.root.dep_ == "pobj" and head.lower_ == "of" and _place_word(head.head):
+            said.add(name_key(article.text[start:end]))
+    for key, n in placed.items() | {(k, 0) for k in said}:
+        if 2 * n > sum(votes[key].values()) or key in said:
             majority[key] = "locations"
             persons.discard(key)
 

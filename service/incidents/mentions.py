@@ -316,8 +316,14 @@ def _mention(
         outlet=article.outlet,
         reports=_first_stated(reports),
         text=f"{opening}\n{evidence}"[: 2 * SIMILARITY_CHARS],
-        names=sorted({p.name for p in facts.people}),
+        names=sorted({p.name for p in facts.people} | _small_places(facts)),
     )
+
+
+def _small_places(facts: NewsFacts) -> set[str]:
+    """The towns the article names that no gazetteer holds (a village): two reports naming
+    the same one tell of one event, as a victim's name does."""
+    return {p.name for p in facts.locations if p.kind == "city" and resolve_place(p.name) is None}
 
 
 def stated_at(report: Report) -> int:
