@@ -313,6 +313,9 @@ def test_shot_is_not_killed_unless_the_words_say_so(
          "others.", ["injured", "injured"], [(1, "killed"), (3, "injured")]),
         ("Police are investigating the shooting of two men.", ["killed"],
          [(2, "killed_or_injured")]),
+        # a relative clause on other people says nothing of the counted ones
+        ("A group of around 100 people gathered to celebrate the life of a man who was "
+         "killed in a shooting.", ["killed"], []),
         # the killings "of" a number of people killed them, whatever the model says
         ("Maoists are blamed for the execution-style killings of at least 16 villagers, "
          "including children.", ["other"], [(16, "killed")]),

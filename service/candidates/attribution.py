@@ -23,6 +23,7 @@ from service.candidates.article import (
     opening_end,
 )
 from service.candidates.counts import attack_of
+from service.candidates.people_nouns import names_people
 from service.candidates.places import country_of
 from service.candidates.quantities import (
     HARM_LEMMAS,
@@ -247,6 +248,22 @@ def _running_time(clause: Token, skip: set[int]) -> str | None:
     return None
 
 
+def _told_of_others(clause: Token, token: Token) -> set[int]:
+    """The words of a relative clause on other people than the counted ones: "100 people
+    gathered to remember a man who was killed" says nothing of what befell the 100 (one
+    on a place does: "living in areas that are besieged")."""
+    noun = _counted_noun(token)
+    return {
+        t.i
+        for r in clause.subtree
+        if r.dep_ == "relcl"
+        and r.head.i != noun.i
+        and names_people(r.head)
+        and not r.is_ancestor(token)
+        for t in r.subtree
+    }
+
+
 def _counted_noun(token: Token) -> Token:
     """The noun a number counts when it modifies one ("12 people": people), else itself."""
     return token.head if token.dep_ in ("nummod", "quantmod") else token
@@ -451,7 +468,8 @@ def attribute_number(article: Article, number: NumberCandidate) -> None:
         number.location = inherited_place(article, token, skip, avoid=number.destination)
     number.side = _side(token)
     clause = _clause(token)
-    number.clause_lemmas = frozenset(lemma(t) for t in (*clause.subtree, *shared_verbs(clause)))
+    words = [t for t in clause.subtree if t.i not in _told_of_others(clause, token)]
+    number.clause_lemmas = frozenset(lemma(t) for t in (*words, *shared_verbs(clause)))
     number.clause = clause_says(number.clause_lemmas)
     number.harmed = _harmed(token)
     number.held = _held(token) or _acting(token)
