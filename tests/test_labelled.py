@@ -87,6 +87,25 @@ def test_talks_take_round_format_and_venue_from_the_words(nlp: Any) -> None:
     assert talks.parties == ["Sudan", "RSF"]
 
 
+@pytest.mark.parametrize(
+    ("text", "talks"),
+    [
+        # two sides signing an agreement held talks, whatever the model answered (null)
+        ("The Indonesian government and rebels from the Free Aceh Movement signed a "
+         "historic peace deal in the Finnish capital Helsinki on Monday.",
+         [(["Indonesia", "Free Aceh Movement"], "Helsinki", "agreement")]),
+        # one signer, or a signing only planned, is not read as talks from the parse
+        ("President Saakashvili signed a ceasefire agreement on Friday.", []),
+        ("Sudan and South Sudan will sign the deal on Thursday in Addis Ababa.", []),
+    ],
+)  # fmt: skip
+def test_a_signing_by_two_sides_is_talks_ended_in_agreement(
+    nlp: Any, text: str, talks: list[Any]
+) -> None:
+    facts = _facts(nlp, text, [])
+    assert [(t.parties, t.venue, t.outcome) for t in facts.negotiations] == talks
+
+
 def test_distinct_keeps_the_first_of_repeats() -> None:
     a = Casualties(evidence="a", count=8, outcome="killed")
     b = Casualties(evidence="b", count=8, outcome="killed")

@@ -102,6 +102,7 @@ class EventCandidate:
     format: str | None = None
     venue: str | None = None
     sides_before: bool = False  # "They held talks": the sentence before names the sides
+    signers: list[str] = field(default_factory=list)  # "X and Y signed a peace deal"
 
 
 CANDIDATE_LISTS = ("entities", "quotes", "numbers", "targets", "events")

@@ -12,6 +12,7 @@ import re
 from spacy.tokens import Span, Token
 
 from service.candidates.article import Article, EventCandidate, EventKind, ents_in
+from service.candidates.places import country_of
 
 TRIGGERS: dict[EventKind, frozenset[str]] = {
     "talks": frozenset(
@@ -64,6 +65,39 @@ INTENT = frozenset(
     }
 )  # fmt: skip
 MODALS = frozenset({"will", "would", "could", "should", "may", "might", "can", "shall", "must"})
+# What two sides sign when talks end in one ("signed a historic peace deal").
+AGREEMENTS = frozenset(
+    {"deal", "agreement", "accord", "treaty", "pact", "ceasefire", "truce", "armistice"}
+)
+
+
+def _sides_named(subject: Token) -> list[str]:
+    """The bodies and countries a subject's words name, in order ("the Indonesian
+    government and rebels from the Free Aceh Movement": Indonesia, Free Aceh Movement)."""
+    sides = []
+    for ent in ents_in(subject.doc[subject.left_edge.i : subject.right_edge.i + 1]):
+        if ent.label_ in ("ORG", "GPE"):
+            sides.append(ent.text.removeprefix("the "))
+        elif ent.label_ == "NORP" and (country := country_of(ent.text)):
+            sides.append(country)
+    return list(dict.fromkeys(sides))
+
+
+def signing(sentence: Span) -> tuple[list[str], str | None]:
+    """The sides of "X and Y signed a peace deal" (a joined subject naming two or more) and
+    the first place named after the verb (where it was signed): talks held that ended in an
+    agreement, as the sentence's own parse says; no sides when it does not say so."""
+    for verb in sentence:
+        if verb.lemma_.lower() != "sign" or verb.pos_ != "VERB" or _unrealised(verb):
+            continue
+        if not any(c.dep_ == "dobj" and c.lemma_.lower() in AGREEMENTS for c in verb.children):
+            continue
+        for subject in (c for c in verb.children if c.dep_ == "nsubj" and c.conjuncts):
+            sides = _sides_named(subject)
+            if len(sides) >= 2:
+                after = (e for e in ents_in(sentence) if e.start > verb.i)
+                return sides, next((e.text for e in after if e.label_ in _PLACE_LABELS), None)
+    return [], None
 
 
 def _round(sentence: Span) -> int | None:
@@ -169,10 +203,11 @@ def find_events(article: Article) -> None:
         for kind, lemmas in TRIGGERS.items():
             words = [t for t in sentence if _trigger(t, lemmas)]
             if words and not all(_unrealised(t) for t in words):
+                sides, signed_in = signing(sentence)
                 article.events.append(
                     EventCandidate(
                         kind, sentence.start_char, sentence.end_char, round=_round(sentence),
-                        format=_format(sentence), venue=_venue(sentence, words),
-                        sides_before=unnamed,
+                        format=_format(sentence), venue=_venue(sentence, words) or signed_in,
+                        sides_before=unnamed, signers=sides,
                     )
                 )  # fmt: skip

@@ -21,7 +21,7 @@ from schemas.facts import (
     Negotiation,
     NewsFacts,
 )
-from schemas.labels import NameKind, NumberKind
+from schemas.labels import NameKind, NumberKind, TalksItem
 from service.candidates.article import Article, Entity, NumberCandidate, TargetCandidate
 from service.candidates.organizations import describe_organization
 from service.candidates.places import country_of, describe_places
@@ -397,17 +397,19 @@ def build_facts(article: Article, labels: Labels) -> NewsFacts:
     places = {normalize(e.name): e.name for e in article.entities if e.label == "locations"}
     lists["attacks"] = [_attack_fact(article, target, places) for target in article.targets]
     lists["attacks"] = merge_attacks(lists["attacks"])
-    for i, talks in sorted(labels.talks.items()):
-        event = article.events[i]
-        if talks.parties:
+    for i, event in enumerate(article.events):
+        talks = labels.talks.get(i) or TalksItem(parties=[])
+        # "X and Y signed a peace deal": the parse names the sides when the model gives none
+        parties = talks.parties or event.signers
+        if parties:
             span = trimmed(article, (event.start, event.end), string.whitespace)
             sentence = article.text[span[0] : span[1]]
             lists["negotiations"].append(
                 Negotiation(
-                    evidence=sentence, parties=talks.parties, round=event.round,
+                    evidence=sentence, parties=parties, round=event.round,
                     format=event.format,  # type: ignore[arg-type]
                     venue=_place(event.venue, sentence, places, guess=False),
-                    outcome=talks.outcome,
+                    outcome=talks.outcome if talks.parties else "agreement",
                 ).at(*span)
             )  # fmt: skip
     lists["negotiations"] = merge_talks(lists["negotiations"])
