@@ -433,15 +433,20 @@ def _finer_first(mentions: list[tuple[int, int, Entity]]) -> list[tuple[int, int
 
 
 def inherited_place(
-    article: Article, token: Token, skip: set[int], avoid: str | None = None
+    article: Article,
+    token: Token,
+    skip: set[int],
+    avoid: str | None = None,
+    mentions: list[tuple[int, int, Entity]] | None = None,
 ) -> str | None:
     """The place a figure's clause does not name, as a reader takes it: the nearest place
     its sentence names (not the reporting source's; finer than a country first), else the
     last its paragraph named before it (finer first too), else the place the report opens
     on (its dateline or lede)."""
     skipped = {token.doc[i].idx for i in skip}
-    mentions = [m for m in place_mentions(article)
-                if article.text[m[0] : m[1]] != avoid and m[0] not in skipped]  # fmt: skip
+    text = article.text
+    mentions = [m for m in (place_mentions(article) if mentions is None else mentions)
+                if text[m[0] : m[1]] != avoid and m[0] not in skipped]  # fmt: skip
     sentence = token.sent
     here = [m for m in mentions if sentence.start_char <= m[0] < sentence.end_char]
     if here:
@@ -454,9 +459,14 @@ def inherited_place(
     return lede_place(article, mentions)
 
 
-def attribute_number(article: Article, number: NumberCandidate) -> None:
+def attribute_number(
+    article: Article,
+    number: NumberCandidate,
+    mentions: list[tuple[int, int, Entity]] | None = None,
+) -> None:
     """Fill one number's source, place, destination, time and side from the parse; a
-    place its clause does not name is inherited (`inherited_place`)."""
+    place its clause does not name is inherited (`inherited_place`, from `mentions`: the
+    article's `place_mentions`, read once for all its numbers)."""
     token = article.token_at(number.end - 1)
     if token is None:
         return
@@ -465,7 +475,9 @@ def attribute_number(article: Article, number: NumberCandidate) -> None:
     number.location, number.destination, number.period = found
     if number.location is None:
         skip = _exclude(article, token)
-        number.location = inherited_place(article, token, skip, avoid=number.destination)
+        number.location = inherited_place(
+            article, token, skip, avoid=number.destination, mentions=mentions
+        )
     number.side = _side(token)
     clause = _clause(token)
     words = [t for t in clause.subtree if t.i not in _told_of_others(clause, token)]
@@ -524,8 +536,9 @@ def attribute_target(article: Article, target: TargetCandidate) -> None:
 def attribute(article: Article) -> None:
     """Finder step: source, place and time of every number and target (needs
     find_names, find_quotes, find_quantities and find_targets)."""
+    mentions = place_mentions(article)  # once: per number it was quadratic in long texts
     for number in article.numbers:
-        attribute_number(article, number)
+        attribute_number(article, number, mentions)
     link_parts(article)
     for target in article.targets:
         attribute_target(article, target)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 
-from spacy.tokens import Span, Token
+from spacy.tokens import Doc, Span, Token
 
 from service.candidates.article import Article, NumberCandidate
 from service.candidates.people_nouns import names_people
@@ -142,6 +142,18 @@ def _run_end(doc: Span, i: int) -> int:
     return j
 
 
+_TEXT = "newsfacts_text"
+
+
+def doc_text(doc: Doc) -> str:
+    """The doc's text, joined once (spaCy's `Doc.text` joins every token on each read: read
+    per number, that was quadratic in a long text)."""
+    text = doc.user_data.get(_TEXT)
+    if text is None:
+        text = doc.user_data[_TEXT] = doc.text
+    return text
+
+
 def _excluded(doc: Span, start: int, end: int) -> bool:
     """Years, ages, clock times and ordinal-like uses are not quantities."""
     text = doc[start:end].text
@@ -160,7 +172,7 @@ def _excluded(doc: Span, start: int, end: int) -> bool:
         return True  # "08 November 2010", "March 3"
     if re.search(
         r"\d{4}-\d{1,2}(-\d{1,2})?$",
-        doc.doc.text[max(0, doc[start].idx - 8) : doc[end - 1].idx + len(doc[end - 1].text)],
+        doc_text(doc.doc)[max(0, doc[start].idx - 8) : doc[end - 1].idx + len(doc[end - 1].text)],
     ):
         return True  # "2002-09-26"
     if before in ("aged", "age", "ages", "no.", "number", "#", "round", "article", "resolution"):
@@ -214,7 +226,7 @@ def _caption_or_channel(doc: Span, start: int, end: int) -> bool:
         return True
     if end < len(doc) and doc[end].text in CREDITS:
         return True
-    window = doc.doc.text[max(0, doc[start].idx - 24) : doc[start].idx]
+    window = doc_text(doc.doc)[max(0, doc[start].idx - 24) : doc[start].idx]
     return bool(_GALLERY.search(window))
 
 
