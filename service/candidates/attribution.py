@@ -480,7 +480,8 @@ def attribute_number(
         )
     number.side = _side(token)
     clause = _clause(token)
-    words = [t for t in clause.subtree if t.i not in _told_of_others(clause, token)]
+    others = _told_of_others(clause, token)
+    words = [t for t in clause.subtree if t.i not in others]
     number.clause_lemmas = frozenset(lemma(t) for t in (*words, *shared_verbs(clause)))
     number.clause = clause_says(number.clause_lemmas)
     number.harmed = _harmed(token)

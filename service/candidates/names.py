@@ -240,10 +240,9 @@ def find_names(article: Article) -> None:
             placed[name_key(article.text[start:end])] += 1
         if span.root.dep_ == "pobj" and head.lower_ == "of" and _place_word(head.head):
             said.add(name_key(article.text[start:end]))
-    for key, n in placed.items() | {(k, 0) for k in said}:
-        if 2 * n > sum(votes[key].values()) or key in said:
-            majority[key] = "locations"
-            persons.discard(key)
+    for key in said | {k for k, n in placed.items() if 2 * n > sum(votes[k].values())}:
+        majority[key] = "locations"
+        persons.discard(key)
 
     by_key: dict[str, Entity] = {}
     spans_of: dict[str, list[Span]] = defaultdict(list)
