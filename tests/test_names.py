@@ -120,3 +120,64 @@ def test_a_name_the_text_calls_a_village_or_district_is_a_place(nlp: Any) -> Non
     )
     entities = _by_name(read_article(nlp, text, find_names))
     assert entities["Qana"].label == "locations"
+
+
+@pytest.mark.parametrize(
+    ("text", "group"),
+    [
+        # a name written before what its members are called is an armed group's
+        ("Witnesses said the M18 rebels entered the town of Rutshuru on Sunday.", "M18"),
+        ("Al-Shabaab fighters stormed the base near the border, officials said.", "Al-Shabaab"),
+        ("The army said al-Qaida-linked militants fired on a convoy on Tuesday.", "al-Qaida"),
+        ("Residents said Ansar Dine gunmen had taken the market.", "Ansar Dine"),
+        ("Police said FDLR proxy militias burned two villages in the east.", "FDLR"),
+    ],
+)  # fmt: skip
+def test_a_name_before_rebels_or_militants_is_an_organisation(
+    nlp: Any, text: str, group: str
+) -> None:
+    entities = _by_name(read_article(nlp, text, find_names))
+    assert entities[group].label == "organizations"
+    assert entities[group].kind == "other"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # a nationality, a place or an unnamed group is no organisation
+        "Syrian rebels shelled the outskirts of the city on Monday.",
+        "Kachin rebels and government troops clashed in the north, residents said.",
+        "They were fleeing fighting between an ethnic Tuareg militia and the army.",
+        "Opposition fighters withdrew from the hill overnight.",
+    ],
+)
+def test_no_organisation_from_a_nationality_place_or_unnamed_group(nlp: Any, text: str) -> None:
+    orgs = [e.name for e in read_article(nlp, text, find_names).entities
+            if e.label == "organizations"]  # fmt: skip
+    assert orgs == []
+
+
+@pytest.mark.parametrize(
+    ("text", "kept", "dropped"),
+    [
+        # a nationality tagged as an organisation is none; a ministry named by its
+        # country's adjective stays one
+        ("Aid workers registered 4,000 Burkinabe and 1,500 Sierra Leoneans on Friday.",
+         [], ["Sierra Leoneans"]),
+        ("Russian Foreign Ministry spokeswoman Maria Zakharova denied the report.",
+         ["Russian Foreign Ministry"], []),
+        # a common word opening a sentence is no name where the text writes it plain
+        ("The refugee camp is full. Refugee agency workers are moving families to "
+         "a second site, the agency said.", [], ["Refugee"]),
+        # two halves of one name joined by "and"
+        ("The International Federation of Red Cross and Red Crescent Societies appealed "
+         "for funds on Monday.",
+         ["International Federation of Red Cross and Red Crescent Societies"], []),
+    ],
+)  # fmt: skip
+def test_organisation_mentions_kept_and_dropped(
+    nlp: Any, text: str, kept: list[str], dropped: list[str]
+) -> None:
+    names = {e.name for e in read_article(nlp, text, find_names).entities
+             if e.label == "organizations"}  # fmt: skip
+    assert set(kept) <= names and not names & set(dropped)

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
-from service.candidates.organizations import organization_kind
+from service.candidates.names import find_names
+from service.candidates.organizations import describe_organizations, initials, organization_kind
+from tests.conftest import read_article
 
 
 @pytest.mark.parametrize(
@@ -26,3 +30,35 @@ from service.candidates.organizations import organization_kind
 )
 def test_kind_from_name(name: str, kind: str | None) -> None:
     assert organization_kind(name) == kind
+
+
+@pytest.mark.parametrize(
+    ("text", "body", "short"),
+    [
+        # an acronym the text defines, in brackets or with "or"
+        ("The World Meteorological Organization (WMO) warned of floods. WMO experts said "
+         "rain would continue.", "World Meteorological Organization", "WMO"),
+        ("The Movement for Democratic Change, or MDC, boycotted the vote. The MDC said "
+         "it would appeal.", "Movement for Democratic Change", "MDC"),
+        # an acronym of the full name the text gives elsewhere
+        ("The European Union pledged aid on Monday. EU officials said more would follow.",
+         "European Union", "EU"),
+        # the last word of the full name, standing for it
+        ("The African Union Commission met in Addis Ababa. The Commission said the "
+         "talks would resume.", "African Union Commission", "Commission"),
+    ],
+)  # fmt: skip
+def test_short_forms_fold_into_the_organisation(nlp: Any, text: str, body: str, short: str) -> None:
+    article = read_article(nlp, text, find_names, describe_organizations)
+    orgs = {e.name: e for e in article.entities if e.label == "organizations"}
+    assert short not in orgs
+    assert short in orgs[body].aliases
+
+
+@pytest.mark.parametrize(
+    ("name", "letters"),
+    [("United Nations", "UN"), ("U.N.", "UN"), ("Office for the Coordination of "
+      "Humanitarian Affairs", "OCHA"), ("Hamas", "")],
+)  # fmt: skip
+def test_initials(name: str, letters: str) -> None:
+    assert initials(name) == letters

@@ -218,11 +218,23 @@ class Article:
         return None
 
 
+# A wire photo's caption: "FILE - A rebel fighter stands ...", "FILE PHOTO: ...", "PHOTO: ..."
+CAPTION = re.compile(r"^(?:FILE(?: PHOTO)?|PHOTO)\s*[-\u2013\u2014:]", re.MULTILINE)
+
+
 def opening_end(text: str) -> int:
-    """Where a report's opening ends: after its first paragraph of more than a line (the
-    headline and dateline before it included); the whole text when it has none."""
-    body = re.search(r"[^\n]{120,}", text)
-    return body.end() if body is not None else len(text)
+    """Where a report's opening ends: after its first paragraph of more than a line, not a
+    photo's caption (the headline and dateline before it included); the whole text when
+    it has none."""
+    for body in re.finditer(r"[^\n]{120,}", text):
+        if not CAPTION.match(text, body.start()):
+            return body.end()
+    return len(text)
+
+
+def in_caption(text: str, offset: int) -> bool:
+    """Whether the offset is in a paragraph that captions a photo ("FILE - ...")."""
+    return CAPTION.match(text, text.rfind("\n", 0, offset) + 1) is not None
 
 
 def entity_span(token: Token) -> Span | None:

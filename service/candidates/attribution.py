@@ -20,6 +20,7 @@ from service.candidates.article import (
     NumberCandidate,
     TargetCandidate,
     ents_in,
+    in_caption,
     opening_end,
 )
 from service.candidates.counts import attack_of
@@ -373,11 +374,12 @@ def place_mentions(article: Article) -> list[tuple[int, int, Entity]]:
 def places_nothing(article: Article, entity: Entity, start: int, end: int) -> bool:
     """Whether a place's mention at `start`..`end` says where nothing happened: a country
     that qualifies a noun (`whose_country`), a street (`an_address`) or where a reporter
-    files from (`a_filing_place`)."""
+    files from (`a_filing_place`), or a photo's caption."""
     return (
         whose_country(article, entity, end)
         or an_address(article.text, start)
         or a_filing_place(article.text, start)
+        or in_caption(article.text, start)
     )
 
 

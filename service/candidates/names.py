@@ -10,10 +10,16 @@ from __future__ import annotations
 import re
 from collections import Counter, defaultdict
 
-from spacy.tokens import Span, Token
+from spacy.tokens import Doc, Span, Token
 
 from service.candidates.article import Article, Entity, EntityLabel, entity_span
-from service.candidates.places import CITY_WORDS, REGION_WORDS, SITE_WORDS, country_of
+from service.candidates.places import (
+    CITY_WORDS,
+    REGION_WORDS,
+    SITE_WORDS,
+    country_of,
+    gazetteer,
+)
 from service.folding import name_key
 
 LABELS: dict[str, EntityLabel] = {
@@ -28,14 +34,24 @@ COURTESY_TITLES = ("mr", "mrs", "ms", "miss", "dr", "prof", "sir", "dame", "rev"
 _HONORIFIC = re.compile(rf"^(?:{'|'.join(COURTESY_TITLES)})\.?\s+", re.IGNORECASE)
 _LEADING_THE = re.compile(r"^the\s+", re.IGNORECASE)
 _POSSESSIVE = re.compile(r"(?:['\u2019]s?)$")
+_PARTICLE = re.compile(r"[a-z]{1,3}-[A-Z]")
 _EDGE_PUNCT = " \t\n\"'\u2018\u2019\u201c\u201d.,;:()[]-\u2013\u2014"
-MAX_NAME_TOKENS = 8
+MAX_NAME_TOKENS = 10
 LOCATIVE_PREPOSITIONS = frozenset(
     {"in", "near", "outside", "inside", "across", "around", "toward", "towards", "into",
      "throughout", "within"}
 )  # fmt: skip
 PLACE_WORDS = CITY_WORDS | REGION_WORDS | SITE_WORDS | {"country", "nation", "place"}
 ROLE_DEPS = {"compound", "amod", "nmod", "npadvmod"}
+# What an armed group's members are called: the name written before them is the group's
+# ("M23 rebels", "Islamic State fighters", "Boko Haram militants").
+GROUP_NOUNS = frozenset(
+    {"militant", "fighter", "rebel", "militia", "insurgent", "guerrilla", "gunman",
+     "jihadist", "paramilitary"}
+)  # fmt: skip
+# "al-Qaida-linked militants", "Hamas-backed gunmen": the group is named before the hyphen
+ALLEGIANCE = frozenset({"linked", "backed", "allied", "aligned", "affiliated", "inspired", "led"})
+_DEMONYM_END = re.compile(r"(?:an|ans|ese|ish|i|is)$")
 
 
 def _clean(span: Span) -> tuple[int, int] | None:
@@ -60,8 +76,9 @@ def _clean(span: Span) -> tuple[int, int] | None:
 
 
 def _plausible(name: str) -> bool:
-    """A proper name: starts with a capital or digit, no line break, not too long."""
-    if "\n" in name or len(name) < 2 or not name[0].isupper():
+    """A proper name: starts with a capital or digit (or a particle hyphenated to one,
+    "al-Qaida"), no line break, not too long."""
+    if "\n" in name or len(name) < 2 or not (name[0].isupper() or _PARTICLE.match(name)):
         return False
     words = name.split()
     return len(words) <= MAX_NAME_TOKENS and any(c.isalpha() for c in name)
@@ -197,9 +214,145 @@ def _joined(ents: tuple[Span, ...]) -> list[Span]:
             and span.start == last.end and last[-1].whitespace_ == " "
         ):  # fmt: skip
             joined[-1] = Span(span.doc, last.start, span.end, label="PERSON")
+        elif last is not None and _one_name_with_and(last, span):
+            joined[-1] = Span(span.doc, last.start, span.end, label="ORG")
         else:
             joined.append(span)
     return joined
+
+
+def _one_name_with_and(first: Span, second: Span) -> bool:
+    """Whether two organisations with only "and" between are one name's halves: the first
+    names what it is "of" ("International Federation of Red Cross" "Red Crescent
+    Societies")."""
+    doc = first.doc
+    return (
+        first.label_ == second.label_ == "ORG"
+        and second.start == first.end + 1
+        and doc[first.end].lower_ == "and"
+        and any(t.lower_ == "of" for t in first[1:])
+        and second[0].is_title
+    )
+
+
+def _name_word(token: Token) -> bool:
+    """A word of a group's name: capitalised or with a digit ("M23"), a proper noun or an
+    acronym, or a hyphen or particle glued into one ("al-Qaida")."""
+    doc = token.doc
+    glued = not token.whitespace_ and token.i + 1 < len(doc)
+    if token.text == "-":
+        return glued and token.i > 0 and not doc[token.i - 1].whitespace_
+    if token.is_lower and token.is_alpha and len(token) <= 3:
+        return glued and doc[token.i + 1].text == "-"  # "al-", "el-"
+    if not (token.text[0].isupper() or any(c.isdigit() for c in token.text)):
+        return False
+    return token.pos_ == "PROPN" or (token.text.isupper() and len(token) >= 2)
+
+
+def _group_names(doc: Doc) -> list[Span]:
+    """Armed groups named before what their members are called ("the M23 rebels",
+    "Islamic State fighters", "al-Qaida-linked militants", "TNI proxy militias"); not
+    a nationality or a place ("Syrian rebels", "Aceh rebels"), nor an unnamed group ("an
+    ethnic Karen militia")."""
+    found = []
+    for token in doc:
+        if token.pos_ != "NOUN" or token.lemma_.lower() not in GROUP_NOUNS:
+            continue
+        if any(c.dep_ == "det" and c.lower_ in ("a", "an") for c in token.children):
+            continue
+        i = token.i - 1
+        if i >= 2 and doc[i].lower_ in ALLEGIANCE and doc[i - 1].text == "-":
+            i -= 2  # "al-Qaida-linked"
+        elif i >= 1 and doc[i].is_lower and doc[i].head == token and doc[i].pos_ in ("NOUN", "ADJ"):
+            i -= 1  # "TNI proxy militias"
+        end = i + 1
+        while i >= 0 and _name_word(doc[i]):
+            i -= 1
+        start = i + 1
+        while start < end and doc[start].text == "-":
+            start += 1
+        run = doc[start:end]
+        if not len(run) or (len(run) == 1 and run[0].is_sent_start and not run.ents):
+            continue  # "Opposition fighters" opening a sentence
+        inner = [e for e in run.ents if e.end == run.end and e.label_ in ("ORG", "PERSON")]
+        name = inner[0] if inner else run  # "Islamic Boko Haram militants": Boko Haram
+        if all(t.ent_type_ == "NORP" for t in name) or _national(name):
+            continue
+        found.append(Span(doc, name.start, name.end, label="ORG"))
+    return found
+
+
+def _national(name: Span) -> bool:
+    """Whether a name is a country or a nationality, or one spaCy takes for a place that
+    the gazetteer holds ("Aceh")."""
+    if country_of(name.text) is not None:
+        return True
+    placed = any(t.ent_type_ in ("GPE", "LOC") for t in name)
+    return placed and bool(gazetteer().lookup(name.text))
+
+
+def _demonym(name: str) -> bool:
+    """Whether a name is a nationality word ("Sierra Leoneans", "Afghan"), not a country's
+    name ("Oman", "Sudan")."""
+    country = country_of(name)
+    return (
+        country is not None
+        and _DEMONYM_END.search(name) is not None
+        and name_key(country) != name_key(name)
+    )
+
+
+Mention = tuple[str, int, int, Span]  # spaCy label, start, end, span
+
+
+def _mentions(article: Article) -> tuple[list[Mention], set[str]]:
+    """Every name's mentions, and the names of armed groups (by `name_key`)."""
+    text = article.text
+    mentions: list[Mention] = []
+    for span in _joined(article.doc.ents):
+        if span.label_ not in LABELS:
+            continue
+        offsets = _clean(span)
+        if offsets is None:
+            continue
+        name = text[offsets[0] : offsets[1]]
+        if len(span) == 1 and span.label_ in ("GPE", "LOC") and span[0].pos_ == "ADJ":
+            continue  # a demonym tagged as a place ("Ukrainian")
+        if span.label_ == "ORG" and (_nationality_words(span) or _common_word(span, text)):
+            continue
+        if _plausible(name):
+            mentions.append((span.label_, *offsets, span))
+    mentions = _outside_headlines(text, mentions)
+    taken = {(m[1], m[2]) for m in mentions}
+    groups: set[str] = set()
+    for span in _group_names(article.doc):
+        offsets = (span.start_char, span.end_char)
+        groups.add(name_key(span.text))
+        if offsets not in taken and _plausible(span.text):
+            mentions.append(("ORG", *offsets, span))
+            taken.add(offsets)
+    return mentions, groups
+
+
+def _nationality_words(span: Span) -> bool:
+    """An organisation that is a nationality, alone or with the word after it ("Sierra
+    Leoneans"; "Sierra" of "Sierra Leonean refugees")."""
+    doc = span.doc
+    after = doc[span.end] if span.end < len(doc) and span[-1].whitespace_ else None
+    if len(span) > 2 or _demonym(span.text):
+        return len(span) <= 2
+    return after is not None and after.is_title and _demonym(f"{span.text} {after.text}")
+
+
+def _common_word(span: Span, text: str) -> bool:
+    """A one-word "organisation" that is a common word capitalised only to open a sentence
+    or in a headline ("Refugee agency workers are ..." where the text says "refugee")."""
+    if len(span) != 1 or not span[0].is_title:
+        return False
+    opening = span[0].is_sent_start or any(
+        lo <= span.start_char < hi for lo, hi in title_case_lines(text)
+    )
+    return opening and re.search(rf"\b{re.escape(span.text.lower())}\b", text) is not None
 
 
 def _place_word(token: Token) -> bool:
@@ -209,26 +362,17 @@ def _place_word(token: Token) -> bool:
 
 def find_names(article: Article) -> None:
     """Add one Entity per distinct person, organisation and place the article names."""
-    mentions: list[tuple[str, int, int, Span]] = []  # label, start, end, span
-    for span in _joined(article.doc.ents):
-        if span.label_ not in LABELS:
-            continue
-        offsets = _clean(span)
-        if offsets is None:
-            continue
-        name = article.text[offsets[0] : offsets[1]]
-        if len(span) == 1 and span.label_ in ("GPE", "LOC") and span[0].pos_ == "ADJ":
-            continue  # a demonym tagged as a place ("Ukrainian")
-        if _plausible(name):
-            mentions.append((span.label_, *offsets, span))
-    mentions = _outside_headlines(article.text, mentions)
+    mentions, groups = _mentions(article)
 
-    # The label of a name is the one spaCy gives it most often (PERSON wins ties).
+    # The label of a name is the one spaCy gives it most often (PERSON wins ties), but a
+    # name written before "rebels" or "militants" is an armed group's.
     votes: dict[str, Counter[str]] = defaultdict(Counter)
     for label, start, end, _ in mentions:
         votes[name_key(article.text[start:end])][label] += 1
     persons = {k for k, v in votes.items() if v["PERSON"] and v["PERSON"] >= max(v.values())}
+    persons -= groups
     majority = {k: LABELS[v.most_common(1)[0][0]] for k, v in votes.items()}
+    majority.update({k: "organizations" for k in groups})
     # A name most often written as where something is ("in X", "near X") is a place,
     # whatever spaCy's small model tagged it.
     # One written as "the village of X" or "the district of X" is one: the text says so.
@@ -255,6 +399,8 @@ def find_names(article: Article) -> None:
         owner = by_key.get(key) or _fuller_person(key, kind, start, by_key, spans_of)
         if owner is None:
             owner = Entity(label=kind, name=name, start=start, end=end, spacy_label=label)
+            if key in groups and kind == "organizations":
+                owner.kind = "other"  # an armed group, unless its words say more ("army")
             by_key[key] = owner
             order.append(key)
         elif name_key(name) != name_key(owner.name) and name not in owner.aliases:
@@ -287,9 +433,7 @@ def title_case_lines(text: str) -> list[tuple[int, int]]:
     return lines
 
 
-def _outside_headlines(
-    text: str, mentions: list[tuple[str, int, int, Span]]
-) -> list[tuple[str, int, int, Span]]:
+def _outside_headlines(text: str, mentions: list[Mention]) -> list[Mention]:
     """The mentions without organisations named only in title-case lines: a headline's
     "Killing 16 Villagers" is no body, and a real one is named again in the text."""
     lines = title_case_lines(text)

@@ -227,8 +227,69 @@ def describe_organization(entity: Entity) -> None:
             return
 
 
+# "The United Nations Refugee Agency (UNHCR)", "the Free Aceh Movement, or GAM,"
+_DEFINED = re.compile(r"\s*(?:\(|,\s+or\s+)([A-Z][A-Z.&-]*[A-Z]\.?)(?=[),\s])")
+_MINOR = frozenset({"of", "for", "and", "the", "on", "in", "to", "&"})
+
+
+def initials(name: str) -> str:
+    """The letters an acronym of the name would be ("United Nations": "UN"; "U.N.": "UN")."""
+    if " " not in name:
+        return name.replace(".", "").upper() if name.replace(".", "").isupper() else ""
+    words = [w for w in re.findall(r"[\w'-]+", name) if w.lower() not in _MINOR]
+    return "".join(w[0] for w in words if w[0].isupper())
+
+
+def _short_form_of(short: Entity, orgs: list[Entity], defined: dict[str, Entity]) -> Entity | None:
+    """The organisation a shorter name stands for: the one the text defines it for ("…
+    (UNHCR)"), else the only longer one it is the acronym of ("UN": United Nations) or the
+    last word of ("Council": U.N. Security Council)."""
+    if short.name in defined:
+        return defined[short.name]
+    acronym = initials(short.name) if " " not in short.name else ""
+    longer = [o for o in orgs if o is not short and len(o.name) > len(short.name)]
+    if len(acronym) >= 2:
+        hits = [o for o in longer if initials(o.name) == acronym]
+    elif " " not in short.name and short.name.istitle():
+        hits = [o for o in longer if " " in o.name and o.name.split()[-1] == short.name]
+    else:
+        hits = []
+    if len(hits) > 1:  # "UN": United Nations, not the "U.N." that also stands for it
+        hits = [o for o in hits if " " in o.name]
+    return hits[0] if len(hits) == 1 else None
+
+
+def fold_short_forms(article: Article) -> None:
+    """One organisation per body: its acronym and short forms become its aliases."""
+    text = article.text
+    orgs = [e for e in article.entities if e.label == "organizations"]
+    defined: dict[str, Entity] = {}
+    for org in orgs:
+        for _, end in org.mentions:
+            m = _DEFINED.match(text, end)
+            if m and " " in org.name and m.group(1) != org.name:
+                defined.setdefault(m.group(1).rstrip("."), org)
+    for acronym, owner in defined.items():
+        if acronym not in owner.aliases and not any(o.name == acronym for o in orgs):
+            # spaCy tagged the acronym nowhere ("The World Meteorological Organization (WMO)
+            # warned ... WMO experts said"): its every use is the body's
+            owner.aliases.append(acronym)
+            found = re.finditer(rf"\b{re.escape(acronym)}\b", text)
+            owner.mentions = sorted({*owner.mentions, *(m.span() for m in found)})
+    for short in sorted(orgs, key=lambda o: len(o.name)):
+        owner = _short_form_of(short, orgs, defined)
+        if owner is None:
+            continue
+        owner.aliases.extend(n for n in (short.name, *short.aliases) if n not in owner.aliases)
+        owner.mentions = sorted(owner.mentions + short.mentions)
+        article.entities.remove(short)
+        orgs.remove(short)
+
+
 def describe_organizations(article: Article) -> None:
-    """Finder step: every organisation's kind (needs find_names)."""
+    """Finder step: one organisation per body, short forms folded in, and its kind (needs
+    find_names)."""
+    fold_short_forms(article)
     for entity in article.entities:
         if entity.label == "organizations":
             describe_organization(entity)

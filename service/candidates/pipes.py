@@ -63,10 +63,14 @@ def make_places(nlp: Language, name: str) -> Component:
     return _component(describe_places)
 
 
-@Language.factory("newsfacts_organizations", requires=["doc._.entities"], assigns=["span._.kind"])
+@Language.factory(
+    "newsfacts_organizations",
+    requires=["doc._.entities"],
+    assigns=["doc._.entities", "doc.spans", "span._.kind"],
+)
 def make_organizations(nlp: Language, name: str) -> Component:
-    """Each organisation's kind, from its name."""
-    return _component(describe_organizations)
+    """One organisation per body (its acronym and short forms folded in), and its kind."""
+    return _component(describe_organizations, ("entities",))
 
 
 @Language.factory(

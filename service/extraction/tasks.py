@@ -83,8 +83,8 @@ def doubtful(entity: Entity) -> bool:
     or an organisation, with no title, no fuller form and no other spelling to back it."""
     if " " in entity.name or entity.label == "locations":
         return False
-    if entity.label == "organizations" and entity.name.isupper():
-        return False  # acronyms: DW, NATO, UNHCR
+    if entity.label == "organizations" and (entity.name.isupper() or entity.kind == "other"):
+        return False  # acronyms (DW, NATO, UNHCR); a group named before "militants"
     return not entity.role and not entity.aliases
 
 
