@@ -269,7 +269,11 @@ harness.add_typer(eval_app, name="eval")
 Record = Annotated[bool, typer.Option(help="Run live and (re)write the cassettes.")]
 Replay = Annotated[bool, typer.Option(help="Replay cassettes; no model, no network.")]
 RecordMissing = Annotated[
-    bool, typer.Option(help="Record only the articles with no cassette; replay the rest.")
+    bool,
+    typer.Option(
+        help="Record the articles with no cassette and the requests a cassette lacks (its "
+        "recorded answers kept as they are); replay the rest."
+    ),
 ]
 Out = Annotated[Path | None, typer.Option(help="Directory for the JSON and HTML report.")]
 Ungrounded = Annotated[

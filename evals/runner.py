@@ -42,7 +42,9 @@ class Mode(StrEnum):
     LIVE = "live"
     RECORD = "record"
     REPLAY = "replay"
-    RECORD_MISSING = "record-missing"  # record the cases with no cassette, replay the rest
+    # record the cases with no cassette and the requests a cassette lacks, replay the rest
+    RECORD_MISSING = "record-missing"
+    EXTEND = "extend"  # (inside record-missing) replay a cassette's answers, record new ones
 
 
 @dataclass
@@ -103,22 +105,26 @@ def case_cassette(mode: Mode, recording: Recording, article_id: str, root: Path)
         raise StaleCassetteError(stale_message(recording, path))
     path.parent.mkdir(parents=True, exist_ok=True)
     final = path
-    if mode is Mode.RECORD:
+    if mode in (Mode.RECORD, Mode.EXTEND):
         # A recording starts clean (vcrpy's "all" mode would keep old interactions that no
         # request matches any more), beside the old cassette, which it replaces only once
         # it is whole: a run killed or failed mid-recording keeps the old one.
         path = path.with_name(f".{path.name}.recording")
         path.unlink(missing_ok=True)
     seeded = False
+    recording_mode = mode in (Mode.RECORD, Mode.EXTEND)
     base = recording.base and cassette_path(recording.base.name, article_id, root)
-    if mode is Mode.RECORD and base and not path.is_file() and base.is_file():
+    if mode is Mode.EXTEND and final.is_file():
+        # The rules ask something the cassette lacks: its answers stay as recorded, byte
+        # for byte, and only the new requests go to the model.
+        shutil.copyfile(final, path)
+        seeded = True
+    elif recording_mode and base and not path.is_file() and base.is_file():
         # A re-ask's first calls are the plain recording's calls: replay them, record the rest.
         shutil.copyfile(base, path)
         seeded = True
     tape = _Tape(path)
-    with make_vcr(record=mode is Mode.RECORD, keep_recorded=seeded).use_cassette(
-        str(path)
-    ) as cassette:
+    with make_vcr(record=recording_mode, keep_recorded=seeded).use_cassette(str(path)) as cassette:
         yield tape
         if mode is Mode.REPLAY:
             tape.recorded_ms = recorded_ms(cassette)
@@ -160,27 +166,45 @@ async def run_gold(
     policy, mode = run.ungrounded, run.mode
     started = time.perf_counter()
     if mode is Mode.RECORD_MISSING:
-        missing = [
-            c
-            for c in cases
-            if not cassette_path(recording.name, c.article_id, cassettes_dir).is_file()
-        ]
-        if missing:  # replay what is recorded first: no model server needed for it
-            present = [c for c in cases if c not in missing]
-            replayed = await _run_cases(present, replaying, policy, recording, Mode.REPLAY,
-                                        cassettes_dir, on_case)  # fmt: skip
-            recorded = await _run_cases(missing, settings, policy, recording, Mode.RECORD,
-                                        cassettes_dir, on_case)  # fmt: skip
-            by_id = {o.case.article_id: o for o in [*replayed, *recorded]}
-            run.outcomes = [by_id[c.article_id] for c in cases]
-            run.wall_s = time.perf_counter() - started
-            return run
-        mode, settings = Mode.REPLAY, replaying
+        run.outcomes = await _record_missing(
+            cases, settings, policy, recording, cassettes_dir, on_case
+        )
+        run.wall_s = time.perf_counter() - started
+        return run
     run.outcomes = await _run_cases(
         cases, settings, policy, recording, mode, cassettes_dir, on_case
     )
     run.wall_s = time.perf_counter() - started
     return run
+
+
+async def _record_missing(
+    cases: list[GoldCase],
+    settings: Settings,
+    policy: UngroundedPolicy,
+    recording: Recording,
+    cassettes_dir: Path,
+    on_case: Callable[[CaseOutcome], None] | None,
+) -> list[CaseOutcome]:
+    """Replay every case that its cassette answers whole (no model server needed for
+    them); then, through one model server, record the cases with no cassette and add the
+    requests a cassette lacks to it, its recorded answers kept as they are."""
+    replaying = replay_settings(settings)
+    done: list[CaseOutcome] = []
+    todo: list[GoldCase] = []
+    for case in cases:
+        if not cassette_path(recording.name, case.article_id, cassettes_dir).is_file():
+            todo.append(case)
+            continue
+        try:
+            done += await _run_cases([case], replaying, policy, recording, Mode.REPLAY,
+                                     cassettes_dir, on_case)  # fmt: skip
+        except StaleCassetteError:
+            todo.append(case)
+    done += await _run_cases(todo, settings, policy, recording, Mode.EXTEND, cassettes_dir,
+                             on_case)  # fmt: skip
+    by_id = {o.case.article_id: o for o in done}
+    return [by_id[c.article_id] for c in cases]
 
 
 async def run_samples(

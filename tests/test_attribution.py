@@ -123,8 +123,9 @@ def test_destination(nlp: Any) -> None:
         ),
         # a wire photo's caption is not where the story opens
         (
-            "Flooding Worsens as Rain Returns\n\nFILE - Residents wade through water in the town of "
-            "Dadu, Pakistan, Aug. 30, 2022, as rescuers carry belongings to higher ground.\n\n"
+            "Flooding Worsens as Rain Returns\n\nFILE - Residents wade through water in the "
+            "town of Dadu, Pakistan, Aug. 30, 2022, as rescuers carry belongings to higher "
+            "ground.\n\n"
             "Floods across Pakistan have forced families from their homes for weeks, and "
             "officials warned on Monday that more rain was on the way.\n\n"
             "About 1,200 people have died, the disaster agency said.",

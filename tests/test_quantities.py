@@ -30,6 +30,11 @@ def _numbers(nlp: Any, text: str) -> list[tuple[float, float | None, bool, str |
         ("Prices rose 12 percent.", [(12, None, False, "percent")]),
         # A paraphraser's "six,000" reads as 6000.
         ("Nearly six,000 homes were flooded.", [(6000, None, True, "homes")]),
+        # the plural before a participle is what is counted, not the participle's object
+        (
+            "The strike came after three U.N. depots housing refugees were bombed on Tuesday.",
+            [(3, None, False, "depots")],
+        ),
         # Dates, years, clock times and ages are not quantities.
         ("On March 3, 2022, at 10 a.m., a 45-year-old man was hurt.", []),
         ("The quake struck in 2023.", []),

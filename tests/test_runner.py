@@ -157,3 +157,26 @@ def test_reask_recording_replays_the_plain_first_call_and_records_only_the_reask
         run_gold(CASES, make_settings(), PROMPT, Mode.REPLAY, tmp_path, ungrounded="reask")
     )
     assert replayed.outcomes[0].error is None and replayed.outcomes[0].meta.attempts == 2  # type: ignore[union-attr]
+
+
+def test_record_missing_adds_a_request_the_cassette_lacks_and_keeps_its_answers(
+    fake_llm: FakeLLM, tmp_path: Path
+) -> None:
+    fake_llm.default = tool_call(FACTS_004)
+    record(fake_llm, tmp_path)
+    path = cassette_path(PROMPT, CASES[0].article_id, tmp_path)
+    cassette = json.loads(path.read_text())
+    # the rules now ask something else: the recorded request is no longer made
+    cassette["interactions"][0]["request"]["body"]["json"]["messages"][-1]["content"] = "old"
+    path.write_text(json.dumps(cassette))
+    old = json.loads(path.read_text())["interactions"][0]
+    with pytest.raises(StaleCassetteError):
+        asyncio.run(run_gold(CASES, make_settings(), PROMPT, Mode.REPLAY, tmp_path))
+    settings = make_settings(llm_base_url=fake_llm.url)  # type: ignore[attr-defined]
+    run = asyncio.run(run_gold(CASES, settings, PROMPT, Mode.RECORD_MISSING, tmp_path))
+    assert run.outcomes[0].error is None
+    assert len(fake_llm.requests) == 2  # the first recording, then only the new request
+    interactions = json.loads(path.read_text())["interactions"]
+    assert len(interactions) == 2 and interactions[0] == old  # recorded answers untouched
+    replayed = asyncio.run(run_gold(CASES, make_settings(), PROMPT, Mode.REPLAY, tmp_path))
+    assert replayed.outcomes[0].error is None

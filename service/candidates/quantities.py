@@ -7,6 +7,7 @@ times, ages, ordinals and numbers inside names are not candidates.
 
 from __future__ import annotations
 
+import itertools
 import re
 
 from spacy.tokens import Doc, Span, Token
@@ -241,6 +242,12 @@ def _counted(doc: Span, start: int, end: int) -> Token | None:
     last = doc[end - 1]
     modifies = last.dep_ in ("nummod", "quantmod") and last.head.pos_ in ("NOUN", "PROPN")
     if modifies and last.head.i >= end:
+        between = list(doc[end : last.head.i - doc.start])
+        for token, after in itertools.pairwise(between):
+            if token.tag_ == "NNS" and after.lower_.endswith("ing"):
+                # "three schools housing refugees", "two boats carrying migrants": the parse
+                # hangs the number on the participle's object; it counts the plural before
+                return token
         return last.head
     for token in doc[end : end + 3]:
         if token.pos_ == "NOUN":
