@@ -120,12 +120,22 @@ def test_distinct_keeps_the_first_of_repeats() -> None:
         (["a theater", "the theater"], ["a theater"]),
         (["the maternity hospital", "the hospital"], ["the maternity hospital"]),
         (["the hospital", "a school"], ["the hospital", "a school"]),
+        # the lede's "a school", then its name: one attack, by the fuller name
+        (["a school", "the Al-Nour school"], ["the Al-Nour school"]),
+        # ... but not when the two are placed apart
+        (["a school@Homs", "the Al-Nour school@Hama"], ["a school", "the Al-Nour school"]),
     ],
 )
 def test_merge_attacks_by_target(targets: list[str], kept: list[str]) -> None:
     from service.extraction.labelled import target_type
 
-    attacks = [Attack(evidence=t, target=t, target_type=target_type(t) or "other") for t in targets]
+    attacks = []
+    for written in targets:
+        t, _, place = written.partition("@")
+        attacks.append(
+            Attack(evidence=t, target=t, target_type=target_type(t) or "other",
+                   location=place or None)
+        )  # fmt: skip
     assert [a.target for a in merge_attacks(attacks)] == kept
 
 

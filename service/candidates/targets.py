@@ -10,6 +10,7 @@ the parse decides, the model is not asked; evals/README.md has the figures.)
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Iterator
 
 from spacy.tokens import Span, Token
@@ -22,7 +23,7 @@ HIT_VERBS = frozenset(
     {
         "attack", "strike", "hit", "shell", "bomb", "bombard", "target", "pound", "raid",
         "storm", "damage", "destroy", "demolish", "flatten", "level", "torch",
-        "burn", "blow", "ram",
+        "burn", "blow", "ram", "assault", "ambush", "strafe",
     }
 )  # fmt: skip
 # Nouns for an attack: "attacks on", "the bombing of", "came under fire".
@@ -241,13 +242,25 @@ def _hazard(sentence: Span) -> bool:
     )
 
 
-def _targets(sentence: Span, disaster: bool) -> Iterator[TargetCandidate]:
+def _plural_before_participle(noun: Token) -> Token | None:
+    """ "three U.N. schools housing refugees were bombed": the parse makes "refugees" the
+    head; what was hit is the plural before the participle."""
+    for token, after in itertools.pairwise(noun.doc[noun.left_edge.i : noun.i + 1]):
+        if token.tag_ == "NNS" and after.lower_.endswith("ing"):
+            return token
+    return None
+
+
+def _targets(article: Article, sentence: Span, disaster: bool) -> Iterator[TargetCandidate]:
     hazard = disaster or _hazard(sentence)
     for word in sentence:
         if (hazard and _lemma(word) not in WEAPON_WORDS) or _negated(word):
             continue
-        for target in _hit(word):
-            if _is_actor(target) or target.pos_ == "VERB" or _lemma(target) in ATTACK_NOUNS:
+        for hit in _hit(word):
+            target = _plural_before_participle(hit) or hit
+            if (_is_actor(target) and not _placed(article, target)) or target.pos_ == "VERB":
+                continue
+            if _lemma(target) in ATTACK_NOUNS:
                 continue
             if _lemma(target) in NOT_HIT:
                 continue
@@ -256,6 +269,13 @@ def _targets(sentence: Span, disaster: bool) -> Iterator[TargetCandidate]:
                 start=start, end=end, sentence=(sentence.start_char, sentence.end_char),
                 attributed_to=_attributed_to(word), denied_by=_denied_by(word),
             )  # fmt: skip
+
+
+def _placed(article: Article, token: Token) -> bool:
+    """Whether the article reads the name at the token as a place ("the bombing of Qana",
+    where spaCy's small model tags "Qana" an organisation)."""
+    entity = article.entity_at(token.idx)
+    return entity is not None and entity.label == "locations"
 
 
 def _disaster(article: Article) -> bool:
@@ -273,7 +293,7 @@ def find_targets(article: Article) -> None:
     disaster = _disaster(article)
     for sentence in article.doc.sents:
         seen: set[tuple[int, int]] = set()
-        for candidate in _targets(sentence, disaster):
+        for candidate in _targets(article, sentence, disaster):
             if (candidate.start, candidate.end) not in seen:
                 seen.add((candidate.start, candidate.end))
                 article.targets.append(candidate)

@@ -286,22 +286,33 @@ def distinct(facts: list[Any], *fields: str) -> list[Any]:
 def merge_attacks(attacks: list[Attack]) -> list[Attack]:
     """One fact per attacked target: sentences that name the same target of the same type
     ("a theater", then "attacking the theater"; "the maternity hospital", then "the
-    hospital") report one attack; the first is kept and takes the others' details."""
+    hospital"; "a school", then "the Ain Jalout school") at one place report one attack;
+    the first is kept, with the fullest name of the target and the others' details."""
     merged: list[Attack] = []
     for attack in attacks:
         words = _target_words(attack)
         same = next(
             (m for m in merged
-             if m.target_type == attack.target_type and words <= _target_words(m)),
+             if m.target_type == attack.target_type
+             and (words <= _target_words(m)
+                  or (_target_words(m) <= words and _one_place(m, attack)))),
             None,
         )  # fmt: skip
         if same is None:
             merged.append(attack)
             continue
+        if not words <= _target_words(same):
+            # "a school", then "the Ain Jalout school": the fuller name is the target's
+            same.target = attack.target
         for name in ("location", "attributed_to", "denied_by"):
             if getattr(same, name) is None:
                 setattr(same, name, getattr(attack, name))
     return merged
+
+
+def _one_place(a: Attack, b: Attack) -> bool:
+    """Whether two attacks may be at one place: the same, or one of them placed nowhere."""
+    return a.location is None or b.location is None or a.location == b.location
 
 
 def merge_talks(talks: list[Negotiation]) -> list[Negotiation]:
