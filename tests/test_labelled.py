@@ -371,3 +371,22 @@ def test_a_target_is_of_the_type_its_words_name(target: str, kind: str | None) -
     from service.extraction.labelled import target_type
 
     assert target_type(target) == kind
+
+
+@pytest.mark.parametrize(
+    ("text", "labels", "figures"),
+    [
+        # a headline's "31 bodies" is the body's toll of 31 killed, said again
+        ("Red Crescent: 31 bodies pulled from rubble\n\nAn air strike on a market in the "
+         "town killed 31 people on Friday, rescuers said.", ["other", "killed"], []),
+        # a count of things that equals the toll is no toll
+        ("Shelling destroyed 31 houses in the town and killed 31 people on Friday.",
+         ["other", "killed"], [31.0]),
+    ],
+)  # fmt: skip
+def test_a_figure_of_people_that_is_the_toll_again_is_dropped(
+    nlp: Any, text: str, labels: list[str], figures: list[float]
+) -> None:
+    facts = _facts(nlp, text, labels)
+    assert [f.value for f in facts.figures] == figures
+    assert [c.count for c in facts.casualties] == [31]

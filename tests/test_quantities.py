@@ -30,6 +30,13 @@ def _numbers(nlp: Any, text: str) -> list[tuple[float, float | None, bool, str |
         ("Prices rose 12 percent.", [(12, None, False, "percent")]),
         # A paraphraser's "six,000" reads as 6000.
         ("Nearly six,000 homes were flooded.", [(6000, None, True, "homes")]),
+        # a share is no count; a part of a group the text counts is one
+        ("Nine out of ten residents have left the town.", []),
+        ("One out of every five children is malnourished.", []),
+        (
+            "Rescuers said 12 out of the 40 on board survived.",
+            [(12, None, False, None), (40, None, False, None)],
+        ),
         # the plural before a participle is what is counted, not the participle's object
         (
             "The strike came after three U.N. depots housing refugees were bombed on Tuesday.",

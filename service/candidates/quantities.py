@@ -199,7 +199,24 @@ def _fraction(doc: Span, start: int, end: int) -> bool:
     if len(after) == 2 and after[0].text == "/" and _is_number(after[1]):
         return True
     before = doc[max(start - 2, 0) : start]
-    return len(before) == 2 and before[1].text == "/" and _is_number(before[0])
+    if len(before) == 2 and before[1].text == "/" and _is_number(before[0]):
+        return True
+    return _proportion(doc, start, end)
+
+
+def _proportion(doc: Span, start: int, end: int) -> bool:
+    """Either side of "nine out of ten", "one out of every five": a share, not a count (but
+    "12 out of the 40 on board" counts 12)."""
+    words = [t.lower_ for t in doc[end : end + 4]]
+    if words[:2] == ["out", "of"] and len(words) > 2:
+        rest = doc[end + 3 : end + 4] if words[2] == "every" else doc[end + 2 : end + 3]
+        return len(rest) == 1 and _is_number(rest[0])
+    i = start - 1
+    if i >= 0 and doc[i].lower_ == "every":
+        i -= 1
+    return (
+        i >= 2 and doc[i].lower_ == "of" and doc[i - 1].lower_ == "out" and _is_number(doc[i - 2])
+    )
 
 
 def _listed_age(doc: Span, start: int, end: int) -> bool:

@@ -310,6 +310,15 @@ def merge_attacks(attacks: list[Attack]) -> list[Attack]:
     return merged
 
 
+def _not_a_toll_again(lists: dict[str, list[Any]], counted: list[tuple[Any, Any]]) -> list[Any]:
+    """The figures but those that count, in people or bodies, the number a casualty or
+    displacement fact of the article counts: a headline's "28 bodies, 19 children" is the
+    body's toll of 28 killed, 19 of them children, said again."""
+    tolls = {f.count for f in [*lists["casualties"], *lists["displacement"]]}
+    of_people = {id(fact) for fact, n in counted if n.people or n.noun_lemma == "body"}
+    return [f for f in lists["figures"] if not (id(f) in of_people and f.value in tolls)]
+
+
 def _one_place(a: Attack, b: Attack) -> bool:
     """Whether two attacks may be at one place: the same, or one of them placed nowhere."""
     return a.location is None or b.location is None or a.location == b.location
@@ -398,10 +407,13 @@ def build_facts(article: Article, labels: Labels) -> NewsFacts:
         if labels.names.get(i) is not NameKind.not_a_name:
             lists[entity.label].append(entity_fact(article, entity))
 
+    counted: list[tuple[Any, NumberCandidate]] = []
     for i, kind in sorted(number_kinds(article, labels).items()):
         built = _number_fact(article, article.numbers[i], kind)
         if built is not None:
             lists[built[0]].append(built[1])
+            counted.append((built[1], article.numbers[i]))
+    lists["figures"] = _not_a_toll_again(lists, counted)
 
     lists["casualties"] = distinct(lists["casualties"], "count", "outcome", "population")
     lists["displacement"] = distinct(lists["displacement"], "count", "movement")
