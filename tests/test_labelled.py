@@ -390,3 +390,21 @@ def test_a_figure_of_people_that_is_the_toll_again_is_dropped(
     facts = _facts(nlp, text, labels)
     assert [f.value for f in facts.figures] == figures
     assert [c.count for c in facts.casualties] == [31]
+
+
+@pytest.mark.parametrize(
+    ("parties", "kept"),
+    [
+        (["Sudan", "RSF"], [["Sudan", "RSF"]]),
+        (["the government", "rebels"], [["the government", "rebels"]]),  # people may talk
+        # a thing is no side, and one side alone held no talks
+        (["Sudan", "the press conference"], []),
+        (["Sudan"], []),
+    ],
+)
+def test_talks_are_between_two_sides_that_can_talk(
+    nlp: Any, parties: list[str], kept: list[list[str]]
+) -> None:
+    text = "Sudanese and RSF envoys met in Jeddah for a second round of talks by video link."
+    facts = _facts(nlp, text, [], talks={0: TalksItem(parties=parties)})
+    assert [t.parties for t in facts.negotiations] == kept

@@ -24,6 +24,7 @@ from schemas.facts import (
 from schemas.labels import NameKind, NumberKind, TalksItem
 from service.candidates.article import Article, Entity, NumberCandidate, TargetCandidate
 from service.candidates.organizations import describe_organization
+from service.candidates.people_nouns import PEOPLE_NOUNS
 from service.candidates.places import country_of, describe_places
 from service.candidates.quantities import CASUALTY_CUES, words_decide
 from service.extraction.assemble import entity_fact, quote_fact
@@ -124,6 +125,8 @@ def _number_fact(article: Article, number: NumberCandidate, kind: NumberKind) ->
     return None
 
 
+# Who else can sit at a table, unnamed ("the government", "the opposition")
+SIDE_NOUNS = frozenset({"government", "opposition", "army", "military", "authority", "side"})
 ABROAD_WORDS = frozenset({"abroad", "border", "country", "neighbor", "neighbour", "overseas"})
 
 
@@ -324,6 +327,38 @@ def _one_place(a: Attack, b: Attack) -> bool:
     return a.location is None or b.location is None or a.location == b.location
 
 
+def _a_side(party: str) -> bool:
+    """Whether a party the model names can talk: a name, or people ("rebels"), not a thing
+    ("the press conference")."""
+    if any(c.isupper() for c in party):
+        return True
+    last = party.split()[-1].lower() if party.split() else ""
+    return last.removesuffix("s") in PEOPLE_NOUNS | SIDE_NOUNS or last in PEOPLE_NOUNS
+
+
+def _talks(article: Article, labels: Labels, places: dict[str, str]) -> list[Negotiation]:
+    """A negotiation per talks sentence between two sides or more: the model's, else those
+    that signed ("X and Y signed a peace deal": the parse names them)."""
+    found = []
+    for i, event in enumerate(article.events):
+        talks = labels.talks.get(i) or TalksItem(parties=[])
+        own = [p for p in talks.parties if _a_side(p)]
+        parties = own if len(own) >= 2 else event.signers
+        if len(parties) < 2:
+            continue  # talks are between sides: one alone held none
+        span = trimmed(article, (event.start, event.end), string.whitespace)
+        sentence = article.text[span[0] : span[1]]
+        found.append(
+            Negotiation(
+                evidence=sentence, parties=parties, round=event.round,
+                format=event.format,  # type: ignore[arg-type]
+                venue=_place(event.venue, sentence, places, guess=False),
+                outcome=talks.outcome if parties is own else "agreement",
+            ).at(*span)
+        )  # fmt: skip
+    return found
+
+
 def merge_talks(talks: list[Negotiation]) -> list[Negotiation]:
     """One fact per round of talks: sentences about talks between the same parties are the
     same talks unless they name different rounds; the first keeps the others' details."""
@@ -420,22 +455,7 @@ def build_facts(article: Article, labels: Labels) -> NewsFacts:
     places = {normalize(e.name): e.name for e in article.entities if e.label == "locations"}
     lists["attacks"] = [_attack_fact(article, target, places) for target in article.targets]
     lists["attacks"] = merge_attacks(lists["attacks"])
-    for i, event in enumerate(article.events):
-        talks = labels.talks.get(i) or TalksItem(parties=[])
-        # "X and Y signed a peace deal": the parse names the sides when the model gives none
-        parties = talks.parties or event.signers
-        if parties:
-            span = trimmed(article, (event.start, event.end), string.whitespace)
-            sentence = article.text[span[0] : span[1]]
-            lists["negotiations"].append(
-                Negotiation(
-                    evidence=sentence, parties=parties, round=event.round,
-                    format=event.format,  # type: ignore[arg-type]
-                    venue=_place(event.venue, sentence, places, guess=False),
-                    outcome=talks.outcome if talks.parties else "agreement",
-                ).at(*span)
-            )  # fmt: skip
-    lists["negotiations"] = merge_talks(lists["negotiations"])
+    lists["negotiations"] = merge_talks(_talks(article, labels, places))
 
     for i, quote in enumerate(article.quotes):
         speaker = quote.speaker or _person_named(labels.speakers.get(i), article)
