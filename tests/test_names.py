@@ -166,6 +166,8 @@ def test_no_organisation_from_a_nationality_place_or_unnamed_group(nlp: Any, tex
          [], ["Sierra Leoneans"]),
         ("Russian Foreign Ministry spokeswoman Maria Zakharova denied the report.",
          ["Russian Foreign Ministry"], []),
+        ("Pakistani Taliban spokesman Ehsanullah Ehsan denied the report.",
+         ["Pakistani Taliban"], []),
         # a common word opening a sentence is no name where the text writes it plain
         ("The refugee camp is full. Refugee agency workers are moving families to "
          "a second site, the agency said.", [], ["Refugee"]),

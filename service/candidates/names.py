@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter, defaultdict
+from collections.abc import Callable
 
 from spacy.tokens import Doc, Span, Token
 
@@ -293,13 +294,12 @@ def _national(name: Span) -> bool:
 
 def _demonym(name: str) -> bool:
     """Whether a name is a nationality word ("Sierra Leoneans", "Afghan"), not a country's
-    name ("Oman", "Sudan")."""
+    name ("Oman", "Sudan") nor a body a nationality qualifies ("Afghan Taliban")."""
     country = country_of(name)
-    return (
-        country is not None
-        and _DEMONYM_END.search(name) is not None
-        and name_key(country) != name_key(name)
-    )
+    if country is None or _DEMONYM_END.search(name) is None:
+        return False
+    last, country_last = name_key(name).split()[-1], name_key(country).split()[-1]
+    return name_key(country) != name_key(name) and last[:4] == country_last[:4]
 
 
 Mention = tuple[str, int, int, Span]  # spaCy label, start, end, span
@@ -309,6 +309,14 @@ def _mentions(article: Article) -> tuple[list[Mention], set[str]]:
     """Every name's mentions, and the names of armed groups (by `name_key`)."""
     text = article.text
     mentions: list[Mention] = []
+    lines = title_case_lines(text)
+    plain = set(re.findall(r"\b[a-z][a-z'-]*\b", text))  # the words written lower case
+
+    def opening(token: Token) -> bool:
+        """A common word capitalised to open a sentence or in a headline."""
+        heading = token.is_sent_start or any(lo <= token.idx < hi for lo, hi in lines)
+        return heading and token.lower_ in plain
+
     for span in _joined(article.doc.ents):
         if span.label_ not in LABELS:
             continue
@@ -318,7 +326,7 @@ def _mentions(article: Article) -> tuple[list[Mention], set[str]]:
         name = text[offsets[0] : offsets[1]]
         if len(span) == 1 and span.label_ in ("GPE", "LOC") and span[0].pos_ == "ADJ":
             continue  # a demonym tagged as a place ("Ukrainian")
-        if span.label_ == "ORG" and (_nationality_words(span) or _common_word(span, text)):
+        if span.label_ == "ORG" and (_nationality_words(span) or _common_word(span, opening)):
             continue
         if _plausible(name):
             mentions.append((span.label_, *offsets, span))
@@ -344,15 +352,10 @@ def _nationality_words(span: Span) -> bool:
     return after is not None and after.is_title and _demonym(f"{span.text} {after.text}")
 
 
-def _common_word(span: Span, text: str) -> bool:
+def _common_word(span: Span, opening: Callable[[Token], bool]) -> bool:
     """A one-word "organisation" that is a common word capitalised only to open a sentence
     or in a headline ("Refugee agency workers are ..." where the text says "refugee")."""
-    if len(span) != 1 or not span[0].is_title:
-        return False
-    opening = span[0].is_sent_start or any(
-        lo <= span.start_char < hi for lo, hi in title_case_lines(text)
-    )
-    return opening and re.search(rf"\b{re.escape(span.text.lower())}\b", text) is not None
+    return len(span) == 1 and span[0].is_title and opening(span[0])
 
 
 def _place_word(token: Token) -> bool:

@@ -240,50 +240,76 @@ def initials(name: str) -> str:
     return "".join(w[0] for w in words if w[0].isupper())
 
 
-def _short_form_of(short: Entity, orgs: list[Entity], defined: dict[str, Entity]) -> Entity | None:
+def _short_form_of(
+    short: Entity,
+    defined: dict[str, Entity],
+    by_initials: dict[str, list[Entity]],
+    by_last_word: dict[str, list[Entity]],
+) -> Entity | None:
     """The organisation a shorter name stands for: the one the text defines it for ("…
     (UNHCR)"), else the only longer one it is the acronym of ("UN": United Nations) or the
     last word of ("Council": U.N. Security Council)."""
     if short.name in defined:
         return defined[short.name]
-    acronym = initials(short.name) if " " not in short.name else ""
-    longer = [o for o in orgs if o is not short and len(o.name) > len(short.name)]
+    if " " in short.name:
+        return None
+    acronym = initials(short.name)
     if len(acronym) >= 2:
-        hits = [o for o in longer if initials(o.name) == acronym]
-    elif " " not in short.name and short.name.istitle():
-        hits = [o for o in longer if " " in o.name and o.name.split()[-1] == short.name]
+        candidates = by_initials.get(acronym, [])
+    elif short.name.istitle():
+        candidates = by_last_word.get(short.name, [])
     else:
-        hits = []
+        return None
+    hits = [o for o in candidates if o is not short and len(o.name) > len(short.name)]
     if len(hits) > 1:  # "UN": United Nations, not the "U.N." that also stands for it
         hits = [o for o in hits if " " in o.name]
     return hits[0] if len(hits) == 1 else None
 
 
-def fold_short_forms(article: Article) -> None:
-    """One organisation per body: its acronym and short forms become its aliases."""
-    text = article.text
-    orgs = [e for e in article.entities if e.label == "organizations"]
+_ACRONYM = re.compile(r"\b[A-Z](?:[A-Z.&-]*[A-Z])?\b")
+
+
+def _defined(text: str, orgs: list[Entity]) -> dict[str, Entity]:
+    """The acronyms the text defines, each with the organisation it stands for; one the
+    parse tagged nowhere ("The World Meteorological Organization (WMO) warned ... WMO
+    experts said") becomes the body's alias, its every use a mention."""
     defined: dict[str, Entity] = {}
     for org in orgs:
-        for _, end in org.mentions:
+        for _, end in org.mentions if " " in org.name else ():
             m = _DEFINED.match(text, end)
-            if m and " " in org.name and m.group(1) != org.name:
+            if m and m.group(1) != org.name:
                 defined.setdefault(m.group(1).rstrip("."), org)
-    for acronym, owner in defined.items():
-        if acronym not in owner.aliases and not any(o.name == acronym for o in orgs):
-            # spaCy tagged the acronym nowhere ("The World Meteorological Organization (WMO)
-            # warned ... WMO experts said"): its every use is the body's
+    names = {o.name for o in orgs}
+    untagged = {a: o for a, o in defined.items() if a not in names and a not in o.aliases}
+    if untagged:
+        uses: dict[str, list[tuple[int, int]]] = {}
+        for m in _ACRONYM.finditer(text):  # one pass, however many acronyms
+            uses.setdefault(m.group(), []).append(m.span())
+        for acronym, owner in untagged.items():
             owner.aliases.append(acronym)
-            found = re.finditer(rf"\b{re.escape(acronym)}\b", text)
-            owner.mentions = sorted({*owner.mentions, *(m.span() for m in found)})
+            owner.mentions = sorted({*owner.mentions, *uses.get(acronym, [])})
+    return defined
+
+
+def fold_short_forms(article: Article) -> None:
+    """One organisation per body: its acronym and short forms become its aliases."""
+    orgs = [e for e in article.entities if e.label == "organizations"]
+    defined = _defined(article.text, orgs)
+    by_initials: dict[str, list[Entity]] = {}
+    by_last_word: dict[str, list[Entity]] = {}
+    for org in orgs:
+        by_initials.setdefault(initials(org.name), []).append(org)
+        if " " in org.name:
+            by_last_word.setdefault(org.name.split()[-1], []).append(org)
+    gone: set[int] = set()
     for short in sorted(orgs, key=lambda o: len(o.name)):
-        owner = _short_form_of(short, orgs, defined)
-        if owner is None:
+        owner = _short_form_of(short, defined, by_initials, by_last_word)
+        if owner is None or id(owner) in gone or owner is short:
             continue
         owner.aliases.extend(n for n in (short.name, *short.aliases) if n not in owner.aliases)
         owner.mentions = sorted(owner.mentions + short.mentions)
-        article.entities.remove(short)
-        orgs.remove(short)
+        gone.add(id(short))
+    article.entities[:] = [e for e in article.entities if id(e) not in gone]
 
 
 def describe_organizations(article: Article) -> None:
