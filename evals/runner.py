@@ -115,8 +115,9 @@ def case_cassette(mode: Mode, recording: Recording, article_id: str, root: Path)
     recording_mode = mode in (Mode.RECORD, Mode.EXTEND)
     base = recording.base and cassette_path(recording.base.name, article_id, root)
     if mode is Mode.EXTEND and final.is_file():
-        # The rules ask something the cassette lacks: its answers stay as recorded, byte
-        # for byte, and only the new requests go to the model.
+        # The rules ask something the cassette lacks: its recorded interactions are
+        # kept as they are (the ones no request matches any more too), and only the new
+        # requests go to the model.
         shutil.copyfile(final, path)
         seeded = True
     elif recording_mode and base and not path.is_file() and base.is_file():

@@ -382,6 +382,10 @@ def test_a_target_is_of_the_type_its_words_name(target: str, kind: str | None) -
         # a count of things that equals the toll is no toll
         ("Shelling destroyed 31 houses in the town and killed 31 people on Friday.",
          ["other", "killed"], [31.0]),
+        # nor a count of people in another paragraph
+        ("Floods hit the north\n\nThe army sent 31 soldiers to the valley on Monday.\n\n"
+         "The floods killed 31 people on Friday, officials said.", ["other", "killed"],
+         [31.0]),
     ],
 )  # fmt: skip
 def test_a_figure_of_people_that_is_the_toll_again_is_dropped(
@@ -397,6 +401,7 @@ def test_a_figure_of_people_that_is_the_toll_again_is_dropped(
     [
         (["Sudan", "RSF"], [["Sudan", "RSF"]]),
         (["the government", "rebels"], [["the government", "rebels"]]),  # people may talk
+        (["the authorities", "delegations"], [["the authorities", "delegations"]]),
         # a thing is no side, and one side alone held no talks
         (["Sudan", "the press conference"], []),
         (["Sudan"], []),

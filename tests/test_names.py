@@ -149,6 +149,7 @@ def test_a_name_before_rebels_or_militants_is_an_organisation(
         "Kachin rebels and government troops clashed in the north, residents said.",
         "They were fleeing fighting between an ethnic Tuareg militia and the army.",
         "Opposition fighters withdrew from the hill overnight.",
+        "On Monday rebels attacked the garrison, officials said.",
     ],
 )
 def test_no_organisation_from_a_nationality_place_or_unnamed_group(nlp: Any, text: str) -> None:
@@ -175,6 +176,9 @@ def test_no_organisation_from_a_nationality_place_or_unnamed_group(nlp: Any, tex
         ("The International Federation of Red Cross and Red Crescent Societies appealed "
          "for funds on Monday.",
          ["International Federation of Red Cross and Red Crescent Societies"], []),
+        # ... not a body the text names alone too
+        ("Officials of the Ministry of Health and Hamas met on Monday. Hamas said the talks "
+         "would go on.", ["Hamas"], ["Ministry of Health and Hamas"]),
     ],
 )  # fmt: skip
 def test_organisation_mentions_kept_and_dropped(

@@ -32,6 +32,16 @@ def test_kind_from_name(name: str, kind: str | None) -> None:
     assert organization_kind(name) == kind
 
 
+def test_a_proper_name_alone_is_not_the_last_word_of_another_body(nlp: Any) -> None:
+    text = (
+        "The Kataib Hezbollah militia said on Monday that it fired rockets. Hezbollah said "
+        "in a statement that it played no part."
+    )
+    article = read_article(nlp, text, find_names, describe_organizations)
+    orgs = {e.name for e in article.entities if e.label == "organizations"}
+    assert "Hezbollah" in orgs and any(o.startswith("Kataib Hezbollah") for o in orgs)
+
+
 @pytest.mark.parametrize(
     ("text", "body", "short"),
     [

@@ -7,6 +7,7 @@ person's mention give a role ("presidential adviser") and an affiliation ("Ukrai
 
 from __future__ import annotations
 
+import bisect
 import re
 from collections import Counter, defaultdict
 from collections.abc import Callable
@@ -35,7 +36,8 @@ COURTESY_TITLES = ("mr", "mrs", "ms", "miss", "dr", "prof", "sir", "dame", "rev"
 _HONORIFIC = re.compile(rf"^(?:{'|'.join(COURTESY_TITLES)})\.?\s+", re.IGNORECASE)
 _LEADING_THE = re.compile(r"^the\s+", re.IGNORECASE)
 _POSSESSIVE = re.compile(r"(?:['\u2019]s?)$")
-_PARTICLE = re.compile(r"[a-z]{1,3}-[A-Z]")
+# the Arabic article and "son of" before a hyphen: "al-Qaida", "ad-Dawr", "bin-Laden"
+_PARTICLE = re.compile(r"(?:al|el|ad|an|ar|as|ash|at|az|ath|ul|bin|ibn|ben|bou)-[A-Z]")
 _EDGE_PUNCT = " \t\n\"'\u2018\u2019\u201c\u201d.,;:()[]-\u2013\u2014"
 MAX_NAME_TOKENS = 10
 LOCATIVE_PREPOSITIONS = frozenset(
@@ -52,6 +54,7 @@ GROUP_NOUNS = frozenset(
 )  # fmt: skip
 # "al-Qaida-linked militants", "Hamas-backed gunmen": the group is named before the hyphen
 ALLEGIANCE = frozenset({"linked", "backed", "allied", "aligned", "affiliated", "inspired", "led"})
+_NOT_NAMES = frozenset({"DATE", "TIME", "CARDINAL", "ORDINAL", "MONEY", "QUANTITY", "PERCENT"})
 _DEMONYM_END = re.compile(r"(?:an|ans|ese|ish|i|is)$")
 
 
@@ -227,13 +230,15 @@ def _one_name_with_and(first: Span, second: Span) -> bool:
     names what it is "of" ("International Federation of Red Cross" "Red Crescent
     Societies")."""
     doc = first.doc
-    return (
+    joined = (
         first.label_ == second.label_ == "ORG"
         and second.start == first.end + 1
         and doc[first.end].lower_ == "and"
         and any(t.lower_ == "of" for t in first[1:])
         and second[0].is_title
     )
+    # "the Ministry of Health and Hamas": a body named alone elsewhere is a body of its own
+    return joined and doc.text.count(second.text) == 1
 
 
 def _name_word(token: Token) -> bool:
@@ -244,7 +249,7 @@ def _name_word(token: Token) -> bool:
     if token.text == "-":
         return glued and token.i > 0 and not doc[token.i - 1].whitespace_
     if token.is_lower and token.is_alpha and len(token) <= 3:
-        return glued and doc[token.i + 1].text == "-"  # "al-", "el-"
+        return glued and _PARTICLE.match(f"{token.text}-A") is not None  # "al-", "el-"
     if not (token.text[0].isupper() or any(c.isdigit() for c in token.text)):
         return False
     return token.pos_ == "PROPN" or (token.text.isupper() and len(token) >= 2)
@@ -267,7 +272,7 @@ def _group_names(doc: Doc) -> list[Span]:
         elif i >= 1 and doc[i].is_lower and doc[i].head == token and doc[i].pos_ in ("NOUN", "ADJ"):
             i -= 1  # "TNI proxy militias"
         end = i + 1
-        while i >= 0 and _name_word(doc[i]):
+        while i >= 0 and end - i <= MAX_NAME_TOKENS and _name_word(doc[i]):
             i -= 1
         start = i + 1
         while start < end and doc[start].text == "-":
@@ -277,6 +282,8 @@ def _group_names(doc: Doc) -> list[Span]:
             continue  # "Opposition fighters" opening a sentence
         inner = [e for e in run.ents if e.end == run.end and e.label_ in ("ORG", "PERSON")]
         name = inner[0] if inner else run  # "Islamic Boko Haram militants": Boko Haram
+        if any(t.ent_type_ in _NOT_NAMES for t in name):
+            continue  # "On Monday rebels attacked": a day, not a group
         if all(t.ent_type_ == "NORP" for t in name) or _national(name):
             continue
         found.append(Span(doc, name.start, name.end, label="ORG"))
@@ -310,11 +317,13 @@ def _mentions(article: Article) -> tuple[list[Mention], set[str]]:
     text = article.text
     mentions: list[Mention] = []
     lines = title_case_lines(text)
+    starts = [lo for lo, _ in lines]
     plain = set(re.findall(r"\b[a-z][a-z'-]*\b", text))  # the words written lower case
 
     def opening(token: Token) -> bool:
         """A common word capitalised to open a sentence or in a headline."""
-        heading = token.is_sent_start or any(lo <= token.idx < hi for lo, hi in lines)
+        k = bisect.bisect_right(starts, token.idx) - 1
+        heading = token.is_sent_start or (k >= 0 and token.idx < lines[k][1])
         return heading and token.lower_ in plain
 
     for span in _joined(article.doc.ents):
@@ -330,7 +339,6 @@ def _mentions(article: Article) -> tuple[list[Mention], set[str]]:
             continue
         if _plausible(name):
             mentions.append((span.label_, *offsets, span))
-    mentions = _outside_headlines(text, mentions)
     taken = {(m[1], m[2]) for m in mentions}
     groups: set[str] = set()
     for span in _group_names(article.doc):
@@ -339,16 +347,18 @@ def _mentions(article: Article) -> tuple[list[Mention], set[str]]:
         if offsets not in taken and _plausible(span.text):
             mentions.append(("ORG", *offsets, span))
             taken.add(offsets)
-    return mentions, groups
+    return _outside_headlines(text, mentions), groups
 
 
 def _nationality_words(span: Span) -> bool:
     """An organisation that is a nationality, alone or with the word after it ("Sierra
     Leoneans"; "Sierra" of "Sierra Leonean refugees")."""
     doc = span.doc
+    if len(span) > 2:
+        return False
+    if _demonym(span.text):
+        return True
     after = doc[span.end] if span.end < len(doc) and span[-1].whitespace_ else None
-    if len(span) > 2 or _demonym(span.text):
-        return len(span) <= 2
     return after is not None and after.is_title and _demonym(f"{span.text} {after.text}")
 
 

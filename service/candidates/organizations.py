@@ -204,6 +204,9 @@ KIND_WORDS: tuple[tuple[str, frozenset[str]], ...] = (
     ),
 )
 _WORD = re.compile(r"[\w.]+")
+# The head words that say what a body is ("council", "ministry", "army"): alone and
+# capitalised, they stand for the body named in full.
+GENERIC_HEADS = frozenset(w for _, cues in KIND_WORDS for w in cues if " " not in w and len(w) > 3)
 
 
 def organization_kind(name: str) -> str | None:
@@ -245,10 +248,12 @@ def _short_form_of(
     defined: dict[str, Entity],
     by_initials: dict[str, list[Entity]],
     by_last_word: dict[str, list[Entity]],
+    common: set[str] | frozenset[str],
+    text: str,
 ) -> Entity | None:
     """The organisation a shorter name stands for: the one the text defines it for ("…
-    (UNHCR)"), else the only longer one it is the acronym of ("UN": United Nations) or the
-    last word of ("Council": U.N. Security Council)."""
+    (UNHCR)"), else the only longer one it is the acronym of ("UN": United Nations) or,
+    for a common word, the last word of ("Council": U.N. Security Council)."""
     if short.name in defined:
         return defined[short.name]
     if " " in short.name:
@@ -257,13 +262,26 @@ def _short_form_of(
     if len(acronym) >= 2:
         candidates = by_initials.get(acronym, [])
     elif short.name.istitle():
-        candidates = by_last_word.get(short.name, [])
+        # "the Council" for the U.N. Security Council, and "State" where spaCy cut "Islamic
+        # State" in two; never "Hezbollah" written alone for "Kataib Hezbollah": a proper
+        # name's last word is a name of its own
+        candidates = [
+            o for o in by_last_word.get(short.name, [])
+            if short.name.lower() in common or _cut_from(short, o, text)
+        ]  # fmt: skip
     else:
         return None
     hits = [o for o in candidates if o is not short and len(o.name) > len(short.name)]
     if len(hits) > 1:  # "UN": United Nations, not the "U.N." that also stands for it
         hits = [o for o in hits if " " in o.name]
     return hits[0] if len(hits) == 1 else None
+
+
+def _cut_from(short: Entity, body: Entity, text: str) -> bool:
+    """Whether every mention of the short name is the end of the body's full name, cut off
+    by the parse ("Islamic State": "State")."""
+    lead = len(body.name) - len(short.name)
+    return all(s >= lead and text[s - lead : e] == body.name for s, e in short.mentions)
 
 
 _ACRONYM = re.compile(r"\b[A-Z](?:[A-Z.&-]*[A-Z])?\b")
@@ -301,9 +319,11 @@ def fold_short_forms(article: Article) -> None:
         by_initials.setdefault(initials(org.name), []).append(org)
         if " " in org.name:
             by_last_word.setdefault(org.name.split()[-1], []).append(org)
+    # a word that says what a body is, or that the text also writes in lower case
+    common = GENERIC_HEADS | set(re.findall(r"\b[a-z][a-z'-]*\b", article.text))
     gone: set[int] = set()
     for short in sorted(orgs, key=lambda o: len(o.name)):
-        owner = _short_form_of(short, defined, by_initials, by_last_word)
+        owner = _short_form_of(short, defined, by_initials, by_last_word, common, article.text)
         if owner is None or id(owner) in gone or owner is short:
             continue
         owner.aliases.extend(n for n in (short.name, *short.aliases) if n not in owner.aliases)

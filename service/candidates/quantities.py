@@ -259,18 +259,32 @@ def _counted(doc: Span, start: int, end: int) -> Token | None:
     last = doc[end - 1]
     modifies = last.dep_ in ("nummod", "quantmod") and last.head.pos_ in ("NOUN", "PROPN")
     if modifies and last.head.i >= end:
-        between = list(doc[end : last.head.i - doc.start])
-        for token, after in itertools.pairwise(between):
-            if token.tag_ == "NNS" and after.lower_.endswith("ing"):
-                # "three schools housing refugees", "two boats carrying migrants": the parse
-                # hangs the number on the participle's object; it counts the plural before
-                return token
-        return last.head
+        # "three schools housing refugees": the parse hangs the number on the participle's
+        # object; it counts the plural before
+        return plural_before_participle(doc[end : last.head.i - doc.start + 1]) or last.head
     for token in doc[end : end + 3]:
         if token.pos_ == "NOUN":
             return token
         if token.pos_ not in ("ADJ", "DET", "PRON", "PROPN"):
             break
+    return None
+
+
+# Nouns ending in -ing that are no participle ("two schools building", "morning")
+_ING_NOUNS = frozenset(
+    {"building", "morning", "evening", "ceiling", "wedding", "meeting", "training",
+     "funding", "clothing", "bombing", "shelling", "fighting", "killing", "shooting",
+     "uprising", "offering", "setting", "opening", "warning"}
+)  # fmt: skip
+
+
+def plural_before_participle(words: Span) -> Token | None:
+    """In a noun phrase "three schools housing refugees", the plural a participle follows
+    (what is counted or hit), when the parse made the participle's object the head."""
+    for token, after in itertools.pairwise(words):
+        participle = after.lower_.endswith("ing") and after.pos_ in ("VERB", "NOUN")
+        if token.tag_ == "NNS" and participle and after.lower_ not in _ING_NOUNS:
+            return token
     return None
 
 

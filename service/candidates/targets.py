@@ -10,13 +10,13 @@ the parse decides, the model is not asked; evals/README.md has the figures.)
 
 from __future__ import annotations
 
-import itertools
 from collections.abc import Iterator
 
 from spacy.tokens import Span, Token
 
 from service.candidates.article import Article, TargetCandidate, opening_end
 from service.candidates.people_nouns import names_people
+from service.candidates.quantities import plural_before_participle
 
 # Verbs whose object (or passive subject) is what was hit.
 HIT_VERBS = frozenset(
@@ -242,23 +242,19 @@ def _hazard(sentence: Span) -> bool:
     )
 
 
-def _plural_before_participle(noun: Token) -> Token | None:
-    """ "three U.N. schools housing refugees were bombed": the parse makes "refugees" the
-    head; what was hit is the plural before the participle."""
-    for token, after in itertools.pairwise(noun.doc[noun.left_edge.i : noun.i + 1]):
-        if token.tag_ == "NNS" and after.lower_.endswith("ing"):
-            return token
-    return None
-
-
-def _targets(article: Article, sentence: Span, disaster: bool) -> Iterator[TargetCandidate]:
+def _targets(
+    article: Article, sentence: Span, disaster: bool, places: set[int]
+) -> Iterator[TargetCandidate]:
     hazard = disaster or _hazard(sentence)
     for word in sentence:
         if (hazard and _lemma(word) not in WEAPON_WORDS) or _negated(word):
             continue
         for hit in _hit(word):
-            target = _plural_before_participle(hit) or hit
-            if (_is_actor(target) and not _placed(article, target)) or target.pos_ == "VERB":
+            # "three U.N. schools housing refugees were bombed": the schools were hit
+            phrase = hit.doc[hit.left_edge.i : hit.i + 1]
+            target = plural_before_participle(phrase) if hit.i > hit.left_edge.i else None
+            target = target or hit
+            if (_is_actor(target) and target.idx not in places) or target.pos_ == "VERB":
                 continue
             if _lemma(target) in ATTACK_NOUNS:
                 continue
@@ -271,11 +267,13 @@ def _targets(article: Article, sentence: Span, disaster: bool) -> Iterator[Targe
             )  # fmt: skip
 
 
-def _placed(article: Article, token: Token) -> bool:
-    """Whether the article reads the name at the token as a place ("the bombing of Qana",
-    where spaCy's small model tags "Qana" an organisation)."""
-    entity = article.entity_at(token.idx)
-    return entity is not None and entity.label == "locations"
+def place_offsets(article: Article) -> set[int]:
+    """Every character offset of a place's mention: a name the article reads as a place can
+    be hit ("the bombing of Qana", where spaCy's small model tags "Qana" an organisation)."""
+    return {
+        i for e in article.entities if e.label == "locations"
+        for start, end in e.mentions for i in range(start, end)
+    }  # fmt: skip
 
 
 def _disaster(article: Article) -> bool:
@@ -291,9 +289,10 @@ def _disaster(article: Article) -> bool:
 def find_targets(article: Article) -> None:
     """Add a TargetCandidate for each thing an attack word in a sentence says was hit."""
     disaster = _disaster(article)
+    places = place_offsets(article)
     for sentence in article.doc.sents:
         seen: set[tuple[int, int]] = set()
-        for candidate in _targets(article, sentence, disaster):
+        for candidate in _targets(article, sentence, disaster, places):
             if (candidate.start, candidate.end) not in seen:
                 seen.add((candidate.start, candidate.end))
                 article.targets.append(candidate)

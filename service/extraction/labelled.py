@@ -23,6 +23,7 @@ from schemas.facts import (
 )
 from schemas.labels import NameKind, NumberKind, TalksItem
 from service.candidates.article import Article, Entity, NumberCandidate, TargetCandidate
+from service.candidates.names import title_case_lines
 from service.candidates.organizations import describe_organization
 from service.candidates.people_nouns import PEOPLE_NOUNS
 from service.candidates.places import country_of, describe_places
@@ -126,7 +127,10 @@ def _number_fact(article: Article, number: NumberCandidate, kind: NumberKind) ->
 
 
 # Who else can sit at a table, unnamed ("the government", "the opposition")
-SIDE_NOUNS = frozenset({"government", "opposition", "army", "military", "authority", "side"})
+SIDE_NOUNS = frozenset(
+    {"government", "opposition", "army", "military", "authority", "side", "party", "force",
+     "delegation", "negotiator", "mediator", "militia"}
+)  # fmt: skip
 ABROAD_WORDS = frozenset({"abroad", "border", "country", "neighbor", "neighbour", "overseas"})
 
 
@@ -305,21 +309,42 @@ def merge_attacks(attacks: list[Attack]) -> list[Attack]:
             merged.append(attack)
             continue
         if not words <= _target_words(same):
-            # "a school", then "the Ain Jalout school": the fuller name is the target's
-            same.target = attack.target
+            # "a school", then "the Ain Jalout school": the fuller fact is kept, with its
+            # evidence, and takes the first one's details
+            merged[merged.index(same)], same, attack = attack, attack, same
         for name in ("location", "attributed_to", "denied_by"):
             if getattr(same, name) is None:
                 setattr(same, name, getattr(attack, name))
     return merged
 
 
-def _not_a_toll_again(lists: dict[str, list[Any]], counted: list[tuple[Any, Any]]) -> list[Any]:
+def _not_a_toll_again(
+    text: str, lists: dict[str, list[Any]], counted: list[tuple[Any, Any]]
+) -> list[Any]:
     """The figures but those that count, in people or bodies, the number a casualty or
-    displacement fact of the article counts: a headline's "28 bodies, 19 children" is the
-    body's toll of 28 killed, 19 of them children, said again."""
-    tolls = {f.count for f in [*lists["casualties"], *lists["displacement"]]}
-    of_people = {id(fact) for fact, n in counted if n.people or n.noun_lemma == "body"}
-    return [f for f in lists["figures"] if not (id(f) in of_people and f.value in tolls)]
+    displacement fact counts, in a headline or in the toll's paragraph: a headline's "28
+    bodies, 19 children" is the body's toll of 28 killed, 19 of them children, said again
+    ("28 soldiers were deployed" elsewhere is not)."""
+    headlines = title_case_lines(text)
+    first = text.find("\n")
+    if 0 < first <= 200:  # the first line, short: the headline, in whatever case
+        headlines.append((0, first))
+
+    def paragraph(fact: Any) -> int:
+        return text.rfind("\n", 0, fact.span[0] if fact.span else 0)
+
+    tolls = {(f.count, paragraph(f)) for f in [*lists["casualties"], *lists["displacement"]]}
+    counts = {count for count, _ in tolls}
+    again = set()
+    for fact, number in counted:
+        if fact.__class__.__name__ != "Figure" or not (
+            number.people or number.noun_lemma == "body"
+        ):
+            continue
+        in_headline = any(lo <= number.start < hi for lo, hi in headlines)
+        if (fact.value in counts and in_headline) or (fact.value, paragraph(fact)) in tolls:
+            again.add(id(fact))
+    return [f for f in lists["figures"] if id(f) not in again]
 
 
 def _one_place(a: Attack, b: Attack) -> bool:
@@ -333,7 +358,8 @@ def _a_side(party: str) -> bool:
     if any(c.isupper() for c in party):
         return True
     last = party.split()[-1].lower() if party.split() else ""
-    return last.removesuffix("s") in PEOPLE_NOUNS | SIDE_NOUNS or last in PEOPLE_NOUNS
+    singular = last[:-3] + "y" if last.endswith("ies") else last.removesuffix("s")
+    return bool({last, singular} & (PEOPLE_NOUNS | SIDE_NOUNS))
 
 
 def _talks(article: Article, labels: Labels, places: dict[str, str]) -> list[Negotiation]:
@@ -448,7 +474,7 @@ def build_facts(article: Article, labels: Labels) -> NewsFacts:
         if built is not None:
             lists[built[0]].append(built[1])
             counted.append((built[1], article.numbers[i]))
-    lists["figures"] = _not_a_toll_again(lists, counted)
+    lists["figures"] = _not_a_toll_again(article.text, lists, counted)
 
     lists["casualties"] = distinct(lists["casualties"], "count", "outcome", "population")
     lists["displacement"] = distinct(lists["displacement"], "count", "movement")
