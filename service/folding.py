@@ -16,6 +16,15 @@ def name_key(name: str) -> str:
     return " ".join(re.sub(r"[^\w\s]", " ", folded).split())
 
 
+_LOWER_WORD = re.compile(r"\b[a-z][a-z'-]*\b")
+
+
+def lower_case_words(text: str) -> set[str]:
+    """The words a text writes in lower case somewhere: a capitalised one among them is a
+    common word opening a sentence ("Refugee agency workers", "the Council"), not a name."""
+    return set(_LOWER_WORD.findall(text))
+
+
 def place_key(name: str) -> str:
     """A place name as the gazetteer's index keys it: `name_key`, a leading "the" dropped."""
     key = name_key(name)

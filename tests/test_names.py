@@ -22,6 +22,11 @@ def _by_name(article: Any) -> dict[str, Any]:
     return {e.name: e for e in article.entities}
 
 
+def _organisations(nlp: Any, text: str) -> set[str]:
+    return {e.name for e in read_article(nlp, text, find_names).entities
+            if e.label == "organizations"}  # fmt: skip
+
+
 def test_surname_and_title_fold_into_the_full_name(nlp: Any) -> None:
     entities = _by_name(read_article(nlp, STORY, find_names))
     ruto = entities["William Ruto"]
@@ -91,8 +96,7 @@ def test_odd_text_gives_entities_or_none(nlp: Any, text: str) -> None:
 def test_organisations_named_only_in_a_headline_are_dropped(
     nlp: Any, text: str, kept: list[str], dropped: list[str]
 ) -> None:
-    names = {e.name for e in read_article(nlp, text, find_names).entities
-             if e.label == "organizations"}  # fmt: skip
+    names = _organisations(nlp, text)
     assert set(kept) <= names and not names & set(dropped)
 
 
@@ -153,9 +157,7 @@ def test_a_name_before_rebels_or_militants_is_an_organisation(
     ],
 )
 def test_no_organisation_from_a_nationality_place_or_unnamed_group(nlp: Any, text: str) -> None:
-    orgs = [e.name for e in read_article(nlp, text, find_names).entities
-            if e.label == "organizations"]  # fmt: skip
-    assert orgs == []
+    assert _organisations(nlp, text) == set()
 
 
 @pytest.mark.parametrize(
@@ -184,6 +186,5 @@ def test_no_organisation_from_a_nationality_place_or_unnamed_group(nlp: Any, tex
 def test_organisation_mentions_kept_and_dropped(
     nlp: Any, text: str, kept: list[str], dropped: list[str]
 ) -> None:
-    names = {e.name for e in read_article(nlp, text, find_names).entities
-             if e.label == "organizations"}  # fmt: skip
+    names = _organisations(nlp, text)
     assert set(kept) <= names and not names & set(dropped)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -23,6 +24,13 @@ def record(fake: FakeLLM, directory: Path) -> None:
     settings = make_settings(llm_base_url=fake.url, llm_api_key=SECRET_KEY)  # type: ignore[attr-defined]
     run = asyncio.run(run_gold(CASES, settings, PROMPT, Mode.RECORD, directory))
     assert run.outcomes[0].error is None
+
+
+def _asked(interaction: dict[str, Any], question: str) -> dict[str, Any]:
+    """A copy of a recorded interaction whose request asked `question` instead."""
+    changed: dict[str, Any] = json.loads(json.dumps(interaction))
+    changed["request"]["body"]["json"]["messages"][-1]["content"] = question
+    return changed
 
 
 def test_record_then_replay_gives_the_same_scores(fake_llm: FakeLLM, tmp_path: Path) -> None:
@@ -64,9 +72,7 @@ def test_a_re_recording_keeps_no_interaction_nobody_asks_for(
     record(fake_llm, tmp_path)
     path = cassette_path(PROMPT, CASES[0].article_id, tmp_path)
     cassette = json.loads(path.read_text())
-    stale = json.loads(json.dumps(cassette["interactions"][0]))
-    stale["request"]["body"]["json"]["messages"][-1]["content"] = "a request no longer made"
-    cassette["interactions"].append(stale)
+    cassette["interactions"].append(_asked(cassette["interactions"][0], "a request no longer made"))
     path.write_text(json.dumps(cassette))
     record(fake_llm, tmp_path)
     assert len(json.loads(path.read_text())["interactions"]) == 1
@@ -167,7 +173,7 @@ def test_record_missing_adds_a_request_the_cassette_lacks_and_keeps_its_answers(
     path = cassette_path(PROMPT, CASES[0].article_id, tmp_path)
     cassette = json.loads(path.read_text())
     # the rules now ask something else: the recorded request is no longer made
-    cassette["interactions"][0]["request"]["body"]["json"]["messages"][-1]["content"] = "old"
+    cassette["interactions"][0] = _asked(cassette["interactions"][0], "old")
     path.write_text(json.dumps(cassette))
     old = json.loads(path.read_text())["interactions"][0]
     with pytest.raises(StaleCassetteError):

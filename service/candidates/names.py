@@ -22,7 +22,8 @@ from service.candidates.places import (
     country_of,
     gazetteer,
 )
-from service.folding import name_key
+from service.candidates.quantities import doc_text
+from service.folding import lower_case_words, name_key
 
 LABELS: dict[str, EntityLabel] = {
     "PERSON": "people",
@@ -238,7 +239,7 @@ def _one_name_with_and(first: Span, second: Span) -> bool:
         and second[0].is_title
     )
     # "the Ministry of Health and Hamas": a body named alone elsewhere is a body of its own
-    return joined and doc.text.count(second.text) == 1
+    return joined and doc_text(doc).count(second.text) == 1
 
 
 def _name_word(token: Token) -> bool:
@@ -318,7 +319,7 @@ def _mentions(article: Article) -> tuple[list[Mention], set[str]]:
     mentions: list[Mention] = []
     lines = title_case_lines(text)
     starts = [lo for lo, _ in lines]
-    plain = set(re.findall(r"\b[a-z][a-z'-]*\b", text))  # the words written lower case
+    plain = lower_case_words(text)
 
     def opening(token: Token) -> bool:
         """A common word capitalised to open a sentence or in a headline."""
@@ -347,7 +348,7 @@ def _mentions(article: Article) -> tuple[list[Mention], set[str]]:
         if offsets not in taken and _plausible(span.text):
             mentions.append(("ORG", *offsets, span))
             taken.add(offsets)
-    return _outside_headlines(text, mentions), groups
+    return _outside_headlines(text, mentions, lines), groups
 
 
 def _nationality_words(span: Span) -> bool:
@@ -446,10 +447,11 @@ def title_case_lines(text: str) -> list[tuple[int, int]]:
     return lines
 
 
-def _outside_headlines(text: str, mentions: list[Mention]) -> list[Mention]:
+def _outside_headlines(
+    text: str, mentions: list[Mention], lines: list[tuple[int, int]]
+) -> list[Mention]:
     """The mentions without organisations named only in title-case lines: a headline's
     "Killing 16 Villagers" is no body, and a real one is named again in the text."""
-    lines = title_case_lines(text)
 
     def in_title(start: int) -> bool:
         return any(lo <= start < hi for lo, hi in lines)

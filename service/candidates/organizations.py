@@ -13,6 +13,7 @@ import re
 
 from service.candidates.article import Article, Entity
 from service.candidates.places import country_of
+from service.folding import lower_case_words
 
 # Checked in this order: "news agency" is media, "Amnesty International" an NGO,
 # "UN refugee agency" international before government; "Ministry of Defence" government
@@ -320,7 +321,7 @@ def fold_short_forms(article: Article) -> None:
         if " " in org.name:
             by_last_word.setdefault(org.name.split()[-1], []).append(org)
     # a word that says what a body is, or that the text also writes in lower case
-    common = GENERIC_HEADS | set(re.findall(r"\b[a-z][a-z'-]*\b", article.text))
+    common = GENERIC_HEADS | lower_case_words(article.text)
     gone: set[int] = set()
     for short in sorted(orgs, key=lambda o: len(o.name)):
         owner = _short_form_of(short, defined, by_initials, by_last_word, common, article.text)
