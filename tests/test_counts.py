@@ -66,6 +66,15 @@ def _counts(nlp: Any, text: str) -> list[tuple[str, float, str | None, bool]]:
             [("Man", 1, "killed", True), ("boy", 1, "injured", True)],
         ),
         ("A male was killed on the East Side.", [("A male", 1, "killed", True)]),
+        # someone named by what they do, or a name given an age whatever NER tagged it
+        ("An aspiring rapper is dead after the brawl.",
+         [("An aspiring rapper", 1, "killed", True)]),
+        ("A motorist was injured when the car crashed.", [("A motorist", 1, "injured", True)]),
+        ("Musician Kionn Lamothe, 25, was killed in the exchange.",
+         [("Musician Kionn Lamothe", 1, "killed", True)]),
+        # a part of a whole, or a thing shot, is no one
+        ("A number of residents were killed.", []),
+        ("A helicopter was shot down over the town.", []),
         # a shooting "of" people: killed when fatal, else killed or injured
         (
             "Police are investigating the fatal shooting of a woman.",

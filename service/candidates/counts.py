@@ -31,6 +31,8 @@ PRONOUN_HARMS = frozenset({"killed", "injured", "killed_or_injured"})
 MODALS = frozenset({"could", "would", "might", "may", "should", "must"})
 # Words beside a harm word that say the harm killed ("shot dead", "the fatal shooting").
 FATAL = frozenset({"dead", "fatally", "fatal", "deadly"})
+# English agent suffixes: someone who raps, plays music, drives.
+AGENT_SUFFIXES = ("er", "or", "ist", "ian")
 
 
 def _label(words: frozenset[str]) -> str | None:
@@ -78,6 +80,17 @@ def _person_noun(noun: Token) -> bool:
     return noun.tag_ == "NN" and lemma not in NOT_ONE and lemma in ONE_PERSON
 
 
+def _agent_noun(noun: Token) -> bool:
+    """A noun naming someone by what they do ("a rapper", "a musician", "a motorist"): the
+    agent suffixes of English, not a part of a whole ("a number of people")."""
+    return (
+        noun.tag_ == "NN"
+        and len(noun.text) > 5
+        and noun.lower_.endswith(AGENT_SUFFIXES)
+        and not any(c.dep_ == "prep" and c.lower_ == "of" for c in noun.children)
+    )
+
+
 def _bare(noun: Token) -> bool:
     """A headline's person noun with no determiner, owner, number or ordinal ("Man")."""
     return _person_noun(noun) and not any(
@@ -86,8 +99,16 @@ def _bare(noun: Token) -> bool:
 
 
 def _named(token: Token) -> bool:
-    """The head word of a person's name ("Durham" of "Kevie Durham")."""
-    return token.ent_type_ == "PERSON" and token.tag_ == "NNP" and token.dep_ != "compound"
+    """The head word of a person's name ("Durham" of "Kevie Durham"), or of a name given
+    an age ("Musician Kionn Lamothe, 25,"), whatever the entity tagger called it."""
+    if token.tag_ != "NNP" or token.dep_ == "compound":
+        return False
+    return token.ent_type_ == "PERSON" or any(_an_age(c) for c in token.children)
+
+
+def _an_age(token: Token) -> bool:
+    """A number set off beside a name ("Lamothe, 25,"): an age."""
+    return token.dep_ == "appos" and token.text.isdigit() and 0 < int(token.text) < 110
 
 
 def attack_of(noun: Token) -> str | None:
@@ -114,7 +135,7 @@ def _attack_on(noun: Token) -> str | None:
 
 
 def _one_person(noun: Token) -> bool:
-    if not _person_noun(noun):
+    if not (_person_noun(noun) or _agent_noun(noun)):
         return False
     return any(c.dep_ == "det" and c.lower_ in ONE for c in noun.children)
 
@@ -184,5 +205,7 @@ def find_counts(article: Article) -> None:
             continue
         if token.lower_ in PRONOUNS and harm[0] not in PRONOUN_HARMS:
             continue
+        if harm[0] not in ("killed", "injured") and not _person_noun(token) and _agent_noun(token):
+            continue  # "a helicopter was shot down": a thing can be shot, not killed
         found.append(_candidate(article, first, summed[1], summed[0], harm[0], harm[1], token))
     article.numbers.extend(n for n in found if (n.start, n.end) not in taken)

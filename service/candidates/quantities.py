@@ -123,7 +123,9 @@ def _is_ordinal(token: Token) -> bool:
 def _is_number(token: Token) -> bool:
     if token.ent_type_ in NOT_QUANTITY_ENTS or _is_ordinal(token):
         return False
-    return bool(token.like_num or _MANGLED.match(token.text)) and token.pos_ != "PROPN"
+    if token.pos_ == "PROPN" and token.ent_type_ != "CARDINAL":
+        return False  # a name's number ("Apollo 11"); a count tagged a name is still one
+    return bool(token.like_num or _MANGLED.match(token.text))
 
 
 def _run_end(doc: Span, i: int) -> int:
