@@ -65,8 +65,11 @@ def _numbers(nlp: Any, text: str) -> list[tuple[float, float | None, bool, str |
         ("Four men between the ages of 18 and 25 were shot.", [(4, None, False, "men")]),
         ("It spread from 21 to 36 districts.", [(21, 36, False, "districts")]),  # no age
         # a number word the tagger calls a name ("Seven" under a headline) still counts
-        ("7 shot in West Garfield Park\n\nSeven people were shot in Chicago's West Garfield "
-         "Park neighborhood Friday night.", [(7, None, False, "shot"), (7, None, False, "people")]),
+        (
+            "7 shot in West Garfield Park\n\nSeven people were shot in Chicago's West Garfield "
+            "Park neighborhood Friday night.",
+            [(7, None, False, "shot"), (7, None, False, "people")],
+        ),
         # a photo gallery's caption and a broadcaster's name are no counts
         ("Photo: Metro Video Image 3 of 8 Caption Close", []),
         ("CBS 58 reports that 5 men died.", [(5, None, False, "men")]),
