@@ -17,6 +17,11 @@ _SCALED = re.compile(
 )
 _NUMBER = re.compile(r"\d[\d,]*+(?:\.\d+)?")
 RELATIVE_TOLERANCE = 0.005
+# "3-4,000", "5 to 6 million": a numeral, a range word, a numeral with its scale.
+_RANGE = re.compile(
+    r"(\d[\d,.]*)\s*(?:-|\u2013|to|and|or)\s*(\d[\d,.]*(?:\s*(?:thousand|million|billion))?)",
+    re.I,
+)
 _ONE = re.compile(r"\b(?:a|an|another)\b", re.I)
 MULTIPLES = {"double": 2, "triple": 3, "quadruple": 4}
 # No quantity news reports reaches 10^15; a longer run of digits is not a count (and past
@@ -64,6 +69,25 @@ def numbers_in(text: str) -> list[float]:
     return [value for value in found if plausible(value)]
 
 
+def range_low(low: float, high: float) -> float:
+    """A range's low end written without the high end's thousands or millions: "3-4,000"
+    is 3,000 to 4,000, "5 to 6 million" 5 million to 6 million; "21 to 36" is as written."""
+    for scale in (1e9, 1e6, 1e3):
+        if low < 1000 and high % scale == 0 and high / 10 < low * scale < high:
+            return low * scale
+    return low
+
+
+def _range_lows(text: str) -> list[float]:
+    """The low ends of the ranges text states, scaled like their high ends (`range_low`)."""
+    lows = []
+    for match in _RANGE.finditer(text):
+        low, high = numbers_in(match.group(1)), numbers_in(match.group(2))
+        if low and high and high[0] > low[0]:
+            lows.append(range_low(low[0], high[0]))
+    return lows
+
+
 def same_number(a: float, b: float, tolerance: float = RELATIVE_TOLERANCE) -> bool:
     """True when a and b agree within a relative tolerance (±0.5 % by default); never for
     an infinite or nan value (inf is within any tolerance of everything, times inf)."""
@@ -89,4 +113,5 @@ def is_stated(value: float, text: str) -> bool:
     LARGEST), which is refused as unsupported."""
     if not plausible(value):
         return False
-    return any(same_number(value, n) for n in numbers_in(text)) or value in reader_counts(text)
+    stated = [*numbers_in(text), *_range_lows(text)]
+    return any(same_number(value, n) for n in stated) or value in reader_counts(text)

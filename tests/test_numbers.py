@@ -48,6 +48,22 @@ def test_is_stated() -> None:
 @pytest.mark.parametrize(
     ("value", "text", "stated"),
     [
+        # a range's low end takes the high end's scale
+        (3000, "as many as 3-4,000 people", True),
+        (5_000_000, "between 5 and 6 million people", True),
+        (3, "as many as 3-4,000 people", True),
+        # not across a list, nor where the low end is already of its own size
+        (3000, "3 killed, 4,000 fled", False),
+        (21000, "from 21 to 36 districts", False),
+    ],
+)
+def test_a_range_low_end_is_stated(value: float, text: str, stated: bool) -> None:
+    assert is_stated(value, text) is stated
+
+
+@pytest.mark.parametrize(
+    ("value", "text", "stated"),
+    [
         (1, "A man was killed", True),
         (3, "a man and his two children were shot dead", True),
         (2, "a double homicide", True),

@@ -64,6 +64,9 @@ def _numbers(nlp: Any, text: str) -> list[tuple[float, float | None, bool, str |
         ("The clinic is open 24/7 for 300 patients.", [(300, None, False, "patients")]),
         ("Four men between the ages of 18 and 25 were shot.", [(4, None, False, "men")]),
         ("It spread from 21 to 36 districts.", [(21, 36, False, "districts")]),  # no age
+        # a range's low end written without the high end's thousands
+        ("As many as 3-4,000 people sat under trees.", [(3000, 4000, True, "people")]),
+        ("Some 5 to 6 million people fled.", [(5e6, 6e6, True, "people")]),
         # a number word the tagger calls a name ("Seven" under a headline) still counts
         (
             "7 shot in West Garfield Park\n\nSeven people were shot in Chicago's West Garfield "

@@ -14,10 +14,11 @@ from spacy.tokens import Doc, Span, Token
 
 from service.candidates.article import Article, NumberCandidate
 from service.candidates.people_nouns import names_people
-from service.numbers import numbers_in
+from service.numbers import numbers_in, range_low
 
 SCALE_WORDS = frozenset({"hundred", "thousand", "million", "billion", "trillion"})
 _MANGLED = re.compile(r"^[A-Za-z]+,\d{3}$")  # a paraphraser's "six,000"
+_NUMERAL = re.compile(r"^\d[\d,.]*$")
 _YEAR = re.compile(r"^(1[89]|20)\d\d$")
 NOT_QUANTITY_ENTS = frozenset(
     {"DATE", "TIME", "ORDINAL", "PERSON", "ORG", "GPE", "FAC", "LAW", "PRODUCT", "EVENT",
@@ -137,8 +138,8 @@ def _run_end(doc: Span, i: int) -> int:
         if _is_number(token) or token.lower_ in SCALE_WORDS:
             j += 1
         elif token.text == "-" and j + 1 < len(doc) and _is_number(doc[j + 1]):
-            if doc[j + 1].text.isdigit() and doc[j - 1].text.isdigit():
-                break  # "5-6" is a range, handled by the caller
+            if _NUMERAL.match(doc[j + 1].text) and _NUMERAL.match(doc[j - 1].text):
+                break  # "5-6", "3-4,000" are ranges, handled by the caller
             j += 1
         else:
             break
@@ -319,6 +320,7 @@ def find_quantities(article: Article) -> None:
             upper = numbers_in(doc[end + 1 : second].text)
             if upper and upper[0] > values[0]:
                 value_max, end, i = upper[0], second, second
+                values = [range_low(values[0], upper[0])]
         first, last = doc[start], doc[end - 1]
         char_start = first.idx
         before = doc[start - 1].lower_ if start else ""
