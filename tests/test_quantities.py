@@ -51,6 +51,13 @@ def _numbers(nlp: Any, text: str) -> list[tuple[float, float | None, bool, str |
         # dates written with a month or as ISO days
         ("Bangkok 08 November 2010", []),
         ("Troops prepare to leave - 2002-09-26", []),
+        # an age at death, not a toll that stood at a number
+        (
+            "He was shot to death three years ago at 24 on the same block.",
+            [],
+        ),
+        ("She died at 90.", []),
+        ("The death toll stood at 24 on Monday.", [(24, None, False, None)]),
         # an age after a name
         ("Trevor Williams, 33, died at the scene.", []),
         # ages in a list, or after two names

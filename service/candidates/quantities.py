@@ -183,7 +183,25 @@ def _excluded(doc: Span, start: int, end: int) -> bool:
         return True
     if _fraction(doc, start, end):
         return True
-    return _listed_age(doc, start, end) or _caption_or_channel(doc, start, end)
+    return (
+        _listed_age(doc, start, end)
+        or _age_at_death(doc, start, end)
+        or _caption_or_channel(doc, start, end)
+    )
+
+
+# Verbs a person's age at the time follows: "he was shot to death at 24", "she died at 90".
+_AGE_AT_VERBS = frozenset({"die", "kill", "shoot", "murder", "slay", "stab"})
+
+
+def _age_at_death(doc: Span, start: int, end: int) -> bool:
+    """A lone number after "at" on a death verb said of one person ("he died at 24"), not a
+    toll that "stood at 24"."""
+    if end - start != 1 or start == 0 or doc[start - 1].lower_ != "at":
+        return False
+    verb = doc[start - 1].head
+    one = any(c.dep_ in ("nsubj", "nsubjpass") and c.tag_ in ("PRP", "NNP") for c in verb.children)
+    return doc[start].dep_ == "pobj" and verb.lemma_.lower() in _AGE_AT_VERBS and one
 
 
 _GALLERY = re.compile(r"\b(?:image|photo|slide|picture)\s+\d+\s+of\s*/?\s*$", re.IGNORECASE)
