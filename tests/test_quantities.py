@@ -121,6 +121,16 @@ def test_evidence_states_the_number_and_what_happened(nlp: Any) -> None:
         ("Officials say up to 10,000 people are missing.", ["missing"]),
         ("Another 3,000 are missing, he said.", ["missing"]),
         ("The flood left 40 villages under water.", [None]),
+        # the level of a tally the sentence names: "the death toll rose to", "estimates of
+        # deaths ranging between"; a tally of things says no harm
+        ("The death toll rose to 1,200 on Monday.", ["killed"]),
+        ("The number of injured reached 5,000.", ["injured"]),
+        (
+            "Casualty figures are difficult to predict, with estimates of deaths today ranging "
+            "between 18,000 and 30,000.",
+            ["killed"],
+        ),
+        ("The number of schools reached 40.", [None]),
         # In "N of the M", the verb is said of the part, not of the whole.
         ("At least 150 of the town's 1,800 residents were killed.", ["killed", None]),
     ],

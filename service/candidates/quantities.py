@@ -377,6 +377,35 @@ def find_quantities(article: Article) -> None:
         )
 
 
+# A tally's words and the verbs that give its level: "the death toll rose to 24",
+# "estimates of deaths range between 18,000 and 30,000", "the number of injured is 5,000".
+TALLY_NOUNS = frozenset({"toll", "number", "estimate", "figure", "count", "tally", "total"})
+LEVEL_VERBS = frozenset(
+    {"be", "stand", "rise", "climb", "reach", "range", "vary", "jump", "increase", "grow",
+     "top", "exceed", "pass", "surpass", "near", "hit", "soar", "mount"}
+)  # fmt: skip
+
+
+def _measured(number: Span) -> frozenset[str] | None:
+    """The lemmas of the tally a number is the level of ("the death toll rose to 24": death,
+    toll), or None when the number is no tally's level."""
+    first = number[0]
+    verb = first.head
+    if verb.pos_ == "ADP" and verb.lower_ in ("at", "to", "between", "from", "of"):
+        verb = verb.head
+    elif first.dep_ not in ("attr", "dobj"):
+        return None
+    if verb.pos_ not in ("VERB", "AUX") or verb.lemma_.lower() not in LEVEL_VERBS:
+        return None
+    subject = next((c for c in verb.children if c.dep_ == "nsubj"), None)
+    if subject is None and verb.tag_ == "VBG":  # "with estimates of deaths ranging between"
+        before = verb.doc[max(verb.sent.start, verb.i - 6) : verb.i]
+        subject = next((t for t in reversed(before) if t.lemma_.lower() in TALLY_NOUNS), None)
+    if subject is None or subject.lemma_.lower() not in TALLY_NOUNS:
+        return None
+    return frozenset(lemma(t) for t in subject.subtree)
+
+
 def _in_partitive(number: Span) -> bool:
     """Whether the number stands inside "N of the ... <number>": the whole a part is of."""
     first = number[0]
@@ -413,6 +442,9 @@ def _cue(article: Article, evidence: tuple[int, int], number: Span) -> str | Non
         own = clause_says(frozenset(words)) - {"moved"}
         if len(own) == 1:
             return next(iter(own))
+    measured = _measured(number)
+    if measured is not None and len(own := clause_says(measured) - {"moved"}) == 1:
+        return next(iter(own))
     lemmas = frozenset(lemma(t) for t in span if t.i < number.start or t.i >= number.end)
     found = clause_says(lemmas) - {"moved"}
     if {"killed", "injured"} <= found:
