@@ -24,6 +24,9 @@ THU = dt.date(2016, 7, 28)  # a Thursday
         # "from" after a verb of cause names the event, not a total's start
         (None, "180 Deaths Resulting From July 4 Explosions", dt.date(2016, 7, 4),
          dt.date(2016, 7, 4), False, False),
+        # ... nor does "from" before the day that owns the event
+        (None, "Most of the casualties from Sunday's earthquake are in the city.",
+         dt.date(2016, 7, 24), dt.date(2016, 7, 24), False, False),
         ("so far this year", None, dt.date(2016, 1, 1), THU, True, False),
         ("in the past week", None, dt.date(2016, 7, 22), THU, True, False),
         ("in the past 24 hours", None, THU, THU, True, False),

@@ -71,6 +71,8 @@ RANGE_LEDE = re.compile(rf"\b(?:{_RANGE})", re.IGNORECASE)
 # "from" after a verb of cause names what caused it, not when a total starts ("180 deaths
 # resulting from August 4 explosions").
 _CAUSAL = re.compile(r"\b(?:result\w*|stem\w*|caused|aris\w*|died|dying|suffer\w*)\s+$", re.I)
+# "from Saturday's earthquake": the day owns the event, it starts no total.
+_POSSESSIVE = re.compile(r"['\u2019]s\b")
 _PERIOD = re.compile(
     r"\b(?:past|last)\s+(?P<n>\d+|two|three|four|five|six|seven|ten)?\s*"
     r"(?P<unit>hours?|days?|weeks?|months?|years?)\b",
@@ -153,7 +155,8 @@ def resolve_date(
             day = phrase_day(match, published)
             if day is None or (published and day > published):
                 continue
-            if total or (match["since"] and not _CAUSAL.search(text, 0, match.start())):
+            since = match["since"] and not _CAUSAL.search(text, 0, match.start())
+            if total or (since and not _POSSESSIVE.match(text, match.end())):
                 return FactDate(
                     start=day, end=published or day, running_total=True, as_written=match.group(0)
                 )
