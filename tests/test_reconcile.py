@@ -33,6 +33,10 @@ def r(value: int, outlet: str, days: int = 0, value_max: int | None = None) -> F
         ([r(100, "a"), r(105, "b")], 100, 105, 105, []),
         # a later, lower figure from another source: time does not explain it
         ([r(220, "a"), r(180, "b", 9)], 180, 220, 220, ["a", "b"]),
+        # ... even where the first source later came down to the second's figure
+        ([r(220, "a", 7), r(180, "b", 16), r(180, "a", 42)], 180, 180, 220, ["a", "b"]),
+        # a source coming down on its own figure is revising it, no dispute
+        ([r(220, "a"), r(180, "a", 9)], 180, 180, 220, []),
         # a range's upper bound is the high
         ([r(10, "a", 0, 15)], 10, 10, 15, []),
     ],

@@ -10,9 +10,10 @@ The rule for `best`, per measure (as ACLED and UCDP revise: each source's latest
 3. `low` and `high` are the lowest and highest figure any report gives (a range's bound
    included).
 
-Sources disagree (a `conflict`) when their latest figures differ beyond rounding (more than
-10 % and more than 1) and time does not explain it: reported on the same day, or
-the later one lower.
+Sources disagree (a `conflict`) when two of their reports differ beyond rounding (more than
+10 % and more than 1) and time does not explain it: reported on the same day, or the later
+one lower (220 dead said by one source on the 12th, 180 by another on the 21st), whatever
+either said since. A source revising its own figure is no conflict.
 """
 
 from __future__ import annotations
@@ -56,14 +57,14 @@ def reconcile(reports: list[FigureReport]) -> tuple[Measure, list[str]]:
     low = min(r.value for r in reports)
     high = max(max(r.value, r.value_max or 0) for r in reports)
     conflicting: set[str] = set()
-    ordered = sorted(latest.items(), key=lambda kv: kv[1].published or _EPOCH)
-    for i, (source_a, a) in enumerate(ordered):
-        for source_b, b in ordered[i + 1 :]:
-            if not _disagree(a.value, b.value):
-                continue
+    ordered = sorted(reports, key=lambda r: r.published or _EPOCH)
+    for i, a in enumerate(ordered):
+        for b in ordered[i + 1 :]:
+            if _source(a) == _source(b) or not _disagree(a.value, b.value):
+                continue  # a source revising its own figure is no dispute
             days = ((b.published or _EPOCH) - (a.published or _EPOCH)).days
             if days == 0 or b.value < a.value:
-                conflicting |= {source_a, source_b}
+                conflicting |= {_source(a), _source(b)}
     measure = Measure(low=low, best=best, high=high, rule=BEST_RULE, reports=reports)
     return measure, sorted(conflicting)
 
