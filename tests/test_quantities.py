@@ -131,6 +131,14 @@ def test_evidence_states_the_number_and_what_happened(nlp: Any) -> None:
             ["killed"],
         ),
         ("The number of schools reached 40.", [None]),
+        # a fact sheet's row: the label before the figure on its line says what it counts,
+        # the source after it counts nothing; a sentence's opening word is no label
+        (
+            "NUMBERS AT A GLANCE\n\nEstimated Deaths 112,405 GoH - January 31\nPeople Displaced "
+            "in Port-au-Prince 700,000 GoH - January 31",
+            ["killed", "displaced"],
+        ),
+        ("Gaza.\nNearly 1,200 Palestinians have been killed.", ["killed"]),
         # In "N of the M", the verb is said of the part, not of the whole.
         ("At least 150 of the town's 1,800 residents were killed.", ["killed", None]),
     ],

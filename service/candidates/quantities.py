@@ -347,6 +347,8 @@ def find_quantities(article: Article) -> None:
             unit, char_start = CURRENCIES[before], doc[start - 1].idx
         after = doc[end].lower_ if end < len(doc) else ""
         noun = _counted(doc, start, end)
+        if noun is not None and noun.text[:1].isupper() and row_label(doc[start:end]) is not None:
+            noun = None  # a row's source after its figure ("112,405 GoH"): counts nothing
         if after in PERCENT:
             unit = "percent"
         elif unit is None and after in CURRENCIES:
@@ -384,6 +386,30 @@ LEVEL_VERBS = frozenset(
     {"be", "stand", "rise", "climb", "reach", "range", "vary", "jump", "increase", "grow",
      "top", "exceed", "pass", "surpass", "near", "hit", "soar", "mount"}
 )  # fmt: skip
+
+
+_LABEL_LINKS = frozenset({"in", "of", "the", "and", "to", "from", "for", "by", "-"})
+
+
+def row_label(number: Span) -> frozenset[str] | None:
+    """The lemmas of a fact sheet's row label the number follows on its line ("Estimated
+    Deaths 112,405 GoH - January 31"): capitalised words and nothing else before it, no
+    verb or sentence end after it; None for any other line."""
+    doc = number.doc
+    words: list[Token] = []
+    i = number.start - 1
+    while i >= 0 and "\n" not in doc[i].text:
+        words.append(doc[i])
+        i -= 1
+    if i < 0 or not 0 < len(words) <= 12:
+        return None  # a first line is a headline, not a row
+    rest = itertools.takewhile(lambda t: "\n" not in t.text, doc[number.end : number.end + 12])
+    if any(t.pos_ in ("VERB", "AUX") or t.text in (".", "!", "?") for t in rest):
+        return None  # a sentence ("Nearly 1,200 Palestinians have been killed."), no row
+    hyphened = {w.i + d for w in words if w.text == "-" for d in (-1, 1)}  # "Port-au-Prince"
+    if not all(w.text[:1].isupper() or w.lower_ in _LABEL_LINKS or w.i in hyphened for w in words):
+        return None
+    return frozenset(lemma(w) for w in words)
 
 
 def _measured(number: Span) -> frozenset[str] | None:
@@ -442,7 +468,7 @@ def _cue(article: Article, evidence: tuple[int, int], number: Span) -> str | Non
         own = clause_says(frozenset(words)) - {"moved"}
         if len(own) == 1:
             return next(iter(own))
-    measured = _measured(number)
+    measured = _measured(number) or row_label(number)
     if measured is not None and len(own := clause_says(measured) - {"moved"}) == 1:
         return next(iter(own))
     lemmas = frozenset(lemma(t) for t in span if t.i < number.start or t.i >= number.end)
