@@ -72,6 +72,11 @@ def _counts(nlp: Any, text: str) -> list[tuple[str, float, str | None, bool]]:
         ("A motorist was injured when the car crashed.", [("A motorist", 1, "injured", True)]),
         ("Musician Kionn Lamothe, 25, was killed in the exchange.",
          [("Musician Kionn Lamothe", 1, "killed", True)]),
+        # "shot to death" killed; an owner makes one person ("his brother")
+        ("A man was shot to death on Friday.", [("A man", 1, "killed", True)]),
+        ("Police said his brother was killed.", [("his brother", 1, "killed", True)]),
+        ("He admitted shooting to death his former girlfriend and two young men.",
+         [("two", 2, None, False), ("his former girlfriend and two young men", 3, "killed", True)]),
         # a part of a whole, or a thing shot, is no one
         ("A number of residents were killed.", []),
         ("A helicopter was shot down over the town.", []),
@@ -91,7 +96,7 @@ def _counts(nlp: Any, text: str) -> list[tuple[str, float, str | None, bool]]:
         # a killing recalled ("the killing of Gadhafi") is no count of this report's
         ("Chaos followed the killing of dictator Moammar Gadhafi.", []),
         # a named person who did the harm, spoke, or is counted by an ordinal: no count
-        ("Smith killed his wife.", []),
+        ("Smith killed his wife.", [("his wife", 1, "killed", True)]),  # Smith is no count
         ("Mayor Bill de Blasio said the victim was shot.", []),
         ("Third man dies after shooting", []),
         ("Gunman killed two people", [("two", 2, "killed", False)]),

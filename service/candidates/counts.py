@@ -49,6 +49,8 @@ def _label(words: frozenset[str]) -> str | None:
 def _verb_words(verb: Token) -> frozenset[str]:
     """A verb's lemma with its adverbs and complements ("shot dead", "fatally wounded")."""
     near = [c for c in verb.children if c.dep_ in ("advmod", "acomp", "oprd", "xcomp", "conj")]
+    near += [g for c in verb.children if c.dep_ == "prep" and c.lower_ == "to"
+             for g in c.children if g.lemma_.lower() == "death"]  # "shot to death"  # fmt: skip
     return frozenset(t.lemma_.lower() for t in (verb, *near))
 
 
@@ -137,14 +139,24 @@ def _attack_on(noun: Token) -> str | None:
 def _one_person(noun: Token) -> bool:
     if not (_person_noun(noun) or _agent_noun(noun)):
         return False
-    return any(c.dep_ == "det" and c.lower_ in ONE for c in noun.children)
+    return _one_word(noun) is not None
+
+
+def _one_word(noun: Token) -> Token | None:
+    """The word that makes a noun one person: "a", "an", "another", or an owner ("his
+    brother", "her son")."""
+    return next(
+        (c for c in noun.children
+         if (c.dep_ == "det" and c.lower_ in ONE) or (c.dep_ == "poss" and c.tag_ == "PRP$")),
+        None,
+    )  # fmt: skip
 
 
 def _first(token: Token) -> Token | None:
     """Where the phrase counting one person starts (its "a", its name's first word, the
     bare noun), or None when the token counts no one."""
     if _one_person(token):
-        return next(c for c in token.children if c.dep_ == "det")
+        return _one_word(token)
     if _named(token):
         span = entity_span(token)
         return span[0] if span is not None else token
