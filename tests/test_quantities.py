@@ -80,6 +80,11 @@ def _numbers(nlp: Any, text: str) -> list[tuple[float, float | None, bool, str |
             "Park neighborhood Friday night.",
             [(7, None, False, "shot"), (7, None, False, "people")],
         ),
+        # a fact sheet's figure counts nothing on the lines below it
+        (
+            "Pakistan 73,320 dead\n69,392 injured\n2.8 million homeless\nGovernment of Pakistan",
+            [(73320, None, False, None), (69392, None, False, None), (2.8e6, None, False, None)],
+        ),
         # a photo gallery's caption and a broadcaster's name are no counts
         ("Photo: Metro Video Image 3 of 8 Caption Close", []),
         ("CBS 58 reports that 5 men died.", [(5, None, False, "men")]),
@@ -139,6 +144,12 @@ def test_evidence_states_the_number_and_what_happened(nlp: Any) -> None:
             ["killed", "displaced"],
         ),
         ("Gaza.\nNearly 1,200 Palestinians have been killed.", ["killed"]),
+        # a fact sheet's lines: the word ending a figure's line is said of it
+        (
+            "The most affected are\n\nPakistan 73,320 dead\n69,392 injured\n2.8 million homeless\n"
+            "Government of Pakistan (GOP) - November 15",
+            ["killed", "injured", None],
+        ),
         # In "N of the M", the verb is said of the part, not of the whole.
         ("At least 150 of the town's 1,800 residents were killed.", ["killed", None]),
     ],

@@ -279,7 +279,10 @@ def _counted(doc: Span, start: int, end: int) -> Token | None:
     noun within two words ("70 bodies", "30 meters", "43 attacks")."""
     last = doc[end - 1]
     modifies = last.dep_ in ("nummod", "quantmod") and last.head.pos_ in ("NOUN", "PROPN")
-    if modifies and last.head.i >= end:
+    # a fact sheet's lines: "69,392 injured\n2.8 million homeless\nGovernment of Pakistan"
+    # counts no government, whatever the parse hangs it on
+    broken = any("\n" in t.text for t in last.doc[last.i + 1 : last.head.i])
+    if modifies and last.head.i >= end and not broken:
         # "three schools housing refugees": the parse hangs the number on the participle's
         # object; it counts the plural before
         return plural_before_participle(doc[end : last.head.i - doc.start + 1]) or last.head
@@ -454,7 +457,11 @@ def _cue(article: Article, evidence: tuple[int, int], number: Span) -> str | Non
     after = doc[number.end] if number.end < len(doc) else None
     # "leaves 1 dead, injures five": the word beside it decides (not one that describes a
     # noun after it: "28 displaced civilians")
-    if after is not None and after.head.i <= after.i and after.dep_ not in ("amod", "compound"):
+    # (a fact sheet's "69,392 injured" ending its line is said of the number, whatever the
+    # parse hangs it on)
+    ends_line = number.end + 1 < len(doc) and "\n" in doc[number.end + 1].text
+    own_word = after is not None and after.head.i <= after.i
+    if after is not None and (ends_line or (own_word and after.dep_ not in ("amod", "compound"))):
         own = clause_says(frozenset({lemma(after)})) - {"moved"}
         if len(own) == 1:
             return next(iter(own))
