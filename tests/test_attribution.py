@@ -38,9 +38,16 @@ def _number(nlp: Any, text: str, words: str) -> Any:
          "ministry", None, "in the fighting so far"),
         ("Some 1,200 homes have burned since the fires began.", "1,200", None, None,
          "since the fires began"),
+        # the fullest name: people of a place, a title's remit; not a body's seat
+        ("Doctors in the Gaza Strip say at least 40 people were killed.", "40",
+         "Doctors in the Gaza Strip", None, None),
+        ("The U.N. High Commissioner for Refugees says 14,000 people fled.", "14,000",
+         "U.N. High Commissioner for Refugees", None, None),
+        ("The UN office in Geneva says 14,000 people fled.", "14,000", "UN office", None, None),
     ],
     ids=["said-after", "according-to", "subject-before", "body-before-place", "no-source",
-         "person-in-description", "clause-time", "so-far", "since-phrase"],
+         "person-in-description", "clause-time", "so-far", "since-phrase", "people-of-a-place",
+         "title-remit", "body-seat"],
 )  # fmt: skip
 def test_source_place_and_time(
     nlp: Any, text: str, words: str, reported_by: str | None, location: str | None,

@@ -146,7 +146,25 @@ def _noun_phrase(token: Token) -> str:
     while left and (left[0].dep_ == "det" or left[0].is_punct):
         left = left[1:]
     left = left or [token]
-    return token.doc[left[0].i : token.i + 1].text
+    return token.doc[left[0].i : _named_by(token) + 1].text
+
+
+_NAMING_PREPS = frozenset({"in", "for", "of", "at"})
+
+
+def _named_by(token: Token) -> int:
+    """Where the subject's name ends: its head, or the place or body a phrase after it
+    names: people of a place ("doctors in the Gaza Strip"), a title's remit ("the U.N.
+    High Commissioner for Refugees"); not a body's seat ("the office in Geneva")."""
+    for prep in token.rights:
+        if prep.dep_ != "prep" or prep.lower_ not in _NAMING_PREPS or prep.i != token.i + 1:
+            continue
+        if not (token.tag_ == "NNS" or (token.pos_ == "PROPN" and prep.lower_ in ("for", "of"))):
+            continue
+        objects = [c for c in prep.children if c.dep_ == "pobj"]
+        if objects and (objects[0].pos_ == "PROPN" or objects[0].ent_type_):
+            return max(t.i for t in objects[0].subtree)
+    return token.i
 
 
 def _main_subject(token: Token) -> bool:
