@@ -77,6 +77,11 @@ def _counts(nlp: Any, text: str) -> list[tuple[str, float, str | None, bool]]:
         ("Police said his brother was killed.", [("his brother", 1, "killed", True)]),
         ("He admitted shooting to death his former girlfriend and two young men.",
          [("two", 2, None, False), ("his former girlfriend and two young men", 3, "killed", True)]),
+        # a sentence "to death" is no killing; a thing with an agent's ending, or owned, is
+        # no one
+        ("A soldier was sentenced to death on Monday.", []),
+        ("Her character was killed off in the final episode.", []),
+        ("His career is dead, analysts said.", []),
         # a part of a whole, or a thing shot, is no one
         ("A number of residents were killed.", []),
         ("A helicopter was shot down over the town.", []),

@@ -80,6 +80,14 @@ def _numbers(nlp: Any, text: str) -> list[tuple[float, float | None, bool, str |
             "Park neighborhood Friday night.",
             [(7, None, False, "shot"), (7, None, False, "people")],
         ),
+        # a name's number word is none; a headline's noun under another line stays its own,
+        # and hard-wrapped prose keeps its counted noun across the line break
+        ("The Chicago Seven were tried in 1969.", []),
+        ("Heavy rain fell.\nGunmen Kill 12 Villagers in Nigeria", [(12, None, False, "villagers")]),
+        (
+            "Officials said 28 displaced\ncivilians were killed on Monday.",
+            [(28, None, False, "civilians")],
+        ),
         # a fact sheet's figure counts nothing on the lines below it
         (
             "Pakistan 73,320 dead\n69,392 injured\n2.8 million homeless\nGovernment of Pakistan",

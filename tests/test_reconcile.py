@@ -35,6 +35,8 @@ def r(value: int, outlet: str, days: int = 0, value_max: int | None = None) -> F
         ([r(220, "a"), r(180, "b", 9)], 180, 220, 220, ["a", "b"]),
         # ... even where the first source later came down to the second's figure
         ([r(220, "a", 7), r(180, "b", 16), r(180, "a", 42)], 180, 180, 220, ["a", "b"]),
+        # a source lower a week later stays in dispute after its count caught up
+        ([r(150, "a"), r(112, "b", 9), r(230, "b", 30)], 112, 230, 230, ["a", "b"]),
         # a source coming down on its own figure is revising it, no dispute
         ([r(220, "a"), r(180, "a", 9)], 180, 180, 220, []),
         # a range's upper bound is the high

@@ -10,6 +10,8 @@ headline ("Man killed, boy injured"); or a "double" / "triple" killing.
 
 from __future__ import annotations
 
+import re
+
 from spacy.tokens import Token
 
 from service.candidates.article import Article, NumberCandidate, entity_span
@@ -33,6 +35,23 @@ MODALS = frozenset({"could", "would", "might", "may", "should", "must"})
 FATAL = frozenset({"dead", "fatally", "fatal", "deadly"})
 # English agent suffixes: someone who raps, plays music, drives.
 AGENT_SUFFIXES = ("er", "or", "ist", "ian")
+# Common nouns of things with those endings ("his career is dead", "a character was killed
+# off", "the sector"): no one.
+NOT_AGENTS = frozenset(
+    {"career", "character", "center", "centre", "computer", "sector", "theater", "theatre",
+     "corridor", "number", "order", "border", "water", "power", "paper", "letter", "matter",
+     "quarter", "river", "tower", "corner", "floor", "door", "motor", "factor", "error",
+     "mirror", "monitor", "tractor", "reactor", "cancer", "danger", "winter", "summer",
+     "anchor", "honor", "labor", "labour", "colour", "color", "interior", "meter", "printer",
+     "trailer", "container", "poster", "chapter", "cluster", "counter", "shelter", "weather",
+     "shoulder", "finger", "liver", "tumor", "tumour", "helicopter", "register", "roster",
+     "ledger", "banner", "manner", "dinner", "server"}
+)  # fmt: skip
+# Violent verbs whose "to death" says the victim died ("shot to death", "beaten to death").
+TO_DEATH = frozenset(
+    {"shoot", "stab", "beat", "burn", "crush", "hack", "starve", "freeze", "bludgeon",
+     "trample", "stone", "club", "choke", "strangle", "kick", "batter", "torture", "stomp"}
+)  # fmt: skip
 
 
 def _label(words: frozenset[str]) -> str | None:
@@ -47,10 +66,12 @@ def _label(words: frozenset[str]) -> str | None:
 
 
 def _verb_words(verb: Token) -> frozenset[str]:
-    """A verb's lemma with its adverbs and complements ("shot dead", "fatally wounded")."""
+    """A verb's lemma with its adverbs and complements ("shot dead", "fatally wounded", a
+    violent verb's "to death")."""
     near = [c for c in verb.children if c.dep_ in ("advmod", "acomp", "oprd", "xcomp", "conj")]
-    near += [g for c in verb.children if c.dep_ == "prep" and c.lower_ == "to"
-             for g in c.children if g.lemma_.lower() == "death"]  # "shot to death"  # fmt: skip
+    if verb.lemma_.lower() in TO_DEATH:  # "shot to death", not "sentenced to death"
+        near += [g for c in verb.children if c.dep_ == "prep" and c.lower_ == "to"
+                 for g in c.children if g.lemma_.lower() == "death"]  # fmt: skip
     return frozenset(t.lemma_.lower() for t in (verb, *near))
 
 
@@ -89,6 +110,7 @@ def _agent_noun(noun: Token) -> bool:
         noun.tag_ == "NN"
         and len(noun.text) > 5
         and noun.lower_.endswith(AGENT_SUFFIXES)
+        and noun.lemma_.lower() not in NOT_AGENTS
         and not any(c.dep_ == "prep" and c.lower_ == "of" for c in noun.children)
     )
 
@@ -110,7 +132,11 @@ def _named(token: Token) -> bool:
 
 def _an_age(token: Token) -> bool:
     """A number set off beside a name ("Lamothe, 25,"): an age."""
-    return token.dep_ == "appos" and token.text.isdigit() and 0 < int(token.text) < 110
+    return (
+        token.dep_ == "appos"
+        and bool(re.fullmatch(r"\d{1,3}", token.text))
+        and 0 < int(token.text) < 110
+    )
 
 
 def attack_of(noun: Token) -> str | None:
@@ -137,9 +163,12 @@ def _attack_on(noun: Token) -> str | None:
 
 
 def _one_person(noun: Token) -> bool:
-    if not (_person_noun(noun) or _agent_noun(noun)):
+    """A person noun made one by "a" or an owner ("a man", "his brother"), or a noun of
+    someone by what they do made one by "a" ("a rapper"; an owner's "his career" is none)."""
+    one = _one_word(noun)
+    if one is None:
         return False
-    return _one_word(noun) is not None
+    return _person_noun(noun) or (_agent_noun(noun) and one.dep_ == "det")
 
 
 def _one_word(noun: Token) -> Token | None:

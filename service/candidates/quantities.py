@@ -124,8 +124,8 @@ def _is_ordinal(token: Token) -> bool:
 def _is_number(token: Token) -> bool:
     if token.ent_type_ in NOT_QUANTITY_ENTS or _is_ordinal(token):
         return False
-    if token.pos_ == "PROPN" and token.ent_type_ != "CARDINAL":
-        return False  # a name's number ("Apollo 11"); a count tagged a name is still one
+    if token.pos_ == "PROPN" and (token.ent_type_ != "CARDINAL" or token.head.pos_ != "NOUN"):
+        return False  # a name's number ("Apollo 11", "the Chicago Seven"); "Seven people" counts
     return bool(token.like_num or _MANGLED.match(token.text))
 
 
@@ -281,7 +281,13 @@ def _counted(doc: Span, start: int, end: int) -> Token | None:
     modifies = last.dep_ in ("nummod", "quantmod") and last.head.pos_ in ("NOUN", "PROPN")
     # a fact sheet's lines: "69,392 injured\n2.8 million homeless\nGovernment of Pakistan"
     # counts no government, whatever the parse hangs it on
-    broken = any("\n" in t.text for t in last.doc[last.i + 1 : last.head.i])
+    # (a figure alone on its line, "5,582" over "Estimated Fatalities", is its label's)
+    after = last.doc[last.i + 1 : last.head.i]
+    broken = sheet_line(last) and bool(after) and "\n" not in after[0].text
+    broken = broken and any("\n" in t.text for t in after)
+    # ... but over a tally ("11,175" over "Estimated Number of People Injured") it counts
+    # what the tally is of, not the tally
+    broken = broken or (sheet_line(last) and last.head.lemma_.lower() in TALLY_NOUNS)
     if modifies and last.head.i >= end and not broken:
         # "three schools housing refugees": the parse hangs the number on the participle's
         # object; it counts the plural before
@@ -350,7 +356,8 @@ def find_quantities(article: Article) -> None:
             unit, char_start = CURRENCIES[before], doc[start - 1].idx
         after = doc[end].lower_ if end < len(doc) else ""
         noun = _counted(doc, start, end)
-        if noun is not None and noun.text[:1].isupper() and row_label(doc[start:end]) is not None:
+        source_like = noun is not None and (noun.ent_type_ == "ORG" or not noun.text.istitle())
+        if source_like and noun.text[:1].isupper() and row_label(doc[start:end]) is not None:
             noun = None  # a row's source after its figure ("112,405 GoH"): counts nothing
         if after in PERCENT:
             unit = "percent"
@@ -391,6 +398,19 @@ LEVEL_VERBS = frozenset(
 )  # fmt: skip
 
 
+def sheet_line(token: Token) -> bool:
+    """Whether the token stands on a short line with no finite verb: a fact sheet's line
+    ("69,392 injured"), not a line of hard-wrapped prose ("Officials said 28 displaced")."""
+    doc = token.doc
+    start, end = token.i, token.i
+    while start > 0 and "\n" not in doc[start - 1].text:
+        start -= 1
+    while end + 1 < len(doc) and "\n" not in doc[end + 1].text:
+        end += 1
+    line = doc[start : end + 1]
+    return len(line.text) <= 40 and not any(t.tag_ in ("VBP", "VBZ", "VBD", "MD") for t in line)
+
+
 _LABEL_LINKS = frozenset({"in", "of", "the", "and", "to", "from", "for", "by", "-"})
 
 
@@ -409,6 +429,8 @@ def row_label(number: Span) -> frozenset[str] | None:
     rest = itertools.takewhile(lambda t: "\n" not in t.text, doc[number.end : number.end + 12])
     if any(t.pos_ in ("VERB", "AUX") or t.text in (".", "!", "?") for t in rest):
         return None  # a sentence ("Nearly 1,200 Palestinians have been killed."), no row
+    if any(w.tag_ in ("VBP", "VBZ", "VBD", "MD") for w in words):
+        return None  # a headline's verb ("Gunmen Kill 12 Villagers"), no row label
     hyphened = {w.i + d for w in words if w.text == "-" for d in (-1, 1)}  # "Port-au-Prince"
     if not all(w.text[:1].isupper() or w.lower_ in _LABEL_LINKS or w.i in hyphened for w in words):
         return None
@@ -459,7 +481,9 @@ def _cue(article: Article, evidence: tuple[int, int], number: Span) -> str | Non
     # noun after it: "28 displaced civilians")
     # (a fact sheet's "69,392 injured" ending its line is said of the number, whatever the
     # parse hangs it on)
-    ends_line = number.end + 1 < len(doc) and "\n" in doc[number.end + 1].text
+    ends_line = sheet_line(number[0]) and (
+        number.end + 1 == len(doc) or "\n" in doc[number.end + 1].text
+    )
     own_word = after is not None and after.head.i <= after.i
     if after is not None and (ends_line or (own_word and after.dep_ not in ("amod", "compound"))):
         own = clause_says(frozenset({lemma(after)})) - {"moved"}

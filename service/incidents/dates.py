@@ -156,7 +156,10 @@ def resolve_date(
             if day is None or (published and day > published):
                 continue
             since = match["since"] and not _CAUSAL.search(text, 0, match.start())
-            if total or (since and not _POSSESSIVE.match(text, match.end())):
+            owned = (match["since"] or "").lower() == "from" and _POSSESSIVE.match(
+                text, match.end()
+            )
+            if total or (since and not owned):
                 return FactDate(
                     start=day, end=published or day, running_total=True, as_written=match.group(0)
                 )
