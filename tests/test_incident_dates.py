@@ -28,8 +28,8 @@ THU = dt.date(2016, 7, 28)  # a Thursday
         (None, "Most of the casualties from Sunday's earthquake are in the city.",
          dt.date(2016, 7, 24), dt.date(2016, 7, 24), False, False),
         # ... while "since" before it still starts one
-        (None, "Some 200 have died of cholera since Sunday's earthquake.", dt.date(2016, 7, 24), THU,
-         True, False),
+        (None, "Some 200 have died of cholera since Sunday's earthquake.", dt.date(2016, 7, 24),
+         THU, True, False),
         ("so far this year", None, dt.date(2016, 1, 1), THU, True, False),
         ("in the past week", None, dt.date(2016, 7, 22), THU, True, False),
         ("in the past 24 hours", None, THU, THU, True, False),
