@@ -88,6 +88,9 @@ def _numbers(nlp: Any, text: str) -> list[tuple[float, float | None, bool, str |
             "Officials said 28 displaced\ncivilians were killed on Monday.",
             [(28, None, False, "civilians")],
         ),
+        # a number ending the text, alone or after a word (found by the service's fuzz test)
+        ("7", [(7, None, False, None)]),
+        ("Killed: 7", [(7, None, False, None)]),
         # a fact sheet's figure counts nothing on the lines below it
         (
             "Pakistan 73,320 dead\n69,392 injured\n2.8 million homeless\nGovernment of Pakistan",

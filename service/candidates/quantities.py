@@ -481,9 +481,8 @@ def _cue(article: Article, evidence: tuple[int, int], number: Span) -> str | Non
     # noun after it: "28 displaced civilians")
     # (a fact sheet's "69,392 injured" ending its line is said of the number, whatever the
     # parse hangs it on)
-    ends_line = sheet_line(number[0]) and (
-        number.end + 1 == len(doc) or "\n" in doc[number.end + 1].text
-    )
+    following = doc[number.end + 1] if number.end + 1 < len(doc) else None
+    ends_line = sheet_line(number[0]) and (following is None or "\n" in following.text)
     own_word = after is not None and after.head.i <= after.i
     if after is not None and (ends_line or (own_word and after.dep_ not in ("amod", "compound"))):
         own = clause_says(frozenset({lemma(after)})) - {"moved"}
