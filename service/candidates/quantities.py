@@ -403,9 +403,11 @@ def sheet_line(token: Token) -> bool:
     ("69,392 injured"), not a line of hard-wrapped prose ("Officials said 28 displaced")."""
     doc = token.doc
     start, end = token.i, token.i
-    while start > 0 and "\n" not in doc[start - 1].text:
+    # a sheet's line is a few tokens: the walk stops there (a text on one line is read once
+    # per number otherwise, quadratic in a 100k-character article)
+    while start > 0 and "\n" not in doc[start - 1].text and token.i - start < 16:
         start -= 1
-    while end + 1 < len(doc) and "\n" not in doc[end + 1].text:
+    while end + 1 < len(doc) and "\n" not in doc[end + 1].text and end - token.i < 16:
         end += 1
     line = doc[start : end + 1]
     return len(line.text) <= 40 and not any(t.tag_ in ("VBP", "VBZ", "VBD", "MD") for t in line)
@@ -421,10 +423,10 @@ def row_label(number: Span) -> frozenset[str] | None:
     doc = number.doc
     words: list[Token] = []
     i = number.start - 1
-    while i >= 0 and "\n" not in doc[i].text:
+    while i >= 0 and "\n" not in doc[i].text and len(words) <= 12:
         words.append(doc[i])
         i -= 1
-    if i < 0 or not 0 < len(words) <= 12:
+    if i < 0 or not 0 < len(words) <= 12 or "\n" not in doc[i].text:
         return None  # a first line is a headline, not a row
     rest = itertools.takewhile(lambda t: "\n" not in t.text, doc[number.end : number.end + 12])
     if any(t.pos_ in ("VERB", "AUX") or t.text in (".", "!", "?") for t in rest):
