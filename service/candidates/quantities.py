@@ -282,12 +282,11 @@ def _counted(doc: Span, start: int, end: int) -> Token | None:
     # a fact sheet's lines: "69,392 injured\n2.8 million homeless\nGovernment of Pakistan"
     # counts no government, whatever the parse hangs it on
     # (a figure alone on its line, "5,582" over "Estimated Fatalities", is its label's)
-    after = last.doc[last.i + 1 : last.head.i]
-    broken = sheet_line(last) and bool(after) and "\n" not in after[0].text
-    broken = broken and any("\n" in t.text for t in after)
     # ... but over a tally ("11,175" over "Estimated Number of People Injured") it counts
     # what the tally is of, not the tally
-    broken = broken or (sheet_line(last) and last.head.lemma_.lower() in TALLY_NOUNS)
+    after = last.doc[last.i + 1 : last.head.i]
+    worded = bool(after) and "\n" not in after[0].text and any("\n" in t.text for t in after)
+    broken = sheet_line(last) and (worded or last.head.lemma_.lower() in TALLY_NOUNS)
     if modifies and last.head.i >= end and not broken:
         # "three schools housing refugees": the parse hangs the number on the participle's
         # object; it counts the plural before
@@ -398,6 +397,9 @@ LEVEL_VERBS = frozenset(
 )  # fmt: skip
 
 
+FINITE_TAGS = frozenset({"VBP", "VBZ", "VBD", "MD"})  # a verb that makes a line a sentence
+
+
 def sheet_line(token: Token) -> bool:
     """Whether the token stands on a short line with no finite verb: a fact sheet's line
     ("69,392 injured"), not a line of hard-wrapped prose ("Officials said 28 displaced")."""
@@ -410,7 +412,7 @@ def sheet_line(token: Token) -> bool:
     while end + 1 < len(doc) and "\n" not in doc[end + 1].text and end - token.i < 16:
         end += 1
     line = doc[start : end + 1]
-    return len(line.text) <= 40 and not any(t.tag_ in ("VBP", "VBZ", "VBD", "MD") for t in line)
+    return len(line.text) <= 40 and not any(t.tag_ in FINITE_TAGS for t in line)
 
 
 _LABEL_LINKS = frozenset({"in", "of", "the", "and", "to", "from", "for", "by", "-"})
@@ -431,7 +433,7 @@ def row_label(number: Span) -> frozenset[str] | None:
     rest = itertools.takewhile(lambda t: "\n" not in t.text, doc[number.end : number.end + 12])
     if any(t.pos_ in ("VERB", "AUX") or t.text in (".", "!", "?") for t in rest):
         return None  # a sentence ("Nearly 1,200 Palestinians have been killed."), no row
-    if any(w.tag_ in ("VBP", "VBZ", "VBD", "MD") for w in words):
+    if any(w.tag_ in FINITE_TAGS for w in words):
         return None  # a headline's verb ("Gunmen Kill 12 Villagers"), no row label
     hyphened = {w.i + d for w in words if w.text == "-" for d in (-1, 1)}  # "Port-au-Prince"
     if not all(w.text[:1].isupper() or w.lower_ in _LABEL_LINKS or w.i in hyphened for w in words):
