@@ -48,17 +48,20 @@ class IncidentRunReport(BaseModel):
 
 
 def assignments(incidents: Sequence[Incident]) -> dict[str, str]:
-    """Each article's incident: the one holding most of its figures (its main event)."""
-    weight: dict[str, tuple[int, str]] = {}
+    """Each article's incident: the one holding the figure it states first (its headline
+    and lede tell its own event; an event it recalls comes later), else the first that
+    holds it."""
+    first: dict[str, tuple[int, str]] = {}
     for incident in incidents:
-        counts: dict[str, int] = {a: 0 for a in incident.articles}
+        starts: dict[str, int] = {a: 1 << 30 for a in incident.articles}
         for measure in incident.figures.values():
             for report in measure.reports:
-                counts[report.article] = counts.get(report.article, 0) + 1
-        for article, n in counts.items():
-            if article not in weight or n > weight[article][0]:
-                weight[article] = (n, incident.id)
-    return {a: i for a, (_, i) in weight.items()}
+                at = report.start if report.start is not None else 1 << 29
+                starts[report.article] = min(starts.get(report.article, 1 << 30), at)
+        for article, at in starts.items():
+            if article not in first or at < first[article][0]:
+                first[article] = (at, incident.id)
+    return {a: i for a, (_, i) in first.items()}
 
 
 def _score(dataset: IncidentSet, incidents: Sequence[Incident]) -> MethodScores:

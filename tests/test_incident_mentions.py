@@ -7,6 +7,7 @@ import datetime as dt
 import pytest
 
 from schemas.facts import Attack, Casualties, Location, NewsFacts
+from service.incidents.grouping import _days
 from service.incidents.mentions import ArticleIntake, main_place, read_article, sentence_at
 
 TEXT = (
@@ -130,3 +131,60 @@ def test_a_village_no_gazetteer_holds_is_a_name_reports_share(
     }
     reading = read_article(ArticleIntake(id="a", text=text), facts, spans)
     assert (name in reading.mentions[0].names) is named
+
+
+HOUSTON = (
+    "HOUSTON - Five people were shot in a drive-by shooting in south Houston late Sunday. "
+    "Two men were hit in the 5100 block of Idaho. Police said a third man was wounded on "
+    "Idaho. Two police officers were hurt."
+)
+
+
+@pytest.mark.parametrize(
+    ("facts", "injured", "town"),
+    [
+        # the shot, then a part of them hurt: the injured are the shot less the killed
+        ([("killed_or_injured", 5, "Five people were shot", "Houston"),
+          ("injured", 2, "Two police officers were hurt", "Houston")], 5, "Houston"),
+        # the injured told first: the article's own count
+        ([("injured", 5, "Five people were shot", "Houston"),
+          ("killed_or_injured", 2, "Two men were hit", "Houston")], 5, "Houston"),
+        # a street named after a state names the mention's place less than the city does,
+        # however often it is named
+        ([("injured", 5, "Five people were shot", "Houston"),
+          ("killed_or_injured", 2, "Two men were hit", "Idaho"),
+          ("injured", 1, "a third man was wounded", "Idaho")], 5, "Houston"),
+    ],
+)  # fmt: skip
+def test_a_mention_reads_the_injured_and_the_place_as_a_reader_would(
+    facts: list[tuple[str, int, str, str]], injured: int, town: str
+) -> None:
+    news = NewsFacts(
+        casualties=[Casualties(evidence=e, count=n, outcome=o, location=where)  # type: ignore[arg-type]
+                    for o, n, e, where in facts]
+    )  # fmt: skip
+    spans = {f"casualties[{i}]": (HOUSTON.index(e), HOUSTON.index(e) + len(e))
+             for i, (_, _, e, _) in enumerate(facts)}  # fmt: skip
+    article = ArticleIntake(id="a", text=HOUSTON, published=dt.date(2016, 2, 22))
+    (mention,) = read_article(article, news, spans).mentions
+    assert {r.measure: r.value for r in mention.reports}["injured"] == injured
+    assert mention.place is not None and mention.place.name == town
+
+
+def test_an_event_the_article_recalls_is_a_mention_of_its_own_day_only() -> None:
+    text = (
+        "Five people were shot at a block party in Detroit on Sunday. "
+        "On June 20, 11 were shot at another block party."
+    )
+    facts = NewsFacts(casualties=[
+        Casualties(evidence="Five people were shot", count=5, outcome="killed_or_injured"),
+        Casualties(evidence="11 were shot", count=11, outcome="killed_or_injured"),
+    ])  # fmt: skip
+    spans = {f"casualties[{i}]": (text.index(c.evidence), text.index(c.evidence) + len(c.evidence))
+             for i, c in enumerate(facts.casualties)}  # fmt: skip
+    article = ArticleIntake(id="a", text=text, published=dt.date(2015, 6, 29))
+    own, recalled = read_article(article, facts, spans).mentions
+    assert (own.recalled, recalled.recalled) == (False, True)
+    assert recalled.date is not None and recalled.date.start == dt.date(2015, 6, 20)
+    assert _days(recalled) == {dt.date(2015, 6, 20)}  # not its report's publication days
+    assert dt.date(2015, 6, 29) in _days(own)

@@ -73,3 +73,40 @@ def test_an_article_gives_each_measure_once_the_figure_it_states_first() -> None
     incident = build_incident([later, first])
     assert [r.value for r in incident.figures["killed"].reports] == [3]
     assert [r.value for r in incident.figures["injured"].reports] == [2]
+
+
+def _told(article: str, days: int, **figures: int) -> Mention:
+    """One article's mention `days` after D with `figures` (measure=value), in that order."""
+    reports = [
+        Report(measure=m, value=v, evidence=str(v), start=10 * n)
+        for n, (m, v) in enumerate(figures.items())
+    ]
+    day = D + dt.timedelta(days=days)
+    return Mention(id=f"{article}#0", article=article, family="violence", kind="casualties",
+                   published=day, outlet=article, reports=reports)  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("mentions", "best_injured"),
+    [
+        # "Four hurt" on Sunday; "one dead, three injured" on Tuesday: one of the four died
+        ([_told("a", 0, injured=4), _told("b", 2, killed=1, injured=3)], 3),
+        # ... said as the shot: "seven shot"; "one killed, six wounded"
+        ([_told("a", 0, killed_or_injured=7, injured=7), _told("b", 1, killed=1, injured=6)], 6),
+        # the article with the best killed gives no shot figure: nothing to take away
+        ([_told("a", 0, injured=4), _told("b", 2, killed=1)], 4),
+        # another article says more were shot than the one with the killed: no telling
+        ([_told("a", 0, killed_or_injured=9, injured=9), _told("b", 2, killed=1, injured=3)], 9),
+        # its "one was shot" counts fewer than its own injured: no shot figure, its sum is
+        ([_told("a", 0, injured=5), _told("b", 1, killed=1, injured=4, killed_or_injured=1)], 4),
+    ],
+)
+def test_the_wounded_who_died_are_no_longer_injured(
+    mentions: list[Mention], best_injured: int
+) -> None:
+    incident = build_incident(mentions)
+    injured = incident.figures["injured"]
+    assert injured.best == best_injured
+    assert injured.low <= injured.best <= injured.high
+    assert ("less those since killed" in injured.rule) == (best_injured < max(
+        r.value for r in injured.reports))  # fmt: skip

@@ -99,9 +99,10 @@ def _place_agreement(a: Place | None, b: Place | None) -> str:
 
 def _days(m: Mention) -> set[dt.date]:
     """The days a mention may be about: the one its text gives, and (a report being news)
-    its publication day and the day before."""
+    its publication day and the day before, unless it is an event the report recalls from
+    another day (the shooting last week)."""
     days = {m.date.start} if m.date is not None and m.date.start is not None else set()
-    if m.published is not None:
+    if m.published is not None and not (m.recalled and days):
         days |= {m.published, m.published - dt.timedelta(days=1)}
     return days
 

@@ -70,6 +70,8 @@ class Mention(BaseModel):
     reports: list[Report] = Field(default_factory=list)
     text: str = ""  # headline, lede and evidence: what text similarity compares
     names: list[str] = Field(default_factory=list)
+    # an event of another day than the article's own (the shooting last week it recalls)
+    recalled: bool = False
 
 
 class SeriesReport(BaseModel):
@@ -236,8 +238,9 @@ def _mentions(
 ) -> tuple[list[Mention], list[SeriesReport]]:
     series: list[SeriesReport] = []
     groups: dict[tuple[Family, dt.date | None], list[tuple[str, Fact, Normalised]]] = {}
+    items = sorted(items, key=lambda x: _in_text_order(spans, x[0]))
     main_day = _main_day(items, article.published)
-    for path, fact, norm in sorted(items, key=lambda x: _in_text_order(spans, x[0])):
+    for path, fact, norm in items:
         report = _report(path, fact, spans)
         if norm.date is not None and norm.date.running_total:
             if report is not None:
@@ -261,6 +264,8 @@ def _mentions(
         _mention(article, opening, facts, family, day, members, spans, main, n)
         for n, ((family, day), members) in enumerate(groups.items())
     ]
+    for mention, (_family, day) in zip(mentions, groups, strict=True):
+        mention.recalled = day != main_day
     mentions += _talks(article, opening, facts, spans, main, len(mentions))
     # An attack told without a figure is an event of its own, unless the report totals its
     # figures over a period: then its attacks describe how the total came about ("most
@@ -272,7 +277,7 @@ def _mentions(
 def _main_day(
     items: list[tuple[str, Fact, Normalised]], published: dt.date | None
 ) -> dt.date | None:
-    for _path, _fact, norm in items:
+    for _path, _fact, norm in items:  # in text order: the first dated fact is the main event
         if norm.date and norm.date.start and not norm.date.guessed and not norm.date.running_total:
             return norm.date.start
     return published
@@ -297,11 +302,7 @@ def _mention(
         if family == "displacement"
         else "casualties"
     )
-    places = Counter(norm.place.gazetteer_id for _, _, norm in members if norm.place)
-    place = main
-    if places:
-        top = places.most_common(1)[0][0]
-        place = next(n.place for _, _, n in members if n.place and n.place.gazetteer_id == top)
+    place = most_named([n.place for _, _, n in members if n.place]) or main
     guessed = not any(n.date and not n.date.guessed for _, _, n in members)
     date = FactDate(start=day, end=day, guessed=guessed) if day else None
     evidence = " ".join(f.evidence for _, f, _ in members)
@@ -320,6 +321,16 @@ def _mention(
     )
 
 
+def most_named(places: list[Place]) -> Place | None:
+    """The place a mention's facts name most, a city before a wider one (a street named
+    after a state, "the 5100 block of Idaho" in a Houston report, is read as the state)."""
+    cities = [p for p in places if (p.gazetteer_id or "").startswith("geonames")] or places
+    if not cities:
+        return None
+    top = Counter(p.gazetteer_id or p.name for p in cities).most_common(1)[0][0]
+    return next(p for p in cities if (p.gazetteer_id or p.name) == top)
+
+
 def _small_places(facts: NewsFacts) -> set[str]:
     """The towns the article names that no gazetteer holds (a village): two reports naming
     the same one tell of one event, as a victim's name does."""
@@ -333,14 +344,19 @@ def stated_at(report: Report) -> int:
 
 def _first_stated(reports: list[Report]) -> list[Report]:
     """One report per measure: the article's first (a headline or lede states the toll;
-    the parts of a toll, earlier events and other counts come later); an injured figure read
-    as the shot less the killed when the article gives only those."""
+    the parts of a toll, earlier events and other counts come later); the injured read as the
+    shot less the killed when the article gives no injured figure, or gives one after the
+    shot figure."""
     first: dict[str, Report] = {}
     for report in sorted(reports, key=stated_at):
         first.setdefault(report.measure, report)
-    shot, killed = first.get("killed_or_injured"), first.get("killed")
-    if "injured" not in first and shot is not None and shot.value > (killed.value if killed else 0):
-        derived = shot.value - (killed.value if killed else 0)
+    shot, killed, injured = (first.get(m) for m in ("killed_or_injured", "killed", "injured"))
+    dead = killed.value if killed else 0
+    # an injured figure after the shot one is a part of them ("Five people were shot ...
+    # two police officers were wounded"); before it, the article's own count of injured
+    told_after = injured is None or (shot is not None and stated_at(shot) < stated_at(injured))
+    if shot is not None and shot.value > dead and told_after:
+        derived = shot.value - dead
         first["injured"] = shot.model_copy(
             update={"measure": "injured", "value": derived, "value_max": None}
         )

@@ -30,13 +30,13 @@ from schemas.incidents import (
     Incident,
     IncidentKind,
     Measure,
-    Place,
     Series,
     SeriesPoint,
 )
-from service.incidents.mentions import Mention, Report, SeriesReport, stated_at
+from service.incidents.mentions import Mention, Report, SeriesReport, most_named, stated_at
 
 BEST_RULE = "highest of each source's latest report"
+LESS_THE_DEAD = f"{BEST_RULE}, less those since killed (as the article with the best killed says)"
 _EPOCH = dt.date(1, 1, 1)
 
 
@@ -77,15 +77,6 @@ def incident_id(mentions: Sequence[Mention]) -> str:
     return "inc-" + hashlib.sha1(first.encode()).hexdigest()[:12]
 
 
-def _place(mentions: Sequence[Mention]) -> Place | None:
-    places = [m.place for m in mentions if m.place is not None]
-    if not places:
-        return None
-    cities = [p for p in places if (p.gazetteer_id or "").startswith("geonames")] or places
-    top = Counter(p.gazetteer_id or p.name for p in cities).most_common(1)[0][0]
-    return next(p for p in cities if (p.gazetteer_id or p.name) == top)
-
-
 def _dates(mentions: Sequence[Mention]) -> DateRange:
     dated = [m.date for m in mentions if m.date and m.date.start]
     stated = [d for d in dated if not d.guessed] or dated
@@ -108,6 +99,44 @@ def _first_per_article(mentions: Sequence[Mention]) -> list[tuple[Mention, Repor
             if key not in first or stated_at(r) < stated_at(first[key][1]):
                 first[key] = (m, r)
     return list(first.values())
+
+
+def _shot_total(reports: Sequence[Report]) -> int | None:
+    """The number one article says were shot: its killed-or-injured figure when that counts
+    at least its killed and its injured (not "one was shot" of four), else its killed and
+    injured together when it gives both."""
+    by = {r.measure: r.value for r in reports}
+    shot, killed, injured = (by.get(m) for m in ("killed_or_injured", "killed", "injured"))
+    if shot is not None and shot >= max(killed or 0, injured or 0):
+        return shot
+    if killed is not None and injured is not None:
+        return killed + injured
+    return None
+
+
+def _less_the_dead(figures: dict[str, Measure], firsts: list[tuple[Mention, Report]]) -> None:
+    """The wounded who died since are no longer injured: when an article that gives the best
+    killed figure also says how many were shot, and no article says more were shot, `best`
+    injured is at most its shot less its killed ("Four hurt" on Sunday, "one dead and three
+    injured" on Tuesday: three injured)."""
+    injured, killed = figures.get("injured"), figures.get("killed")
+    if injured is None or killed is None:
+        return
+    per_article: dict[str, list[Report]] = {}
+    for m, r in firsts:
+        per_article.setdefault(m.article, []).append(r)
+    totals = {a: t for a, rs in per_article.items() if (t := _shot_total(rs)) is not None}
+    knowing = [
+        totals[a]
+        for a, rs in per_article.items()
+        if a in totals and any(r.measure == "killed" and r.value == killed.best for r in rs)
+    ]
+    if not knowing or max(knowing) < max(totals.values()):
+        return
+    left = max(knowing) - killed.best
+    if 0 <= left < injured.best:
+        injured.best, injured.low = left, min(injured.low, left)
+        injured.rule = LESS_THE_DEAD
 
 
 def build_incident(mentions: Sequence[Mention], known_id: str | None = None) -> Incident:
@@ -135,10 +164,11 @@ def build_incident(mentions: Sequence[Mention], known_id: str | None = None) -> 
         if sources:
             values = sorted({r.value for r in reports if _source(r) in sources})
             conflicts.append(Conflict(measure=name, sources=sources, values=values))
+    _less_the_dead(figures, _first_per_article(mentions))
     return Incident(
         id=known_id or incident_id(mentions),
         kind=kind,
-        place=_place(mentions),
+        place=most_named([m.place for m in mentions if m.place is not None]),
         date=_dates(mentions),
         articles=sorted({m.article for m in mentions}),
         figures=figures,
