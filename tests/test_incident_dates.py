@@ -47,6 +47,12 @@ THU = dt.date(2016, 7, 28)  # a Thursday
         (None, "At least 13 people were shot, one fatally, in separate incidents.", None, THU,
          True, False),
         (None, "13 struck by gunfire in a weekend of violence", None, THU, True, False),
+        (None, "Five men are dead after a series of overnight shootings.",
+         THU - dt.timedelta(days=1), THU, True, False),
+        (None, "Four people were killed and seven injured in shootings across the city.", None,
+         THU, True, False),
+        # one shooting "across the street" is no round-up
+        (None, "Four people were shot from across the street.", THU, THU, False, True),
     ],
 )  # fmt: skip
 def test_a_date_as_written_resolves_against_the_publication_day(

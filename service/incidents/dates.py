@@ -60,8 +60,14 @@ _RANGE = (
 # alone", "the 40th homicide this year").
 _CALENDAR = rf"(?:this|last) (?:year|month)|(?:{MONTHS}|year|month) alone"
 # ... or a round-up of several events ("13 people were shot, one fatally, in separate
-# incidents", "in a weekend of violence").
-_ROUND_UP = r"(?:in|during)\s+(?:\w+\s+)?separate\s+(?:incidents|shootings|attacks)|weekend of"
+# incidents", "in a weekend of violence", "after a series of overnight shootings", "in
+# shootings across the city").
+_EVENTS = r"(?:incidents|shootings|attacks|killings)"
+_ROUND_UP = (
+    rf"(?:in|during)\s+(?:\w+\s+)?separate\s+{_EVENTS}|weekend of"
+    rf"|(?:series|spate|string|rash|wave)\s+of\s+(?:\w+\s+)?{_EVENTS}"
+    rf"|{_EVENTS}\s+(?:across|around|throughout)\s+the\s+(?:city|state|country|region)"
+)
 RUNNING_SENTENCE = re.compile(
     rf"\b(?:{_RANGE}|{_CALENDAR}|{_ROUND_UP}|so far|to date|cumulative)", re.IGNORECASE
 )

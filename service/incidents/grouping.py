@@ -218,8 +218,8 @@ def _follow_up(a: Mention, b: Mention, cosine: float) -> bool:
     """A later report of the same story: the same place (or near), clearly the same text
     (or text, place, figures and names that add up to `FOLLOW_UP_SCORE`), within
     `FOLLOW_UP_DAYS` (a toll revised, an investigation's findings)."""
-    if _place_agreement(a.place, b.place) == "different":
-        return False
+    if _place_agreement(a.place, b.place) == "different" or a.recalled or b.recalled:
+        return False  # an event a report recalls is dated by its text, not by the news cycle
     if cosine < FOLLOW_UP_COSINE and link_score(a, b, cosine) < FOLLOW_UP_SCORE:
         return False
     gap = _day_gap(a, b)
