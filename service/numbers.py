@@ -24,6 +24,10 @@ _RANGE = re.compile(
 )
 _ONE = re.compile(r"\b(?:a|an|another)\b", re.I)
 MULTIPLES = {"double": 2, "triple": 3, "quadruple": 4}
+ORDINALS = {"first": 1, "second": 2, "third": 3, "fourth": 4, "fifth": 5, "sixth": 6,
+            "seventh": 7, "eighth": 8, "ninth": 9, "tenth": 10}  # fmt: skip
+_ORDINAL_DIGITS = re.compile(r"(\d{1,2})(?:st|nd|rd|th)")
+_WORD = re.compile(r"\w+")
 # No quantity news reports reaches 10^15; a longer run of digits is not a count (and past
 # 308 digits it parses to infinity, which no int holds).
 LARGEST = 1e15
@@ -96,11 +100,19 @@ def same_number(a: float, b: float, tolerance: float = RELATIVE_TOLERANCE) -> bo
     return abs(a - b) <= tolerance * max(abs(a), abs(b)) or a == b
 
 
+def ordinal_value(word: str) -> int | None:
+    """The number an ordinal word gives ("third": 3, "2nd": 2), None for any other word."""
+    word = word.lower().rstrip(".")
+    digits = _ORDINAL_DIGITS.fullmatch(word)
+    return ORDINALS.get(word) or (int(digits.group(1)) if digits else None)
+
+
 def reader_counts(text: str) -> set[float]:
     """Counts a reader makes from words without a numeral: one for "a man", and each "a"
     joined to the numbers beside it ("a man and his two children": 3); 2 for a "double"
-    killing, 3 for a "triple"."""
+    killing, 3 for a "triple"; 3 for "a third person has died"."""
     found = {float(n) for word, n in MULTIPLES.items() if re.search(rf"\b{word}\b", text, re.I)}
+    found |= {float(n) for w in _WORD.findall(text) if (n := ordinal_value(w))}
     ones = len(_ONE.findall(text))
     if ones:
         found |= {1.0, ones + sum(numbers_in(text))}

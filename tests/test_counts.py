@@ -103,7 +103,13 @@ def _counts(nlp: Any, text: str) -> list[tuple[str, float, str | None, bool]]:
         # a named person who did the harm, spoke, or is counted by an ordinal: no count
         ("Smith killed his wife.", [("his wife", 1, "killed", True)]),  # Smith is no count
         ("Mayor Bill de Blasio said the victim was shot.", []),
-        ("Third man dies after shooting", []),
+        # ... unless the ordinal numbers the dead: the toll is now that many
+        ("Third man dies after shooting", [("Third man", 3, "killed", True)]),
+        ("A second person died at the hospital.", [("A second person", 2, "killed", True)]),
+        ("2nd body found in ditch", [("2nd body", 2, "killed", True)]),
+        # a second victim wounded is victim number two of any number: no toll
+        ("The second victim was shot in the leg.", []),
+        ("A third shooting victim was found on Elm Street.", []),
         ("Gunman killed two people", [("two", 2, "killed", False)]),
         # no harm done to the one: no count
         ("A man said the road was closed.", []),

@@ -51,6 +51,8 @@ def test_is_stated() -> None:
         (1, "A man was killed", True),
         (3, "a man and his two children were shot dead", True),
         (2, "a double homicide", True),
+        (3, "Third person dies", True),  # an ordinal numbers the dead
+        (2, "2nd body found", True),
         (1, "a 13-year-old boy", True),
         (2, "A man was killed", False),
         (1, "Officials said the road was closed", False),

@@ -17,7 +17,7 @@ from spacy.tokens import Token
 from service.candidates.article import Article, NumberCandidate, entity_span
 from service.candidates.people_nouns import PEOPLE_NOUNS
 from service.candidates.quantities import clause_says
-from service.numbers import MULTIPLES, numbers_in
+from service.numbers import MULTIPLES, numbers_in, ordinal_value
 
 ONE = frozenset({"a", "an", "another"})
 # Collective or plural-only nouns: "a family", "a crowd" is not one person.
@@ -228,6 +228,27 @@ def _candidate(article: Article, first: Token, last: Token, count: int, label: s
     )  # fmt: skip
 
 
+def _ordinal_count(noun: Token) -> tuple[int, Token, Token] | None:
+    """The toll an ordinal gives a death ("a third person has died", "The fifth man was
+    pronounced dead": 3, 5; "2nd body found": 2): the count, where its phrase starts, and
+    the word that says the death. A wounded "second victim" is victim number two of any
+    number, so only a death or a body counts."""
+    if noun.tag_ != "NN":
+        return None
+    ordinal = next((c for c in noun.children if c.dep_ == "amod" and c.i < noun.i
+                    and (value := ordinal_value(c.text)) and value >= 2), None)  # fmt: skip
+    if ordinal is None:
+        return None
+    value = ordinal_value(ordinal.text) or 0
+    start = _one_word(noun) or ordinal
+    if noun.lemma_.lower() in BODY and noun.dep_ in ("nsubj", "nsubjpass", "dobj"):
+        return value, start, noun.head
+    if noun.lemma_.lower() not in ONE_PERSON:
+        return None
+    harm = _harm_of(noun)
+    return (value, start, harm[1]) if harm is not None and harm[0] == "killed" else None
+
+
 def find_counts(article: Article) -> None:
     """Add a candidate per count a reader makes without a numeral (after find_quantities)."""
     taken = {(n.start, n.end) for n in article.numbers}
@@ -238,6 +259,10 @@ def find_counts(article: Article) -> None:
             label = "killed_or_injured" if killing.lemma_ in ("shooting", "stabbing") else "killed"
             found.append(_candidate(article, token, killing, MULTIPLES[token.lower_], label,
                                     killing, killing))  # fmt: skip
+            continue
+        if (toll := _ordinal_count(token)) is not None:
+            value, start, verb = toll
+            found.append(_candidate(article, start, token, value, "killed", verb, token))
             continue
         first = _first(token) if token.dep_ != "conj" else None
         harm = _harm_of(token) if first is not None else None
