@@ -123,6 +123,10 @@ def _counts(nlp: Any, text: str) -> list[tuple[str, float, str | None, bool]]:
         # a fact sheet's figure over its title-case label: "Fatalities" are deaths
         ("Numbers At A Glance\n\n5,582\n\nEstimated Fatalities Resulting from the Earthquake",
          [("5,582", 5582, "killed", False)]),
+        # a headline's "N shot": the parse reads "shot" as a noun, but shots are plural
+        ("2 shot dead in parking dispute", [("2", 2, "killed", False)]),
+        ("5 shot in Chicago overnight", [("5", 5, "killed_or_injured", False)]),
+        ("Police said 30 shots were fired.", [("30", 30, "killed_or_injured", False)]),
         # "striking five people": struck by the shots
         ("A man opened fire outside a nightclub, striking five people.",
          [("five", 5, "killed_or_injured", False)]),

@@ -97,6 +97,8 @@ def _told(article: str, days: int, **figures: int) -> Mention:
         ([_told("a", 0, injured=4), _told("b", 2, killed=1)], 4),
         # another article says more were shot than the one with the killed: no telling
         ([_told("a", 0, killed_or_injured=9, injured=9), _told("b", 2, killed=1, injured=3)], 9),
+        # "2 killed, 2 shot": the two shot are the others, not all who were shot
+        ([_told("a", 0, killed=2, killed_or_injured=2, injured=2)], 2),
         # its "one was shot" counts fewer than its own injured: no shot figure, its sum is
         ([_told("a", 0, injured=5), _told("b", 1, killed=1, injured=4, killed_or_injured=1)], 4),
     ],

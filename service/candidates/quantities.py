@@ -355,6 +355,9 @@ def find_quantities(article: Article) -> None:
             unit, char_start = CURRENCIES[before], doc[start - 1].idx
         after = doc[end].lower_ if end < len(doc) else ""
         noun = _counted(doc, start, end)
+        shot = noun is not None and noun.lower_ == "shot" and values[0] != 1
+        if shot:
+            noun = None  # "2 shot dead": "shot" counted by more than one is the verb
         source_like = noun is not None and (noun.ent_type_ == "ORG" or not noun.text.istitle())
         if source_like and noun.text[:1].isupper() and row_label(doc[start:end]) is not None:
             noun = None  # a row's source after its figure ("112,405 GoH"): counts nothing
@@ -368,6 +371,9 @@ def find_quantities(article: Article) -> None:
             unit = _remains_of(noun) or noun.text.lower()
         approximate = _approximate(doc, start)
         evidence = _evidence(doc, start, end, noun, char_start, approximate)
+        if shot:  # "2 shot dead": the verb the parse read as a noun, and its "dead"
+            said = doc[end + 1] if _shot_cue(doc, end) == "killed" else doc[end]
+            evidence = (evidence[0], max(evidence[1], said.idx + len(said.text)))
         article.numbers.append(
             NumberCandidate(
                 start=char_start,
@@ -379,7 +385,7 @@ def find_quantities(article: Article) -> None:
                 noun=noun.text if noun is not None else None,
                 noun_lemma=noun.lemma_.lower() if noun is not None else None,
                 evidence=evidence,
-                cue=_cue(article, evidence, doc[start:end]),
+                cue=_shot_cue(doc, end) if shot else _cue(article, evidence, doc[start:end]),
                 measure=first.ent_type_ in MEASURE_ENTS,
                 people=names_people(noun) if noun is not None else None,
                 whole=_in_partitive(doc[start:end]),
@@ -459,6 +465,13 @@ def _measured(number: Span) -> frozenset[str] | None:
     if subject is None or subject.lemma_.lower() not in TALLY_NOUNS:
         return None
     return frozenset(lemma(t) for t in subject.subtree)
+
+
+def _shot_cue(doc: Span, end: int) -> str:
+    """What "N shot" says: killed when "dead" or "fatally" follows ("2 shot dead"), else
+    killed or injured ("5 shot in Chicago")."""
+    fatal = end + 1 < len(doc) and doc[end + 1].lower_ in ("dead", "fatally")
+    return "killed" if fatal else "killed_or_injured"
 
 
 def _in_partitive(number: Span) -> bool:

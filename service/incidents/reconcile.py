@@ -103,11 +103,11 @@ def _first_per_article(mentions: Sequence[Mention]) -> list[tuple[Mention, Repor
 
 def _shot_total(reports: Sequence[Report]) -> int | None:
     """The number one article says were shot: its killed-or-injured figure when that counts
-    at least its killed and its injured (not "one was shot" of four), else its killed and
-    injured together when it gives both."""
+    at least its killed and its injured together (not "one was shot" of four, nor the "2
+    shot" of "2 killed, 2 shot"), else its killed and injured together when it gives both."""
     by = {r.measure: r.value for r in reports}
     shot, killed, injured = (by.get(m) for m in ("killed_or_injured", "killed", "injured"))
-    if shot is not None and shot >= max(killed or 0, injured or 0):
+    if shot is not None and shot >= (killed or 0) + (injured or 0):
         return shot
     if killed is not None and injured is not None:
         return killed + injured
