@@ -235,11 +235,11 @@ def _ordinal_count(noun: Token) -> tuple[int, Token, Token] | None:
     number, so only a death or a body counts."""
     if noun.tag_ != "NN":
         return None
-    ordinal = next((c for c in noun.children if c.dep_ == "amod" and c.i < noun.i
-                    and (value := ordinal_value(c.text)) and value >= 2), None)  # fmt: skip
-    if ordinal is None:
+    ordinals = [(c, v) for c in noun.children if c.dep_ == "amod" and c.i < noun.i
+                and (v := ordinal_value(c.text) or 0) >= 2]  # fmt: skip
+    if not ordinals:
         return None
-    value = ordinal_value(ordinal.text) or 0
+    ordinal, value = ordinals[0]
     start = _one_word(noun) or ordinal
     if noun.lemma_.lower() in BODY and noun.dep_ in ("nsubj", "nsubjpass", "dobj"):
         return value, start, noun.head

@@ -371,8 +371,9 @@ def find_quantities(article: Article) -> None:
             unit = _remains_of(noun) or noun.text.lower()
         approximate = _approximate(doc, start)
         evidence = _evidence(doc, start, end, noun, char_start, approximate)
+        shot_cue = _shot_cue(doc, end) if shot else None
         if shot:  # "2 shot dead": the verb the parse read as a noun, and its "dead"
-            said = doc[end + 1] if _shot_cue(doc, end) == "killed" else doc[end]
+            said = doc[end + 1] if shot_cue == "killed" else doc[end]
             evidence = (evidence[0], max(evidence[1], said.idx + len(said.text)))
         article.numbers.append(
             NumberCandidate(
@@ -385,7 +386,7 @@ def find_quantities(article: Article) -> None:
                 noun=noun.text if noun is not None else None,
                 noun_lemma=noun.lemma_.lower() if noun is not None else None,
                 evidence=evidence,
-                cue=_shot_cue(doc, end) if shot else _cue(article, evidence, doc[start:end]),
+                cue=shot_cue or _cue(article, evidence, doc[start:end]),
                 measure=first.ent_type_ in MEASURE_ENTS,
                 people=names_people(noun) if noun is not None else None,
                 whole=_in_partitive(doc[start:end]),

@@ -144,7 +144,8 @@ def build_incident(mentions: Sequence[Mention], known_id: str | None = None) -> 
     kinds = Counter(m.kind for m in mentions)
     kind: IncidentKind = "attack" if kinds["attack"] else kinds.most_common(1)[0][0]
     by_measure: dict[str, list[FigureReport]] = {}
-    for m, r in _first_per_article(mentions):
+    firsts = _first_per_article(mentions)
+    for m, r in firsts:
         by_measure.setdefault(r.measure, []).append(
             FigureReport(
                 value=r.value,
@@ -164,7 +165,7 @@ def build_incident(mentions: Sequence[Mention], known_id: str | None = None) -> 
         if sources:
             values = sorted({r.value for r in reports if _source(r) in sources})
             conflicts.append(Conflict(measure=name, sources=sources, values=values))
-    _less_the_dead(figures, _first_per_article(mentions))
+    _less_the_dead(figures, firsts)
     return Incident(
         id=known_id or incident_id(mentions),
         kind=kind,
