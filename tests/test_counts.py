@@ -109,6 +109,13 @@ def _counts(nlp: Any, text: str) -> list[tuple[str, float, str | None, bool]]:
         ("2nd body found in ditch", [("2nd body", 2, "killed", True)]),
         # a second victim wounded is victim number two of any number: no toll
         ("The second victim was shot in the leg.", []),
+        # ... but "a fourth" after a count of three is one more, harmed its own way
+        ("Three people are dead and a fourth is wounded.",
+         [("Three", 3, "killed", False), ("a fourth", 1, "injured", True)]),
+        ("He shot three people to death and seriously injured a fourth.",
+         [("three", 3, "killed", False), ("a fourth", 1, "injured", True)]),
+        ("Two people died Sunday and a third died Monday.", [("Two", 2, "killed", False)]),
+        ("A fourth is wounded.", []),  # no count of three before it: not one more
         ("A third shooting victim was found on Elm Street.", []),
         ("Gunman killed two people", [("two", 2, "killed", False)]),
         # no harm done to the one: no count

@@ -51,6 +51,10 @@ THU = dt.date(2016, 7, 28)  # a Thursday
          THU - dt.timedelta(days=1), THU, True, False),
         (None, "Four people were killed and seven injured in shootings across the city.", None,
          THU, True, False),
+        (None, "Five men are dead after a series of overnight shooting's.",
+         THU - dt.timedelta(days=1), THU, True, False),
+        (None, "Police: 8 Dead, 27 Wounded In Weekend Shootings Across Chicago", None, THU,
+         True, False),
         # one shooting "across the street" is no round-up
         (None, "Four people were shot from across the street.", THU, THU, False, True),
     ],

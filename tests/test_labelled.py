@@ -266,6 +266,18 @@ def _labelled(nlp: Any, text: str, labels: list[str]) -> Any:
          [(3000, "missing", "people")], []),
         ("Crews rescued 57 people from the rubble.", [],
          [(57, "rescued", "people")], []),
+        # one of a group harmed is someone named, not a count; the group is the count
+        ("Durham was one of five people shot during a fight.", ["casualties", "other"],
+         [(5, "killed_or_injured", "people")], []),
+        ("Teen who was 1 of 7 injured in NC Moose Lodge Christmas party shooting speaks out",
+         ["other"], [(7, "injured", "people")], []),
+        # the men police seek are suspects, not victims
+        ("Sheriff: 2 men sought after 7 shot at NC Christmas party", ["casualties"],
+         [(7, "killed_or_injured", "people")], [2]),
+        # a count of wounds is no count of people; a name's age is no count
+        ("Police found at least one gunshot wound to the head.", [], [], []),
+        ("The victims were Cynthia Hurd, 54; Tywanza Sanders, 26; and Ethel Lance, 70.",
+         [], [], []),
     ],
 )  # fmt: skip
 def test_counts_named_parted_and_unnumbered(

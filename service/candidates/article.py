@@ -73,6 +73,7 @@ class NumberCandidate:
     part_of: int | None = None  # the toll it is part of ("28 civilians, including 19 children")
     definite: bool = False  # "the two sides": things the text has named, not a new count
     unnumbered: bool = False  # "a man was killed": counted by a reader, labelled by its words
+    restated: bool = False  # "Durham was one of five people shot": someone named, no count
 
 
 @dataclass

@@ -23,7 +23,7 @@ from service.candidates.article import (
     in_caption,
     opening_end,
 )
-from service.candidates.counts import attack_of
+from service.candidates.counts import attack_of, participle_harm
 from service.candidates.people_nouns import names_people
 from service.candidates.places import country_of
 from service.candidates.quantities import (
@@ -318,6 +318,29 @@ def _struck(token: Token) -> str | None:
     return attack_of(noun)
 
 
+def _group_harm(token: Token) -> str | None:
+    """What the participle after a partitive's whole says was done to the group: "one of
+    five people shot" (killed or injured), "1 of 7 injured" (the parse hangs "injured" from
+    the 1)."""
+    noun = _counted_noun(token)
+    label = participle_harm(noun)
+    if label is None and noun is token and token.dep_ == "pobj" and token.head.lower_ == "of":
+        label = participle_harm(token.head.head, after=token)
+    return label
+
+
+def _restated(token: Token) -> bool:
+    """Whether the number is someone named before, counted as one of a group ("Durham was
+    one of five people shot", "Teen who was 1 of 7 injured"): no count of its own."""
+    nxt = token.nbor(1) if token.i + 1 < len(token.doc) else None
+    return (
+        token.dep_ == "attr"
+        and token.head.lemma_.lower() == "be"
+        and nxt is not None
+        and nxt.lower_ == "of"
+    )
+
+
 def _held(token: Token) -> bool:
     """Whether the counted people are held by the law: suspects, or the subject or object
     of "arrest", "charge"… ("Five arrested", "police arrested two men")."""
@@ -489,7 +512,8 @@ def attribute_number(
     number.harmed = _harmed(token)
     number.held = _held(token) or _acting(token)
     number.treated = _treated(token)
-    number.struck = _struck(token)
+    number.struck = _struck(token) or (_group_harm(token) if number.whole else None)
+    number.restated = _restated(token)
 
 
 PART_WORDS = frozenset({"include", "among"})

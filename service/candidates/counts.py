@@ -16,7 +16,7 @@ from spacy.tokens import Token
 
 from service.candidates.article import Article, NumberCandidate, entity_span
 from service.candidates.people_nouns import PEOPLE_NOUNS
-from service.candidates.quantities import clause_says
+from service.candidates.quantities import clause_says, to_death
 from service.numbers import MULTIPLES, numbers_in, ordinal_value
 
 ONE = frozenset({"a", "an", "another"})
@@ -47,11 +47,6 @@ NOT_AGENTS = frozenset(
      "shoulder", "finger", "liver", "tumor", "tumour", "helicopter", "register", "roster",
      "ledger", "banner", "manner", "dinner", "server"}
 )  # fmt: skip
-# Violent verbs whose "to death" says the victim died ("shot to death", "beaten to death").
-TO_DEATH = frozenset(
-    {"shoot", "stab", "beat", "burn", "crush", "hack", "starve", "freeze", "bludgeon",
-     "trample", "stone", "club", "choke", "strangle", "kick", "batter", "torture", "stomp"}
-)  # fmt: skip
 
 
 def _label(words: frozenset[str]) -> str | None:
@@ -69,9 +64,7 @@ def _verb_words(verb: Token) -> frozenset[str]:
     """A verb's lemma with its adverbs and complements ("shot dead", "fatally wounded", a
     violent verb's "to death")."""
     near = [c for c in verb.children if c.dep_ in ("advmod", "acomp", "oprd", "xcomp", "conj")]
-    if verb.lemma_.lower() in TO_DEATH:  # "shot to death", not "sentenced to death"
-        near += [g for c in verb.children if c.dep_ == "prep" and c.lower_ == "to"
-                 for g in c.children if g.lemma_.lower() == "death"]  # fmt: skip
+    near += to_death(verb)
     return frozenset(t.lemma_.lower() for t in (verb, *near))
 
 
@@ -96,6 +89,15 @@ def _harm_of(noun: Token) -> tuple[str, Token] | None:
     if label := attack_of(noun):
         return label, head.head  # "the fatal shooting of a woman", "the shooting death of X"
     return None
+
+
+def participle_harm(noun: Token, after: Token | None = None) -> str | None:
+    """What a harm participle right after the noun (or right after `after`) says was done
+    to the people it names ("five people shot", "seven victims wounded"), else None."""
+    where = (after or noun).i + 1
+    acl = [c for c in noun.children
+           if c.dep_ == "acl" and c.tag_ in ("VBN", "VBD") and c.i == where]  # fmt: skip
+    return _label(_verb_words(acl[0])) if acl else None
 
 
 def _person_noun(noun: Token) -> bool:
@@ -249,6 +251,23 @@ def _ordinal_count(noun: Token) -> tuple[int, Token, Token] | None:
     return (value, start, harm[1]) if harm is not None and harm[0] == "killed" else None
 
 
+def _one_more(article: Article, token: Token) -> tuple[Token, Token] | None:
+    """A victim an ordinal adds to a count just given, harmed another way: "Three people
+    are dead and a fourth is wounded", "shooting three people to death and injuring a
+    fourth" (one injured). Where the phrase starts, and the word that says the harm."""
+    value = ordinal_value(token.text) or 0
+    det = next((c for c in token.children if c.dep_ == "det" and c.lower_ in ("a", "an")), None)
+    if value < 2 or det is None or token.tag_ != "JJ":
+        return None  # ("a third man was wounded" is one person already: `_one_person`)
+    sentence = token.sent
+    counts = [n for n in article.numbers
+              if sentence.start_char <= n.start < det.idx and n.value == value - 1]  # fmt: skip
+    harm = _harm_of(token) if counts else None
+    if harm is None or harm[0] == "killed":
+        return None  # "two died and a third died": the ordinal numbers the dead (a toll)
+    return det, harm[1]
+
+
 def find_counts(article: Article) -> None:
     """Add a candidate per count a reader makes without a numeral (after find_quantities)."""
     taken = {(n.start, n.end) for n in article.numbers}
@@ -263,6 +282,11 @@ def find_counts(article: Article) -> None:
         if (toll := _ordinal_count(token)) is not None:
             value, start, verb = toll
             found.append(_candidate(article, start, token, value, "killed", verb, token))
+            continue
+        if (more := _one_more(article, token)) is not None:
+            det, verb = more
+            label = _label(_verb_words(verb)) or "killed_or_injured"
+            found.append(_candidate(article, det, token, 1, label, verb, token))
             continue
         first = _first(token) if token.dep_ != "conj" else None
         harm = _harm_of(token) if first is not None else None

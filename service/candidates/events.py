@@ -13,6 +13,7 @@ from spacy.tokens import Span, Token
 
 from service.candidates.article import Article, EventCandidate, EventKind, ents_in
 from service.candidates.places import country_of
+from service.numbers import numbers_in
 
 TRIGGERS: dict[EventKind, frozenset[str]] = {
     "talks": frozenset(
@@ -47,11 +48,6 @@ FORMATS: dict[str, re.Pattern[str]] = {
     "video": re.compile(r"\bvideo|\bvirtual(?:ly)?\b|\bonline\b", re.I),
     "phone": re.compile(r"\b(?:tele)?phone\b", re.I),
 }
-ORDINALS = {
-    "first": 1, "second": 2, "third": 3, "fourth": 4, "fifth": 5, "sixth": 6,
-    "seventh": 7, "eighth": 8, "ninth": 9, "tenth": 10, "one": 1, "two": 2, "three": 3,
-    "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8, "nine": 9, "ten": 10,
-}  # fmt: skip
 # Who talks: a sentence about talks names at least one side (a country, a people, a body,
 # a person); "Our delegation made a colossal effort" alone reports no talks to label.
 PARTY_LABELS = frozenset({"GPE", "NORP", "ORG", "PERSON"})
@@ -109,11 +105,9 @@ def _round(sentence: Span) -> int | None:
             token.doc[token.i + 1 : token.i + 2]
         )
         for word in near:
-            text = word.lower_.rstrip(".")
-            value = ORDINALS.get(text) or ORDINALS.get(text.removesuffix("th"))
-            digits = re.fullmatch(r"(\d{1,2})(?:st|nd|rd|th)?", text)
-            if value or digits:
-                return value or int(digits.group(1))  # type: ignore[union-attr]
+            values = numbers_in(word.lower_.rstrip("."))  # "second", "3", "4th", "three"
+            if len(values) == 1 and values[0].is_integer() and 0 < values[0] < 100:
+                return int(values[0])
     return None
 
 

@@ -57,13 +57,41 @@ CUES: dict[str, frozenset[str]] = {
 
 CASUALTY_CUES = frozenset({"killed", "injured", "killed_or_injured", "missing", "rescued"})
 HARM_LEMMAS = frozenset().union(*(CUES[label] for label in CASUALTY_CUES))
+# Harm nouns that count what a body suffered, not people ("one gunshot wound to the head").
+WOUND_NOUNS = frozenset({"wound"})
 # Words of movement no one label owns ("fled": abroad or not), for the clause test.
 SHOT = frozenset({"shoot", "shot", "gunfire", "gunshot", "bullet", "strike"})
 MOVED = frozenset({"flee", "uproot", "shelter", "escape", "homeless", "exodus"})
+# Violent verbs whose "to death" says the victim died ("shot to death", "beaten to death").
+TO_DEATH = frozenset(
+    {"shoot", "stab", "beat", "burn", "crush", "hack", "starve", "freeze", "bludgeon",
+     "trample", "stone", "club", "choke", "strangle", "kick", "batter", "torture", "stomp"}
+)  # fmt: skip
+
+
+def to_death(verb: Token) -> list[Token]:
+    """A violent verb's "to death" ("shot to death", not "sentenced to death"): its words."""
+    if verb.lemma_.lower() not in TO_DEATH:
+        return []
+    return [t for c in verb.children if c.dep_ == "prep" and c.lower_ == "to"
+            for g in c.children if g.lemma_.lower() == "death" for t in (c, g)]  # fmt: skip
+
+
 # People the law holds ("five arrested", "two suspects were charged"): not victims, whatever
 # harm their clause names.
 HELD_VERBS = frozenset(
-    {"arrest", "charge", "detain", "indict", "book", "jail", "convict", "sentence", "apprehend"}
+    {
+        "arrest",
+        "charge",
+        "detain",
+        "indict",
+        "book",
+        "jail",
+        "convict",
+        "sentence",
+        "apprehend",
+        "seek",
+    }
 )
 HELD_NOUNS = frozenset({"suspect", "arrest", "arrestee"})
 # The law's own agents: the subject of what they did ("seven officers returned fire") is
@@ -170,8 +198,8 @@ def _excluded(doc: Span, start: int, end: int) -> bool:
     if plural and not doc[end - 1].whitespace_:
         return True  # "1000's", "1990s": vague amounts and decades, not counts
     before = doc[start - 1].lower_ if start else ""
-    if before == "," and start > 1 and doc[start - 2].ent_type_ == "PERSON":
-        return True  # "Trevor Williams, 33": an age
+    if before == "," and start > 1 and _named_age(doc, start, end):
+        return True  # "Trevor Williams, 33", "Tywanza Sanders, 26;": an age
     if before in MONTHS or (end < len(doc) and doc[end].lower_ in MONTHS):
         return True  # "08 November 2010", "March 3"
     if re.search(
@@ -188,6 +216,17 @@ def _excluded(doc: Span, start: int, end: int) -> bool:
         or _age_at_death(doc, start, end)
         or _caption_or_channel(doc, start, end)
     )
+
+
+def _named_age(doc: Span, start: int, end: int) -> bool:
+    """A number set off after a person's name: "Trevor Williams, 33", a list's "Tywanza
+    Sanders, 26;" (a name the tagger missed, closed by a comma, semicolon or stop)."""
+    name = doc[start - 2]
+    if name.ent_type_ == "PERSON":
+        return True
+    closed = end < len(doc) and doc[end].text in (",", ";", ".", ")")
+    proper = name.tag_ == "NNP" and start > 2 and doc[start - 3].tag_ == "NNP"
+    return closed and proper and end - start == 1 and doc[start].text.isdigit()
 
 
 # Verbs a person's age at the time follows: "he was shot to death at 24", "she died at 90".
@@ -547,6 +586,7 @@ def _evidence(
         tokens.append(verb)
         tokens.extend(c for c in verb.conjuncts if 0 < c.i - verb.i <= 3)  # "killed or injured"
         tokens.extend(shared_verbs(verb))  # "killed and injured 18": both said of the 18
+        tokens.extend(to_death(verb))  # "shot three people to death": killed
         # "have been victims", "were missing": the complement says what they are
         tokens.extend(
             c
@@ -578,6 +618,8 @@ def words_decide(number: NumberCandidate) -> str | None:
     movement word beside a count of people ("22 civilians were killed"), a currency."""
     if number.unnumbered:
         return number.cue
+    if number.noun_lemma in WOUND_NOUNS:
+        return "other_figure"  # "died of one gunshot wound": a count of wounds, not people
     of_things = (number.people is False and not number.harmed) or number.measure
     if number.cue is not None and not of_things:
         return number.cue

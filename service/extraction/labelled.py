@@ -214,6 +214,8 @@ def number_kinds(article: Article, labels: Labels) -> dict[int, NumberKind]:
             kinds[i] = whole
         if kinds[i] in CASUALTY_LABELS and number.held and not number.harmed:
             kinds[i] = NumberKind.other_figure  # "Five arrested in the shooting": suspects
+        if number.restated and kinds[i] in CASUALTY_LABELS:
+            kinds[i] = NumberKind.not_a_count  # "Durham was one of five people shot": Durham
         if number.struck and kinds[i] in CASUALTY_LABELS | {NumberKind.other_figure}:
             kinds[i] = NumberKind[number.struck]  # "the wounding of three others": injured
         if kinds[i] is NumberKind.killed and number.treated and not number.harmed:

@@ -62,11 +62,13 @@ _CALENDAR = rf"(?:this|last) (?:year|month)|(?:{MONTHS}|year|month) alone"
 # ... or a round-up of several events ("13 people were shot, one fatally, in separate
 # incidents", "in a weekend of violence", "after a series of overnight shootings", "in
 # shootings across the city").
-_EVENTS = r"(?:incidents|shootings|attacks|killings)"
+# (a plural misspelt with an apostrophe, "a series of overnight shooting's", is one too)
+_EVENTS = r"(?:incident|shooting|attack|killing)(?:s|['\u2019]s|s['\u2019])"
 _ROUND_UP = (
     rf"(?:in|during)\s+(?:\w+\s+)?separate\s+{_EVENTS}|weekend of"
     rf"|(?:series|spate|string|rash|wave)\s+of\s+(?:\w+\s+)?{_EVENTS}"
-    rf"|{_EVENTS}\s+(?:across|around|throughout)\s+the\s+(?:city|state|country|region)"
+    rf"|{_EVENTS}\s+(?:across|around|throughout)\s+"
+    rf"(?:the\s+(?:city|state|country|region)|(?-i:[A-Z])\w+)"
 )
 RUNNING_SENTENCE = re.compile(
     rf"\b(?:{_RANGE}|{_CALENDAR}|{_ROUND_UP}|so far|to date|cumulative)", re.IGNORECASE
