@@ -44,10 +44,12 @@ def _number(nlp: Any, text: str, words: str) -> Any:
         ("The U.N. High Commissioner for Refugees says 14,000 people fled.", "14,000",
          "U.N. High Commissioner for Refugees", None, None),
         ("The UN office in Geneva says 14,000 people fled.", "14,000", "UN office", None, None),
+        # the accused are no source; a headline's count the tagger read as a name is a number
+        ("Indian Maoists Accused of Killing 16 Villagers in Bihar", "16", None, "Bihar", None),
     ],
     ids=["said-after", "according-to", "subject-before", "body-before-place", "no-source",
          "person-in-description", "clause-time", "so-far", "since-phrase", "people-of-a-place",
-         "title-remit", "body-seat"],
+         "title-remit", "body-seat", "accused"],
 )  # fmt: skip
 def test_source_place_and_time(
     nlp: Any, text: str, words: str, reported_by: str | None, location: str | None,

@@ -114,6 +114,20 @@ def test_distinct_keeps_the_first_of_repeats() -> None:
     assert distinct([a, b, c, d], "count", "outcome", "population") == [a, c]
 
 
+def test_a_toll_of_people_repeats_one_that_names_them() -> None:
+    """A headline's "Killing 16 Villagers" (people) and the body's "16 villagers, including
+    children": one toll, the first kept (its place too); one woman and one driver: two."""
+    head = Casualties(evidence="a", count=16, outcome="killed", population="people",
+                      location="Bihar")  # fmt: skip
+    body = Casualties(evidence="b", count=16, outcome="killed", population="children",
+                      location="India")  # fmt: skip
+    [kept] = distinct([head, body], "count", "outcome", "population")
+    assert (kept.evidence, kept.population, kept.location) == ("a", "people", "Bihar")
+    driver = Casualties(evidence="c", count=1, outcome="killed", population="people")
+    woman = Casualties(evidence="d", count=1, outcome="killed", population="civilians")
+    assert distinct([driver, woman], "count", "outcome", "population") == [driver, woman]
+
+
 @pytest.mark.parametrize(
     ("targets", "kept"),
     [

@@ -124,6 +124,10 @@ def _body_before_place(subject: Token) -> Token:
     return subject
 
 
+# Reporting verbs whose passive subject is whom the words are against, not who says them.
+ACCUSING = frozenset({"accuse", "blame"})
+
+
 def reporter(article: Article, token: Token) -> str | None:
     """The source a sentence attributes the figure at `token` to, or None."""
     for quote in article.quotes:
@@ -142,6 +146,9 @@ def reporter(article: Article, token: Token) -> str | None:
         if verb.lemma_.lower() not in REPORT_LEMMAS:
             continue
         subject = subject_of(verb)
+        passive = verb.tag_ == "VBN" or (subject is not None and subject.dep_ == "nsubjpass")
+        if passive and lemma(verb) in ACCUSING:
+            continue  # "Maoists Accused of Killing 16 Villagers": the accused, not the source
         if subject is not None and not (subject.i <= token.i <= max(subject.subtree).i):
             return _source(article, subject, token.idx)
     return None

@@ -149,8 +149,24 @@ def _is_ordinal(token: Token) -> bool:
     )
 
 
+def _verb_in_name(token: Token) -> bool:
+    """A count the entity tagger read into a name that opens with a verb: a headline's
+    "Killing 16 Villagers" tagged ORG."""
+    first = token
+    while first.ent_iob_ == "I" and first.i > 0:
+        first = first.nbor(-1)
+    return (
+        first.i < token.i
+        and first.tag_ in ("VBG", "VBD", "VBN", "VBZ")
+        and token.tag_ == "CD"
+        and token.head.tag_ == "NNS"
+    )
+
+
 def _is_number(token: Token) -> bool:
-    if token.ent_type_ in NOT_QUANTITY_ENTS or _is_ordinal(token):
+    if _is_ordinal(token):
+        return False
+    if token.ent_type_ in NOT_QUANTITY_ENTS and not _verb_in_name(token):
         return False
     if token.pos_ == "PROPN" and (token.ent_type_ != "CARDINAL" or token.head.pos_ != "NOUN"):
         return False  # a name's number ("Apollo 11", "the Chicago Seven"); "Seven people" counts

@@ -272,11 +272,14 @@ def _target_words(attack: Attack) -> frozenset[str]:
 def distinct(facts: list[Any], *fields: str) -> list[Any]:
     """The facts with no repeat (a headline's "Eight killed" and the body's "killed at
     least eight people"): a fact repeats a kept one when each field is the same or unknown
-    in one of them; the first is kept."""
+    in one of them (of a toll of several, a population of "people" says no more than none:
+    "Killing 16 Villagers", then "16 villagers, including children"; one driver and one
+    woman killed are two people); the first is kept."""
 
     def same(a: Any, b: Any) -> bool:
+        vague = (None, "people") if getattr(a, "count", 0) > 1 else (None,)
         pairs = [(getattr(a, f), getattr(b, f)) for f in fields]
-        return all(x == y or x is None or y is None for x, y in pairs)
+        return all(x == y or x in vague or y in vague for x, y in pairs)
 
     kept: list[Any] = []
     for fact in facts:
