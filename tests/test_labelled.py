@@ -285,6 +285,9 @@ def _labelled(nlp: Any, text: str, labels: list[str]) -> Any:
          [(5, "killed_or_injured", "people")], []),
         ("Teen who was 1 of 7 injured in NC Moose Lodge Christmas party shooting speaks out",
          ["other"], [(7, "injured", "people")], []),
+        # a small number written with a decimal point is a measurement, kept as a figure
+        ("Italian seismologists measured it at 5.8.", ["other"], [], [5.8]),
+        ("Officials said only 5 remained.", ["other"], [], []),
         # the men police seek are suspects, not victims
         ("Sheriff: 2 men sought after 7 shot at NC Christmas party", ["casualties"],
          [(7, "killed_or_injured", "people")], [2]),

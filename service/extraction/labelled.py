@@ -113,7 +113,9 @@ def _number_fact(article: Article, number: NumberCandidate, kind: NumberKind) ->
         ).at(*span)  # fmt: skip
     single = number.value == 1 and number.value_max is None
     few = number.value <= 10 and (number.noun is None or number.definite)
-    if kind is NumberKind.other_figure and (single or few):
+    # a number written with a decimal point is a measurement ("magnitude 6.3", "at 7.0")
+    measured = "." in article.text[number.start : number.end]
+    if kind is NumberKind.other_figure and (single or few) and not measured:
         return None  # "only one city", "is one", "the two sides": words, not figures to report
     if kind in (NumberKind.money, NumberKind.other_figure):
         money = kind is NumberKind.money
