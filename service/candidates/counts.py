@@ -81,9 +81,9 @@ def _harm_of(noun: Token) -> tuple[str, Token] | None:
         if noun.dep_ == "nsubj" and head.lemma_.lower() not in ("die", "be", "dead"):
             label = label if headline and _bare(noun) else None  # "a man killed two": he did it
         return (label, head) if label else None
-    acl = [c for c in noun.children if c.dep_ == "acl" and c.tag_ == "VBN" and c.i == noun.i + 1]
-    if acl and _bare(noun) and (label := _label(_verb_words(acl[0]))):
-        return label, acl[0]
+    acl = _participle(noun, noun, ("VBN",))
+    if acl is not None and _bare(noun) and (label := _label(_verb_words(acl))):
+        return label, acl
     if noun.dep_ == "pobj" and head.lower_ == "of" and head.head.lemma_.lower() in BODY:
         return "killed", head.head
     if label := attack_of(noun):
@@ -91,13 +91,17 @@ def _harm_of(noun: Token) -> tuple[str, Token] | None:
     return None
 
 
+def _participle(noun: Token, after: Token, tags: tuple[str, ...]) -> Token | None:
+    """The participle the parse hangs from the noun right after `after` ("people shot")."""
+    return next((c for c in noun.children
+                 if c.dep_ == "acl" and c.tag_ in tags and c.i == after.i + 1), None)  # fmt: skip
+
+
 def participle_harm(noun: Token, after: Token | None = None) -> str | None:
     """What a harm participle right after the noun (or right after `after`) says was done
     to the people it names ("five people shot", "seven victims wounded"), else None."""
-    where = (after or noun).i + 1
-    acl = [c for c in noun.children
-           if c.dep_ == "acl" and c.tag_ in ("VBN", "VBD") and c.i == where]  # fmt: skip
-    return _label(_verb_words(acl[0])) if acl else None
+    acl = _participle(noun, after or noun, ("VBN", "VBD"))
+    return _label(_verb_words(acl)) if acl is not None else None
 
 
 def _person_noun(noun: Token) -> bool:
@@ -251,21 +255,21 @@ def _ordinal_count(noun: Token) -> tuple[int, Token, Token] | None:
     return (value, start, harm[1]) if harm is not None and harm[0] == "killed" else None
 
 
-def _one_more(article: Article, token: Token) -> tuple[Token, Token] | None:
+def _one_more(article: Article, token: Token) -> tuple[Token, str, Token] | None:
     """A victim an ordinal adds to a count just given, harmed another way: "Three people
     are dead and a fourth is wounded", "shooting three people to death and injuring a
-    fourth" (one injured). Where the phrase starts, and the word that says the harm."""
+    fourth" (one injured). Where the phrase starts, the harm, and the word that says it."""
     value = ordinal_value(token.text) or 0
     det = next((c for c in token.children if c.dep_ == "det" and c.lower_ in ("a", "an")), None)
     if value < 2 or det is None or token.tag_ != "JJ":
         return None  # ("a third man was wounded" is one person already: `_one_person`)
-    sentence = token.sent
-    counts = [n for n in article.numbers
-              if sentence.start_char <= n.start < det.idx and n.value == value - 1]  # fmt: skip
-    harm = _harm_of(token) if counts else None
+    start = token.sent.start_char
+    if not any(start <= n.start < det.idx and n.value == value - 1 for n in article.numbers):
+        return None
+    harm = _harm_of(token)
     if harm is None or harm[0] == "killed":
         return None  # "two died and a third died": the ordinal numbers the dead (a toll)
-    return det, harm[1]
+    return det, *harm
 
 
 def find_counts(article: Article) -> None:
@@ -284,8 +288,7 @@ def find_counts(article: Article) -> None:
             found.append(_candidate(article, start, token, value, "killed", verb, token))
             continue
         if (more := _one_more(article, token)) is not None:
-            det, verb = more
-            label = _label(_verb_words(verb)) or "killed_or_injured"
+            det, label, verb = more
             found.append(_candidate(article, det, token, 1, label, verb, token))
             continue
         first = _first(token) if token.dep_ != "conj" else None

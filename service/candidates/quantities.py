@@ -80,19 +80,9 @@ def to_death(verb: Token) -> list[Token]:
 # People the law holds ("five arrested", "two suspects were charged"): not victims, whatever
 # harm their clause names.
 HELD_VERBS = frozenset(
-    {
-        "arrest",
-        "charge",
-        "detain",
-        "indict",
-        "book",
-        "jail",
-        "convict",
-        "sentence",
-        "apprehend",
-        "seek",
-    }
-)
+    {"arrest", "charge", "detain", "indict", "book", "jail", "convict", "sentence", "apprehend",
+     "seek"}
+)  # fmt: skip
 HELD_NOUNS = frozenset({"suspect", "arrest", "arrestee"})
 # The law's own agents: the subject of what they did ("seven officers returned fire") is
 # no victim, unless what they did is suffer ("two officers died", "remain in hospital").
@@ -152,15 +142,12 @@ def _is_ordinal(token: Token) -> bool:
 def _verb_in_name(token: Token) -> bool:
     """A count the entity tagger read into a name that opens with a verb: a headline's
     "Killing 16 Villagers" tagged ORG."""
+    if token.tag_ != "CD" or token.head.tag_ != "NNS":
+        return False  # (asked of every token in a name: the walk back only for a count)
     first = token
     while first.ent_iob_ == "I" and first.i > 0:
         first = first.nbor(-1)
-    return (
-        first.i < token.i
-        and first.tag_ in ("VBG", "VBD", "VBN", "VBZ")
-        and token.tag_ == "CD"
-        and token.head.tag_ == "NNS"
-    )
+    return first.i < token.i and first.tag_ in ("VBG", "VBD", "VBN", "VBZ")
 
 
 def _is_number(token: Token) -> bool:
